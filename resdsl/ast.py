@@ -1,0 +1,226 @@
+"""The syntax tree: frozen dataclasses, each node with the span it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Union
+
+from .errors import Source, Span
+
+
+# -- expressions -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Number:
+    value: int | float
+    span: Span
+
+
+@dataclass(frozen=True)
+class DimsLit:
+    """`3x3` or `3x224x224`: a size written as one token."""
+
+    values: tuple[int, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Index:
+    base: "Expr"
+    index: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class ListLit:
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class StringLit:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class BinOp:
+    op: str  # one of + - * / //
+    left: "Expr"
+    right: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Negate:
+    operand: "Expr"
+    span: Span
+
+
+Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate]
+
+
+@dataclass(frozen=True)
+class Kwarg:
+    name: str
+    value: Expr
+    span: Span
+
+
+# -- statements inside a block or network body -------------------------------------------------
+
+@dataclass(frozen=True)
+class Layer:
+    """`[label:] op args`: one op from the op table, or a call of a block."""
+
+    label: str | None
+    op: str
+    args: tuple[Expr, ...]
+    kwargs: tuple[Kwarg, ...]
+    span: Span
+    op_span: Span
+
+
+@dataclass(frozen=True)
+class InputDecl:
+    shape: tuple[int, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ShortcutsDecl:
+    kind: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class OutputsDecl:
+    names: tuple[tuple[str, Span], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Stage:
+    """`stage name "title": block(args) x count, first-block kwargs`."""
+
+    name: str
+    title: str | None
+    block: str
+    block_span: Span
+    args: tuple[Expr, ...]
+    kwargs: tuple[Kwarg, ...]
+    repeat: Expr | None
+    first_kwargs: tuple[Kwarg, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Limit:
+    metric: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Budget:
+    limits: tuple[Limit, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Figure:
+    metric: str
+    value: Expr
+    tolerance: Expr | None  # percent
+    span: Span
+
+
+@dataclass(frozen=True)
+class Expect:
+    figures: tuple[Figure, ...]
+    span: Span
+
+
+Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, Stage, Budget, Expect]
+
+
+# -- top level ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Statement, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class NetworkDef:
+    name: str
+    params: tuple[Param, ...]
+    body: tuple[Statement, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ChangeShortcuts:
+    kind: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class ChangeInput:
+    shape: tuple[int, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class ChangeParam:
+    name: str
+    value: Expr
+    span: Span
+
+
+Change = Union[ChangeShortcuts, ChangeInput, ChangeParam]
+
+
+@dataclass(frozen=True)
+class Instance:
+    """`name = base(args) with changes budget ... expect ...`."""
+
+    name: str
+    base: str
+    base_span: Span
+    call: tuple[tuple[Expr, ...], tuple[Kwarg, ...]] | None
+    changes: tuple[Change, ...]
+    budgets: tuple[Budget, ...]
+    expects: tuple[Expect, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Use:
+    path: str
+    span: Span
+
+
+Item = Union[Use, BlockDef, NetworkDef, Instance]
+
+
+@dataclass(frozen=True)
+class Module:
+    source: Source
+    items: tuple[Item, ...]

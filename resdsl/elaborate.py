@@ -1,0 +1,513 @@
+"""AST to graph: bind parameters, expand blocks and stages, apply the shortcut policy.
+
+No torch here. Shapes are propagated as nodes are added, because the shortcut policy needs them
+(a projection exists only where dimensions change).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import networkx as nx
+
+from . import ast
+from .errors import ArgumentError, LimitError, ResdslError, ShapeError, Span, UnknownName, raise_all
+from .evaluate import BUILTINS, BlockRef, Dims, describe, evaluate, unknown
+from .graph import GraphBuilder
+from .limits import LIMITS
+from .loader import Scope
+from .ops import ALIASES, OPS, Op, source_ops
+from .shortcuts import DEFAULT_POLICY, POLICIES
+
+METRICS = {"flops": "multiply-adds (the paper's FLOPs)", "macs": "multiply-adds",
+           "params": "parameters"}
+
+
+@dataclass(frozen=True)
+class Check:
+    """A budget (`kind == "budget"`: value is a maximum) or an expectation (value within tolerance %)."""
+
+    kind: str
+    metric: str
+    value: float
+    tolerance: float
+    span: Span
+
+
+@dataclass
+class NetworkSpec:
+    """A network ready to build: its definition, parameter values and the changes made to it."""
+
+    name: str
+    definition: ast.NetworkDef
+    scope: Scope
+    bindings: dict[str, Any]
+    span: Span
+    shortcuts: tuple[str, Span] | None = None
+    input: tuple[tuple[int, ...], Span] | None = None
+    checks: list[Check] = field(default_factory=list)
+
+
+# -- networks by name ----------------------------------------------------------------------------
+
+def resolve_network(scope: Scope, name: str, span: Span | None = None) -> NetworkSpec:
+    """The named instance or parameterless network, with its chain of `with` changes applied."""
+    return _resolve(scope, name, span, ())
+
+
+def _resolve(scope: Scope, name: str, span: Span | None, seen: tuple[str, ...]) -> NetworkSpec:
+    found = scope.lookup(name)
+    if found is None:
+        raise unknown(name, span, scope.networks() or scope.names(), "network")
+    item, home = found
+    if isinstance(item, ast.BlockDef):
+        raise ArgumentError(f"'{name}' is a block, not a network", span, code="E305",
+                            hint="build it inside a network: 'stage s: " + name + "(...)'")
+    if isinstance(item, ast.NetworkDef):
+        return _call_network(item, home, None, span or item.span, name)
+    if name in seen:
+        raise ArgumentError(f"'{name}' is defined in terms of itself", item.base_span, code="E306")
+    base = home.lookup(item.base)
+    if base is None:
+        raise unknown(item.base, item.base_span, home.names(), "network")
+    if isinstance(base[0], ast.NetworkDef):
+        spec = _call_network(base[0], base[1], item.call, item.base_span, name)
+    else:
+        if item.call is not None:
+            raise ArgumentError(f"'{item.base}' is already built; change it with 'with'",
+                                item.base_span, code="E307",
+                                hint=f"write '{name} = {item.base} with name: value'")
+        spec = _resolve(home, item.base, item.base_span, seen + (name,))
+        spec = replace(spec, checks=[])  # expectations describe one network, not its derivations
+    spec = replace(spec, name=name, span=item.span, bindings=dict(spec.bindings), checks=list(spec.checks))
+    _apply_changes(spec, item, home)
+    for budget in item.budgets:
+        spec.checks += _budget_checks(budget, _value_lookup({}, home))
+    for expect in item.expects:
+        spec.checks += _expect_checks(expect, _value_lookup({}, home))
+    return spec
+
+
+def _call_network(definition: ast.NetworkDef, home: Scope, call, span: Span, name: str) -> NetworkSpec:
+    positional, keywords = call if call else ((), ())
+    lookup = _value_lookup({}, home)
+    values = [evaluate(e, lookup) for e in positional]
+    named = {k.name: (evaluate(k.value, lookup), k.span) for k in keywords}
+    bindings = bind_params(definition.name, "network", definition.params, values,
+                           [e.span for e in positional], named, span, home)
+    return NetworkSpec(name, definition, home, bindings, span)
+
+
+def _apply_changes(spec: NetworkSpec, item: ast.Instance, home: Scope) -> None:
+    for change in item.changes:
+        if isinstance(change, ast.ChangeShortcuts):
+            spec.shortcuts = (_policy_name(change.kind, change.span), change.span)
+        elif isinstance(change, ast.ChangeInput):
+            spec.input = (_input_shape(change.shape, change.span), change.span)
+        else:
+            params = {p.name for p in spec.definition.params}
+            if change.name not in params:
+                raise unknown(change.name, change.span, params,
+                              f"parameter of network '{spec.definition.name}'")
+            spec.bindings[change.name] = evaluate(change.value, _value_lookup({}, home))
+
+
+def bind_params(owner: str, kind: str, params: tuple[ast.Param, ...], values: list, spans: list[Span],
+                named: dict[str, tuple[Any, Span]], span: Span, home: Scope) -> dict[str, Any]:
+    """Bind positional and keyword arguments to parameters; defaults see earlier parameters."""
+    if len(values) > len(params):
+        raise ArgumentError(f"{kind} '{owner}' takes {len(params)} argument"
+                            f"{'s' if len(params) != 1 else ''} but is given {len(values)}",
+                            spans[len(params)], code="E308")
+    bound: dict[str, Any] = {}
+    for param, value in zip(params, values):
+        bound[param.name] = value
+    names = [p.name for p in params]
+    for key, (value, key_span) in named.items():
+        if key not in names:
+            raise unknown(key, key_span, names, f"parameter of {kind} '{owner}'")
+        if key in bound:
+            raise ArgumentError(f"'{key}' is given twice", key_span, code="E309")
+        bound[key] = value
+    for param in params:
+        if param.name in bound:
+            continue
+        if param.default is None:
+            raise ArgumentError(f"{kind} '{owner}' needs a value for '{param.name}'", span,
+                                code="E310")
+        bound[param.name] = evaluate(param.default, _value_lookup(bound, home))
+    return {name: bound[name] for name in names}
+
+
+def _value_lookup(env: dict[str, Any], scope: Scope):
+    def lookup(name: str, span: Span) -> Any:
+        if name in env:
+            return env[name]
+        if name in BUILTINS:
+            return BUILTINS[name]
+        found = scope.lookup(name)
+        if found is not None and isinstance(found[0], ast.BlockDef):
+            return BlockRef(name, found[0], found[1])
+        if found is not None:
+            raise ArgumentError(f"'{name}' is a network and cannot be used as a value", span,
+                                code="E305")
+        raise unknown(name, span, set(env) | set(BUILTINS) | scope.names())
+    return lookup
+
+
+def _policy_name(kind: str, span: Span) -> str:
+    if kind not in POLICIES:
+        raise unknown(kind, span, POLICIES, "shortcut option",
+                      aliases={"a": "A", "b": "B", "c": "C", "plain": "none", "projection": "C"})
+    return kind
+
+
+def _input_shape(shape: tuple[int, ...], span: Span) -> tuple[int, ...]:
+    if len(shape) != 3 or min(shape) < 1:
+        raise ArgumentError(f"the input must be CxHxW with every size at least 1, not "
+                            f"{'x'.join(map(str, shape))}", span, code="E311")
+    if max(shape) > LIMITS.spatial:
+        raise LimitError(f"input size {max(shape)} is over the limit of {LIMITS.spatial}", span,
+                         code="E605", hint="raise it with RESDSL_MAX_SPATIAL")
+    return shape
+
+
+def _number_of(value: Any, span: Span, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(f"{what} must be a number, not {describe(value)}", span, code="E312")
+    return value
+
+
+def _metric(name: str, span: Span) -> str:
+    if name not in METRICS:
+        raise unknown(name, span, METRICS, "metric")
+    return "flops" if name == "macs" else name
+
+
+def _budget_checks(budget: ast.Budget, lookup) -> list[Check]:
+    return [Check("budget", _metric(lim.metric, lim.span),
+                  _number_of(evaluate(lim.value, lookup), lim.value.span, "a budget"), 0.0, lim.span)
+            for lim in budget.limits]
+
+
+DEFAULT_TOLERANCE = 2.0  # percent: published figures carry two or three significant digits
+
+
+def _expect_checks(expect: ast.Expect, lookup) -> list[Check]:
+    checks = []
+    for fig in expect.figures:
+        tolerance = DEFAULT_TOLERANCE
+        if fig.tolerance is not None:
+            tolerance = _number_of(evaluate(fig.tolerance, lookup), fig.tolerance.span, "a tolerance")
+        checks.append(Check("expect", _metric(fig.metric, fig.span),
+                            _number_of(evaluate(fig.value, lookup), fig.value.span, "an expectation"),
+                            tolerance, fig.span))
+    return checks
+
+
+# -- bodies to nodes ------------------------------------------------------------------------------
+
+@dataclass
+class Frame:
+    """Where a body is being expanded: its names, its module path prefix and its shortcut policy."""
+
+    env: dict[str, Any]
+    scope: Scope
+    prefix: str
+    policy: str
+    node_scope: dict
+    block_input: str | None = None
+    stack: tuple[str, ...] = ()
+    taken: set = field(default_factory=set)
+
+    def lookup(self, name: str, span: Span) -> Any:
+        return _value_lookup(self.env, self.scope)(name, span)
+
+    def node_id(self, label: str | None, default: str, span: Span) -> str:
+        if label is not None:
+            if label in self.taken:
+                raise ArgumentError(f"the name '{label}' is used twice here", span, code="E313",
+                                    hint="layer names must be unique within a block or network")
+            self.taken.add(label)
+            return self.prefix + label
+        name, n = default, 0
+        while name in self.taken:
+            n += 1
+            name = f"{default}_{n}"
+        self.taken.add(name)
+        return self.prefix + name
+
+
+@dataclass
+class Elaboration:
+    builder: GraphBuilder
+    spec: NetworkSpec
+    input: tuple[int, ...] | None = None
+    outputs: list[tuple[str, Span]] = field(default_factory=list)
+    stages: list[dict] = field(default_factory=list)
+    named: dict[str, str] = field(default_factory=dict)
+
+
+def elaborate(spec: NetworkSpec) -> nx.DiGraph:
+    """Build the layer graph of one network."""
+    definition = spec.definition
+    run = Elaboration(GraphBuilder(spec.name), spec)
+    policy = spec.shortcuts[0] if spec.shortcuts else DEFAULT_POLICY
+    frame = Frame(dict(spec.bindings), spec.scope, "", policy, {})
+    if spec.input:
+        run.input = spec.input[0]
+    current = None
+    checks = list(spec.checks)
+    for stmt in definition.body:
+        if isinstance(stmt, ast.InputDecl):
+            if run.input is None or spec.input is None:
+                run.input = _input_shape(stmt.shape, stmt.span)
+            continue
+        if isinstance(stmt, ast.Budget):
+            checks += _budget_checks(stmt, frame.lookup)
+            continue
+        if isinstance(stmt, ast.Expect):
+            # a published multiply-add count holds at the network's own input size only
+            checks += [c for c in _expect_checks(stmt, frame.lookup)
+                       if spec.input is None or c.metric != "flops"]
+            continue
+        if isinstance(stmt, ast.OutputsDecl):
+            run.outputs += list(stmt.names)
+            continue
+        if isinstance(stmt, ast.ShortcutsDecl) and spec.shortcuts:
+            continue  # `with shortcuts X` overrides the network's own choice
+        if current is None and isinstance(stmt, (ast.Layer, ast.Stage)):
+            if run.input is None:
+                raise ArgumentError(f"network '{definition.name}' has no input", stmt.span,
+                                    code="E314", hint="start the network with 'input 3x224x224'")
+            current = run.builder.add_op("input", "input", {"shape": run.input}, [],
+                                         definition.span, {})
+        current = _statement(run, frame, stmt, current)
+    if current is None:
+        raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
+    graph = run.builder.graph
+    graph.graph.update(
+        name=spec.name, network=definition.name, input=run.input,
+        outputs=_outputs(run, current), stages=run.stages,
+        shortcuts=policy, checks=checks, span=spec.span,
+        params={k: v for k, v in spec.bindings.items()},
+    )
+    return graph
+
+
+def _outputs(run: Elaboration, last: str) -> list[dict]:
+    if not run.outputs:
+        return [{"name": "out", "node": last}]
+    stage_ends = {s["name"]: s["last"] for s in run.stages}
+    outputs = []
+    for name, span in run.outputs:
+        node = stage_ends.get(name) or run.named.get(name)
+        if node is None:
+            raise unknown(name, span, set(stage_ends) | set(run.named), "stage or layer")
+        outputs.append({"name": name, "node": node})
+    return outputs
+
+
+def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str:
+    if isinstance(stmt, ast.ShortcutsDecl):
+        frame.policy = _policy_name(stmt.kind, stmt.span)
+        return current
+    if isinstance(stmt, ast.Stage):
+        return _stage(run, frame, stmt, current)
+    if isinstance(stmt, ast.Layer):
+        return _layer(run, frame, stmt, current)
+    keyword = {ast.InputDecl: "input", ast.OutputsDecl: "outputs", ast.Budget: "budget",
+               ast.Expect: "expect"}[type(stmt)]
+    raise ArgumentError(f"'{keyword}' belongs in a network, not in a block", stmt.span, code="E316")
+
+
+def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
+    if name in frame.env:
+        value = frame.env[name]
+        if isinstance(value, BlockRef):
+            return value
+        raise ArgumentError(f"'{name}' is {describe(value)}, not a block or op", span, code="E317")
+    found = frame.scope.lookup(name)
+    if found is not None and isinstance(found[0], ast.BlockDef):
+        return BlockRef(name, found[0], found[1])
+    if name in OPS and not OPS[name].internal:
+        return OPS[name]
+    if found is not None:
+        raise ArgumentError(f"'{name}' is a network and cannot be used as a layer", span, code="E305")
+    known = set(source_ops()) | {n for n in frame.scope.names()
+                                 if isinstance(frame.scope.lookup(n)[0], ast.BlockDef)}
+    raise unknown(name, span, known, "op or block", ALIASES)
+
+
+def _layer(run: Elaboration, frame: Frame, layer: ast.Layer, current: str) -> str:
+    callee = _callee(frame, layer.op, layer.op_span)
+    if isinstance(callee, BlockRef):
+        values = [evaluate(e, frame.lookup) for e in layer.args]
+        named = {k.name: (evaluate(k.value, frame.lookup), k.span) for k in layer.kwargs}
+        prefix = frame.node_id(layer.label, callee.name, layer.span) + "."
+        return _block(run, frame, callee, values, [e.span for e in layer.args], named, layer.span,
+                      prefix, frame.node_scope, frame.policy, current)
+    args = op_arguments(callee, layer, frame)
+    if callee.arity == -1:
+        return _merge(run, frame, layer, callee, args, current)
+    node = frame.node_id(layer.label, callee.name, layer.span)
+    run.builder.add_op(node, callee.name, args, [current], layer.span, frame.node_scope)
+    if layer.label:
+        run.named[node] = node
+    return node
+
+
+def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, args: dict, current: str) -> str:
+    if args["source"] != "shortcut":
+        raise ArgumentError(f"{op.name} merges with 'shortcut', not '{args['source']}'",
+                            layer.args[0].span if layer.args else layer.span, code="E318")
+    if frame.block_input is None:
+        raise ArgumentError(f"'{op.name} shortcut' merges with a block's input, so it belongs "
+                            "in a block", layer.span, code="E319")
+    node = frame.node_id(layer.label, op.name, layer.span)
+    shortcut = frame.block_input
+    if op.name == "add":
+        residual = run.builder.shape(current)
+        block_prefix = frame.prefix
+        shortcut = POLICIES[frame.policy].build(run.builder, block_prefix, frame.node_scope,
+                                                frame.block_input, residual, layer.span)
+        if shortcut is None:
+            frame.taken.discard(node.rsplit(".", 1)[-1])
+            return current
+    run.builder.add_op(node, op.name, args, [current, shortcut], layer.span, frame.node_scope,
+                       roles=["residual", "shortcut"])
+    return node
+
+
+def op_arguments(op: Op, layer: ast.Layer, frame: Frame) -> dict[str, Any]:
+    """Match a layer's arguments to the op's, checking each value's kind."""
+    writable = [a for a in op.args]
+    if len(layer.args) > len(writable):
+        raise ArgumentError(f"{op.name} takes at most {len(writable)} positional argument"
+                            f"{'s' if len(writable) != 1 else ''} "
+                            f"({', '.join(a.name for a in writable) or 'none'})",
+                            layer.args[len(writable)].span, code="E308")
+    given: dict[str, tuple[ast.Expr, Span]] = {}
+    for spec, expr in zip(writable, layer.args):
+        given[spec.name] = (expr, expr.span)
+    for kw in layer.kwargs:
+        if op.arg(kw.name) is None:
+            raise unknown(kw.name, kw.span, [a.name for a in op.args], f"argument of {op.name}")
+        if kw.name in given:
+            raise ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309")
+        given[kw.name] = (kw.value, kw.value.span)
+    return {name: _coerce(op, op.arg(name).kind, name, expr, span, frame)
+            for name, (expr, span) in given.items()}
+
+
+def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, frame: Frame) -> Any:
+    if kind == "symbol":
+        if not isinstance(expr, ast.Var):
+            raise ArgumentError(f"{op.name}'s '{name}' is a word such as 'shortcut'", span,
+                                code="E320")
+        return expr.name
+    value = evaluate(expr, frame.lookup)
+    where = f"{op.name}'s '{name}'"
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ArgumentError(f"{where} is true or false, not {describe(value)}", span, code="E320")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgumentError(f"{where} is a number, not {describe(value)}", span, code="E320")
+        return float(value)
+    if kind == "size":
+        if isinstance(value, Dims) and len(value) == 2:
+            return tuple(_whole(v, where, span, name) for v in value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _whole(value, where, span, name)
+        raise ArgumentError(f"{where} is a size like 3x3 or a number, not {describe(value)}", span,
+                            code="E320")
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgumentError(f"{where} is a whole number, not {describe(value)}", span, code="E320")
+        return _whole(value, where, span, name)
+    raise AssertionError(kind)
+
+
+def _whole(value, where: str, span: Span, name: str) -> int:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ArgumentError(f"{where} must be a whole number, not {value:g}", span, code="E321",
+                                hint="round it, or use '//' for whole-number division")
+        value = int(value)
+    floor = 0 if name == "padding" else 1
+    if value < floor:
+        raise ArgumentError(f"{where} must be at least {floor}, not {value}", span, code="E322")
+    if value > LIMITS.width:
+        raise LimitError(f"{where} is {value}, over the limit of {LIMITS.width}", span, code="E605",
+                         hint="raise it with RESDSL_MAX_WIDTH")
+    return value
+
+
+def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans: list[Span],
+           named: dict, call_span: Span, prefix: str, node_scope: dict, policy: str,
+           current: str) -> str:
+    definition = block.definition
+    if block.name in frame.stack:
+        chain = " -> ".join(frame.stack + (block.name,))
+        raise ArgumentError(f"block '{block.name}' uses itself ({chain})", call_span, code="E323",
+                            hint="blocks cannot be recursive; repeat them with a stage instead")
+    if len(frame.stack) >= LIMITS.block_depth:
+        raise LimitError(f"blocks nest more than {LIMITS.block_depth} deep", call_span, code="E606")
+    env = bind_params(block.name, "block", definition.params, values, spans, named, call_span,
+                      block.scope)
+    inner = Frame(env, block.scope, prefix, policy, node_scope, block_input=current,
+                  stack=frame.stack + (block.name,))
+    for stmt in definition.body:
+        current = _statement(run, inner, stmt, current)
+    return current
+
+
+def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> str:
+    callee = _callee(frame, stage.block, stage.block_span)
+    if not isinstance(callee, BlockRef):
+        raise ArgumentError(f"a stage repeats a block, and '{stage.block}' is an op", stage.block_span,
+                            code="E324", hint=f"define a block that holds the {stage.block}")
+    repeat = 1
+    if stage.repeat is not None:
+        value = evaluate(stage.repeat, frame.lookup)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ArgumentError(f"a repeat count is a whole number, not {describe(value)}",
+                                stage.repeat.span, code="E320")
+        if value < 1:
+            raise ArgumentError(f"stage '{stage.name}' repeats its block {value} times; it needs at least 1",
+                                stage.repeat.span, code="E322")
+        if value > LIMITS.repeat or value * max(1, len(callee.definition.body)) > LIMITS.layers:
+            raise LimitError(f"repeat count {value} is over the limit", stage.repeat.span,
+                             code="E603", hint="raise RESDSL_MAX_REPEAT or RESDSL_MAX_LAYERS")
+        repeat = value
+    policy = frame.policy
+    first: dict[str, tuple[Any, Span]] = {}
+    for kw in stage.first_kwargs:
+        if kw.name == "shortcuts":
+            if not isinstance(kw.value, ast.Var):
+                raise ArgumentError("'shortcuts' takes an option such as A, B, C or none",
+                                    kw.value.span, code="E320")
+            policy = _policy_name(kw.value.name, kw.value.span)
+            continue
+        first[kw.name] = (evaluate(kw.value, frame.lookup), kw.span)
+    values = [evaluate(e, frame.lookup) for e in stage.args]
+    shared = {k.name: (evaluate(k.value, frame.lookup), k.span) for k in stage.kwargs}
+    for key, (_, span) in first.items():
+        if key in shared:
+            raise ArgumentError(f"'{key}' is given twice", span, code="E309")
+    stage_prefix = frame.node_id(stage.name, stage.name, stage.span) + "."
+    first_node = None
+    for index in range(repeat):
+        named = {**shared, **(first if index == 0 else {})}
+        node_scope = {"stage": stage.name, "block": index, "block_type": callee.name}
+        before = len(run.builder.added)
+        current = _block(run, frame, callee, values, [e.span for e in stage.args], named, stage.span,
+                         f"{stage_prefix}{index}.", node_scope, policy, current)
+        if first_node is None and len(run.builder.added) > before:
+            first_node = run.builder.added[before]
+    run.stages.append({"name": stage.name, "title": stage.title, "block": callee.name,
+                       "repeat": repeat, "first": first_node, "last": current})
+    return current

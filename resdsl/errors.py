@@ -1,0 +1,156 @@
+"""One error root for everything a user can cause, each error carrying where it happened."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(eq=False)
+class Source:
+    """A text and the name it is shown under (a path, or '<string>')."""
+
+    name: str
+    text: str
+
+    def line(self, number: int) -> str:
+        lines = self.text.splitlines()
+        return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source: 1-based line and column, end column exclusive."""
+
+    source: Source = field(compare=False, repr=False)
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @property
+    def file(self) -> str:
+        return self.source.name
+
+    def to_json(self) -> dict:
+        return {"file": self.file, "line": self.line, "column": self.column,
+                "end_line": self.end_line, "end_column": self.end_column}
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+class ResdslError(Exception):
+    """An error in the user's input: a message, where, and how to fix it."""
+
+    code = "E000"
+
+    def __init__(self, message: str, span: Span | None = None, hint: str | None = None,
+                 code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.span = span
+        self.hint = hint
+        if code:
+            self.code = code
+
+    @property
+    def errors(self) -> list["ResdslError"]:
+        return [self]
+
+    def render(self) -> str:
+        return render(self.errors)
+
+
+class ParseError(ResdslError):
+    code = "E100"
+
+
+class UnknownName(ResdslError):
+    code = "E200"
+
+
+class ArgumentError(ResdslError):
+    code = "E300"
+
+
+class ShapeError(ResdslError):
+    code = "E400"
+
+
+class UseError(ResdslError):
+    code = "E500"
+
+
+class LimitError(ResdslError):
+    code = "E600"
+
+
+class CheckError(ResdslError):
+    """A budget exceeded or an expectation not met."""
+
+    code = "E700"
+
+
+class IRError(ResdslError):
+    code = "E800"
+
+
+class ErrorGroup(ResdslError):
+    """Several independent errors, reported together."""
+
+    def __init__(self, errors: list[ResdslError]):
+        flat = [e for err in errors for e in err.errors]
+        super().__init__(flat[0].message if flat else "no errors", flat[0].span if flat else None)
+        self._errors = flat
+
+    @property
+    def errors(self) -> list[ResdslError]:
+        return self._errors
+
+
+def raise_all(errors: list[ResdslError]) -> None:
+    """Raise nothing, the one error, or all of them as a group."""
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ErrorGroup(errors)
+
+
+def render_one(error: ResdslError) -> str:
+    """gcc/rustc style: location, message, the source line with a caret, a hint."""
+    span = error.span
+    head = f"error[{error.code}]: {error.message}"
+    if span is None:
+        out = [head]
+    else:
+        out = [f"{span}: {head}"]
+        text = span.source.line(span.line)
+        if text or span.line >= 1:
+            gutter = str(span.line)
+            pad = " " * len(gutter)
+            width = (span.end_column - span.column) if span.end_line == span.line else len(text) - span.column + 1
+            width = max(1, width)
+            # Keep tabs in the padding so the caret lines up under tab-indented source.
+            lead = "".join(ch if ch == "\t" else " " for ch in text[: span.column - 1])
+            out.append(f" {gutter} | {text}")
+            out.append(f" {pad} | {lead}{'^' * width}")
+    if error.hint:
+        out.append(f"  help: {error.hint}")
+    return "\n".join(out)
+
+
+def render(errors: list[ResdslError]) -> str:
+    body = "\n\n".join(render_one(e) for e in errors)
+    if len(errors) > 1:
+        body += f"\n\n{len(errors)} errors"
+    return body
+
+
+def did_you_mean(name: str, candidates, aliases: dict[str, str] | None = None) -> str | None:
+    """A hint naming the closest known name, or a known alias from other frameworks."""
+    import difflib
+
+    if aliases and name.lower() in aliases and aliases[name.lower()] in candidates:
+        return f"did you mean '{aliases[name.lower()]}'?"
+    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None

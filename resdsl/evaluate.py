@@ -1,0 +1,111 @@
+"""Expressions to values. The AST is evaluated directly: user text is never run as Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from . import ast
+from .errors import ArgumentError, Span, UnknownName, did_you_mean
+
+
+class Dims(tuple):
+    """A size written as `3x3` or `3x224x224`."""
+
+    def __str__(self) -> str:
+        return "x".join(str(d) for d in self)
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """A block definition passed around as a value (`resnet(basic, ...)`)."""
+
+    name: str
+    definition: ast.BlockDef
+    scope: Any  # loader.Scope
+
+    def __str__(self) -> str:
+        return self.name
+
+
+BUILTINS = {"true": True, "false": False}
+
+
+def describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value:g}"
+    if isinstance(value, Dims):
+        return f"the size {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, BlockRef):
+        return f"the block '{value.name}'"
+    if isinstance(value, str):
+        return f"the string \"{value}\""
+    return type(value).__name__
+
+
+def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
+    """Evaluate `expr`; `lookup(name, span)` resolves a variable or raises."""
+    if isinstance(expr, ast.Number):
+        return expr.value
+    if isinstance(expr, ast.DimsLit):
+        return Dims(expr.values)
+    if isinstance(expr, ast.StringLit):
+        return expr.value
+    if isinstance(expr, ast.Var):
+        return lookup(expr.name, expr.span)
+    if isinstance(expr, ast.ListLit):
+        return [evaluate(item, lookup) for item in expr.items]
+    if isinstance(expr, ast.Index):
+        base = evaluate(expr.base, lookup)
+        index = evaluate(expr.index, lookup)
+        if not isinstance(base, list):
+            raise ArgumentError(f"only a list can be indexed, but this is {describe(base)}",
+                                expr.base.span, code="E301")
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise ArgumentError(f"a list index must be a whole number, not {describe(index)}",
+                                expr.index.span, code="E301")
+        if not -len(base) <= index < len(base):
+            raise ArgumentError(f"index {index} is out of range for a list of {len(base)}",
+                                expr.index.span, code="E302",
+                                hint=f"valid indices are 0 to {len(base) - 1}" if base else None)
+        return base[index]
+    if isinstance(expr, ast.Negate):
+        return -_number(evaluate(expr.operand, lookup), expr.operand.span, "-")
+    if isinstance(expr, ast.BinOp):
+        left = _number(evaluate(expr.left, lookup), expr.left.span, expr.op)
+        right = _number(evaluate(expr.right, lookup), expr.right.span, expr.op)
+        return _arithmetic(expr.op, left, right, expr)
+    raise AssertionError(f"unknown expression {expr!r}")
+
+
+def _number(value: Any, span: Span, op: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ArgumentError(f"'{op}' needs numbers, but this is {describe(value)}", span, code="E301")
+    return value
+
+
+def _arithmetic(op: str, left, right, expr: ast.BinOp):
+    if op == "+":
+        return left + right
+    if op == "-":
+        return left - right
+    if op == "*":
+        return left * right
+    if right == 0:
+        raise ArgumentError("division by zero", expr.right.span, code="E303")
+    if op == "//":
+        return left // right
+    quotient = left / right
+    # `/` keeps whole numbers whole, so `width / 2` can still be a channel count.
+    return int(quotient) if quotient.is_integer() and isinstance(left, int) and isinstance(right, int) else quotient
+
+
+def unknown(name: str, span: Span, known, kind: str = "name", aliases=None) -> UnknownName:
+    return UnknownName(f"unknown {kind} '{name}'", span, hint=did_you_mean(name, known, aliases),
+                       code="E202")

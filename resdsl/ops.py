@@ -1,0 +1,328 @@
+"""The op table: the one place an op is defined.
+
+Each entry gives an op's arguments, its shape rule, its cost rule (multiply-adds and
+parameters), its diagram label and its PyTorch builder. Torch is imported inside builders only,
+so `check`, `flops` and `viz` never pay for it. Shapes are tuples: (C, H, W) for feature maps,
+(N,) for vectors.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Shape = tuple[int, ...]
+REQUIRED = object()
+
+
+class OpShapeError(Exception):
+    """A shape rule's complaint; the elaborator attaches the layer's span."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    kind: str  # int | float | bool | size (int or HxW) | symbol (a bare word)
+    default: Any = REQUIRED
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    doc: str
+    args: tuple[Arg, ...] = ()
+    shape: Callable[[dict, list[Shape]], Shape] = lambda a, s: s[0]
+    macs: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
+    params: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
+    label: Callable[[dict], str] = None  # type: ignore[assignment]
+    torch: Callable[[dict, list[Shape]], Any] | None = None
+    arity: int = 1  # inputs; 0 for the input placeholder, -1 for "two or more"
+    internal: bool = False  # made by the compiler (shortcuts, input), not written in source
+    weighted: bool = False  # counts towards a network's depth ("34-layer"), as convs and fcs do
+    defaults: Callable[[dict], dict] = field(default=lambda a: a)
+
+    def arg(self, name: str) -> Arg | None:
+        return next((a for a in self.args if a.name == name), None)
+
+    def describe(self, args: dict) -> str:
+        return self.label(args) if self.label else self.name
+
+
+# -- shape helpers -----------------------------------------------------------------------------
+
+def feature_map(shape: Shape, op: str) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise OpShapeError(f"{op} needs a feature map CxHxW but gets a vector of {shape[0]}",
+                           hint="put spatial layers before 'avgpool' and 'fc'")
+    return shape  # type: ignore[return-value]
+
+
+def sliding(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def window_shape(op: str, c: int, h: int, w: int, a: dict) -> Shape:
+    kh, kw = a["kernel"]
+    sh, sw = a["stride"]
+    ph, pw = a["padding"]
+    d = a.get("dilation", 1)
+    out = (sliding(h, kh, sh, ph, d), sliding(w, kw, sw, pw, d))
+    if min(out) < 1:
+        raise OpShapeError(
+            f"{op} {kh}x{kw}, stride {sh}, padding {ph} shrinks the {h}x{w} input to nothing",
+            hint="use a larger input, a smaller kernel or stride, or fewer down-sampling stages")
+    return (c, *out)
+
+
+def _pair(v) -> tuple[int, int]:
+    return tuple(v) if isinstance(v, tuple) else (v, v)  # type: ignore[return-value]
+
+
+def window_defaults(a: dict, stride_is_kernel: bool) -> dict:
+    """Fill stride and padding: convs default to stride 1, pools to their kernel; padding keeps
+    the size at stride 1 ('same' for odd kernels)."""
+    a = dict(a)
+    a["kernel"] = _pair(a["kernel"])
+    if a.get("stride") is None:
+        a["stride"] = a["kernel"] if stride_is_kernel else 1
+    a["stride"] = _pair(a["stride"])
+    if a.get("padding") is None:
+        d = a.get("dilation", 1)
+        a["padding"] = tuple((k - 1) // 2 * d for k in a["kernel"])
+    a["padding"] = _pair(a["padding"])
+    return a
+
+
+def _size(t: tuple[int, int]) -> str:
+    return f"{t[0]}x{t[1]}"
+
+
+# -- conv --------------------------------------------------------------------------------------
+
+def _conv_shape(a: dict, ins: list[Shape]) -> Shape:
+    c, h, w = feature_map(ins[0], "conv")
+    g = a["groups"]
+    if c % g or a["out"] % g:
+        raise OpShapeError(f"conv with groups: {g} needs channels divisible by {g}, "
+                           f"but has {c} in and {a['out']} out")
+    return (a["out"], *window_shape("conv", c, h, w, a)[1:])
+
+
+def _conv_params(a: dict, ins: list[Shape], out: Shape) -> int:
+    kh, kw = a["kernel"]
+    return a["out"] * (ins[0][0] // a["groups"]) * kh * kw + (a["out"] if a["bias"] else 0)
+
+
+def _conv_macs(a: dict, ins: list[Shape], out: Shape) -> int:
+    kh, kw = a["kernel"]
+    return math.prod(out) * (ins[0][0] // a["groups"]) * kh * kw
+
+
+def _conv_label(a: dict) -> str:
+    text = f"{_size(a['kernel'])} conv, {a['out']}"
+    if a["stride"] != (1, 1):
+        text += f", /{a['stride'][0]}" if a["stride"][0] == a["stride"][1] else f", /{_size(a['stride'])}"
+    if a["groups"] > 1:
+        text += f", groups {a['groups']}"
+    return text
+
+
+def _conv_torch(a: dict, ins: list[Shape]):
+    from torch import nn
+
+    return nn.Conv2d(ins[0][0], a["out"], a["kernel"], stride=a["stride"], padding=a["padding"],
+                     dilation=a["dilation"], groups=a["groups"], bias=a["bias"])
+
+
+CONV = Op(
+    "conv", "2-D convolution (no bias unless `bias: true`; padding keeps the size at stride 1)",
+    args=(Arg("kernel", "size", doc="kernel size, 3x3 or 3"), Arg("out", "int", doc="output channels"),
+          Arg("stride", "size", None), Arg("padding", "size", None), Arg("groups", "int", 1),
+          Arg("dilation", "int", 1), Arg("bias", "bool", False)),
+    shape=_conv_shape, macs=_conv_macs, params=_conv_params, label=_conv_label, torch=_conv_torch,
+    weighted=True,
+    defaults=lambda a: window_defaults(a, stride_is_kernel=False),
+)
+
+
+# -- normalisation and activations -------------------------------------------------------------
+
+def _bn_torch(a: dict, ins: list[Shape]):
+    from torch import nn
+
+    return nn.BatchNorm2d(ins[0][0]) if len(ins[0]) == 3 else nn.BatchNorm1d(ins[0][0])
+
+
+BN = Op("bn", "batch normalization (a scale and a shift per channel)",
+        params=lambda a, s, o: 2 * s[0][0], label=lambda a: "BN", torch=_bn_torch)
+
+
+def _activation(name: str, module: str, doc: str) -> Op:
+    def build(a: dict, ins: list[Shape]):
+        from torch import nn
+
+        return getattr(nn, module)()
+
+    return Op(name, doc, label=lambda a: name, torch=build)
+
+
+RELU = _activation("relu", "ReLU", "rectified linear unit")
+SIGMOID = _activation("sigmoid", "Sigmoid", "logistic sigmoid")
+
+
+# -- pooling -----------------------------------------------------------------------------------
+
+def _pool(name: str, module: str, doc: str, global_ok: bool) -> Op:
+    def shape(a: dict, ins: list[Shape]) -> Shape:
+        c, h, w = feature_map(ins[0], name)
+        if a["kernel"] is None:
+            return (c, 1, 1)
+        return window_shape(name, c, h, w, a)
+
+    def label(a: dict) -> str:
+        if a["kernel"] is None:
+            return "global avg pool"
+        text = f"{_size(a['kernel'])} {name[:3]} pool"
+        return text + (f", /{a['stride'][0]}" if a["stride"] != (1, 1) else "")
+
+    def build(a: dict, ins: list[Shape]):
+        from torch import nn
+
+        if a["kernel"] is None:
+            return nn.AdaptiveAvgPool2d((1, 1))
+        extra = {"count_include_pad": False} if module == "AvgPool2d" else {}
+        return getattr(nn, module)(a["kernel"], stride=a["stride"], padding=a["padding"],
+                                   ceil_mode=a["ceil"], **extra)
+
+    def defaults(a: dict) -> dict:
+        if a["kernel"] is None:
+            return a
+        return window_defaults(a, stride_is_kernel=True)
+
+    return Op(name, doc,
+              args=(Arg("kernel", "size", None if global_ok else REQUIRED), Arg("stride", "size", None),
+                    Arg("padding", "size", None), Arg("ceil", "bool", False)),
+              shape=shape, label=label, torch=build, defaults=defaults)
+
+
+MAXPOOL = _pool("maxpool", "MaxPool2d", "max pooling (stride defaults to the kernel size)", False)
+AVGPOOL = _pool("avgpool", "AvgPool2d", "average pooling; without a kernel, global average pooling", True)
+
+
+# -- classifier --------------------------------------------------------------------------------
+
+def _fc_torch(a: dict, ins: list[Shape]):
+    from torch import nn
+
+    return nn.Linear(math.prod(ins[0]), a["out"], bias=a["bias"])
+
+
+FC = Op("fc", "fully connected layer; a feature map is flattened first",
+        args=(Arg("out", "int", doc="output features"), Arg("bias", "bool", True)),
+        shape=lambda a, s: (a["out"],),
+        macs=lambda a, s, o: math.prod(s[0]) * a["out"],
+        params=lambda a, s, o: math.prod(s[0]) * a["out"] + (a["out"] if a["bias"] else 0),
+        label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True)
+
+
+def _dropout_torch(a: dict, ins: list[Shape]):
+    from torch import nn
+
+    return nn.Dropout(a["p"])
+
+
+DROPOUT = Op("dropout", "dropout (training only)", args=(Arg("p", "float", 0.5),),
+             label=lambda a: f"dropout {a['p']}", torch=_dropout_torch)
+
+
+# -- merges ------------------------------------------------------------------------------------
+
+def _same_shapes(a: dict, ins: list[Shape]) -> Shape:
+    first = ins[0]
+    for other in ins[1:]:
+        if other != first:
+            raise OpShapeError(f"the residual branch gives {fmt(first)} but the shortcut gives {fmt(other)}",
+                               hint="use 'shortcuts B' to project where dimensions change, or "
+                                    "give the branch the shortcut's width and stride")
+    return first
+
+
+def _add_torch(a: dict, ins: list[Shape]):
+    import operator
+
+    return operator.add
+
+
+def _concat_shape(a: dict, ins: list[Shape]) -> Shape:
+    spatial = {s[1:] for s in ins}
+    if any(len(s) != 3 for s in ins) or len(spatial) != 1:
+        raise OpShapeError("concat needs feature maps of the same height and width, got "
+                           + " and ".join(fmt(s) for s in ins))
+    return (sum(s[0] for s in ins), *ins[0][1:])
+
+
+def _concat_torch(a: dict, ins: list[Shape]):
+    import functools
+
+    import torch
+
+    return functools.partial(torch.cat, dim=1)
+
+
+_SOURCE = Arg("source", "symbol", "shortcut", doc="what to merge with: the block's shortcut")
+
+ADD = Op("add", "element-wise sum of the branch and the block's shortcut",
+         args=(_SOURCE,), shape=_same_shapes, label=lambda a: "+", torch=_add_torch, arity=-1)
+CONCAT = Op("concat", "channel concatenation of the block's input and the branch (DenseNet)",
+            args=(_SOURCE,), shape=_concat_shape, label=lambda a: "concat", torch=_concat_torch,
+            arity=-1)
+
+
+# -- made by the compiler ----------------------------------------------------------------------
+
+def _pad_shape(a: dict, ins: list[Shape]) -> Shape:
+    c, h, w = feature_map(ins[0], "zero-padding shortcut")
+    s = a["stride"]
+    return (a["out"], -(-h // s), -(-w // s))
+
+
+def _pad_torch(a: dict, ins: list[Shape]):
+    from .torch_modules import ZeroPadShortcut
+
+    return ZeroPadShortcut(a["stride"], a["out"] - ins[0][0])
+
+
+INPUT = Op("input", "the network's input", args=(Arg("shape", "shape"),),
+           shape=lambda a, s: tuple(a["shape"]), label=lambda a: f"input {fmt(tuple(a['shape']))}",
+           arity=0, internal=True)
+PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded channels, no parameters",
+                  args=(Arg("stride", "int"), Arg("out", "int")), shape=_pad_shape,
+                  label=lambda a: f"pad to {a['out']}" + (f", /{a['stride']}" if a["stride"] > 1 else ""),
+                  torch=_pad_torch, internal=True)
+
+
+OPS: dict[str, Op] = {op.name: op for op in (
+    INPUT, CONV, BN, RELU, SIGMOID, MAXPOOL, AVGPOOL, FC, DROPOUT, ADD, CONCAT, PAD_SHORTCUT)}
+
+# Names from other frameworks, for "did you mean".
+ALIASES = {
+    "conv2d": "conv", "convolution": "conv", "batchnorm": "bn", "batchnorm2d": "bn",
+    "batch_norm": "bn", "linear": "fc", "dense": "fc", "maxpool2d": "maxpool",
+    "max_pool": "maxpool", "avgpool2d": "avgpool", "avg_pool": "avgpool", "gap": "avgpool",
+    "adaptiveavgpool2d": "avgpool", "cat": "concat", "sum": "add", "plus": "add",
+}
+
+
+def source_ops() -> list[str]:
+    """Ops a user may write."""
+    return sorted(name for name, op in OPS.items() if not op.internal)
+
+
+def fmt(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)

@@ -1,0 +1,337 @@
+"""Text to AST: Lark's LALR parser over grammar/resdsl.lark, then a Transformer to dataclasses."""
+
+from __future__ import annotations
+
+import functools
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .errors import LimitError, ParseError, Source, Span
+from .limits import LIMITS
+from .resources import grammar_file
+
+_SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
+
+# How expected terminals read in a message.
+_TERMINAL_WORDS = {
+    "_NL": "end of line", "NAME": "a name", "NUMBER": "a number", "DIMS": "a size like 3x3",
+    "STRING": "a quoted string", "BLOCK": "'block'", "SHORTCUTS": "'shortcuts'", "$END": "end of file",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def parser() -> Lark:
+    return Lark(grammar_file().read_text(), parser="lalr", lexer="basic",
+                propagate_positions=True, maybe_placeholders=True)
+
+
+def _span(source: Source, meta) -> Span:
+    return Span(source, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+def _tok_span(source: Source, tok: Token) -> Span:
+    return Span(source, tok.line, tok.column, tok.end_line, tok.end_column)
+
+
+def parse_number(text: str, span: Span) -> int | float:
+    digits = text.replace("_", "")
+    if len(digits) > LIMITS.literal_digits:
+        raise LimitError(f"number literal has {len(digits)} characters; the limit is {LIMITS.literal_digits}",
+                         span, hint="write large sizes with a suffix: 4G, 30M, 1.5K")
+    scale = 1
+    if digits[-1] in _SUFFIX:
+        scale, digits = _SUFFIX[digits[-1]], digits[:-1]
+    if any(c in digits for c in ".eE"):
+        value = float(digits) * scale
+        return int(value) if value.is_integer() and scale > 1 else value
+    return int(digits) * scale
+
+
+class _Name(str):
+    """An identifier that remembers where it was written."""
+
+    span: Span
+
+    def __new__(cls, text, span):
+        obj = super().__new__(cls, text)
+        obj.span = span
+        return obj
+
+
+class _ToAst(Transformer):
+    """One method per grammar rule; every node keeps its span."""
+
+    def __init__(self, source: Source):
+        super().__init__(visit_tokens=False)
+        self.source = source
+
+    def _s(self, meta) -> Span:
+        return _span(self.source, meta)
+
+    def _t(self, tok: Token) -> Span:
+        return _tok_span(self.source, tok)
+
+    # expressions
+    @v_args(meta=True, inline=True)
+    def number(self, meta, tok):
+        return ast.Number(parse_number(str(tok), self._t(tok)), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def dims(self, meta, tok):
+        span = self._s(meta)
+        parts = str(tok).split("x")
+        if any(len(p) > LIMITS.literal_digits for p in parts):
+            raise LimitError("size literal has too many digits", span)
+        return ast.DimsLit(tuple(int(p) for p in parts), span)
+
+    @v_args(meta=True, inline=True)
+    def var(self, meta, name):
+        return ast.Var(str(name), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def ident(self, meta, tok):
+        return _Name(tok, self._t(tok))
+
+    @v_args(meta=True, inline=True)
+    def index(self, meta, base, idx):
+        return ast.Index(base, idx, self._s(meta))
+
+    @v_args(meta=True)
+    def list(self, meta, items):
+        return ast.ListLit(tuple(i for i in items if i is not None), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def string(self, meta, tok):
+        return ast.StringLit(str(tok)[1:-1], self._s(meta))
+
+    def _binop(op):
+        @v_args(meta=True, inline=True)
+        def build(self, meta, left, right):
+            return ast.BinOp(op, left, right, self._s(meta))
+        return build
+
+    plus, minus, times = _binop("+"), _binop("-"), _binop("*")
+    divide, floordiv = _binop("/"), _binop("//")
+    del _binop
+
+    @v_args(meta=True, inline=True)
+    def negate(self, meta, operand):
+        return ast.Negate(operand, self._s(meta))
+
+    # arguments
+    @v_args(meta=True, inline=True)
+    def kwarg(self, meta, name, value):
+        return ast.Kwarg(str(name), value, self._s(meta))
+
+    def args(self, items):
+        return items
+
+    @staticmethod
+    def _split(items) -> tuple[tuple, tuple]:
+        items = items or []
+        return (tuple(i for i in items if not isinstance(i, ast.Kwarg)),
+                tuple(i for i in items if isinstance(i, ast.Kwarg)))
+
+    # statements
+    @v_args(meta=True, inline=True)
+    def layer(self, meta, label, op, args):
+        positional, keywords = self._split(args)
+        return ast.Layer(str(label) if label else None, str(op), positional, keywords,
+                         self._s(meta), op.span)
+
+    @v_args(meta=True, inline=True)
+    def input_decl(self, meta, tok):
+        return ast.InputDecl(tuple(int(p) for p in str(tok).split("x")), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def shortcuts_decl(self, meta, _kw, tok):
+        return ast.ShortcutsDecl(str(tok), self._s(meta))
+
+    @v_args(meta=True)
+    def outputs_decl(self, meta, toks):
+        return ast.OutputsDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
+    @v_args(meta=True)
+    def stage(self, meta, children):
+        name, title, block, args, repeat, *first = children
+        positional, keywords = self._split(args)
+        return ast.Stage(str(name), str(title)[1:-1] if title else None, str(block), block.span,
+                         positional, keywords, repeat, tuple(first), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def limit(self, meta, metric, value):
+        return ast.Limit(str(metric), value, self._s(meta))
+
+    @v_args(meta=True)
+    def budget(self, meta, limits):
+        return ast.Budget(tuple(limits), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def figure(self, meta, metric, value, tolerance):
+        return ast.Figure(str(metric), value, tolerance, self._s(meta))
+
+    @v_args(meta=True)
+    def expect(self, meta, figures):
+        return ast.Expect(tuple(figures), self._s(meta))
+
+    @v_args(meta=True)
+    def body(self, meta, statements):
+        return tuple(statements)
+
+    # top level
+    @v_args(meta=True, inline=True)
+    def param(self, meta, name, default):
+        return ast.Param(str(name), default, self._s(meta))
+
+    def params(self, items):
+        return tuple(i for i in items if i is not None)
+
+    @v_args(meta=True, inline=True)
+    def block_def(self, meta, _kw, name, params, body):
+        return ast.BlockDef(str(name), params or (), body, self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def network_def(self, meta, name, params, body):
+        return ast.NetworkDef(str(name), params or (), body, self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def change_shortcuts(self, meta, _kw, tok):
+        return ast.ChangeShortcuts(str(tok), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def change_input(self, meta, tok):
+        return ast.ChangeInput(tuple(int(p) for p in str(tok).split("x")), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def change_param(self, meta, name, value):
+        return ast.ChangeParam(str(name), value, self._s(meta))
+
+    def changes(self, items):
+        return tuple(items)
+
+    def call_args(self, items):
+        return self._split(items[0] if items else [])
+
+    @v_args(meta=True)
+    def instance(self, meta, children):
+        name, base, call, changes, *notes = children
+        return ast.Instance(str(name), str(base), base.span, call, changes or (),
+                            tuple(n for n in notes if isinstance(n, ast.Budget)),
+                            tuple(n for n in notes if isinstance(n, ast.Expect)), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def use_stmt(self, meta, tok):
+        return ast.Use(str(tok)[1:-1], self._s(meta))
+
+    def start(self, items):
+        return items
+
+
+def _max_nesting(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    return deepest
+
+
+def _expected_words(names) -> list[str]:
+    words = set()
+    for name in names:
+        if name in _TERMINAL_WORDS:
+            words.add(_TERMINAL_WORDS[name])
+            continue
+        try:
+            pattern = parser().get_terminal(name).pattern
+        except KeyError:
+            continue
+        words.add(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
+    return sorted(words)
+
+
+def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
+    text = source.text
+    if isinstance(err, UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        span = Span(source, err.line, err.column, err.line, err.column + 1)
+        hint = None
+        if not ch.isprintable() or ord(ch) > 127:
+            shown = repr(ch)
+            hint = "resdsl source is plain ASCII outside comments and strings"
+        else:
+            shown = f"'{ch}'"
+        return ParseError(f"unexpected character {shown}", span, hint=hint, code="E101")
+    assert isinstance(err, UnexpectedToken)
+    tok = err.token
+    expected = _expected_words(err.expected)
+    if tok.type == "$END":
+        lines = text.rstrip("\n").split("\n")
+        line, col = len(lines), len(lines[-1]) + 1
+        span = Span(source, line, col, line, col + 1)
+        found = "end of file"
+    else:
+        span = Span(source, tok.line, tok.column, tok.end_line or tok.line,
+                    tok.end_column or tok.column + 1)
+        found = "end of line" if tok.type == "_NL" else f"'{tok}'"
+        if tok.type == "_NL":
+            span = Span(source, tok.line, tok.column, tok.line, tok.column + 1)
+    message = f"unexpected {found}"
+    if expected and len(expected) <= 4:
+        message += "; expected " + (expected[0] if len(expected) == 1 else
+                                    "one of " + ", ".join(expected))
+    hint = _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
+    return ParseError(message, span, hint=hint, code="E102")
+
+
+_KEYWORDS = {"use", "block", "network", "input", "shortcuts", "outputs", "stage", "budget",
+             "expect", "with", "within", "x"}
+
+
+def _syntax_hint(tok: Token, expected: set[str]) -> str | None:
+    if tok.type == "$END" and "RBRACE" in expected:
+        return "a '{' is never closed; add '}' on a line of its own"
+    if tok.type in _TERMINAL_WORDS or str(tok) not in _KEYWORDS:
+        if tok.type == "NAME" and "_NL" in expected and "SEMICOLON" in expected:
+            return "separate layers on one line with ';'"
+        if tok.type == "NUMBER" and "COMMA" in expected:
+            return "separate arguments with ','"
+        return None
+    return f"'{tok}' is a keyword and cannot be used as a name"
+
+
+def _keyword_hint(text: str, tok: Token) -> str | None:
+    """A keyword just before the error is often a name the user meant."""
+    if tok.type == "$END":
+        return None
+    line = text.split("\n")[tok.line - 1][: tok.column - 1].split()
+    if line and line[-1].rstrip(":") in _KEYWORDS:
+        word = line[-1].rstrip(":")
+        return f"'{word}' is a keyword and cannot be used as a name"
+    return None
+
+
+def parse(text: str, name: str = "<string>") -> ast.Module:
+    """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position."""
+    source = Source(name, text)
+    if len(text.encode("utf-8", "surrogatepass")) > LIMITS.source_bytes:
+        raise LimitError(f"source is larger than {LIMITS.source_bytes} bytes",
+                         Span(source, 1, 1, 1, 2),
+                         hint="raise the limit with RESDSL_MAX_SOURCE_BYTES")
+    depth = _max_nesting(text)
+    if depth > LIMITS.nesting:
+        raise LimitError(f"brackets nest {depth} deep; the limit is {LIMITS.nesting}",
+                         Span(source, 1, 1, 1, 2), hint="raise the limit with RESDSL_MAX_NESTING")
+    try:
+        tree = parser().parse(text + "\n")
+    except UnexpectedInput as err:
+        raise _syntax_error(err, source) from None
+    try:
+        items = _ToAst(source).transform(tree)
+    except VisitError as err:
+        raise err.orig_exc from None
+    return ast.Module(source, tuple(items))

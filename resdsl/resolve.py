@@ -1,0 +1,102 @@
+"""A static pass over a file's definitions: every unknown name, reported together.
+
+Elaboration stops at its first error; this pass runs first so that a file with several typos
+gets all of them in one go.
+"""
+
+from __future__ import annotations
+
+from . import ast
+from .errors import ResdslError
+from .evaluate import BUILTINS, unknown
+from .loader import Scope
+from .ops import ALIASES, OPS, source_ops
+from .shortcuts import POLICIES
+
+
+def check_names(scope: Scope) -> list[ResdslError]:
+    errors: list[ResdslError] = []
+    for item in scope.module.items:
+        if isinstance(item, (ast.BlockDef, ast.NetworkDef)):
+            _definition(scope, item, errors)
+        elif isinstance(item, ast.Instance):
+            if scope.lookup(item.base) is None:
+                errors.append(unknown(item.base, item.base_span, scope.names(), "network"))
+            for expr in _instance_exprs(item):
+                _expression(scope, expr, set(), errors)
+    return errors
+
+
+def _blocks(scope: Scope) -> set[str]:
+    return {n for n in scope.names() if isinstance(scope.lookup(n)[0], ast.BlockDef)}
+
+
+def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
+    params = {p.name for p in item.params}
+    for p in item.params:
+        if p.default is not None:
+            _expression(scope, p.default, params, errors)
+    for stmt in item.body:
+        if isinstance(stmt, ast.Layer):
+            _callee(scope, stmt.op, stmt.op_span, params, stmt.kwargs, errors)
+            for expr in stmt.args + tuple(k.value for k in stmt.kwargs):
+                if not (stmt.op in ("add", "concat") and isinstance(expr, ast.Var)):
+                    _expression(scope, expr, params, errors)
+        elif isinstance(stmt, ast.Stage):
+            _callee(scope, stmt.block, stmt.block_span, params,
+                    stmt.kwargs + tuple(k for k in stmt.first_kwargs if k.name != "shortcuts"), errors)
+            exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs
+                                      if k.name != "shortcuts")
+            for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
+                _expression(scope, expr, params, errors)
+            for k in stmt.first_kwargs:
+                if k.name == "shortcuts" and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
+                    errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option"))
+        elif isinstance(stmt, ast.ShortcutsDecl) and stmt.kind not in POLICIES:
+            errors.append(unknown(stmt.kind, stmt.span, POLICIES, "shortcut option"))
+
+
+def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> None:
+    if name in params:
+        return  # a block passed in as an argument: checked when it is bound
+    found = scope.lookup(name)
+    if found is not None and isinstance(found[0], ast.BlockDef):
+        allowed = {p.name for p in found[0].params}
+        what = f"parameter of block '{name}'"
+    elif found is None and name in OPS and not OPS[name].internal:
+        allowed = {a.name for a in OPS[name].args}
+        what = f"argument of {name}"
+    elif found is not None:
+        return  # a network used as a layer: elaboration explains
+    else:
+        errors.append(unknown(name, span, set(source_ops()) | _blocks(scope), "op or block", ALIASES))
+        return
+    for kw in kwargs:
+        if kw.name not in allowed:
+            errors.append(unknown(kw.name, kw.span, allowed, what))
+
+
+def _expression(scope: Scope, expr, params: set[str], errors) -> None:
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Var):
+            if node.name not in params and node.name not in BUILTINS and scope.lookup(node.name) is None:
+                errors.append(unknown(node.name, node.span, params | set(BUILTINS) | scope.names()))
+        elif isinstance(node, ast.BinOp):
+            stack += [node.right, node.left]
+        elif isinstance(node, ast.Negate):
+            stack.append(node.operand)
+        elif isinstance(node, ast.Index):
+            stack += [node.index, node.base]
+        elif isinstance(node, ast.ListLit):
+            stack += reversed(node.items)
+
+
+def _instance_exprs(item: ast.Instance):
+    if item.call:
+        yield from item.call[0]
+        yield from (k.value for k in item.call[1])
+    for change in item.changes:
+        if isinstance(change, ast.ChangeParam):
+            yield change.value

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Set up a development environment from a fresh clone: Graphviz's dot, a virtual environment in
+# .venv, torch (CPU), resdsl in editable mode with its test and export extras. Safe to rerun.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v dot >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+    elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+    else
+        echo "warning: Graphviz's dot is missing; install it (apt install graphviz, brew install graphviz)" >&2
+    fi
+fi
+
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+# torch first and pinned: an open range would pull a multi-GB CUDA build.
+if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
+    .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
+fi
+.venv/bin/pip install -q -e ".[export,test]"
