@@ -194,7 +194,15 @@ class ChangeParam:
     span: Span
 
 
-Change = Union[ChangeShortcuts, ChangeInput, ChangeParam]
+@dataclass(frozen=True)
+class ChangeOutputs:
+    """`with outputs layer1, layer2`: tap these stages or layers instead of the network's own."""
+
+    names: tuple[tuple[str, Span], ...]
+    span: Span
+
+
+Change = Union[ChangeShortcuts, ChangeInput, ChangeParam, ChangeOutputs]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class NetworkSpec:
     span: Span
     shortcuts: tuple[str, Span] | None = None
     input: tuple[tuple[int, ...], Span] | None = None
+    outputs: tuple[tuple[str, Span], ...] | None = None
     checks: list[Check] = field(default_factory=list)
 
 
@@ -105,6 +106,8 @@ def _apply_changes(spec: NetworkSpec, item: ast.Instance, home: Scope) -> None:
             spec.shortcuts = (_policy_name(change.kind, change.span), change.span)
         elif isinstance(change, ast.ChangeInput):
             spec.input = (_input_shape(change.shape, change.span), change.span)
+        elif isinstance(change, ast.ChangeOutputs):
+            spec.outputs = change.names
         else:
             params = {p.name for p in spec.definition.params}
             if change.name not in params:
@@ -257,6 +260,8 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     frame = Frame(dict(spec.bindings), spec.scope, "", policy, {})
     if spec.input:
         run.input = spec.input[0]
+    if spec.outputs:
+        run.outputs = list(spec.outputs)
     current = None
     checks = list(spec.checks)
     for stmt in definition.body:
@@ -273,7 +278,8 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
                        if spec.input is None or c.metric != "flops"]
             continue
         if isinstance(stmt, ast.OutputsDecl):
-            run.outputs += list(stmt.names)
+            if spec.outputs is None:  # `with outputs ...` replaces the network's own taps
+                run.outputs += list(stmt.names)
             continue
         if isinstance(stmt, ast.ShortcutsDecl) and spec.shortcuts:
             continue  # `with shortcuts X` overrides the network's own choice
@@ -287,9 +293,11 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     if current is None:
         raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
     graph = run.builder.graph
+    outputs = _outputs(run, current)
+    stages = _prune(graph, outputs, run.stages)
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
-        outputs=_outputs(run, current), stages=run.stages,
+        outputs=outputs, stages=stages,
         shortcuts=policy, checks=checks, span=spec.span,
         params={k: v for k, v in spec.bindings.items()},
     )
@@ -307,6 +315,18 @@ def _outputs(run: Elaboration, last: str) -> list[dict]:
             raise unknown(name, span, set(stage_ends) | set(run.named), "stage or layer")
         outputs.append({"name": name, "node": node})
     return outputs
+
+
+def _prune(graph: nx.DiGraph, outputs: list[dict], stages: list[dict]) -> list[dict]:
+    """Drop the layers no output depends on (a classifier's head behind a backbone's taps);
+    returns the stages that remain."""
+    needed = {o["node"] for o in outputs}
+    for node in list(needed):
+        needed |= nx.ancestors(graph, node)
+    if len(needed) == graph.number_of_nodes():
+        return stages
+    graph.remove_nodes_from([n for n in graph if n not in needed])
+    return [s for s in stages if s["last"] in needed]
 
 
 def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
@@ -208,8 +209,12 @@ class _ToAst(Transformer):
     def change_param(self, meta, name, value):
         return ast.ChangeParam(str(name), value, self._s(meta))
 
+    @v_args(meta=True)
+    def change_outputs(self, meta, toks):
+        return ast.ChangeOutputs(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
     def changes(self, items):
-        return tuple(items)
+        return tuple(i for i in items if i is not None)
 
     def call_args(self, items):
         return self._split(items[0] if items else [])
@@ -284,7 +289,7 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     if expected and len(expected) <= 4:
         message += "; expected " + (expected[0] if len(expected) == 1 else
                                     "one of " + ", ".join(expected))
-    hint = _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
+    hint = _outputs_hint(text, tok) or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
     return ParseError(message, span, hint=hint, code="E102")
 
 
@@ -302,6 +307,16 @@ def _syntax_hint(tok: Token, expected: set[str]) -> str | None:
             return "separate arguments with ','"
         return None
     return f"'{tok}' is a keyword and cannot be used as a name"
+
+
+def _outputs_hint(text: str, tok: Token) -> str | None:
+    """`with outputs a, b, shortcuts B`: the outputs list swallows what follows it."""
+    if tok.type == "$END":
+        return None
+    before = text.split("\n")[tok.line - 1][: tok.column - 1]
+    if re.search(r"\bwith\b.*\boutputs\b.*,\s*$", before):
+        return "'outputs' takes the rest of the list: put it last, as in 'with shortcuts B, outputs layer1, layer2'"
+    return None
 
 
 def _keyword_hint(text: str, tok: Token) -> str | None:
