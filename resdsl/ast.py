@@ -63,7 +63,18 @@ class Negate:
     span: Span
 
 
-Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate]
+@dataclass(frozen=True)
+class Call:
+    """`bottleneck(groups: 32)`: a block with some of its arguments fixed, passed as a value."""
+
+    name: str
+    name_span: Span
+    args: tuple["Expr", ...]
+    kwargs: tuple["Kwarg", ...]
+    span: Span
+
+
+Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate, Call]
 
 
 @dataclass(frozen=True)

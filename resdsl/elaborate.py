@@ -476,6 +476,10 @@ def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans:
                             hint="blocks cannot be recursive; repeat them with a stage instead")
     if len(frame.stack) >= LIMITS.block_depth:
         raise LimitError(f"blocks nest more than {LIMITS.block_depth} deep", call_span, code="E606")
+    for key, value, span in block.fixed:
+        if key in named:
+            raise ArgumentError(f"'{key}' is already fixed by {block}", named[key][1], code="E309")
+    named = {**{key: (value, span) for key, value, span in block.fixed}, **named}
     env = bind_params(block.name, "block", definition.params, values, spans, named, call_span,
                       block.scope)
     inner = Frame(env, block.scope, prefix, policy, node_scope, block_input=current,

@@ -92,6 +92,11 @@ class _ToAst(Transformer):
         return ast.Var(str(name), self._s(meta))
 
     @v_args(meta=True, inline=True)
+    def call(self, meta, name, args):
+        positional, keywords = self._split(args)
+        return ast.Call(str(name), name.span, positional, keywords, self._s(meta))
+
+    @v_args(meta=True, inline=True)
     def ident(self, meta, tok):
         return _Name(tok, self._t(tok))
 

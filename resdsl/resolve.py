@@ -91,6 +91,21 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
             stack += [node.index, node.base]
         elif isinstance(node, ast.ListLit):
             stack += reversed(node.items)
+        elif isinstance(node, ast.Call):
+            _fixed_block(scope, node, params, errors)
+            stack += [k.value for k in reversed(node.kwargs)] + list(reversed(node.args))
+
+
+def _fixed_block(scope: Scope, call: ast.Call, params: set[str], errors) -> None:
+    if call.name in params:
+        return  # a block passed in as an argument: checked when it is bound
+    found = scope.lookup(call.name)
+    if found is None:
+        errors.append(unknown(call.name, call.name_span, _blocks(scope) | params, "block"))
+    elif isinstance(found[0], ast.BlockDef):
+        allowed = {p.name for p in found[0].params}
+        errors += [unknown(k.name, k.span, allowed, f"parameter of block '{call.name}'")
+                   for k in call.kwargs if k.name not in allowed]
 
 
 def _instance_exprs(item: ast.Instance):
