@@ -53,6 +53,15 @@ def _show(value: Any) -> str:
 
 BUILTINS = {"true": True, "false": False}
 
+# Known in a block's body and parameter defaults: the channel count of the block's input
+# (DenseNet's transition halves it: `conv 1x1, in_channels // 2`).
+IN_CHANNELS = "in_channels"
+
+
+def outside_block(span: Span) -> UnknownName:
+    return UnknownName(f"'{IN_CHANNELS}' is known inside a block only", span, code="E207",
+                       hint="it is the channel count of the block's input; give a network a number")
+
 
 def describe(value: Any) -> str:
     if isinstance(value, bool):
