@@ -299,7 +299,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
         raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
     graph = run.builder.graph
     outputs = _outputs(run, current)
-    stages = _prune(graph, outputs, run.stages)
+    stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
         outputs=outputs, stages=stages,
