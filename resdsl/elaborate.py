@@ -411,20 +411,31 @@ def _projection_source(frame: Frame, layer: ast.Layer, args: dict) -> str:
     if label is None:
         return frame.block_input
     if label not in frame.taken:
-        span = next(k.value.span for k in layer.kwargs if k.name == "project_from")
+        span = _argument_span(layer, OPS[layer.op], "project_from", value=True)
         raise unknown(label, span, sorted(frame.taken), "layer of this block")
     return frame.prefix + label
+
+
+def _argument_span(layer: ast.Layer, op: Op, name: str, value: bool = False) -> Span:
+    """Where a layer's argument is written (`name: value`, or just the value), else the layer."""
+    for kw in layer.kwargs:
+        if kw.name == name:
+            return kw.value.span if value else kw.span
+    for spec, expr in zip(op.args, layer.args):
+        if spec.name == name:
+            return expr.span
+    return layer.span
 
 
 def _policy_merge(written: Op, merge: Op, args: dict, layer: ast.Layer) -> tuple[Op, dict]:
     """The policy's merge op in place of the written one, keeping the arguments it has."""
     if merge is written:
         return written, args
-    for kw in layer.kwargs:
-        if merge.arg(kw.name) is None and args[kw.name] != written.arg(kw.name).default:
+    for name, value in args.items():
+        if merge.arg(name) is None and value != written.arg(name).default:
             raise ArgumentError(f"with shortcuts merged by '{merge.name}', {written.name} takes no "
-                                f"'{kw.name}'", kw.span, code="E327",
-                                hint=f"leave '{kw.name}' out, or choose shortcuts that add")
+                                f"'{name}'", _argument_span(layer, written, name), code="E327",
+                                hint=f"leave '{name}' out, or choose shortcuts that add")
     return merge, {k: v for k, v in args.items() if merge.arg(k) is not None}
 
 
