@@ -4,8 +4,9 @@ import math
 
 import pytest
 
-import resdsl
 from resdsl.infer import totals
+
+from .library_siblings import network
 
 
 def weights_of(graph, ops=("conv", "fc")) -> int:
@@ -23,7 +24,7 @@ def nodes(graph, op):
                                                 ("preact_resnet164", 164, 1.7),
                                                 ("preact_resnet1001", 1001, 10.2)])
 def test_preact_parameters_are_the_papers(name, depth, printed):
-    graph = resdsl.graph(name)
+    graph = network(name)
     assert totals(graph)["depth"] == depth
     # the paper's figures round the weights of convs and fcs; BN adds 1-1.5% on top
     assert round(weights_of(graph) / 1e6, 1) == printed
@@ -41,11 +42,11 @@ def test_preact_resnet164_matches_the_reference_count():
                 total += cin * 4 * b
             cin = 4 * b
     total += 2 * 256 + 256 * 10 + 10
-    assert totals(resdsl.graph("preact_resnet164"))["params"] == total == 1_703_258
+    assert totals(network("preact_resnet164"))["params"] == total == 1_703_258
 
 
 def test_preact_block_order_and_projection_from_the_preactivated_input():
-    graph = resdsl.graph("preact_resnet164")
+    graph = network("preact_resnet164")
     block = [n.removeprefix("layer2.0.") for n in graph if n.startswith("layer2.0.")]
     assert block == ["bn1", "relu1", "conv1", "bn2", "relu2", "conv2", "bn3", "relu3", "conv3",
                      "downsample.0", "add"]
@@ -64,11 +65,11 @@ def test_preact_block_order_and_projection_from_the_preactivated_input():
 @pytest.mark.parametrize("name,printed", [("wrn28_10", "36.5"), ("wrn40_4", "8.9"),
                                           ("wrn16_8", "11.0")])
 def test_cifar_wide_resnets_have_the_papers_parameters(name, printed):
-    assert f"{totals(resdsl.graph(name))['params'] / 1e6:.1f}" == printed
+    assert f"{totals(network(name))['params'] / 1e6:.1f}" == printed
 
 
 def test_wrn28_10_widths():
-    graph = resdsl.graph("wrn28_10")
+    graph = network("wrn28_10")
     ends = [graph.nodes[s["last"]]["out_shape"] for s in graph.graph["stages"]]
     assert ends == [(160, 32, 32), (320, 16, 16), (640, 8, 8)]
     assert [s["repeat"] for s in graph.graph["stages"]] == [4, 4, 4]
@@ -77,7 +78,7 @@ def test_wrn28_10_widths():
 # -- squeeze-and-excitation -----------------------------------------------------------------------
 
 def test_se_resnet50_params_are_the_se_papers():
-    se, base = resdsl.graph("se_resnet50"), resdsl.graph("resnet50_v1")
+    se, base = network("se_resnet50"), network("resnet50_v1")
     assert round(totals(se)["params"] / 1e6, 2) == 28.09
     # each SE: fc C -> C/16 and fc C/16 -> C, both with bias
     added = sum(2 * c * (c // 16) + c // 16 + c
@@ -93,7 +94,7 @@ def test_se_resnet50_params_are_the_se_papers():
                                                 ("se_resnet101", 49.33, 7.60),
                                                 ("se_resnet152", 66.82, 11.32)])
 def test_se_resnets_against_the_se_paper(name, params, gflops):
-    graph = resdsl.graph(name)
+    graph = network(name)
     assert round(totals(graph)["params"] / 1e6, 2) == params
     # the SE paper's GFLOPs also count each SE's pooling and rescaling, one operation per
     # element each; with them ours comes within 0.1% of its figures, without them 0.35%
@@ -104,7 +105,7 @@ def test_se_resnets_against_the_se_paper(name, params, gflops):
 
 
 def test_se_sits_on_the_branch_before_the_addition():
-    graph = resdsl.graph("se_resnet50")
+    graph = network("se_resnet50")
     assert list(graph.predecessors("layer3.2.se")) == ["layer3.2.bn3"]
     assert "layer3.2.se" in graph.predecessors("layer3.2.add")
     assert graph.nodes["layer3.2.se"]["out_shape"] == (1024, 14, 14)
@@ -113,7 +114,7 @@ def test_se_sits_on_the_branch_before_the_addition():
 # -- ResNet-D --------------------------------------------------------------------------------------
 
 def test_resnet50d_against_bag_of_tricks_and_the_resnet50_it_changes():
-    d, base = resdsl.graph("resnet50d"), resdsl.graph("resnet50")
+    d, base = network("resnet50d"), network("resnet50")
     assert round(totals(d)["macs"] / 1e9, 1) == 4.3  # Bag of Tricks, Table 5
     # only the stem changes the parameters: three 3x3 convs (32, 32, 64) + 2 BNs for the 7x7
     stem = 3 * 32 * 9 + 32 * 32 * 9 + 32 * 64 * 9 + 2 * (32 + 32)
@@ -122,7 +123,7 @@ def test_resnet50d_against_bag_of_tricks_and_the_resnet50_it_changes():
 
 
 def test_resnet_d_shortcut_pools_then_projects_with_stride_1():
-    graph = resdsl.graph("resnet50d")
+    graph = network("resnet50d")
     pool = graph.nodes["layer2.0.downsample.0"]
     assert pool["op"] == "avgpool" and pool["args"]["kernel"] == (2, 2)
     assert pool["out_shape"] == (256, 28, 28)
@@ -143,13 +144,13 @@ TORCHVISION_DENSENET = {"densenet121": (7_978_856, 2.83), "densenet161": (28_681
 @pytest.mark.parametrize("name", TORCHVISION_DENSENET)
 def test_densenets_match_torchvision(name):
     params, gflops = TORCHVISION_DENSENET[name]
-    figures = totals(resdsl.graph(name))
+    figures = totals(network(name))
     assert figures["params"] == params
     assert round(figures["macs"] / 1e9, 2) == gflops
 
 
 def test_densenet121_grows_by_32_and_halves_in_transitions():
-    graph = resdsl.graph("densenet121")
+    graph = network("densenet121")
     # Huang et al., Table 1: 6, 12, 24, 16 layers; 56, 28, 14, 7 pixels
     assert graph.nodes["denseblock1.5.concat"]["out_shape"] == (64 + 6 * 32, 56, 56)
     assert graph.nodes["transition1.pool"]["out_shape"] == (128, 28, 28)
@@ -165,7 +166,7 @@ def test_densenet121_grows_by_32_and_halves_in_transitions():
 # -- highway gates and stochastic depth ------------------------------------------------------------
 
 def test_highway_gates_add_a_1x1_conv_with_bias_per_block():
-    gated, resnet = resdsl.graph("highway20"), resdsl.graph("resnet20")
+    gated, resnet = network("highway20"), network("resnet20")
     gates = nodes(gated, "gate")
     assert len(gates) == 9 and not nodes(gated, "add")
     by_hand = sum(c * c + c for c in (16, 32, 64) for _ in range(3))
@@ -177,11 +178,11 @@ def test_highway_gates_add_a_1x1_conv_with_bias_per_block():
 
 def test_drop_path_changes_no_shape_and_no_cost():
     for name, base in (("resnet110_sd", "resnet110"), ("resnet50_droppath", "resnet50")):
-        dropped, plain = resdsl.graph(name), resdsl.graph(base)
+        dropped, plain = network(name), network(base)
         assert set(dropped) == set(plain)
         for node, data in plain.nodes(data=True):
             other = dropped.nodes[node]
             assert (other["out_shape"], other["macs"], other["params"]) == \
                 (data["out_shape"], data["macs"], data["params"])
-    assert resdsl.graph("resnet110_sd").nodes["layer2.4.add"]["args"]["drop"] == 0.5
-    assert resdsl.graph("resnet110").nodes["layer2.4.add"]["args"]["drop"] == 0
+    assert network("resnet110_sd").nodes["layer2.4.add"]["args"]["drop"] == 0.5
+    assert network("resnet110").nodes["layer2.4.add"]["args"]["drop"] == 0

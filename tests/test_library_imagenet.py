@@ -2,8 +2,9 @@
 
 import pytest
 
-import resdsl
 from resdsl.infer import totals
+
+from .library_siblings import network
 
 # torchvision's model documentation: params, GFLOPS (multiply-adds)
 TORCHVISION = {
@@ -15,7 +16,7 @@ TORCHVISION = {
 @pytest.mark.parametrize("name", TORCHVISION)
 def test_parameters_and_multiply_adds_are_torchvisions(name):
     params, gflops = TORCHVISION[name]
-    figures = totals(resdsl.graph(name))
+    figures = totals(network(name))
     assert figures["params"] == params
     assert figures["macs"] / 1e9 == pytest.approx(gflops, abs=0.005 if gflops < 20 else 0.05)
 
@@ -23,12 +24,12 @@ def test_parameters_and_multiply_adds_are_torchvisions(name):
 @pytest.mark.parametrize("name", TORCHVISION)
 def test_same_module_paths_as_the_resnet_they_widen(name):
     base = "resnet50" if "50" in name else "resnet101"
-    assert set(resdsl.graph(name)) == set(resdsl.graph(base))
+    assert set(network(name)) == set(network(base))
 
 
 def test_resnext_groups_and_widths():
     # Xie et al., Table 1: conv2_x is [1x1, 128; 3x3, 128, C=32; 1x1, 256]
-    graph = resdsl.graph("resnext50_32x4d")
+    graph = network("resnext50_32x4d")
     conv2 = graph.nodes["layer1.0.conv2"]
     assert conv2["args"]["groups"] == 32 and conv2["out_shape"] == (128, 56, 56)
     assert conv2["params"] == 128 * (128 // 32) * 9
@@ -40,7 +41,7 @@ def test_resnext_groups_and_widths():
 
 
 def test_wide_resnet_doubles_the_bottleneck_only():
-    wide, base = resdsl.graph("wide_resnet50_2"), resdsl.graph("resnet50")
+    wide, base = network("wide_resnet50_2"), network("resnet50")
     for node in ("layer1.0.conv1", "layer2.3.conv2", "layer4.0.conv2"):
         assert wide.nodes[node]["out_shape"][0] == 2 * base.nodes[node]["out_shape"][0]
     for node in ("layer1.0.conv3", "layer4.2.conv3", "fc"):

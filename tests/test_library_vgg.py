@@ -2,8 +2,10 @@
 
 import pytest
 
-import resdsl
+from resdsl.check import run_checks
 from resdsl.infer import totals
+
+from .library_siblings import network, sibling_names
 
 # torchvision's model documentation
 TORCHVISION = {"vgg11": (132_863_336, 7.61e9), "vgg13": (133_047_848, 11.31e9),
@@ -27,7 +29,7 @@ def by_hand(convs):
 
 @pytest.mark.parametrize("name", TORCHVISION)
 def test_vgg_matches_torchvision_and_the_configuration(name):
-    graph = resdsl.graph(name)
+    graph = network(name)
     figures = totals(graph)
     params, gflops = TORCHVISION[name]
     assert figures["params"] == params
@@ -37,11 +39,18 @@ def test_vgg_matches_torchvision_and_the_configuration(name):
 
 
 def test_vgg19_is_the_papers_19_6_billion_flops():
-    assert round(totals(resdsl.graph("vgg19"))["macs"] / 1e9, 1) == 19.6
+    assert round(totals(network("vgg19"))["macs"] / 1e9, 1) == 19.6
 
 
 def test_vgg19_halves_the_feature_map_after_each_group():
-    graph = resdsl.graph("vgg19")
+    graph = network("vgg19")
     sizes = [graph.nodes[f"pool{i}"]["out_shape"] for i in range(1, 6)]
     assert sizes == [(64, 112, 112), (128, 56, 56), (256, 28, 28), (512, 14, 14), (512, 7, 7)]
     assert graph.nodes["fc8"]["out_shape"] == (1000,)
+
+
+def test_siblings_meet_their_published_figures():
+    for name in sibling_names():
+        built = network(name)
+        assert built.graph["checks"], name
+        assert run_checks(built) == [], name
