@@ -52,3 +52,10 @@ def test_compile_writes_ir_without_torch(tmp_path, run_cli):
     result = run_cli("compile", "resnet34", "-o", out)
     assert result.returncode == 0, result.stderr
     assert ir.read(out).number_of_nodes() == resdsl.graph("resnet34").number_of_nodes()
+
+
+def test_every_bundled_network_dumps_valid_ir():
+    from resdsl.library import bundled_index
+
+    for name in bundled_index():
+        ir.validate(ir.dump(resdsl.graph(name)), name)

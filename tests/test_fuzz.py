@@ -1,0 +1,58 @@
+"""Fuzzing the front end. Oracle: every input either builds, or raises resdsl's own error with a
+position inside the file; anything else (another exception, a position outside) is a bug.
+
+This is the short version run by the suite; scripts/fuzz.py runs the same properties for minutes.
+"""
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from resdsl.errors import ResdslError
+from resdsl.fuzzing import MUTATIONS, build_all, mutate
+from resdsl.resources import architectures_dir
+
+SOURCES = [p.read_text() for p in sorted(architectures_dir().glob("*.rdsl"))]
+SMALL = [s for s in SOURCES if len(s) < 4000]
+
+
+def assert_well_behaved(text: str) -> None:
+    try:
+        build_all(text)
+    except ResdslError as err:
+        lines = text.split("\n")
+        for e in err.errors:
+            if e.span is None or e.span.file != "<fuzz>":
+                continue  # errors about imported files or without a place
+            assert 1 <= e.span.line <= len(lines) + 1, (e.span, e.message)
+            assert e.span.column >= 1, (e.span, e.message)
+            assert e.render()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(SMALL), st.lists(st.tuples(st.sampled_from(sorted(MUTATIONS)),
+                                                  st.integers(0, 10**6), st.integers(0, 10**6)),
+                                        min_size=1, max_size=4))
+def test_mutated_bundled_files_never_crash(source, edits):
+    text = source
+    for name, position, choice in edits:
+        text = mutate(text, name, position, choice)
+    assert_well_behaved(text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200))
+def test_arbitrary_text_never_crashes(text):
+    assert_well_behaved(text)
+
+
+def test_known_awkward_inputs():
+    for text in ["", "\n\n", "\t", "\x00", "network", "network n {", "}", "x = y",
+                 "n = net with", "network n {\r\n input 3x32x32\r\n conv 3x3, 8\r\n}\r\n",
+                 "network n { input 3x32x32; conv 3x3, 999999999999 }",
+                 "network n(a = [1, 2]) { input 3x32x32; conv 3x3, a }",
+                 "network n { input 3x32x32; conv 3x3, 8, stride: 3x3x3 }",
+                 "block b(w) { b w }\nnetwork n { input 3x8x8; stage s: b(4) x 9999999 }",
+                 "network n { input 3x8x8; conv 3x3, 8; avgpool; fc 10; fc 10; bn; relu }"]:
+        assert_well_behaved(text)
