@@ -11,6 +11,7 @@ bottom (the sum).
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from dataclasses import dataclass, field, replace
 
@@ -41,6 +42,7 @@ class Box:
     arcs: list["Arrow"] = field(default_factory=list)  # a block's shortcuts, drawn beside it
     macs: int = 0
     params: int = 0
+    out_shape: tuple = ()
 
 
 @dataclass
@@ -261,6 +263,7 @@ def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True) -> D
     for box in boxes:
         box.macs = sum(graph.nodes[n]["macs"] for n in box.nodes)
         box.params = sum(graph.nodes[n]["params"] for n in box.nodes)
+        box.out_shape = graph.nodes[box.nodes[-1]]["out_shape"]
     arrows = _arrows(graph, boxes, level)
     _label_shapes(arrows, level)
     arrows += [arc for box in boxes for arc in box.arcs]
@@ -382,7 +385,41 @@ def diagram(graphs: nx.DiGraph | list[nx.DiGraph], level: str = "block", *, cost
         dot.attr(label=f"shading: multiply-adds per box, darkest {human(most)}", labelloc="b",
                  fontsize="10")
     names = [d.name for d in drawings]
-    for i, d in enumerate(drawings):
-        prefix = f"{d.name}/" if names.count(d.name) == 1 else f"{d.name}#{i}/"
+    prefixes = [f"{d.name}/" if names.count(d.name) == 1 else f"{d.name}#{i}/" for i, d in enumerate(drawings)]
+    for d, prefix in zip(drawings, prefixes):
         _add_network(dot, d, prefix, most, framed=len(drawings) > 1)
+    for (left, p), (right, q) in itertools.pairwise(zip(drawings, prefixes)):
+        for a, b in _counterparts(left, right):
+            with dot.subgraph() as row:
+                row.attr(rank="same")
+                row.node(p + a)
+                row.node(q + b)
     return dot
+
+
+def _counterparts(left: Drawing, right: Drawing) -> list[tuple[str, str]]:
+    """Boxes of two columns to draw level with each other, as in Figure 3. Columns that are
+    mostly one network (plain34 and resnet34) line up box by box: the same module path with the
+    same output. Others line up at the first box of each output size both reach (112, 56, ...)."""
+    same = _matches([(b.key, b.out_shape) for b in left.boxes], [(b.key, b.out_shape) for b in right.boxes])
+    if 2 * len(same) >= min(len(left.boxes), len(right.boxes)):
+        return [(left.boxes[i].key, right.boxes[j].key) for i, j in same]
+    a, b = _first_at_each_size(left), _first_at_each_size(right)
+    return [(a[i][1], b[j][1]) for i, j in _matches([s for s, _ in a], [s for s, _ in b])]
+
+
+def _matches(a: list, b: list) -> list[tuple[int, int]]:
+    """Index pairs of equal items, in order in both lists."""
+    blocks = difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks()
+    return [(m.a + k, m.b + k) for m in blocks for k in range(m.size)]
+
+
+def _first_at_each_size(d: Drawing) -> list[tuple[tuple, str]]:
+    """(height x width, box key) of the first box giving each feature-map size."""
+    seen, marks = set(), []
+    for box in d.boxes:
+        size = box.out_shape[1:]
+        if len(box.out_shape) == 3 and size not in seen:
+            seen.add(size)
+            marks.append((size, box.key))
+    return marks

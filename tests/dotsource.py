@@ -7,6 +7,7 @@ ATTR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|[^\s"\]]+)')
 NODE = re.compile(r'^\s*"((?:[^"\\]|\\.)+)" \[(.*)\]$')
 EDGE = re.compile(r'^\s*"((?:[^"\\]|\\.)+)" -> "((?:[^"\\]|\\.)+)" \[(.*)\]$')
 OPEN = re.compile(r'^\s*subgraph "((?:[^"\\]|\\.)+)" \{$')
+MENTION = re.compile(r'^\s*"((?:[^"\\]|\\.)+)"$')
 
 
 def attributes(text: str) -> dict:
@@ -19,6 +20,7 @@ class Dot:
     edges: list = field(default_factory=list)  # (tail, head, attributes)
     clusters: dict = field(default_factory=dict)  # name -> {"attrs": ..., "nodes": [ids]}
     parent: dict = field(default_factory=dict)  # cluster -> enclosing cluster
+    same_rank: list = field(default_factory=list)  # node ids of each {rank=same ...} group
 
     def edges_of_class(self, word: str) -> list:
         return [e for e in self.edges if word in e[2].get("class", "").split()]
@@ -28,9 +30,19 @@ class Dot:
 
 
 def read(source: str) -> Dot:
-    dot, stack = Dot(), []
+    dot, stack, group = Dot(), [], None
     for line in source.splitlines():
-        if m := OPEN.match(line):
+        if line.strip() == "{":
+            group = []
+        elif group is not None:
+            if m := MENTION.match(line):
+                group.append(m.group(1))
+            elif line.strip() == "}":
+                dot.same_rank.append(group)
+                group = None
+            else:
+                assert line.strip() == "rank=same", line
+        elif m := OPEN.match(line):
             name = m.group(1)
             dot.clusters[name] = {"attrs": {}, "nodes": []}
             if stack:

@@ -8,6 +8,7 @@ import pytest
 
 import resdsl
 from resdsl.dot import render
+from resdsl.graph import layer_nodes
 from resdsl.viz import diagram
 
 from .dotsource import read
@@ -222,6 +223,20 @@ def test_several_networks_side_by_side_in_columns():
     assert len(dot.edges_of_class("shortcut")) == RESNET34_BLOCKS  # only the residual net's
 
 
+def test_columns_line_up_as_in_figure_3():
+    graphs = [resdsl.graph_from_text(VGG19), resdsl.graph("plain34"), resdsl.graph("resnet34")]
+    rows = read(diagram(graphs, "layer").source).same_rank
+    vgg_rows = [r for r in rows if r[0].startswith("vgg19/")]
+    # VGG-19 and the 34-layer nets level at each output size of Fig. 3: 112, 56, 28, 14, 7
+    assert vgg_rows == [["vgg19/input", "plain34/input"], ["vgg19/pool1", "plain34/conv1"],
+                        ["vgg19/pool2", "plain34/maxpool"], ["vgg19/pool3", "plain34/layer2.0.conv1"],
+                        ["vgg19/pool4", "plain34/layer3.0.conv1"], ["vgg19/pool5", "plain34/layer4.0.conv1"]]
+    # the plain and the residual net level layer by layer: every plain layer beside its twin
+    plain = resdsl.graph("plain34")
+    twins = [r for r in rows if r[0].startswith("plain34/")]
+    assert twins == [[f"plain34/{n}", f"resnet34/{n}"] for n in layer_nodes(plain)]
+
+
 def test_the_same_network_twice_gets_two_columns():
     graph = resdsl.graph("resnet18")
     dot = read(diagram([graph, graph], "block").source)
@@ -355,3 +370,12 @@ def test_viz_usage_and_input_errors(run_cli, tmp_path):
     result = run_cli("viz", bad, "resnet18", "-o", tmp_path / "x.svg")
     assert result.returncode == 1 and f"{bad}:3:3: error[E401]" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.rdsl"]
+
+
+def test_a_very_deep_layer_drawing_comes_with_a_note(run_cli, tmp_path):
+    (tmp_path / "cifar.rdsl").write_text(CIFAR)
+    (tmp_path / "empty").mkdir()
+    result = run_cli("viz", "cifar.rdsl:resnet1202", "--level", "layer", "-o", "r.svg", cwd=tmp_path,
+                     env={"PATH": str(tmp_path / "empty")})  # no dot: the note, then the error
+    assert result.returncode == 1
+    assert result.stderr.startswith("note: drawing ") and "--level block" in result.stderr
