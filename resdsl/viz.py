@@ -47,14 +47,15 @@ class Box:
 
 @dataclass
 class Arrow:
-    """An edge of the drawing; a shortcut arc when `shortcut` names its kind."""
+    """An edge of the drawing: on the main path, a shortcut (`shortcut` names its kind), an edge
+    on a shortcut's path (into a projection or padding layer), or to an output's name."""
 
     tail: str
     head: str  # == tail for a block's shortcut arc
     shape: tuple
     label: str = ""
+    role: str = "main"  # main | shortcut | shortcut-path | output
     shortcut: str | None = None  # identity | projection | padding | concat
-    on_shortcut_path: bool = False  # into a projection or padding layer (layer level)
 
 
 @dataclass
@@ -102,8 +103,9 @@ def _shortcut_arcs(graph: nx.DiGraph, box: Box) -> list[Arrow]:
     for merge in (n for n in box.nodes if graph.nodes[n]["op"] in MERGES):
         layers = [layer_label(graph, n) for n in _shortcut_path(graph, merge)
                   if graph.nodes[n]["op"] != "bn"]
-        arcs.append(Arrow(box.key, box.key, graph.nodes[merge]["out_shape"], " " + "\n".join(layers)
-                          if layers else "", shortcut_kind(graph, merge)))
+        label = " " + "\n".join(layers) if layers else ""
+        arcs.append(Arrow(box.key, box.key, graph.nodes[merge]["out_shape"], label, "shortcut",
+                          shortcut_kind(graph, merge)))
     return arcs
 
 
@@ -234,21 +236,21 @@ def _arrows(graph: nx.DiGraph, boxes: list[Box], level: str) -> list[Arrow]:
             data = graph.edges[tail, head]
             arrow = arrows[pair] = Arrow(*pair, data["shape"])
             if level == "layer" and data.get("role") == "shortcut":
-                arrow.shortcut = shortcut_kind(graph, head)
+                arrow.role, arrow.shortcut = "shortcut", shortcut_kind(graph, head)
             elif level == "layer" and graph.nodes[head]["scope"].get("branch") == "shortcut":
-                arrow.on_shortcut_path = True
+                arrow.role = "shortcut-path"
     return list(arrows.values())
 
 
-def _label_shapes(arrows: list[Arrow], level: str) -> None:
-    """Tensor shapes on edges, once per tail; at the layer level only where a layer changes the
-    shape, so that long chains stay readable."""
+def _label_shapes(arrows: list[Arrow]) -> None:
+    """Tensor shapes on edges where a box changes the shape (once per box), so that long chains
+    stay readable; the input box states its own."""
     shape_in: dict[str, tuple] = {}
     for arrow in arrows:
         shape_in.setdefault(arrow.head, arrow.shape)
     labelled = set()
     for arrow in arrows:
-        if arrow.tail in labelled or (level == "layer" and shape_in.get(arrow.tail) == arrow.shape):
+        if arrow.tail in labelled or shape_in.get(arrow.tail, arrow.shape) == arrow.shape:
             continue
         labelled.add(arrow.tail)
         arrow.label = " " + fmt(arrow.shape)
@@ -265,8 +267,16 @@ def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True) -> D
         box.params = sum(graph.nodes[n]["params"] for n in box.nodes)
         box.out_shape = graph.nodes[box.nodes[-1]]["out_shape"]
     arrows = _arrows(graph, boxes, level)
-    _label_shapes(arrows, level)
+    _label_shapes(arrows)
     arrows += [arc for box in boxes for arc in box.arcs]
+    if len(graph.graph["outputs"]) > 1:  # taps (a detection backbone): name each
+        owner = {n: box.key for box in boxes for n in box.nodes}
+        for output in graph.graph["outputs"]:
+            shape = graph.nodes[output["node"]]["out_shape"]
+            tap = Box(f"{output['name']} (output)", f"{output['name']}: {fmt(shape)}", [], "output",
+                      out_shape=shape)
+            boxes.append(tap)
+            arrows.append(Arrow(owner[output["node"]], tap.key, shape, role="output"))
     figures = totals(graph)
     caption = (f"{graph.graph['name']}\n{figures['depth']} weighted layers, "
                f"{human(figures['macs'])} multiply-adds, {human(figures['params'])} params")
@@ -292,7 +302,7 @@ SHADES = 9  # Graphviz's oranges9 colour scheme: 1 lightest ... 9 darkest
 def _box_style(box: Box) -> dict:
     """Weighted layers and blocks blue, pooling green, shape-keeping layers small."""
     op = OPS.get(box.kind)
-    if box.kind == "input":
+    if box.kind in ("input", "output"):
         return {"shape": "plaintext", "style": "", "fontsize": "12"}
     if box.kind in ("block", "stage"):
         return {"fillcolor": BLUE}
@@ -320,6 +330,8 @@ def _cost_style(box: Box, most: int) -> dict:
 
 
 def _tooltip(box: Box) -> str:
+    if box.kind == "output":
+        return f"output {box.label}"
     layers = len(box.nodes)
     return (f"{box.key}: {layers} layer{'s' if layers > 1 else ''}, {box.macs:,} multiply-adds, "
             f"{box.params:,} params")
@@ -338,7 +350,7 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
         label = box.label
         if most is not None:
             style = {**style, **_cost_style(box, most)}
-            if box.kind == "input":
+            if box.kind in ("input", "output"):
                 style.pop("fillcolor")
             if box.macs:
                 label += f"\n{human(box.macs)} MACs"
@@ -346,7 +358,7 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
             style["group"] = prefix  # one group per network: dot keeps its main path straight
         g.node(prefix + box.key, _text(label), tooltip=_text(_tooltip(box)), **style)
 
-    off_main_path = {a.head for a in d.arrows if a.on_shortcut_path}
+    off_main_path = {a.head for a in d.arrows if a.role in ("shortcut-path", "output")}
     with dot.subgraph(name=f"cluster_{prefix}") as net:
         net.attr(label=_text(d.caption), labelloc="t", fontsize="13", style="rounded",
                  margin="12", color="#cccccc" if framed else "white")
@@ -362,12 +374,13 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     add_box(cluster, box)
 
     for arrow in d.arrows:
-        attrs = {"class": "main", "weight": "8"}
-        if arrow.shortcut:
-            attrs = {"class": f"shortcut {arrow.shortcut}", "style": SHORTCUT_STYLE[arrow.shortcut],
-                     "weight": "1"}
-        elif arrow.on_shortcut_path:
-            attrs = {"class": "shortcut-path", "style": "dotted", "weight": "1"}
+        attrs = {"class": arrow.role, "weight": "8" if arrow.role == "main" else "1"}
+        if arrow.role == "shortcut":
+            attrs.update({"class": f"shortcut {arrow.shortcut}", "style": SHORTCUT_STYLE[arrow.shortcut]})
+        elif arrow.role == "shortcut-path":
+            attrs["style"] = "dotted"
+        elif arrow.role == "output":
+            attrs["style"] = "dashed"
         if arrow.tail == arrow.head:  # an arc beside the box, from its top to its bottom
             attrs.update(tailport="n", headport="s")
         dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **attrs)

@@ -125,9 +125,11 @@ def test_stage_level_one_box_per_stage_with_title_and_repeat():
 
 def test_edges_carry_the_output_sizes_of_table_1():
     dot = dot_of("resnet34", "stage")
-    out_of = {t.split("/")[1]: a["label"].strip() for t, _, a in dot.edges}
-    assert out_of == {"input": "3x224x224", "conv1": "64x56x56", "layer1": "64x56x56",
-                      "layer2": "128x28x28", "layer3": "256x14x14", "layer4": "512x7x7"}
+    # shapes are written where they change: after the stem, conv3_x, conv4_x, conv5_x, the head
+    out_of = {t.split("/")[1]: a["label"].strip() for t, _, a in dot.edges if a.get("label")}
+    assert out_of == {"conv1": "64x56x56", "layer2": "128x28x28", "layer3": "256x14x14",
+                      "layer4": "512x7x7"}
+    assert dot.nodes["resnet34/input"]["label"] == "input 3x224x224"
     layer = dot_of("resnet34", "layer")
     shapes = {a["label"].strip() for _, _, a in layer.edges if a.get("label")}
     assert {"64x112x112", "64x56x56", "128x28x28", "256x14x14", "512x7x7", "512x1x1"} <= shapes
@@ -379,3 +381,15 @@ def test_a_very_deep_layer_drawing_comes_with_a_note(run_cli, tmp_path):
                      env={"PATH": str(tmp_path / "empty")})  # no dot: the note, then the error
     assert result.returncode == 1
     assert result.stderr.startswith("note: drawing ") and "--level block" in result.stderr
+
+
+def test_the_outputs_of_a_backbone_are_named():
+    backbone = CIFAR.replace("    avgpool;", "    outputs layer1, layer2, layer3\n    avgpool;")
+    for level in ("layer", "block", "stage"):
+        dot = read(diagram(resdsl.graph_from_text(backbone, "resnet20"), level).source)
+        outputs = {h: a for t, h, a in dot.edges if a["class"] == "output"}
+        # the CIFAR stages' feature maps (sec. 4.2): 16, 32, 64 filters on 32, 16, 8 pixels
+        assert sorted(dot.nodes[h]["label"] for h in outputs) == [
+            "layer1: 16x32x32", "layer2: 32x16x16", "layer3: 64x8x8"]
+    single = read(diagram(resdsl.graph_from_text(CIFAR, "resnet20"), "block").source)
+    assert single.edges_of_class("output") == []
