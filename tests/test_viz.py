@@ -11,6 +11,7 @@ from resdsl.dot import render
 from resdsl.graph import layer_nodes
 from resdsl.viz import diagram
 
+from .conftest import ROOT
 from .dotsource import read
 
 # VGG-19 (Simonyan & Zisserman; the paper's Fig. 3 left): 16 convolutions in five stages, 3 fc.
@@ -393,3 +394,18 @@ def test_the_outputs_of_a_backbone_are_named():
             "layer1: 16x32x32", "layer2: 32x16x16", "layer3: 64x8x8"]
     single = read(diagram(resdsl.graph_from_text(CIFAR, "resnet20"), "block").source)
     assert single.edges_of_class("output") == []
+
+
+@pytest.mark.parametrize("picture, networks, level", [
+    ("resnet34-blocks.svg", ["resnet34"], "block"),
+    ("figure3.svg", ["plain34", "resnet34"], "layer"),
+])
+def test_the_pictures_in_docs_show_todays_drawing(picture, networks, level):
+    """The README's pictures are what `resdsl viz` draws now (regenerate them with the command
+    the README gives when this fails)."""
+    svg = (ROOT / "docs" / picture).read_bytes()
+    assert len(svg) < 300_000
+    texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]
+    dot = read(diagram([resdsl.graph(n) for n in networks], level).source)
+    lines = [line for label in dot.labels() for line in label.split("\\n")]
+    assert sorted(t for t in texts if t in set(lines)) == sorted(lines)
