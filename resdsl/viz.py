@@ -24,8 +24,7 @@ from .infer import totals
 from .ops import OPS, fmt
 
 LEVELS = ("stage", "block", "layer")
-MERGES = ("add", "concat")
-SHORTCUT_STYLE = {"identity": "solid", "concat": "solid", "projection": "dotted", "padding": "dotted"}
+SHORTCUT_STYLE = {"identity": "solid", "projection": "dotted", "padding": "dotted"}
 TIMES = "\u00d7"
 
 
@@ -55,7 +54,7 @@ class Arrow:
     shape: tuple
     label: str = ""
     role: str = "main"  # main | shortcut | shortcut-path | output
-    shortcut: str | None = None  # identity | projection | padding | concat
+    shortcut: str | None = None  # identity | projection | padding
 
 
 @dataclass
@@ -81,10 +80,13 @@ def _shortcut_path(graph: nx.DiGraph, merge: str) -> list[str]:
     return path[::-1]
 
 
+def merges(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
+    """The nodes that take a shortcut (`add`, `concat`, ...)."""
+    return [n for n in nodes if any(role == "shortcut" for _, _, role in graph.in_edges(n, data="role"))]
+
+
 def shortcut_kind(graph: nx.DiGraph, merge: str) -> str:
-    """What a merge's shortcut carries: identity, projection, padding (option A) or concat."""
-    if graph.nodes[merge]["op"] == "concat":
-        return "concat"
+    """What a merge's shortcut carries: identity, a projection or zero-padding (option A)."""
     ops = {graph.nodes[n]["op"] for n in _shortcut_path(graph, merge)}
     if "conv" in ops:
         return "projection"
@@ -100,7 +102,7 @@ def layer_label(graph: nx.DiGraph, node: str) -> str:
 def _shortcut_arcs(graph: nx.DiGraph, box: Box) -> list[Arrow]:
     """A block's shortcuts as arcs beside its box, labelled with any layers they hold."""
     arcs = []
-    for merge in (n for n in box.nodes if graph.nodes[n]["op"] in MERGES):
+    for merge in merges(graph, box.nodes):
         layers = [layer_label(graph, n) for n in _shortcut_path(graph, merge)
                   if graph.nodes[n]["op"] != "bn"]
         label = " " + "\n".join(layers) if layers else ""
@@ -333,8 +335,9 @@ def _tooltip(box: Box) -> str:
     if box.kind == "output":
         return f"output {box.label}"
     layers = len(box.nodes)
-    return (f"{box.key}: {layers} layer{'s' if layers > 1 else ''}, {box.macs:,} multiply-adds, "
-            f"{box.params:,} params")
+    blocks = f"{box.blocks} blocks, " if box.blocks > 1 else ""
+    return (f"{box.key}: {blocks}{layers} layer{'s' if layers > 1 else ''}, "
+            f"{box.macs:,} multiply-adds, {box.params:,} params")
 
 
 def _text(text: str) -> str:

@@ -409,3 +409,28 @@ def test_the_pictures_in_docs_show_todays_drawing(picture, networks, level):
     dot = read(diagram([resdsl.graph(n) for n in networks], level).source)
     lines = [line for label in dot.labels() for line in label.split("\\n")]
     assert sorted(t for t in texts if t in set(lines)) == sorted(lines)
+
+
+def test_a_dense_block_concatenates_its_input_drawn_as_an_identity_shortcut():
+    text = """
+    block dense(growth) {
+        bn;  relu;  conv: conv 3x3, growth
+        concat shortcut
+    }
+    network tiny_densenet {
+        input 3x32x32
+        conv0: conv 3x3, 16
+        stage dense1: dense(12) x 3
+        avgpool;  fc: fc 10
+    }
+    """
+    graph = resdsl.graph_from_text(text)
+    dot = read(diagram(graph, "block").source)
+    # DenseNet: each layer adds its growth rate of channels, 16 + 12k, so no two blocks look alike
+    assert [a["label"] for a in dot.nodes.values() if a["label"].startswith("dense")] == [
+        "dense 28\\n3x3 conv, 12", "dense 40\\n3x3 conv, 12", "dense 52\\n3x3 conv, 12"]
+    arcs = dot.edges_of_class("shortcut")
+    assert len(arcs) == 3 and all(a["style"] == "solid" for _, _, a in arcs)
+    layer = read(diagram(graph, "layer").source)
+    concats = [f"tiny_densenet/{n}" for n, op in graph.nodes(data="op") if op == "concat"]
+    assert sorted(h for _, h, _ in layer.edges_of_class("shortcut")) == sorted(concats)
