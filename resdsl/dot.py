@@ -15,7 +15,8 @@ INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: b
 
 
 class GraphvizError(ResdslError):
-    """Graphviz's `dot` is missing or failed: the drawing could not be made."""
+    """The drawing could not be made: `dot` is missing (E901) or failed (E902), or the file
+    could not be written (E903)."""
 
     code = "E900"
 
@@ -45,4 +46,10 @@ def write(dot: graphviz.Digraph, path: str | Path) -> None:
     fmt = format_of(path)
     if fmt is None:
         raise ValueError(f"no format for {path}")
-    write_atomic(path, render(dot, fmt))
+    data = render(dot, fmt)
+    try:
+        write_atomic(path, data)
+    except OSError as err:
+        folder = Path(path).parent
+        why = f"{folder} is not a folder" if folder.exists() and not folder.is_dir() else err.strerror or err
+        raise GraphvizError(f"cannot write {path}: {why}", code="E903") from None

@@ -372,6 +372,9 @@ def test_viz_usage_and_input_errors(run_cli, tmp_path):
     bad.write_text("network n {\n  input 3x8x8\n  conv 9x9, 4, padding: 0\n}\n")
     result = run_cli("viz", bad, "resnet18", "-o", tmp_path / "x.svg")
     assert result.returncode == 1 and f"{bad}:3:3: error[E401]" in result.stderr
+    unwritable = run_cli("viz", "resnet18", "-o", bad / "x.dot")  # a file where a folder should be
+    assert unwritable.returncode == 1
+    assert unwritable.stderr == f"error[E903]: cannot write {bad / 'x.dot'}: {bad} is not a folder\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.rdsl"]
 
 
