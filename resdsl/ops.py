@@ -178,7 +178,7 @@ def _activation(name: str, module: str, doc: str) -> Op:
 
         return getattr(nn, module)()
 
-    return Op(name, doc, label=lambda a: name, torch=build)
+    return Op(name, doc, label=lambda a: module, torch=build)  # "ReLU", as papers write it
 
 
 RELU = _activation("relu", "ReLU", "rectified linear unit")

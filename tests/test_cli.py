@@ -67,7 +67,8 @@ def test_failed_compile_leaves_no_file(run_cli, tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 
 
-LIGHT_COMMANDS = [["check", "resnet50"], ["list"], ["compile", "resnet18", "-o", "{tmp}/r.json"]]
+LIGHT_COMMANDS = [["check", "resnet50"], ["list"], ["compile", "resnet18", "-o", "{tmp}/r.json"],
+                  ["viz", "resnet18", "--cost", "-o", "{tmp}/r.svg"]]
 
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=lambda a: a[0])
