@@ -6,8 +6,8 @@
     (128, 28, 28)
 """
 
-from .api import graph, graph_from_text
+from .api import graph, graph_from_text, load
 from .errors import ResdslError
 
-__all__ = ["graph", "graph_from_text", "ResdslError", "__version__"]
+__all__ = ["graph", "graph_from_text", "load", "ResdslError", "__version__"]
 __version__ = "0.1.0"

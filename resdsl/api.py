@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from typing import TYPE_CHECKING, Any
+
 import networkx as nx
 
 from .errors import UnknownName, raise_all
@@ -9,27 +12,49 @@ from .library import build_graph, open_target
 from .loader import Scope, load_text
 from .resolve import check_names
 
+if TYPE_CHECKING:
+    import torch
+
 
 def _build(scope: Scope, names: list[str], network: str | None, what: str,
-           input_shape: tuple[int, ...] | None) -> nx.DiGraph:
+           input_shape: tuple[int, ...] | None, params: dict[str, Any]) -> nx.DiGraph:
     if not names:
         raise UnknownName(f"{what} defines no network to build", None, code="E205")
     if len(names) > 1 and network is None:
         raise UnknownName(f"{what} defines several networks ({', '.join(names)}); "
                           "choose one with network=...", None, code="E206")
-    return build_graph(scope, network or names[0], input_shape=input_shape)
+    return build_graph(scope, network or names[0], input_shape=input_shape, params=params)
 
 
-def graph(path_or_name: str, network: str | None = None, *,
-          input_shape: tuple[int, ...] | None = None) -> nx.DiGraph:
-    """The typed layer graph of a file, `file:NAME` or bundled network (shapes, costs per node)."""
+def graph(path_or_name: str | os.PathLike, network: str | None = None, *,
+          input_shape: tuple[int, ...] | None = None, **params: Any) -> nx.DiGraph:
+    """The typed layer graph of a file, `file:NAME` or bundled network (shapes, costs per node).
+
+    `params` change the network's template parameters (`classes=10`), as `with` does.
+    """
     target = open_target(str(path_or_name), network)
-    return _build(target.scope, target.names, network, str(path_or_name), input_shape)
+    return _build(target.scope, target.names, network, str(path_or_name), input_shape, params)
 
 
 def graph_from_text(text: str, network: str | None = None, *,
-                    input_shape: tuple[int, ...] | None = None) -> nx.DiGraph:
+                    input_shape: tuple[int, ...] | None = None, **params: Any) -> nx.DiGraph:
     """Like `graph`, from source text (`use` looks in the current folder, then the library)."""
     scope = load_text(text)
     raise_all(check_names(scope))
-    return _build(scope, scope.networks(), network, "the text", input_shape)
+    return _build(scope, scope.networks(), network, "the text", input_shape, params)
+
+
+def load(path_or_name: str | os.PathLike, network: str | None = None, *,
+         input_shape: tuple[int, ...] | None = None, zero_init_residual: bool = False,
+         **params: Any) -> "torch.nn.Module":
+    """The network as a PyTorch module (a `torch.fx.GraphModule`) with the paper's initial weights.
+
+        >>> model = resdsl.load("resnet50", classes=10)       # doctest: +SKIP
+
+    `params` change the template's parameters; `zero_init_residual` starts the last BN of each
+    residual branch at zero. Several outputs (`outputs layer3, layer4`) give a dict of tensors.
+    """
+    from .torch_backend import build_module  # torch is imported here, not with resdsl
+
+    built = graph(path_or_name, network, input_shape=input_shape, **params)
+    return build_module(built, zero_init_residual=zero_init_residual)

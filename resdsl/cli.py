@@ -148,26 +148,36 @@ def _terminal_width() -> int:
         return 100
 
 
+ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
+             ".onnx": "ONNX"}
+
+
 @main.command("compile")
 @FILE
 @NETWORK
 @INPUT
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), metavar="OUT",
-              help="Write an artifact; the suffix picks it: .json (the IR).")
+              help="Write an artifact; the suffix picks it: .py (standalone PyTorch source), "
+                   ".pt2 (torch.export), .onnx, .json (the IR).")
+@click.option("--weights", type=click.Path(dir_okay=False), metavar="FILE.safetensors",
+              help="Save the initialized weights (He et al.) as safetensors.")
 @diagnostics
-def compile_(file, network, input_shape, out):
-    """Build the network; print params, multiply-adds and shapes; write OUT."""
+def compile_(file, network, input_shape, out, weights):
+    """Build the network as a PyTorch module; print params, multiply-adds and shapes; write OUT."""
     from .check import human
     from .infer import totals
 
+    suffix = Path(out).suffix.lower() if out else None
+    if suffix is not None and suffix not in ARTIFACTS:
+        raise click.UsageError(f"cannot write '{suffix or out}' files; use "
+                               + ", ".join(f"{k} ({v})" for k, v in ARTIFACTS.items()))
+    if weights and Path(weights).suffix.lower() != ".safetensors":
+        raise click.UsageError("--weights writes a .safetensors file")
     graphs = _graphs(file, network, input_shape)
     if len(graphs) > 1:
         raise click.UsageError(f"{file} defines several networks "
                                f"({', '.join(g.graph['name'] for g in graphs)}); choose one with -n")
     graph = graphs[0]
-    suffix = Path(out).suffix.lower() if out else None
-    if suffix not in (None, ".json"):
-        raise click.UsageError(f"cannot write '{suffix}' files; use .json")
     figures = totals(graph)
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
@@ -178,6 +188,29 @@ def compile_(file, network, input_shape, out):
 
         write_atomic(out, dumps(graph))
         click.echo(f"wrote {out}")
+    if suffix != ".json" or weights:  # the IR alone needs no torch
+        _compile_to_torch(graph, out if suffix != ".json" else None, weights)
+
+
+def _compile_to_torch(graph, out, weights):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from .errors import ExportError
+        raise ExportError("compiling to PyTorch needs torch", code="E901",
+                          hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
+    from .torch_backend import build_module
+    from .torch_export import WRITERS, write_weights
+
+    module = build_module(graph)
+    count = sum(p.numel() for p in module.parameters())
+    click.echo(f"built {type(module).__name__} (torch.fx GraphModule, {count:,} parameters)")
+    if out:
+        WRITERS[Path(out).suffix.lower()](module, graph, out)
+        click.echo(f"wrote {out}")
+    if weights:
+        write_weights(module, weights)
+        click.echo(f"wrote {weights}")
 
 
 SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for ResNet-1202's 4,208

@@ -95,6 +95,12 @@ class IRError(ResdslError):
     code = "E800"
 
 
+class ExportError(ResdslError):
+    """A PyTorch artifact that cannot be written (a missing package, an unsupported module)."""
+
+    code = "E900"
+
+
 class ErrorGroup(ResdslError):
     """Several independent errors, reported together."""
 

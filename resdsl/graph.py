@@ -58,16 +58,13 @@ class GraphBuilder:
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:
     """A node's inputs in port order."""
     edges = graph.pred[node]
-    if len(edges) < 2:
-        return list(edges)
-    return sorted(edges, key=lambda u: edges[u]["port"])
+    return sorted(edges, key=lambda source: edges[source]["port"])
 
 
 def layer_nodes(graph: nx.DiGraph) -> list[str]:
     """Nodes in topological order, ties broken by insertion (= source) order."""
     order = {n: i for i, n in enumerate(graph.nodes)}
-    # elaboration adds every node after its inputs: then insertion order is the answer, and
-    # checking it is cheaper than sorting (ResNet-1202 has 4,000 nodes)
+    # the elaborator adds a node after its inputs, so insertion order is usually the answer
     if all(order[u] < order[v] for u, v in graph.edges):
         return list(order)
     return list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))

@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 
-from .elaborate import NetworkSpec, elaborate, resolve_network
-from .errors import UnknownName, did_you_mean, raise_all
+from . import ast
+from .elaborate import NetworkSpec, bind_params, elaborate, resolve_network
+from .errors import ArgumentError, Span, UnknownName, did_you_mean, raise_all
+from .evaluate import BlockRef, unknown
 from .infer import infer
 from .loader import Scope, load_file
 from .resolve import check_names
@@ -76,11 +79,55 @@ def open_target(target: str, network: str | None = None) -> Target:
     return Target(scope, names)
 
 
-def build_graph(scope: Scope, name: str, *, input_shape: tuple[int, ...] | None = None) -> nx.DiGraph:
-    """Elaborate and infer one network of a loaded file."""
-    spec: NetworkSpec = resolve_network(scope, name)
+def build_graph(scope: Scope, name: str, *, input_shape: tuple[int, ...] | None = None,
+                params: dict[str, Any] | None = None) -> nx.DiGraph:
+    """Elaborate and infer one network of a loaded file; `params` change its template's
+    parameters, as `name with key: value` does in the language."""
+    spec: NetworkSpec = _with_params(scope, name, params) if params else resolve_network(scope, name)
     if input_shape is not None:
         spec.input = (tuple(input_shape), spec.span)
         # published multiply-adds hold at the declared input only; budgets and params still apply
         spec.checks = [c for c in spec.checks if not (c.kind == "expect" and c.metric == "flops")]
-    return infer(elaborate(spec))
+    graph = infer(elaborate(spec))
+    if params:  # expectations describe the network as written, not one with other parameters
+        graph.graph["checks"] = [c for c in graph.graph["checks"] if c.kind == "budget"]
+    return graph
+
+
+def _with_params(scope: Scope, name: str, params: dict[str, Any]) -> NetworkSpec:
+    found = scope.lookup(name)
+    if found is not None and isinstance(found[0], ast.NetworkDef):
+        # a template: the values are its arguments, so parameters without defaults can be given
+        definition, home = found
+        values = {key: (_language_value(home, key, value), definition.span)
+                  for key, value in params.items()}
+        bindings = bind_params(definition.name, "network", definition.params, [], [], values,
+                               definition.span, home)
+        return NetworkSpec(name, definition, home, bindings, definition.span)
+    spec = resolve_network(scope, name)
+    names = [p.name for p in spec.definition.params]
+    for key, value in params.items():
+        if key not in names:
+            at = Span(spec.span.source, spec.span.line, spec.span.column, spec.span.line,
+                      spec.span.column + len(name))  # the instance's name
+            raise unknown(key, at, names, f"parameter of network '{spec.definition.name}'")
+        spec.bindings[key] = _language_value(spec.scope, key, value)
+    return spec
+
+
+def _language_value(scope: Scope, key: str, value: Any) -> Any:
+    """A Python value as the language's: numbers and booleans as they are, lists and tuples as
+    lists, a block's name as the block."""
+    if isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_language_value(scope, key, v) for v in value]
+    if isinstance(value, str):  # the only names a parameter can hold are blocks'
+        found = scope.lookup(value)
+        if found is not None and isinstance(found[0], ast.BlockDef):
+            return BlockRef(value, found[0], found[1])
+        blocks = [n for n in scope.names() if isinstance(scope.lookup(n)[0], ast.BlockDef)]
+        raise UnknownName(f"unknown block '{value}' (for parameter '{key}')", None,
+                          hint=did_you_mean(value, blocks), code="E202")
+    raise ArgumentError(f"parameter '{key}' takes a number, a list or a block's name, not "
+                        f"{type(value).__name__}", None, code="E312")

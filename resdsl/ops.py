@@ -47,6 +47,7 @@ class Op:
     weighted: bool = False  # counts towards a network's depth ("34-layer"), as convs and fcs do
     ports: tuple[str, ...] = ()  # a merge's inputs in order: "residual" (the branch), "shortcut"
     residual: bool = False  # a residual merge: the shortcut policy shapes its shortcut
+    flattens: bool = False  # the torch backend flattens a feature-map input to a vector first
     defaults: Callable[[dict], dict] = field(default=lambda a: a)
 
     def arg(self, name: str) -> Arg | None:
@@ -237,7 +238,7 @@ FC = Op("fc", "fully connected layer; a feature map is flattened first",
         shape=lambda a, s: (a["out"],),
         macs=lambda a, s, o: math.prod(s[0]) * a["out"],
         params=lambda a, s, o: math.prod(s[0]) * a["out"] + (a["out"] if a["bias"] else 0),
-        label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True)
+        label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True, flattens=True)
 
 
 def _dropout_torch(a: dict, ins: list[Shape]):
@@ -281,11 +282,9 @@ def _concat_shape(a: dict, ins: list[Shape]) -> Shape:
 
 
 def _concat_torch(a: dict, ins: list[Shape]):
-    import functools
+    from .torch_modules import Concat
 
-    import torch
-
-    return functools.partial(torch.cat, dim=1)
+    return Concat()
 
 
 _SOURCE = Arg("source", "symbol", "shortcut", doc="what to merge with: the block's shortcut")

@@ -8,6 +8,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures"
 
+# pytest-xdist runs one worker per core; torch's own intra-op threads on top oversubscribe the
+# cores (measured: the every-network forward test took 3.7x the time). Set before torch loads.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 
 @pytest.fixture
 def run_cli():

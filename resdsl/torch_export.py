@@ -1,0 +1,201 @@
+"""Artifacts of a compiled network: PyTorch source (.py), torch.export (.pt2), ONNX (.onnx) and
+weights (.safetensors). Each is written through `files.atomic_path`: a failure leaves no file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+import warnings
+from pathlib import Path
+from typing import Callable
+
+import networkx as nx
+import torch
+from torch import fx, nn
+
+from . import __version__, torch_init, torch_modules
+from .check import human
+from .errors import ExportError
+from .files import atomic_path, write_atomic
+from .infer import totals
+from .ops import fmt
+from .torch_backend import residual_bns
+
+
+def example_input(graph: nx.DiGraph, batch: int = 2) -> torch.Tensor:
+    return torch.randn(batch, *graph.graph["input"])
+
+
+@contextlib.contextmanager
+def _eval_mode(module: nn.Module):
+    """Exports trace inference: BN uses its running statistics, dropout is off."""
+    was_training = module.training
+    module.eval()
+    try:
+        yield module
+    finally:
+        module.train(was_training)
+
+
+def _batch_dims() -> dict:
+    return {"x": {0: torch.export.Dim("batch", min=1)}}
+
+
+# -- .pt2 --------------------------------------------------------------------------------------
+
+def write_pt2(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> None:
+    """`torch.export` in inference mode, with a dynamic batch size; read with `torch.export.load`."""
+    with _eval_mode(module), _quiet("torch.export"):
+        program = torch.export.export(module, (example_input(graph),), dynamic_shapes=_batch_dims())
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a file: the temporary name is no .pt2
+        torch.export.save(program, f)
+
+
+# -- .onnx -------------------------------------------------------------------------------------
+
+def write_onnx(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> None:
+    """ONNX through torch's exporter (needs `onnxscript`), checked with `onnx.checker`.
+
+    Input `input` (batch x C x H x W, batch dynamic); outputs named as the network's outputs.
+    """
+    try:
+        import onnx
+        import onnxscript  # noqa: F401  (torch's exporter needs it; say so before it fails)
+    except ImportError as err:
+        raise ExportError(f"writing ONNX needs the '{err.name}' package",
+                          hint="pip install 'resdsl[export]'") from None
+    names = [o["name"] for o in graph.graph["outputs"]]
+    with atomic_path(path) as tmp, _eval_mode(module), _quiet("torch.onnx"):
+        torch.onnx.export(module, (example_input(graph),), str(tmp), input_names=["input"],
+                          output_names=names, dynamic_shapes=_batch_dims(), dynamo=True,
+                          external_data=False, verbose=False)
+        onnx.checker.check_model(str(tmp))
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    """torch's exporters print progress, log missing optional packages and warn about their own
+    deprecations: keep the command line's output to what resdsl says."""
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with contextlib.redirect_stdout(None), warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        log.setLevel(level)
+
+
+# -- .safetensors ------------------------------------------------------------------------------
+
+def write_weights(module: nn.Module, path: str | Path) -> None:
+    """The state_dict as safetensors (no pickle): `safetensors.torch.load_file` reads it back."""
+    try:
+        from safetensors.torch import save_file
+    except ImportError:
+        raise ExportError("writing weights needs the 'safetensors' package",
+                          hint="pip install 'resdsl[export]'") from None
+    state = {key: value.detach().contiguous() for key, value in module.state_dict().items()}
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt", "network": type(module).__name__})
+
+
+# -- .py ---------------------------------------------------------------------------------------
+
+def write_python(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> None:
+    write_atomic(path, python_source(module, graph))
+
+
+def python_source(module: fx.GraphModule, graph: nx.DiGraph) -> str:
+    """A standalone module needing only torch: the same submodules under the same names, the
+    same straight-line forward, the same initialization."""
+    name = type(module).__name__
+    layers = [(n.target, module.get_submodule(n.target)) for n in module.graph.nodes
+              if n.op == "call_module"]
+    calls = [f'        attach(self, "{path}", {constructor(layer)})' for path, layer in layers]
+    local_classes = {type(layer) for _, layer in layers if type(layer).__module__ == torch_modules.__name__}
+    helpers = [inspect.getsource(cls) for cls in sorted(local_classes, key=lambda c: c.__name__)]
+    helpers += [inspect.getsource(torch_modules.attach), inspect.getsource(torch_init.init_weights)]
+    figures = totals(graph)
+    source_file = graph.graph["span"].source.name if graph.graph.get("span") else "<string>"
+    forward = "\n".join("    " + line if line.strip() else "" for line in
+                        module.code.strip("\n").rstrip().splitlines())
+    bns = "".join(f'\n        "{bn}",' for bn in residual_bns(graph))
+    return "\n".join([
+        f'"""{graph.graph["name"]}: compiled by resdsl {__version__} from {source_file}.',
+        "",
+        f"{figures['params']:,} params, {human(figures['macs'])} multiply-adds, input "
+        f"{fmt(graph.graph['input'])}. Needs only torch:",
+        "",
+        f"    model = {name}()                     # He initialization, as resdsl.load",
+        "    model.load_state_dict(safetensors.torch.load_file(\"weights.safetensors\"))",
+        '"""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import Iterable",
+        "",
+        "import torch",
+        "import torch.nn.functional as F",
+        "from torch import nn",
+        "",
+        *["\n" + h.rstrip() + "\n" for h in helpers],
+        "",
+        f"class {name}(nn.Module):",
+        f"    input_shape = {tuple(graph.graph['input'])!r}",
+        f"    residual_bns = ({bns}\n    )  # the BNs that zero_init_residual starts at zero",
+        "",
+        "    def __init__(self, zero_init_residual: bool = False):",
+        "        super().__init__()",
+        *calls,
+        "        init_weights(self, self.residual_bns if zero_init_residual else ())",
+        "",
+        forward,
+        "",
+    ])
+
+
+def constructor(layer: nn.Module) -> str:
+    """Source that builds `layer` again: `nn.Conv2d(3, 64, kernel_size=(7, 7), ...)`.
+
+    Read from the constructor's signature and the attributes torch keeps under the same names;
+    arguments equal to their defaults are left out.
+    """
+    cls = type(layer)
+    if getattr(nn, cls.__name__, None) is cls:
+        qualified = f"nn.{cls.__name__}"
+    elif cls.__module__ == torch_modules.__name__:
+        qualified = cls.__name__
+    else:
+        raise ExportError(f"cannot write {cls.__module__}.{cls.__name__} as source")
+    args = []
+    for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+        if param.name in ("device", "dtype") or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.name == "bias" and not isinstance(getattr(layer, "bias", None), bool):
+            value = layer.bias is not None  # the constructor takes a flag, the module a tensor
+        elif hasattr(layer, param.name):
+            value = getattr(layer, param.name)
+        else:
+            raise ExportError(f"cannot write {cls.__name__} as source: its '{param.name}' is not "
+                              "kept on the module")
+        if param.default is param.empty:
+            args.append(repr(value))
+        elif not _is_default(value, param.default):
+            args.append(f"{param.name}={value!r}")
+    return f"{qualified}({', '.join(args)})"
+
+
+def _is_default(value, default) -> bool:
+    # torch keeps `dilation=1` as (1, 1)
+    if isinstance(value, tuple) and not isinstance(default, tuple):
+        return all(v == default for v in value)
+    return value == default
+
+
+WRITERS: dict[str, Callable[[fx.GraphModule, nx.DiGraph, Path], None]] = {
+    ".py": write_python, ".pt2": write_pt2, ".onnx": write_onnx,
+}

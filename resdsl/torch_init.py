@@ -1,0 +1,29 @@
+"""Initial weights as in the paper (He et al. 2015, sec. 3.4), the way torchvision sets them.
+
+Only torch here: the `.py` export copies `init_weights` into the files it writes, so a network
+rebuilt from exported source starts from the same distribution as one from `resdsl.load`.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from torch import nn
+
+
+def init_weights(model: nn.Module, zero_bns: Iterable[str] = ()) -> None:
+    """He ("MSRA") normal convolutions, fan-out as torchvision; BN scale 1, shift 0; fc as torch.
+
+    `zero_bns` names BNs whose scale starts at zero: the last BN of each residual branch
+    ("zero-init-residual", Goyal et al. 2017), so every block starts as the identity.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Conv2d):
+            nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+    for name in zero_bns:
+        nn.init.zeros_(model.get_submodule(name).weight)

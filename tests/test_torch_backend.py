@@ -1,0 +1,254 @@
+"""The torch backend: shapes, names and outputs against the graph and the hand-written references."""
+
+import copy
+import math
+import pickle
+
+import pytest
+import torch
+from torch import nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+import resdsl
+from resdsl.infer import totals
+from resdsl.library import bundled_index
+from resdsl.torch_backend import NODE_KEY, build_module
+
+from . import reference_models
+from .torch_support import cifar_file
+
+TORCHVISION_LAYOUT = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
+
+
+@pytest.fixture(scope="module")
+def cifar(tmp_path_factory):
+    return cifar_file(tmp_path_factory.mktemp("cifar"))
+
+
+def copied(compiled, reference):
+    """The reference's weights in the compiled module; strict, so the keys must match exactly."""
+    compiled.load_state_dict(reference.state_dict(), strict=True)
+    return compiled
+
+
+# -- shapes: every bundled architecture ------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(bundled_index()))
+def test_every_node_produces_the_shape_the_graph_inferred(name):
+    graph = resdsl.graph(name)
+    module = build_module(graph).eval()
+    x = torch.randn(1, *graph.graph["input"])  # batch 1 keeps the ImageNet networks cheap
+    with torch.no_grad():
+        out = ShapeProp(module).propagate(x)  # runs the module, noting each node's result
+    checked = 0
+    for node in module.graph.nodes:
+        if NODE_KEY in node.meta:
+            produced = tuple(node.meta["tensor_meta"].shape)
+            assert produced == (1, *graph.nodes[node.meta[NODE_KEY]]["out_shape"]), node.meta[NODE_KEY]
+            checked += 1
+    assert checked == graph.number_of_nodes() - 1  # every node but the input
+    expected = totals(graph)["outputs"]
+    if len(expected) == 1:
+        assert tuple(out.shape) == (1, *next(iter(expected.values())))
+    else:
+        assert {k: tuple(v.shape[1:]) for k, v in out.items()} == expected
+    assert sum(p.numel() for p in module.parameters()) == totals(graph)["params"]
+
+
+# -- names: torchvision's state_dict ---------------------------------------------------------
+
+@pytest.mark.parametrize("name", TORCHVISION_LAYOUT)
+def test_state_dict_keys_and_shapes_are_torchvisions(name):
+    compiled = resdsl.load(name).state_dict()
+    reference = getattr(reference_models, name)().state_dict()
+    assert list(compiled) == list(reference)  # same keys, in the same order
+    assert {k: v.shape for k, v in compiled.items()} == {k: v.shape for k, v in reference.items()}
+
+
+def test_print_reads_like_hand_written_code():
+    text = repr(resdsl.load("resnet18"))
+    assert text.startswith("Resnet18(\n  (conv1): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2)")
+    assert "(downsample): Module(\n        (0): Conv2d(64, 128, kernel_size=(1, 1), stride=(2, 2)" in text
+
+
+def test_forward_is_straight_line_code():
+    code = resdsl.load("resnet18").code
+    assert "for " not in code and "while " not in code and " if " not in code
+    assert 'layer1_0_conv1 = getattr(self.layer1, "0").conv1(maxpool)' in code
+    assert "layer4_1_add = layer4_1_bn2 + layer4_0_relu_1" in code
+    assert "flatten = torch.flatten(avgpool, 1)" in code
+
+
+# -- equivalence with the hand-written references --------------------------------------------
+
+EQUIVALENCE = [
+    ("resnet18", lambda: reference_models.resnet18(), True),
+    ("resnet18", lambda: reference_models.resnet18(), False),
+    ("resnet50", lambda: reference_models.resnet50(), True),
+    ("resnet50", lambda: reference_models.resnet50(), False),
+    ("resnet50_v1", lambda: reference_models.resnet50(stride_on_3x3=False), False),  # the paper's
+]
+
+
+@pytest.mark.parametrize("name,reference,train", EQUIVALENCE,
+                         ids=[f"{n}-{'train' if t else 'eval'}" for n, _, t in EQUIVALENCE])
+def test_outputs_equal_the_reference(name, reference, train):
+    torch.manual_seed(0)
+    reference = reference().train(train)
+    compiled = copied(resdsl.load(name), reference).train(train)
+    x = torch.randn(2, 3, 224, 224)
+    with torch.no_grad():
+        expected, got = reference(x), compiled(x)
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+    if train:  # the batch statistics went into the same running averages
+        torch.testing.assert_close(compiled.state_dict(), reference.state_dict(), rtol=0, atol=1e-6)
+
+
+def test_cifar_option_a_equals_the_reference_outputs_and_gradients(cifar):
+    torch.manual_seed(0)
+    reference = reference_models.CifarResNet(3)
+    compiled = copied(resdsl.load(cifar, "resnet20"), reference)
+    x = torch.randn(8, 3, 32, 32)
+    for model in (reference, compiled):
+        model(x).logsumexp(1).sum().backward()
+    torch.testing.assert_close(compiled(x), reference(x), rtol=0, atol=1e-5)
+    grads = {n: p.grad for n, p in reference.named_parameters()}
+    for name, param in compiled.named_parameters():
+        torch.testing.assert_close(param.grad, grads[name], rtol=1e-4, atol=1e-5)
+
+
+def test_option_a_shortcuts_have_no_parameters_or_buffers(cifar):
+    module = resdsl.load(cifar, "resnet20")
+    pads = [m for n, m in module.named_modules() if n.endswith(".shortcut")]
+    assert len(pads) == 2  # conv3_1 and conv4_1 widen
+    assert all(not list(m.parameters()) and not list(m.buffers()) for m in pads)
+    assert sum(p.numel() for p in module.parameters()) == totals(resdsl.graph(cifar, "resnet20"))["params"]
+
+
+# -- initialization --------------------------------------------------------------------------
+
+def test_he_initialization():
+    torch.manual_seed(0)
+    module = resdsl.load("resnet50")
+    conv = module.get_submodule("layer4.0.conv2")  # 512 x 512 x 3 x 3: 2.4M samples
+    fan_out = conv.out_channels * math.prod(conv.kernel_size)
+    assert conv.weight.mean().abs() < 1e-3
+    assert conv.weight.std().item() == pytest.approx(math.sqrt(2 / fan_out), rel=0.01)
+    for name, m in module.named_modules():
+        if isinstance(m, nn.BatchNorm2d):
+            assert torch.equal(m.weight, torch.ones_like(m.weight)), name
+            assert torch.equal(m.bias, torch.zeros_like(m.bias)), name
+    bound = 1 / math.sqrt(2048)  # torch's default for the fc, as torchvision keeps it
+    assert module.fc.weight.abs().max() <= bound and module.fc.weight.std() > bound / 2
+
+
+@pytest.mark.parametrize("name,depths,last", [("resnet18", (2, 2, 2, 2), "bn2"),
+                                               ("resnet50", (3, 4, 6, 3), "bn3")])
+def test_zero_init_residual_zeroes_the_last_bn_of_every_branch(name, depths, last):
+    module = resdsl.load(name, zero_init_residual=True)
+    zeroed = {n for n, m in module.named_modules()
+              if isinstance(m, nn.BatchNorm2d) and not m.weight.any()}
+    # Table 1's blocks per stage; the shortcut's BN (downsample.1) keeps its scale of 1
+    assert zeroed == {f"layer{stage}.{block}.{last}" for stage, depth in enumerate(depths, start=1)
+                      for block in range(depth)}
+
+
+def test_zero_init_residual_makes_every_block_start_as_its_shortcut(cifar):
+    module = resdsl.load(cifar, "resnet20", zero_init_residual=True).eval()
+    x = torch.randn(2, 3, 32, 32)
+    stem = module.relu(module.bn1(module.conv1(x)))
+    # each identity block gives relu(0 + x) = x (x >= 0 after a ReLU); option A pads and subsamples
+    features = module.get_submodule("layer3.0.shortcut")(module.get_submodule("layer2.0.shortcut")(stem))
+    torch.testing.assert_close(module(x), module.fc(torch.flatten(module.avgpool(features), 1)))
+
+
+# -- outputs ---------------------------------------------------------------------------------
+
+def test_stage_taps_return_a_dict(cifar):
+    text = cifar.read_text().replace("avgpool;  fc: fc classes", "outputs bn1, layer2, layer3")
+    tapped = cifar.with_name("tapped.rdsl")
+    tapped.write_text(text)
+    module = resdsl.load(tapped, "resnet8").eval()
+    out = module(torch.randn(2, 3, 32, 32))
+    assert {k: tuple(v.shape) for k, v in out.items()} == {
+        "bn1": (2, 16, 32, 32), "layer2": (2, 32, 16, 16), "layer3": (2, 64, 8, 8)}
+    # the ReLU after a returned tensor must not overwrite it
+    assert (out["bn1"] < 0).any()
+    assert not module.get_submodule("relu").inplace
+
+
+def test_relus_run_in_place_only_where_nothing_else_reads_their_input(cifar):
+    module = resdsl.load(cifar, "resnet8")
+    flags = {n: m.inplace for n, m in module.named_modules() if isinstance(m, nn.ReLU)}
+    assert flags and all(flags.values())  # each follows a BN or an add read by nothing else
+
+
+# -- works with the rest of torch ------------------------------------------------------------
+
+def test_deepcopy_and_pickle_keep_weights_and_outputs(cifar):
+    module = resdsl.load(cifar, "resnet8").eval()
+    x = torch.randn(2, 3, 32, 32)
+    for other in (copy.deepcopy(module), pickle.loads(pickle.dumps(module))):
+        assert list(other.state_dict()) == list(module.state_dict())
+        torch.testing.assert_close(other(x), module(x), rtol=0, atol=0)
+
+
+def test_channels_last_and_autocast(cifar):
+    module = resdsl.load(cifar, "resnet8").eval()
+    x = torch.randn(2, 3, 32, 32)
+    expected = module(x)
+    last = copy.deepcopy(module).to(memory_format=torch.channels_last)
+    torch.testing.assert_close(last(x.to(memory_format=torch.channels_last)), expected,
+                               rtol=1e-4, atol=1e-4)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        low = module(x)
+    assert low.dtype == torch.bfloat16
+    torch.testing.assert_close(low.float(), expected, rtol=0.05, atol=0.05)
+
+
+@pytest.mark.slow
+def test_torch_compile(cifar):
+    module = resdsl.load(cifar, "resnet8").eval()
+    x = torch.randn(2, 3, 32, 32)
+    compiled = torch.compile(module)
+    torch.testing.assert_close(compiled(x), module(x), rtol=1e-4, atol=1e-4)
+
+
+# -- training --------------------------------------------------------------------------------
+
+def digits_batch(count: int, size: int):
+    """scikit-learn's handwritten digits (8x8, grey), upsampled to 3 x size x size."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images = torch.tensor(digits.images[:count], dtype=torch.float32).unsqueeze(1) / 16
+    images = nn.functional.interpolate(images, size=size, mode="bilinear").expand(-1, 3, -1, -1)
+    return (images - 0.5) / 0.5, torch.tensor(digits.target[:count])
+
+
+def test_a_few_sgd_steps_reduce_the_loss_and_reach_every_parameter(cifar):
+    torch.manual_seed(0)
+    x, y = digits_batch(64, 16)
+    module = resdsl.load(cifar, "resnet8", input_shape=(3, 16, 16)).train()
+    optimizer = torch.optim.SGD(module.parameters(), lr=0.1, momentum=0.9, weight_decay=1e-4)
+    losses = []
+    for step in range(10):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(module(x), y)
+        loss.backward()
+        if step == 0:
+            missing = [n for n, p in module.named_parameters() if p.grad is None or not p.grad.any()]
+            assert not missing
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.75 * losses[0], losses
+
+
+def test_gradients_reach_conv1_of_the_110_layer_cifar_resnet(cifar):
+    torch.manual_seed(0)
+    module = resdsl.load(cifar, "resnet110").train()
+    assert sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in module.modules()) == 110
+    x, y = digits_batch(4, 32)
+    nn.functional.cross_entropy(module(x), y).backward()
+    grad = module.conv1.weight.grad
+    assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
