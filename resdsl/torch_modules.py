@@ -33,6 +33,7 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, reduced: int):
         super().__init__()
+        self.channels, self.reduced = channels, reduced  # kept, so the .py export can rebuild it
         self.fc1 = nn.Conv2d(channels, reduced, 1)
         self.fc2 = nn.Conv2d(reduced, channels, 1)
 
@@ -47,6 +48,7 @@ class HighwayGate(nn.Module):
 
     def __init__(self, channels: int, gate_bias: float = -1.0):
         super().__init__()
+        self.channels, self.gate_bias = channels, gate_bias  # kept for the .py export
         self.transform = nn.Conv2d(channels, channels, 1)
         # a negative bias starts the gate closed, carrying the shortcut (the highway paper's advice)
         nn.init.constant_(self.transform.bias, gate_bias)
