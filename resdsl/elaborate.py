@@ -290,7 +290,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
         outputs=_outputs(run, current), stages=run.stages,
-        shortcuts=policy, checks=checks, span=spec.span,
+        shortcuts=frame.policy, checks=checks, span=spec.span,
         params={k: v for k, v in spec.bindings.items()},
     )
     return graph
