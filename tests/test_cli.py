@@ -67,7 +67,10 @@ def test_failed_compile_leaves_no_file(run_cli, tmp_path):
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 
 
-LIGHT_COMMANDS = [["check", "resnet50"], ["list"], ["compile", "resnet18", "-o", "{tmp}/r.json"]]
+LIGHT_COMMANDS = [["check", "resnet50"], ["list"], ["compile", "resnet18", "-o", "{tmp}/r.json"],
+                  ["flops", "resnet50", "--by", "block", "--batch", "8"],
+                  ["flops", "architectures/resnet.rdsl", "--all", "--format", "json"],
+                  ["diff", "resnet34", "plain34"]]
 
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=lambda a: a[0])

@@ -1,0 +1,361 @@
+"""Cost reports: multiply-adds, parameters and activations of a typed graph, by stage, block or layer.
+
+Everything here is arithmetic on the node attributes `infer` filled in (no torch, no forward
+pass). `report(graph)` is the JSON-ready dict that every output format renders (see docs/flops.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from .graph import layer_nodes
+from .ops import OPS
+from .shortcuts import POLICIES
+
+CONVENTION = ("FLOPs = multiply-adds of convolutions and fully connected layers "
+              "(the paper's convention)")
+REPORT_VERSION = 1
+BYTES_PER_ELEMENT = 4  # fp32
+LEVELS = ("stage", "block", "layer")
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+@dataclass
+class Row:
+    """A group of consecutive nodes: the stem, a stage, a block, a layer or the head."""
+
+    name: str
+    kind: str  # stem | stage | block | layer | head | layers
+    title: str | None
+    structure: str
+    nodes: list[str] = field(repr=False)
+    output: tuple[int, ...] = ()
+    macs: int = 0
+    params: int = 0
+    shortcut_macs: int = 0
+    shortcut_params: int = 0
+    activations: int = 0  # output elements of every node in the row, for one sample
+
+
+def _row(graph: nx.DiGraph, name: str, kind: str, title: str | None, structure: str,
+         nodes: list[str]) -> Row:
+    row = Row(name, kind, title, structure, nodes, graph.nodes[nodes[-1]]["out_shape"])
+    for node in nodes:
+        data = graph.nodes[node]
+        row.macs += data["macs"]
+        row.params += data["params"]
+        row.activations += math.prod(data["out_shape"])
+        if data["scope"].get("branch") == "shortcut":
+            row.shortcut_macs += data["macs"]
+            row.shortcut_params += data["params"]
+    return row
+
+
+# -- grouping ------------------------------------------------------------------------------------
+
+def _runs(graph: nx.DiGraph) -> list[tuple[str | None, list[str]]]:
+    """Consecutive nodes (in execution order, input left out) that share a stage, or no stage."""
+    runs: list[tuple[str | None, list[str]]] = []
+    for node in layer_nodes(graph):
+        if graph.nodes[node]["op"] == "input":
+            continue
+        stage = graph.nodes[node]["scope"].get("stage")
+        if runs and runs[-1][0] == stage:
+            runs[-1][1].append(node)
+        else:
+            runs.append((stage, [node]))
+    return runs
+
+
+def _outside_name(runs: list, index: int) -> tuple[str, str]:
+    """What a run of nodes outside any stage is called: the stem, the head, or its first node."""
+    staged = [i for i, (stage, _) in enumerate(runs) if stage is not None]
+    if not staged:
+        return "layers", "layers"
+    if index < staged[0]:
+        return "stem", "stem"
+    if index > staged[-1]:
+        return "head", "head"
+    return runs[index][1][0], "layers"
+
+
+def stage_blocks(graph: nx.DiGraph, stage: str, nodes: list[str]) -> list[tuple[str, list[str]]]:
+    """A stage's nodes split into its blocks, each named by its module path (`layer1.0`)."""
+    blocks: dict[int, list[str]] = {}
+    for node in nodes:
+        blocks.setdefault(graph.nodes[node]["scope"]["block"], []).append(node)
+    return [(f"{stage}.{index}", members) for index, members in blocks.items()]
+
+
+# -- structure strings, as Table 1 writes them --------------------------------------------------
+
+def _kernel(args: dict) -> str:
+    return "x".join(map(str, args["kernel"]))
+
+
+def _weighted_text(graph: nx.DiGraph, node: str, strides: bool) -> str:
+    """`3x3, 64` for a conv (`3x3, 64, /2` with strides), `fc, 1000` for a fully connected layer."""
+    data = graph.nodes[node]
+    args = data["args"]
+    if data["op"] != "conv":
+        return f"{data['op']}, {args['out']}"
+    text = f"{_kernel(args)}, {args['out']}"
+    if args["groups"] > 1:
+        text += f", groups {args['groups']}"
+    if strides and max(args["stride"]) > 1:
+        text += f", /{args['stride'][0]}"
+    return text
+
+
+def _residual_weighted(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
+    return [n for n in nodes if OPS[graph.nodes[n]["op"]].weighted
+            and graph.nodes[n]["scope"].get("branch") != "shortcut"]
+
+
+def block_structure(graph: nx.DiGraph, nodes: list[str], strides: bool = False) -> str:
+    """`[1x1, 64; 3x3, 64; 1x1, 256]`: the weighted layers of a block's residual branch."""
+    return "[" + "; ".join(_weighted_text(graph, n, strides) for n in _residual_weighted(graph, nodes)) + "]"
+
+
+def stage_structure(graph: nx.DiGraph, blocks: list[tuple[str, list[str]]]) -> str:
+    """`[3x3, 64; 3x3, 64] x 3`; blocks of different shapes are listed run by run."""
+    runs: list[list] = []
+    for _, nodes in blocks:
+        text = block_structure(graph, nodes)
+        if runs and runs[-1][0] == text:
+            runs[-1][1] += 1
+        else:
+            runs.append([text, 1])
+    return ", ".join(f"{text} x {count}" for text, count in runs)
+
+
+def _plain_structure(graph: nx.DiGraph, nodes: list[str]) -> str:
+    """The stem's or head's convolutions, pools and fully connected layers, by their labels."""
+    shown = [n for n in nodes if OPS[graph.nodes[n]["op"]].weighted or "pool" in graph.nodes[n]["op"]]
+    return "; ".join(OPS[graph.nodes[n]["op"]].describe(graph.nodes[n]["args"]) for n in shown)
+
+
+# -- rows ----------------------------------------------------------------------------------------
+
+def cost_rows(graph: nx.DiGraph, by: str = "stage") -> list[Row]:
+    """Rows of multiply-adds and parameters by stage, block or layer; stem and head rows for the
+    nodes outside stages."""
+    if by not in LEVELS:
+        raise ValueError(f"by must be one of {LEVELS}, not {by!r}")
+    if by == "layer":
+        return [_row(graph, node, "layer", None,
+                     OPS[graph.nodes[node]["op"]].describe(graph.nodes[node]["args"]), [node])
+                for node in layer_nodes(graph) if graph.nodes[node]["op"] != "input"]
+    titles = {s["name"]: s.get("title") for s in graph.graph.get("stages", [])}
+    runs = _runs(graph)
+    rows: list[Row] = []
+    for index, (stage, nodes) in enumerate(runs):
+        if stage is None:
+            name, kind = _outside_name(runs, index)
+            rows.append(_row(graph, name, kind, None, _plain_structure(graph, nodes), nodes))
+            continue
+        blocks = stage_blocks(graph, stage, nodes)
+        if by == "stage":
+            rows.append(_row(graph, stage, "stage", titles.get(stage),
+                             stage_structure(graph, blocks), nodes))
+        else:
+            rows += [_row(graph, name, "block", None, block_structure(graph, members, strides=True),
+                          members) for name, members in blocks]
+    return rows
+
+
+# -- activation memory ---------------------------------------------------------------------------
+
+def activation_memory(graph: nx.DiGraph, batch: int = 1) -> dict:
+    """Activation elements and fp32 bytes of one forward pass of `batch` samples.
+
+    `elements`: the sum of every node's output tensor (the input left out), as if each were kept,
+    which is what training keeps for the backward pass at most. `peak_elements`: the most that is
+    alive at once in inference when the nodes run in order and each tensor is freed after its last
+    reader (the input counted, network outputs kept to the end, no in-place ops, no workspaces).
+    """
+    order = layer_nodes(graph)
+    size = {n: math.prod(graph.nodes[n]["out_shape"]) * batch for n in order}
+    readers = {n: graph.out_degree(n) for n in order}
+    outputs = {o["node"] for o in graph.graph["outputs"]}
+    live = peak = 0
+    for node in order:
+        live += size[node]
+        peak = max(peak, live)
+        for source in graph.predecessors(node):
+            readers[source] -= 1
+            if readers[source] == 0 and source not in outputs:
+                live -= size[source]
+    total = sum(s for n, s in size.items() if graph.nodes[n]["op"] != "input")
+    inputs = sum(s for n, s in size.items() if graph.nodes[n]["op"] == "input")
+    return {"batch": batch, "dtype": "float32", "bytes_per_element": BYTES_PER_ELEMENT,
+            "input_elements": inputs, "elements": total, "bytes": total * BYTES_PER_ELEMENT,
+            "peak_elements": peak, "peak_bytes": peak * BYTES_PER_ELEMENT}
+
+
+# -- layout: where down-sampling happens, which shortcuts there are ------------------------------
+
+def downsampling(graph: nx.DiGraph) -> list[dict]:
+    """Each block that changes the spatial size, and which layer of its residual branch strides.
+
+    `place` names that layer as the paper does: "the first 1x1 conv", "the 3x3 conv"."""
+    found = []
+    for stage, nodes in _runs(graph):
+        if stage is None:
+            continue
+        for block, members in stage_blocks(graph, stage, nodes):
+            branch = [n for n in members if graph.nodes[n]["scope"].get("branch") != "shortcut"]
+            for node in branch:
+                data = graph.nodes[node]
+                stride = data["args"].get("stride")
+                if isinstance(stride, tuple) and max(stride) > 1:
+                    found.append({"block": block, "node": node, "layer": node[len(block) + 1:],
+                                  "op": data["op"], "kernel": _kernel(data["args"]),
+                                  "stride": stride[0], "place": _place(graph, node, branch)})
+    return found
+
+
+def _place(graph: nx.DiGraph, node: str, branch: list[str]) -> str:
+    """`the first 1x1 conv` (one of several like it in the block) or `the 3x3 conv` (the only one)."""
+    data = graph.nodes[node]
+    kind = (data["op"], data["args"].get("kernel"))
+    alike = [n for n in branch if (graph.nodes[n]["op"], graph.nodes[n]["args"].get("kernel")) == kind]
+    position = alike.index(node)
+    which = "" if len(alike) == 1 else (
+        _ORDINALS[position] if position < len(_ORDINALS) else f"#{position + 1}") + " "
+    return f"the {which}{_kernel(data['args'])} {data['op']}"
+
+
+def shortcut_kinds(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Blocks by the shortcut they have: identity, projection, zero-padding, or none."""
+    kinds: dict[str, list[str]] = {}
+    for stage, nodes in _runs(graph):
+        if stage is None:
+            continue
+        for block, members in stage_blocks(graph, stage, nodes):
+            kinds.setdefault(_shortcut_kind(graph, members), []).append(block)
+    order = ("identity", "projection", "zero-padding", "none")
+    return {kind: kinds[kind] for kind in order if kind in kinds}
+
+
+def _shortcut_kind(graph: nx.DiGraph, members: list[str]) -> str:
+    for node in members:
+        for source, _, role in graph.in_edges(node, data="role"):
+            if role != "shortcut":
+                continue
+            data = graph.nodes[source]
+            if data["scope"].get("branch") != "shortcut":
+                return "identity"
+            return "zero-padding" if data["op"] == "pad_shortcut" else "projection"
+    return "none"
+
+
+def kind_words(kind: str) -> str:
+    """How a shortcut kind reads after a count: `3 projection`, `16 without a shortcut`."""
+    return "without a shortcut" if kind == "none" else kind
+
+
+def layout(graph: nx.DiGraph) -> dict:
+    """Which layout a network has: where each down-sampling block strides, and its shortcuts."""
+    down = downsampling(graph)
+    places = {(e["place"], e["layer"], e["stride"]) for e in down}
+    if len(places) == 1:
+        (place, layer, stride), = places
+        stride_text = (f"stride {stride} on {place} ({layer}) of "
+                       + ", ".join(e["block"] for e in down))
+    elif down:
+        stride_text = "; ".join(f"stride {e['stride']} on {e['node']}" for e in down)
+    else:
+        stride_text = "no block changes the spatial size"
+    kinds = shortcut_kinds(graph)
+    policy = graph.graph.get("shortcuts", "B")
+    doc = POLICIES[policy].doc if policy in POLICIES else ""
+    counts = ", ".join(
+        f"{len(blocks)} {kind_words(kind)}"
+        + (f" ({', '.join(blocks)})" if kind != "identity" and len(blocks) <= 6 else "")
+        for kind, blocks in kinds.items())
+    return {
+        "downsampling": down,
+        "shortcuts": {"option": policy, "doc": doc, "blocks": kinds},
+        "summary": [f"down-sampling: {stride_text}",
+                    f"shortcuts {policy} ({doc}): {counts or 'no blocks'}"],
+    }
+
+
+def short_layout(graph: nx.DiGraph) -> str:
+    """One phrase for a family table: `B, stride on the 3x3 conv`."""
+    places = {e["place"] for e in downsampling(graph)}
+    text = f"shortcuts {graph.graph.get('shortcuts', 'B')}"
+    if len(places) == 1:
+        text += f", stride on {places.pop()}"
+    elif places:
+        text += ", strides vary"
+    return text
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+def _row_json(row: Row, batch: int) -> dict:
+    return {"name": row.name, "kind": row.kind, "title": row.title, "structure": row.structure,
+            "output": list(row.output), "macs": row.macs, "flops": 2 * row.macs,
+            "params": row.params, "shortcut_macs": row.shortcut_macs,
+            "shortcut_params": row.shortcut_params, "activations": row.activations * batch}
+
+
+def _checks(graph: nx.DiGraph, extra: list) -> list[dict]:
+    from .check import check_results  # check.py reads stage costs from here
+
+    return check_results(graph, extra)
+
+
+def totals_json(graph: nx.DiGraph) -> dict:
+    from .infer import totals
+
+    figures = totals(graph)
+    return {"macs": figures["macs"], "flops": 2 * figures["macs"], "params": figures["params"],
+            "depth": figures["depth"], "layers": figures["layers"],
+            "output": {k: list(v) for k, v in figures["outputs"].items()}}
+
+
+def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1, extra_checks: list = ()) -> dict:
+    """The whole cost report of one network as a JSON-ready dict (shape: docs/flops.md)."""
+    figures = totals_json(graph)
+    return {
+        "report_version": REPORT_VERSION,
+        "network": graph.graph["name"],
+        "template": graph.graph.get("network", graph.graph["name"]),
+        "convention": CONVENTION,
+        "input": list(graph.graph["input"]),
+        "output": figures["output"],
+        "macs": figures["macs"],
+        "flops": figures["flops"],
+        "params": figures["params"],
+        "depth": figures["depth"],
+        "layers": figures["layers"],
+        "by": by,
+        "layout": layout(graph),
+        "activations": activation_memory(graph, batch),
+        "checks": _checks(graph, list(extra_checks)),
+        "rows": [_row_json(row, batch) for row in cost_rows(graph, by)],
+    }
+
+
+def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: list = ()) -> dict:
+    """One row per network (the FLOPs row of Table 1 for the ResNet file)."""
+    networks = []
+    for graph in graphs:
+        figures = totals_json(graph)
+        networks.append({
+            "network": graph.graph["name"], "template": graph.graph.get("network"),
+            "input": list(graph.graph["input"]), "output": figures["output"],
+            "depth": figures["depth"], "layers": figures["layers"],
+            "layout": short_layout(graph),
+            "macs": figures["macs"], "flops": figures["flops"], "params": figures["params"],
+            "activations": activation_memory(graph, batch)["elements"],
+            "checks": _checks(graph, list(extra_checks)),
+        })
+    return {"report_version": REPORT_VERSION, "convention": CONVENTION, "batch": batch,
+            "networks": networks}
