@@ -12,8 +12,8 @@ from collections import Counter
 import networkx as nx
 
 from .ops import OPS
-from .report import (CONVENTION, REPORT_VERSION, Row, block_structure, cost_rows, downsampling,
-                     kind_words, shortcut_kinds, stage_blocks)
+from .report import (CONVENTION, REPORT_VERSION, Grouped, Row, block_structure, cost_rows,
+                     downsampling, group, kind_words, shortcut_kinds, stage_blocks)
 
 _COSTS = ("macs", "params", "shortcut_macs", "shortcut_params")
 
@@ -54,21 +54,19 @@ def _shortcut_words(kinds: dict[str, list[str]]) -> str:
     return special + ("; identity on the rest" if "identity" in kinds else "")
 
 
-def _stage_facts(graph: nx.DiGraph, row: Row) -> dict[str, str]:
+def _stage_facts(graph: nx.DiGraph, grouped: Grouped, row: Row) -> dict[str, str]:
     """What a row is made of, as words to compare (counts apart from `blocks`)."""
     meta = next((s for s in graph.graph.get("stages", []) if s["name"] == row.name), None)
     if meta is None:
         return {"structure": row.structure, "output size": "x".join(map(str, row.output))}
-    inside = row.name + "."
-    blocks = dict.fromkeys(block_structure(graph, members)
-                           for _, members in stage_blocks(graph, row.name, row.nodes))
-    strided = [e for e in downsampling(graph) if e["block"].startswith(inside)]
-    kinds = {kind: [b for b in blocks_ if b.startswith(inside)]
-             for kind, blocks_ in shortcut_kinds(graph).items()}
+    blocks = stage_blocks(graph, row.name, grouped)
+    strided = [e for e in downsampling(graph, grouped) if e["block"] in blocks]
+    kinds = {kind: [b for b in members if b in blocks]
+             for kind, members in shortcut_kinds(graph, grouped).items()}
     return {
         "block type": meta["block"],
         "blocks": str(meta["repeat"]),
-        "structure": ", ".join(blocks),
+        "structure": ", ".join(dict.fromkeys(block_structure(graph, m) for m in blocks.values())),
         "width": str(row.output[0]),
         "output size": "x".join(map(str, row.output)),
         "stride placement": "; ".join(f"stride {e['stride']} on {e['place']} ({e['layer']})"
@@ -79,6 +77,7 @@ def _stage_facts(graph: nx.DiGraph, row: Row) -> dict[str, str]:
 
 def _row_changes(a: nx.DiGraph, b: nx.DiGraph, rows_a: dict, rows_b: dict) -> list:
     changes = []
+    grouped_a, grouped_b = group(a), group(b)
     for name in [*rows_a, *(n for n in rows_b if n not in rows_a)]:
         if name not in rows_a or name not in rows_b:
             have = rows_a.get(name) or rows_b[name]
@@ -86,7 +85,8 @@ def _row_changes(a: nx.DiGraph, b: nx.DiGraph, rows_a: dict, rows_b: dict) -> li
             changes.append(("stage", name, words if name in rows_a else None,
                             words if name in rows_b else None))
             continue
-        facts_a, facts_b = _stage_facts(a, rows_a[name]), _stage_facts(b, rows_b[name])
+        facts_a = _stage_facts(a, grouped_a, rows_a[name])
+        facts_b = _stage_facts(b, grouped_b, rows_b[name])
         for what in facts_a:
             if facts_a[what] != facts_b.get(what):
                 changes.append((what, name, facts_a[what], facts_b.get(what)))
