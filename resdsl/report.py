@@ -306,7 +306,7 @@ def layout(graph: nx.DiGraph, grouped: Grouped | None = None) -> dict:
 
 
 def short_layout(graph: nx.DiGraph, grouped: Grouped | None = None) -> str:
-    """One phrase for a family table: `B, stride on the 3x3 conv`."""
+    """One phrase for a family table: `shortcuts B, stride on the 3x3 conv`."""
     places = {e["place"] for e in downsampling(graph, grouped)}
     text = f"shortcuts {graph.graph.get('shortcuts', 'B')}"
     if len(places) == 1:

@@ -13,7 +13,7 @@ import json
 from .ops import fmt as shape_text
 from .units import human
 
-FORMATS = ("table", "json", "csv", "markdown")
+_NUMERIC = {"macs", "params", "flops", "activations"}
 
 
 def human_bytes(n: float) -> str:
@@ -69,7 +69,7 @@ def _cell(row: dict, key: str) -> str:
         return row["title"] or row["name"]
     if key == "output":
         return shape_text(row["output"])
-    if key in ("macs", "params", "flops", "activations"):
+    if key in _NUMERIC:
         return human(row[key])
     return row[key]
 
@@ -78,9 +78,6 @@ def _total_row(data: dict) -> dict:
     return {"name": "total", "title": None, "output": [], "structure": "",
             "macs": data["macs"], "flops": data["flops"], "params": data["params"],
             "activations": sum(r["activations"] for r in data["rows"])}
-
-
-_NUMERIC = {"macs", "params", "flops", "activations"}
 
 
 def print_table(console, data: dict, show_flops: bool = False, show_activations: bool = False) -> None:
@@ -242,8 +239,8 @@ def print_diff(console, data: dict) -> None:
     for line in diff_lines(data):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
     table = Table()
-    for header in ("row", "multiply-adds A", "multiply-adds B", "change", "of it shortcuts",
-                   "params A", "params B", "change"):
+    for header in ("row", "multiply-adds A", "multiply-adds B", "change", "in shortcuts",
+                   "params A", "params B", "params change"):
         table.add_column(header, justify="left" if header == "row" else "right")
 
     def cells(a, b, change):
