@@ -1,6 +1,7 @@
 """How fast `resdsl flops` counts, against fvcore, ptflops and PyTorch's FlopCounterMode.
 
-    python bench/flops.py [--repeat 3] [--networks resnet50,resnet152,resnet1202]
+    pip install -e '.[bench]'    # torch, fvcore, ptflops
+    python bench/flops.py [--repeat 3] [--networks resnet50,resnet152,resnet1202] [--threads N]
 
 Two measurements per network and tool, each the best of --repeat runs after one warm-up (as
 timeit does: on a shared machine the fastest run is the one least disturbed by others):
@@ -9,7 +10,8 @@ timeit does: on a shared machine the fastest run is the one least disturbed by o
   total), against each peer's model construction (tests/reference_models.py, the hand-written
   torchvision-style networks) plus its count on one input;
 - whole processes, start to finish as a user runs them: `python -m resdsl flops FILE:NAME`
-  against `python -c` that imports torch and the peer, builds the model and counts.
+  against a fresh `python` that imports torch and the peer, builds the model and counts (this
+  script with `--peer TOOL NETWORK`).
 
 It prints the count each tool gives (multiply-adds; FlopCounterMode's figure halved) and the time
 ratios against the fastest peer. Targets: resdsl at least 10x faster in one process and 5x as
@@ -35,8 +37,9 @@ def cifar_1202() -> str:
     """ResNet-1202 from the bundled CIFAR file where there is one, else the tests' template."""
     bundled = ARCH / "cifar.rdsl"
     if bundled.is_file():
-        names = [line.split("=")[0].strip() for line in bundled.read_text().splitlines()
-                 if "=" in line and "1202" in line.split("=")[0]]
+        from resdsl.loader import load_file
+
+        names = [name for name in load_file(bundled).networks() if "1202" in name]
         if names:
             return f"{bundled}:{names[0]}"
     return f"{CIFAR_FIXTURE}:resnet1202"
@@ -154,12 +157,16 @@ def main() -> None:
 
     import torch
 
+    missing = [p for p in ("fvcore", "ptflops") if importlib.util.find_spec(p) is None]
+    peers = [p for p in PEERS if p.split("-")[0] not in missing]
+    if missing:
+        print(f"not installed, left out: {', '.join(missing)} (pip install -e '.[bench]')")
     print(f"python {sys.version.split()[0]}, torch {torch.__version__} ({torch.get_num_threads()} "
           f"threads), {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; "
           f"best of {args.repeat} runs after a warm-up\n")
     verdicts = []
     for network in args.networks.split(","):
-        tools = ("resdsl", *PEERS)
+        tools = ("resdsl", *peers)
         inside = best_times({t: (lambda: resdsl_count(network)) if t == "resdsl" else
                                (lambda t=t: peer_count(t, network)) for t in tools}, args.repeat)
         whole = best_times({t: process(_command(t, network)) for t in tools}, args.repeat)
@@ -180,8 +187,9 @@ def _print_network(network: str, rows: dict) -> str:
                                               f"{count - mine:+,} ({WHY.get(tool, '?')})")
         print(f"  {tool:<16} {t_in * 1e3:>9.1f}ms {t_in / inside:>8.1f}x {t_whole:>8.2f}s "
               f"{t_whole / whole:>8.1f}x {count:>15,}  {same}")
-    fastest_in = min(PEERS, key=lambda t: rows[t][1])
-    fastest_whole = min(PEERS, key=lambda t: rows[t][2])
+    peers = [tool for tool in rows if tool != "resdsl"]
+    fastest_in = min(peers, key=lambda t: rows[t][1])
+    fastest_whole = min(peers, key=lambda t: rows[t][2])
     ratio_in, ratio_whole = rows[fastest_in][1] / inside, rows[fastest_whole][2] / whole
     same = rows["FlopCounterMode"][0] == mine
     print()
