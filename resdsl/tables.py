@@ -75,46 +75,46 @@ def _cell(row: dict, key: str) -> str:
 
 
 def _total_row(data: dict) -> dict:
-    return {"name": "total", "title": None, "output": [], "structure": "",
+    rows = data["rows"]
+    return {"name": "total", "kind": "total", "title": None, "output": [], "structure": "",
             "macs": data["macs"], "flops": data["flops"], "params": data["params"],
-            "activations": sum(r["activations"] for r in data["rows"])}
+            **{key: sum(r[key] for r in rows)
+               for key in ("shortcut_macs", "shortcut_params", "activations")}}
 
 
-def print_table(console, data: dict, show_flops: bool = False, show_activations: bool = False) -> None:
-    """The report as a terminal table that reads like the paper's Table 1."""
+_TEXT = {"label", "output", "structure", "network", "layout", "input", "checks"}  # left-aligned
+
+
+def _print(console, title: str | None, cols, rows, cell, lines, total: dict | None = None) -> None:
+    """A rich table with a title above it and notes below it."""
     from rich.table import Table
 
-    console.print(_title(data), highlight=False, soft_wrap=True)
+    if title:
+        console.print(title, highlight=False, soft_wrap=True)
     table = Table()
-    cols = _columns(show_flops, show_activations)
     for header, key in cols:
-        table.add_column(header, justify="right" if key in _NUMERIC else "left")
-    for row in data["rows"]:
-        table.add_row(*(_cell(row, key) for _, key in cols))
-    table.add_section()
-    table.add_row(*(_cell(_total_row(data), key) for _, key in cols), style="bold")
+        table.add_column(header, justify="left" if key in _TEXT else "right")
+    for row in rows:
+        table.add_row(*(cell(row, key) for _, key in cols))
+    if total is not None:
+        table.add_section()
+        table.add_row(*(cell(total, key) for _, key in cols), style="bold")
     console.print(table)
-    for line in notes(data, show_flops):
+    for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
 
 
-def markdown(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
-    cols = _columns(show_flops, show_activations)
-    lines = [f"**{_title(data)}**", "",
-             "| " + " | ".join(h for h, _ in cols) + " |",
-             "|" + "|".join("---:" if k in _NUMERIC else "---" for _, k in cols) + "|"]
-    for row in [*data["rows"], _total_row(data)]:
-        lines.append("| " + " | ".join(_cell(row, k) for _, k in cols) + " |")
-    lines.append("")
-    lines += [f"- {line}" for line in notes(data, show_flops)]
-    return "\n".join(lines) + "\n"
-
-
-CSV_COLUMNS = ("name", "kind", "title", "structure", "output", "macs", "flops", "params",
-               "shortcut_macs", "shortcut_params", "activations")
+def _markdown(title: str | None, cols, rows, cell, lines) -> str:
+    """A GitHub Markdown table, its title in bold above it and its notes as a list below it."""
+    out = [f"**{title}**", ""] if title else []
+    out += ["| " + " | ".join(h for h, _ in cols) + " |",
+            "|" + "|".join("---" if k in _TEXT else "---:" for _, k in cols) + "|"]
+    out += ["| " + " | ".join(cell(row, k) for _, k in cols) + " |" for row in rows]
+    return "\n".join(out + [""] + [f"- {line}" for line in lines]) + "\n"
 
 
 def _csv_text(comments: list[str], header, rows) -> str:
+    """`#` lines, then a CSV header and rows."""
     out = io.StringIO()
     out.writelines(f"# {line}\n" for line in comments)
     writer = csv.writer(out, lineterminator="\n")
@@ -123,14 +123,25 @@ def _csv_text(comments: list[str], header, rows) -> str:
     return out.getvalue()
 
 
+def print_table(console, data: dict, show_flops: bool = False, show_activations: bool = False) -> None:
+    """The report as a terminal table that reads like the paper's Table 1."""
+    _print(console, _title(data), _columns(show_flops, show_activations), data["rows"], _cell,
+           notes(data, show_flops), _total_row(data))
+
+
+def markdown(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
+    return _markdown(_title(data), _columns(show_flops, show_activations),
+                     [*data["rows"], _total_row(data)], _cell, notes(data, show_flops))
+
+
+CSV_COLUMNS = ("name", "kind", "title", "structure", "output", "macs", "flops", "params",
+               "shortcut_macs", "shortcut_params", "activations")
+
+
 def csv_text(data: dict) -> str:
     """One line per row and a total; `#` lines first state the network and the convention."""
     rows = [[shape_text(r[k]) if k == "output" else ("" if r[k] is None else r[k])
-             for k in CSV_COLUMNS] for r in data["rows"]]
-    total = _total_row(data)
-    rows.append(["total", "total", "", "", "", total["macs"], total["flops"], total["params"],
-                 sum(r["shortcut_macs"] for r in data["rows"]),
-                 sum(r["shortcut_params"] for r in data["rows"]), total["activations"]])
+             for k in CSV_COLUMNS] for r in [*data["rows"], _total_row(data)]]
     return _csv_text([_title(data), *notes(data, False)], CSV_COLUMNS, rows)
 
 
@@ -164,25 +175,13 @@ def _family_notes(data: dict, show_flops: bool) -> list[str]:
 
 
 def print_family(console, data: dict, show_flops: bool = False) -> None:
-    from rich.table import Table
-
-    table = Table()
-    cols = _family_columns(show_flops)
-    for header, key in cols:
-        table.add_column(header, justify="right" if key in _NUMERIC | {"depth"} else "left")
-    for net in data["networks"]:
-        table.add_row(*(_family_cell(net, key) for _, key in cols))
-    console.print(table)
-    for line in _family_notes(data, show_flops):
-        console.print(line, highlight=False, soft_wrap=True)
+    _print(console, None, _family_columns(show_flops), data["networks"], _family_cell,
+           _family_notes(data, show_flops))
 
 
 def family_markdown(data: dict, show_flops: bool = False) -> str:
-    cols = _family_columns(show_flops)
-    lines = ["| " + " | ".join(h for h, _ in cols) + " |",
-             "|" + "|".join("---:" if k in _NUMERIC | {"depth"} else "---" for _, k in cols) + "|"]
-    lines += ["| " + " | ".join(_family_cell(n, k) for _, k in cols) + " |" for n in data["networks"]]
-    return "\n".join(lines + [""] + [f"- {line}" for line in _family_notes(data, show_flops)]) + "\n"
+    return _markdown(None, _family_columns(show_flops), data["networks"], _family_cell,
+                     _family_notes(data, show_flops))
 
 
 FAMILY_CSV_COLUMNS = ("network", "template", "depth", "layers", "layout", "input", "output",
@@ -232,29 +231,24 @@ def diff_summary(data: dict) -> list[str]:
     ]
 
 
-def print_diff(console, data: dict) -> None:
-    from rich.table import Table
+_DIFF_COLUMNS = [("row", "label"), ("multiply-adds A", "a.macs"), ("multiply-adds B", "b.macs"),
+                 ("change", "macs_change"), ("in shortcuts", "shortcut_macs_change"),
+                 ("params A", "a.params"), ("params B", "b.params"),
+                 ("params change", "params_change")]
 
+
+def _diff_cell(row: dict, key: str) -> str:
+    if key == "label":
+        return f"{row['name']} ({row['title']})" if row.get("title") else row["name"]
+    if key.endswith("_change"):
+        return signed(row[key])
+    side, figure = key.split(".")
+    return human(row[side][figure]) if row[side] else "-"
+
+
+def print_diff(console, data: dict) -> None:
     console.print(f"{data['a']} (A) against {data['b']} (B): what differs", highlight=False)
     for line in diff_lines(data):
         console.print(f"  {line}", highlight=False, soft_wrap=True)
-    table = Table()
-    for header in ("row", "multiply-adds A", "multiply-adds B", "change", "in shortcuts",
-                   "params A", "params B", "params change"):
-        table.add_column(header, justify="left" if header == "row" else "right")
-
-    def cells(a, b, change):
-        return [human(a["macs"]) if a else "-", human(b["macs"]) if b else "-",
-                signed(change["macs_change"]), signed(change["shortcut_macs_change"]),
-                human(a["params"]) if a else "-", human(b["params"]) if b else "-",
-                signed(change["params_change"])]
-
-    for row in data["stages"]:
-        label = f"{row['name']} ({row['title']})" if row["title"] else row["name"]
-        table.add_row(label, *cells(row["a"], row["b"], row))
-    table.add_section()
-    t = data["totals"]
-    table.add_row("total", *cells(t["a"], t["b"], t), style="bold")
-    console.print(table)
-    for line in diff_summary(data):
-        console.print(line, highlight=False, soft_wrap=True)
+    _print(console, None, _DIFF_COLUMNS, data["stages"], _diff_cell, diff_summary(data),
+           {"name": "total", **data["totals"]})
