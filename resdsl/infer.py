@@ -23,7 +23,7 @@ def infer(graph: nx.DiGraph) -> nx.DiGraph:
         attrs["out_shape"] = out_shape
         attrs["macs"] = op.macs(attrs["args"], in_shapes, out_shape)
         attrs["params"] = op.params(attrs["args"], in_shapes, out_shape)
-        for _, _, data in graph.out_edges(node, data=True):
+        for data in graph.succ[node].values():
             data["shape"] = out_shape
     return graph
 
