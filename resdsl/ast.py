@@ -63,7 +63,18 @@ class Negate:
     span: Span
 
 
-Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate]
+@dataclass(frozen=True)
+class Call:
+    """`bottleneck(groups: 32)`: a block with some of its arguments fixed, passed as a value."""
+
+    name: str
+    name_span: Span
+    args: tuple["Expr", ...]
+    kwargs: tuple["Kwarg", ...]
+    span: Span
+
+
+Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate, Call]
 
 
 @dataclass(frozen=True)
@@ -194,7 +205,15 @@ class ChangeParam:
     span: Span
 
 
-Change = Union[ChangeShortcuts, ChangeInput, ChangeParam]
+@dataclass(frozen=True)
+class ChangeOutputs:
+    """`with outputs layer1, layer2`: tap these stages or layers instead of the network's own."""
+
+    names: tuple[tuple[str, Span], ...]
+    span: Span
+
+
+Change = Union[ChangeShortcuts, ChangeInput, ChangeParam, ChangeOutputs]
 
 
 @dataclass(frozen=True)

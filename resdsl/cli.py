@@ -154,7 +154,9 @@ def list_networks():
 
     table = Table(title="bundled architectures", title_justify="left")
     for column in ("network", "file", "input", "output", "params", "multiply-adds"):
-        table.add_column(column, justify="right" if column in ("params", "multiply-adds") else "left")
+        table.add_column(column, justify="right" if column in ("params", "multiply-adds") else "left",
+                         # names and figures whole; a backbone's taps wrap, one per line
+                         no_wrap=column != "output", min_width=11 if column == "output" else None)
     scopes = {}
     for name, path in bundled_index().items():
         scope = scopes.setdefault(path, load_file(path))
@@ -163,7 +165,7 @@ def list_networks():
         out = ", ".join(shape_text(s) for s in figures["outputs"].values())
         table.add_row(name, path.name, shape_text(graph.graph["input"]), out,
                       f"{figures['params']:,}", human(figures["macs"]))
-    Console(width=max(100, _terminal_width())).print(table)
+    Console(width=max(112, _terminal_width())).print(table)
 
 
 def _terminal_width() -> int:

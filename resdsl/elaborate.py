@@ -13,12 +13,12 @@ import networkx as nx
 
 from . import ast
 from .errors import ArgumentError, LimitError, ResdslError, ShapeError, Span, UnknownName, raise_all
-from .evaluate import BUILTINS, BlockRef, Dims, describe, evaluate, unknown
+from .evaluate import BUILTINS, IN_CHANNELS, BlockRef, Dims, describe, evaluate, outside_block, unknown
 from .graph import GraphBuilder
 from .limits import LIMITS
 from .loader import Scope
 from .ops import ALIASES, OPS, Op, source_ops
-from .shortcuts import DEFAULT_POLICY, POLICIES
+from .shortcuts import DEFAULT_POLICY, POLICIES, POLICY_ALIASES
 
 METRICS = {"flops": "multiply-adds (the paper's FLOPs)", "macs": "multiply-adds",
            "params": "parameters"}
@@ -46,6 +46,7 @@ class NetworkSpec:
     span: Span
     shortcuts: tuple[str, Span] | None = None
     input: tuple[tuple[int, ...], Span] | None = None
+    outputs: tuple[tuple[str, Span], ...] | None = None
     checks: list[Check] = field(default_factory=list)
 
 
@@ -72,7 +73,7 @@ def _resolve(scope: Scope, name: str, span: Span | None, seen: tuple[str, ...]) 
     if base is None:
         raise unknown(item.base, item.base_span, home.names(), "network")
     if isinstance(base[0], ast.NetworkDef):
-        spec = _call_network(base[0], base[1], item.call, item.base_span, name)
+        spec = _call_network(base[0], base[1], item.call, item.base_span, name, home)
     else:
         if item.call is not None:
             raise ArgumentError(f"'{item.base}' is already built; change it with 'with'",
@@ -89,9 +90,11 @@ def _resolve(scope: Scope, name: str, span: Span | None, seen: tuple[str, ...]) 
     return spec
 
 
-def _call_network(definition: ast.NetworkDef, home: Scope, call, span: Span, name: str) -> NetworkSpec:
+def _call_network(definition: ast.NetworkDef, home: Scope, call, span: Span, name: str,
+                  caller: Scope | None = None) -> NetworkSpec:
+    """Bind a template's parameters: arguments are the caller's names, defaults the template's."""
     positional, keywords = call if call else ((), ())
-    lookup = _value_lookup({}, home)
+    lookup = _value_lookup({}, caller or home)
     values = [evaluate(e, lookup) for e in positional]
     named = {k.name: (evaluate(k.value, lookup), k.span) for k in keywords}
     bindings = bind_params(definition.name, "network", definition.params, values,
@@ -105,6 +108,8 @@ def _apply_changes(spec: NetworkSpec, item: ast.Instance, home: Scope) -> None:
             spec.shortcuts = (_policy_name(change.kind, change.span), change.span)
         elif isinstance(change, ast.ChangeInput):
             spec.input = (_input_shape(change.shape, change.span), change.span)
+        elif isinstance(change, ast.ChangeOutputs):
+            spec.outputs = change.names
         else:
             params = {p.name for p in spec.definition.params}
             if change.name not in params:
@@ -114,8 +119,10 @@ def _apply_changes(spec: NetworkSpec, item: ast.Instance, home: Scope) -> None:
 
 
 def bind_params(owner: str, kind: str, params: tuple[ast.Param, ...], values: list, spans: list[Span],
-                named: dict[str, tuple[Any, Span]], span: Span, home: Scope) -> dict[str, Any]:
-    """Bind positional and keyword arguments to parameters; defaults see earlier parameters."""
+                named: dict[str, tuple[Any, Span]], span: Span, home: Scope,
+                known: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Bind positional and keyword arguments to parameters; defaults see earlier parameters
+    (and the names in `known`)."""
     if len(values) > len(params):
         raise ArgumentError(f"{kind} '{owner}' takes {len(params)} argument"
                             f"{'s' if len(params) != 1 else ''} but is given {len(values)}",
@@ -136,7 +143,7 @@ def bind_params(owner: str, kind: str, params: tuple[ast.Param, ...], values: li
         if param.default is None:
             raise ArgumentError(f"{kind} '{owner}' needs a value for '{param.name}'", span,
                                 code="E310")
-        bound[param.name] = evaluate(param.default, _value_lookup(bound, home))
+        bound[param.name] = evaluate(param.default, _value_lookup({**(known or {}), **bound}, home))
     return {name: bound[name] for name in names}
 
 
@@ -152,14 +159,15 @@ def _value_lookup(env: dict[str, Any], scope: Scope):
         if found is not None:
             raise ArgumentError(f"'{name}' is a network and cannot be used as a value", span,
                                 code="E305")
+        if name == IN_CHANNELS:
+            raise outside_block(span)
         raise unknown(name, span, set(env) | set(BUILTINS) | scope.names())
     return lookup
 
 
 def _policy_name(kind: str, span: Span) -> str:
     if kind not in POLICIES:
-        raise unknown(kind, span, POLICIES, "shortcut option",
-                      aliases={"a": "A", "b": "B", "c": "C", "plain": "none", "projection": "C"})
+        raise unknown(kind, span, POLICIES, "shortcut option", POLICY_ALIASES)
     return kind
 
 
@@ -257,6 +265,8 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     frame = Frame(dict(spec.bindings), spec.scope, "", policy, {})
     if spec.input:
         run.input = spec.input[0]
+    if spec.outputs:
+        run.outputs = list(spec.outputs)
     current = None
     checks = list(spec.checks)
     for stmt in definition.body:
@@ -273,7 +283,8 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
                        if spec.input is None or c.metric != "flops"]
             continue
         if isinstance(stmt, ast.OutputsDecl):
-            run.outputs += list(stmt.names)
+            if spec.outputs is None:  # `with outputs ...` replaces the network's own taps
+                run.outputs += list(stmt.names)
             continue
         if isinstance(stmt, ast.ShortcutsDecl) and spec.shortcuts:
             continue  # `with shortcuts X` overrides the network's own choice
@@ -287,9 +298,11 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     if current is None:
         raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
     graph = run.builder.graph
+    outputs = _outputs(run, current)
+    stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
-        outputs=_outputs(run, current), stages=run.stages,
+        outputs=outputs, stages=stages,
         shortcuts=frame.policy, checks=checks, span=spec.span,
         params={k: v for k, v in spec.bindings.items()},
     )
@@ -307,6 +320,18 @@ def _outputs(run: Elaboration, last: str) -> list[dict]:
             raise unknown(name, span, set(stage_ends) | set(run.named), "stage or layer")
         outputs.append({"name": name, "node": node})
     return outputs
+
+
+def _prune(graph: nx.DiGraph, outputs: list[dict], stages: list[dict]) -> list[dict]:
+    """Drop the layers no output depends on (a classifier's head behind a backbone's taps);
+    returns the stages that remain."""
+    needed = {o["node"] for o in outputs}
+    for node in list(needed):
+        needed |= nx.ancestors(graph, node)
+    if len(needed) == graph.number_of_nodes():
+        return stages
+    graph.remove_nodes_from([n for n in graph if n not in needed])
+    return [s for s in stages if s["last"] in needed]
 
 
 def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str:
@@ -365,19 +390,53 @@ def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, args: dict,
     if frame.block_input is None:
         raise ArgumentError(f"'{op.name} shortcut' merges with a block's input, so it belongs "
                             "in a block", layer.span, code="E319")
-    node = frame.node_id(layer.label, op.name, layer.span)
-    shortcut = frame.block_input
-    if op.name == "add":
-        residual = run.builder.shape(current)
-        block_prefix = frame.prefix
-        shortcut = POLICIES[frame.policy].build(run.builder, block_prefix, frame.node_scope,
-                                                frame.block_input, residual, layer.span)
-        if shortcut is None:
-            frame.taken.discard(node.rsplit(".", 1)[-1])
+    ends = {"residual": current, "shortcut": frame.block_input}
+    if op.residual:
+        policy = POLICIES[frame.policy]
+        ends["shortcut"] = policy.build(run.builder, frame.prefix, frame.node_scope,
+                                        frame.block_input, run.builder.shape(current), layer.span,
+                                        _projection_source(frame, layer, args))
+        if ends["shortcut"] is None:
             return current
-    run.builder.add_op(node, op.name, args, [current, shortcut], layer.span, frame.node_scope,
-                       roles=["residual", "shortcut"])
+        op, args = _policy_merge(op, OPS[policy.merge], args, layer)
+    node = frame.node_id(layer.label, op.name, layer.span)
+    run.builder.add_op(node, op.name, args, [ends[role] for role in op.ports], layer.span,
+                       frame.node_scope, roles=list(op.ports))
     return node
+
+
+def _projection_source(frame: Frame, layer: ast.Layer, args: dict) -> str:
+    """The block's input, or the layer of this block that `project_from` names."""
+    label = args.get("project_from")
+    if label is None:
+        return frame.block_input
+    if label not in frame.taken:
+        span = _argument_span(layer, OPS[layer.op], "project_from", value=True)
+        raise unknown(label, span, sorted(frame.taken), "layer of this block")
+    return frame.prefix + label
+
+
+def _argument_span(layer: ast.Layer, op: Op, name: str, value: bool = False) -> Span:
+    """Where a layer's argument is written (`name: value`, or just the value), else the layer."""
+    for kw in layer.kwargs:
+        if kw.name == name:
+            return kw.value.span if value else kw.span
+    for spec, expr in zip(op.args, layer.args):
+        if spec.name == name:
+            return expr.span
+    return layer.span
+
+
+def _policy_merge(written: Op, merge: Op, args: dict, layer: ast.Layer) -> tuple[Op, dict]:
+    """The policy's merge op in place of the written one, keeping the arguments it has."""
+    if merge is written:
+        return written, args
+    for name, value in args.items():
+        if merge.arg(name) is None and value != written.arg(name).default:
+            raise ArgumentError(f"with shortcuts merged by '{merge.name}', {written.name} takes no "
+                                f"'{name}'", _argument_span(layer, written, name), code="E327",
+                                hint=f"leave '{name}' out, or choose shortcuts that add")
+    return merge, {k: v for k, v in args.items() if merge.arg(k) is not None}
 
 
 def op_arguments(op: Op, layer: ast.Layer, frame: Frame) -> dict[str, Any]:
@@ -456,9 +515,14 @@ def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans:
                             hint="blocks cannot be recursive; repeat them with a stage instead")
     if len(frame.stack) >= LIMITS.block_depth:
         raise LimitError(f"blocks nest more than {LIMITS.block_depth} deep", call_span, code="E606")
+    for key, value, span in block.fixed:
+        if key in named:
+            raise ArgumentError(f"'{key}' is already fixed by {block}", named[key][1], code="E309")
+    named = {**{key: (value, span) for key, value, span in block.fixed}, **named}
+    known = {IN_CHANNELS: run.builder.shape(current)[0]}
     env = bind_params(block.name, "block", definition.params, values, spans, named, call_span,
-                      block.scope)
-    inner = Frame(env, block.scope, prefix, policy, node_scope, block_input=current,
+                      block.scope, known)
+    inner = Frame({**known, **env}, block.scope, prefix, policy, node_scope, block_input=current,
                   stack=frame.stack + (block.name,))
     for stmt in definition.body:
         current = _statement(run, inner, stmt, current)

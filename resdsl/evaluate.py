@@ -23,12 +23,44 @@ class BlockRef:
     name: str
     definition: ast.BlockDef
     scope: Any  # loader.Scope
+    fixed: tuple[tuple[str, Any, Span], ...] = ()  # arguments given by `name(key: value)`
 
     def __str__(self) -> str:
-        return self.name
+        if not self.fixed:
+            return self.name
+        return f"{self.name}(" + ", ".join(f"{k}: {_show(v)}" for k, v, _ in self.fixed) + ")"
+
+    def fix(self, arguments: list[tuple[str, Any, Span]]) -> "BlockRef":
+        """This block with more of its arguments fixed."""
+        params = [p.name for p in self.definition.params]
+        taken = {k for k, _, _ in self.fixed}
+        for key, _, span in arguments:
+            if key not in params:
+                raise unknown(key, span, params, f"parameter of block '{self.name}'")
+            if key in taken:
+                raise ArgumentError(f"'{key}' is given twice", span, code="E309")
+            taken.add(key)
+        return BlockRef(self.name, self.definition, self.scope, self.fixed + tuple(arguments))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 BUILTINS = {"true": True, "false": False}
+
+# Known in a block's body and parameter defaults: the channel count of the block's input
+# (DenseNet's transition halves it: `conv 1x1, in_channels // 2`).
+IN_CHANNELS = "in_channels"
+
+
+def outside_block(span: Span) -> UnknownName:
+    return UnknownName(f"'{IN_CHANNELS}' is known inside a block only", span, code="E207",
+                       hint="it is the channel count of the block's input; give a network a number")
 
 
 def describe(value: Any) -> str:
@@ -75,6 +107,8 @@ def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
                                 expr.index.span, code="E302",
                                 hint=f"valid indices are 0 to {len(base) - 1}" if base else None)
         return base[index]
+    if isinstance(expr, ast.Call):
+        return _fix_block(expr, lookup)
     if isinstance(expr, ast.Negate):
         return -_number(evaluate(expr.operand, lookup), expr.operand.span, "-")
     if isinstance(expr, ast.BinOp):
@@ -82,6 +116,18 @@ def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
         right = _number(evaluate(expr.right, lookup), expr.right.span, expr.op)
         return _arithmetic(expr.op, left, right, expr)
     raise AssertionError(f"unknown expression {expr!r}")
+
+
+def _fix_block(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> BlockRef:
+    block = lookup(expr.name, expr.name_span)
+    if not isinstance(block, BlockRef):
+        raise ArgumentError(f"only a block can be given arguments in an expression, and "
+                            f"'{expr.name}' is {describe(block)}", expr.name_span, code="E325")
+    if expr.args:
+        raise ArgumentError(f"arguments fixed on a block are named, as in "
+                            f"'{expr.name}(stride: 2)'", expr.args[0].span, code="E326",
+                            hint="the block's positional arguments come where it is used")
+    return block.fix([(k.name, evaluate(k.value, lookup), k.span) for k in expr.kwargs])
 
 
 def _number(value: Any, span: Span, op: str) -> int | float:

@@ -60,7 +60,9 @@ class GraphBuilder:
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:
     """A node's inputs in port order."""
     edges = graph.pred[node]
-    return sorted(edges, key=lambda source: edges[source]["port"])
+    if len(edges) < 2:
+        return list(edges)
+    return sorted(edges, key=lambda u: edges[u]["port"])
 
 
 def layer_nodes(graph: nx.DiGraph) -> list[str]:

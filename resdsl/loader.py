@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,11 +57,19 @@ def load_text(text: str, name: str = "<string>", folder: Path | None = None) -> 
     return _bind(module, folder / name if folder else None, (), {})
 
 
+@functools.lru_cache(maxsize=128)
+def _parse_file(path: Path, display: str, mtime_ns: int, size: int) -> ast.Module:
+    """A file's syntax tree, parsed once while the file is unchanged (the bundled library's
+    files are imported by many others, and parsing is the front end's slowest step)."""
+    return parse(read_source(path), display)
+
+
 def _load(path: Path, chain: tuple[Path, ...], cache: dict[Path, Scope]) -> Scope:
     path = path.resolve()
     if path in cache:
         return cache[path]
-    module = parse(read_source(path), _display(path))
+    stat = path.stat()
+    module = _parse_file(path, _display(path), stat.st_mtime_ns, stat.st_size)
     scope = _bind(module, path, chain + (path,), cache)
     cache[path] = scope
     return scope

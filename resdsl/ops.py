@@ -46,6 +46,8 @@ class Op:
     internal: bool = False  # made by the compiler (shortcuts, input), not written in source
     weighted: bool = False  # counts towards a network's depth ("34-layer"), as convs and fcs do
     flattens: bool = False  # the torch backend flattens a feature-map input to a vector first
+    ports: tuple[str, ...] = ()  # a merge's inputs in order: "residual" (the branch), "shortcut"
+    residual: bool = False  # a residual merge: the shortcut policy shapes its shortcut
     defaults: Callable[[dict], dict] = field(default=lambda a: a)
 
     def arg(self, name: str) -> Arg | None:
@@ -64,8 +66,14 @@ def feature_map(shape: Shape, op: str) -> tuple[int, int, int]:
     return shape  # type: ignore[return-value]
 
 
-def sliding(size: int, kernel: int, stride: int, padding: int, dilation: int = 1) -> int:
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+def sliding(size: int, kernel: int, stride: int, padding: int, dilation: int = 1,
+            ceil: bool = False) -> int:
+    span = size + 2 * padding - dilation * (kernel - 1) - 1
+    if not ceil:
+        return span // stride + 1
+    out = -(-span // stride) + 1
+    # as PyTorch: the last window must start inside the input or its left padding
+    return out - 1 if (out - 1) * stride >= size + padding else out
 
 
 def window_shape(op: str, c: int, h: int, w: int, a: dict) -> Shape:
@@ -73,7 +81,8 @@ def window_shape(op: str, c: int, h: int, w: int, a: dict) -> Shape:
     sh, sw = a["stride"]
     ph, pw = a["padding"]
     d = a.get("dilation", 1)
-    out = (sliding(h, kh, sh, ph, d), sliding(w, kw, sw, pw, d))
+    ceil = a.get("ceil", False)
+    out = (sliding(h, kh, sh, ph, d, ceil), sliding(w, kw, sw, pw, d, ceil))
     if min(out) < 1:
         raise OpShapeError(
             f"{op} {kh}x{kw}, stride {sh}, padding {ph} shrinks the {h}x{w} input to nothing",
@@ -257,6 +266,10 @@ def _same_shapes(a: dict, ins: list[Shape]) -> Shape:
 def _add_torch(a: dict, ins: list[Shape]):
     import operator
 
+    if a.get("drop"):
+        from .torch_modules import DropPathAdd
+
+        return DropPathAdd(a["drop"])
     return operator.add
 
 
@@ -276,11 +289,63 @@ def _concat_torch(a: dict, ins: list[Shape]):
 
 _SOURCE = Arg("source", "symbol", "shortcut", doc="what to merge with: the block's shortcut")
 
-ADD = Op("add", "element-wise sum of the branch and the block's shortcut",
-         args=(_SOURCE,), shape=_same_shapes, label=lambda a: "+", torch=_add_torch, arity=-1)
+_PROJECT_FROM = Arg("project_from", "symbol", None,
+                    doc="a layer of this block that a projection shortcut reads instead of the "
+                        "block's input (pre-activation nets project the normalised input)")
+
+
+def _drop_rate(a: dict, ins: list[Shape]) -> Shape:
+    if not 0 <= a["drop"] < 1:
+        raise OpShapeError(f"add's 'drop' is the probability of dropping the branch, from 0 up to "
+                           f"1 (excluded), not {a['drop']:g}", hint="give a rate such as 0.1")
+    return _same_shapes(a, ins)
+
+
+def _add_label(a: dict) -> str:
+    return f"+ (drop {a['drop']:g})" if a["drop"] else "+"
+
+
+ADD = Op("add", "element-wise sum of the branch and the block's shortcut; with `drop: p`, "
+         "stochastic depth: in training the branch is dropped for a fraction p of the samples",
+         args=(_SOURCE, Arg("drop", "float", 0.0, doc="stochastic depth's drop probability"),
+               _PROJECT_FROM),
+         shape=_drop_rate, label=_add_label, torch=_add_torch, arity=-1,
+         ports=("residual", "shortcut"), residual=True)
+# DenseNet's order: the block's input first, then the new features
 CONCAT = Op("concat", "channel concatenation of the block's input and the branch (DenseNet)",
             args=(_SOURCE,), shape=_concat_shape, label=lambda a: "concat", torch=_concat_torch,
-            arity=-1)
+            arity=-1, ports=("shortcut", "residual"))
+
+
+# -- squeeze-and-excitation (Hu et al. 2018) --------------------------------------------------
+
+def _se_width(a: dict, ins: list[Shape]) -> int:
+    c = feature_map(ins[0], "se")[0]
+    if c // a["reduction"] < 1:
+        raise OpShapeError(f"se with reduction {a['reduction']} leaves no channels of {c}",
+                           hint="use a smaller reduction ratio")
+    return c // a["reduction"]
+
+
+def _se_shape(a: dict, ins: list[Shape]) -> Shape:
+    _se_width(a, ins)
+    return ins[0]
+
+
+def _se_torch(a: dict, ins: list[Shape]):
+    from .torch_modules import SqueezeExcite
+
+    return SqueezeExcite(ins[0][0], _se_width(a, ins))
+
+
+# its two fcs (1x1 convs on the pooled vector, with bias) count; the pooling and scaling do not
+SE = Op("se", "squeeze-and-excitation: global average pool, fc to C/reduction, ReLU, fc to C, "
+        "sigmoid, and the channels rescaled by the result",
+        args=(Arg("reduction", "int", 16, doc="the reduction ratio r"),),
+        shape=_se_shape,
+        macs=lambda a, s, o: 2 * s[0][0] * _se_width(a, s),
+        params=lambda a, s, o: 2 * s[0][0] * _se_width(a, s) + _se_width(a, s) + s[0][0],
+        label=lambda a: f"SE, /{a['reduction']}", torch=_se_torch)
 
 
 # -- made by the compiler ----------------------------------------------------------------------
@@ -306,8 +371,24 @@ PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded
                   torch=_pad_torch, internal=True)
 
 
+def _gate_torch(a: dict, ins: list[Shape]):
+    from .torch_modules import HighwayGate
+
+    return HighwayGate(ins[0][0])
+
+
+# the transform gate T is a 1x1 conv with bias on the shortcut: its weights and multiply-adds count
+GATE = Op("gate", "highway merge: T * branch + (1 - T) * shortcut, T = sigmoid(1x1 conv of the "
+          "shortcut, with bias)",
+          args=(_SOURCE, _PROJECT_FROM), shape=_same_shapes,
+          macs=lambda a, s, o: math.prod(s[1]) * s[1][0],
+          params=lambda a, s, o: s[1][0] * s[1][0] + s[1][0],
+          label=lambda a: "gate", torch=_gate_torch, arity=-1, internal=True,
+          ports=("residual", "shortcut"))
+
 OPS: dict[str, Op] = {op.name: op for op in (
-    INPUT, CONV, BN, RELU, SIGMOID, MAXPOOL, AVGPOOL, FC, DROPOUT, ADD, CONCAT, PAD_SHORTCUT)}
+    INPUT, CONV, BN, RELU, SIGMOID, MAXPOOL, AVGPOOL, FC, DROPOUT, ADD, CONCAT, SE, PAD_SHORTCUT,
+    GATE)}
 
 # Names from other frameworks, for "did you mean".
 ALIASES = {

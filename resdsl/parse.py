@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -104,6 +105,11 @@ class _ToAst(Transformer):
     @v_args(meta=True, inline=True)
     def var(self, meta, name):
         return ast.Var(str(name), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def call(self, meta, name, args):
+        positional, keywords = self._split(args)
+        return ast.Call(str(name), name.span, positional, keywords, self._s(meta))
 
     @v_args(meta=True, inline=True)
     def ident(self, meta, tok):
@@ -223,8 +229,12 @@ class _ToAst(Transformer):
     def change_param(self, meta, name, value):
         return ast.ChangeParam(str(name), value, self._s(meta))
 
+    @v_args(meta=True)
+    def change_outputs(self, meta, toks):
+        return ast.ChangeOutputs(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
     def changes(self, items):
-        return tuple(items)
+        return tuple(i for i in items if i is not None)
 
     def call_args(self, items):
         return self._split(items[0] if items else [])
@@ -299,7 +309,7 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     if expected and len(expected) <= 4:
         message += "; expected " + (expected[0] if len(expected) == 1 else
                                     "one of " + ", ".join(expected))
-    hint = _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
+    hint = _outputs_hint(text, tok) or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
     return ParseError(message, span, hint=hint, code="E102")
 
 
@@ -317,6 +327,16 @@ def _syntax_hint(tok: Token, expected: set[str]) -> str | None:
             return "separate arguments with ','"
         return None
     return f"'{tok}' is a keyword and cannot be used as a name"
+
+
+def _outputs_hint(text: str, tok: Token) -> str | None:
+    """`with outputs a, b, shortcuts B`: the outputs list swallows what follows it."""
+    if tok.type == "$END":
+        return None
+    before = text.split("\n")[tok.line - 1][: tok.column - 1]
+    if re.search(r"\bwith\b.*\boutputs\b.*,\s*$", before):
+        return "'outputs' takes the rest of the list: put it last, as in 'with shortcuts B, outputs layer1, layer2'"
+    return None
 
 
 def _keyword_hint(text: str, tok: Token) -> str | None:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from . import ast
 from .errors import ResdslError
-from .evaluate import BUILTINS, unknown
+from .evaluate import BUILTINS, IN_CHANNELS, outside_block, unknown
 from .loader import Scope
 from .ops import ALIASES, OPS, source_ops
-from .shortcuts import POLICIES
+from .shortcuts import POLICIES, POLICY_ALIASES
 
 
 def check_names(scope: Scope) -> list[ResdslError]:
@@ -33,15 +33,16 @@ def _blocks(scope: Scope) -> set[str]:
 
 def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
     params = {p.name for p in item.params}
+    if isinstance(item, ast.BlockDef):
+        params.add(IN_CHANNELS)
     for p in item.params:
         if p.default is not None:
             _expression(scope, p.default, params, errors)
     for stmt in item.body:
         if isinstance(stmt, ast.Layer):
             _callee(scope, stmt.op, stmt.op_span, params, stmt.kwargs, errors)
-            for expr in stmt.args + tuple(k.value for k in stmt.kwargs):
-                if not (stmt.op in ("add", "concat") and isinstance(expr, ast.Var)):
-                    _expression(scope, expr, params, errors)
+            for expr in _value_args(scope, stmt, params):
+                _expression(scope, expr, params, errors)
         elif isinstance(stmt, ast.Stage):
             _callee(scope, stmt.block, stmt.block_span, params,
                     stmt.kwargs + tuple(k for k in stmt.first_kwargs if k.name != "shortcuts"), errors)
@@ -51,9 +52,25 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
                 _expression(scope, expr, params, errors)
             for k in stmt.first_kwargs:
                 if k.name == "shortcuts" and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
-                    errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option"))
+                    errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option",
+                                          POLICY_ALIASES))
         elif isinstance(stmt, ast.ShortcutsDecl) and stmt.kind not in POLICIES:
-            errors.append(unknown(stmt.kind, stmt.span, POLICIES, "shortcut option"))
+            errors.append(unknown(stmt.kind, stmt.span, POLICIES, "shortcut option", POLICY_ALIASES))
+
+
+def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):
+    """A layer's argument expressions, less the bare words an op takes (`add shortcut`)."""
+    op = OPS.get(layer.op)
+    if op is None or layer.op in params or scope.lookup(layer.op) is not None:
+        yield from layer.args + tuple(k.value for k in layer.kwargs)
+        return
+    for spec, expr in zip(op.args, layer.args):
+        if spec.kind != "symbol":
+            yield expr
+    for kw in layer.kwargs:
+        spec = op.arg(kw.name)
+        if spec is None or spec.kind != "symbol":
+            yield kw.value
 
 
 def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> None:
@@ -82,6 +99,9 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
         node = stack.pop()
         if isinstance(node, ast.Var):
             if node.name not in params and node.name not in BUILTINS and scope.lookup(node.name) is None:
+                if node.name == IN_CHANNELS:
+                    errors.append(outside_block(node.span))
+                    continue
                 errors.append(unknown(node.name, node.span, params | set(BUILTINS) | scope.names()))
         elif isinstance(node, ast.BinOp):
             stack += [node.right, node.left]
@@ -91,6 +111,21 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
             stack += [node.index, node.base]
         elif isinstance(node, ast.ListLit):
             stack += reversed(node.items)
+        elif isinstance(node, ast.Call):
+            _fixed_block(scope, node, params, errors)
+            stack += [k.value for k in reversed(node.kwargs)] + list(reversed(node.args))
+
+
+def _fixed_block(scope: Scope, call: ast.Call, params: set[str], errors) -> None:
+    if call.name in params:
+        return  # a block passed in as an argument: checked when it is bound
+    found = scope.lookup(call.name)
+    if found is None:
+        errors.append(unknown(call.name, call.name_span, _blocks(scope) | params, "block"))
+    elif isinstance(found[0], ast.BlockDef):
+        allowed = {p.name for p in found[0].params}
+        errors += [unknown(k.name, k.span, allowed, f"parameter of block '{call.name}'")
+                   for k in call.kwargs if k.name not in allowed]
 
 
 def _instance_exprs(item: ast.Instance):

@@ -1,7 +1,9 @@
-"""Shortcut policies (paper, sec. 3.3): what `add shortcut` merges with when dimensions change.
+"""Shortcut policies (paper, sec. 3.3, and descendants): what `add shortcut` merges with.
 
 Each policy turns (block input, residual shape) into the tensor to add, adding nodes through the
-graph builder where it needs them; `None` means no merge at all (a plain network).
+graph builder where it needs them; `None` means no merge at all (a plain network). A projection
+reads `project_from` (a layer of the block named by `add shortcut, project_from: LABEL`, else the
+block's input). A policy may also change the merge itself (`gate`: a highway merge).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from .ops import Shape, fmt, sliding
 class Policy:
     name: str
     doc: str
-    build: Callable  # (builder, prefix, scope, block_input, residual_shape, span) -> node id | None
+    # (builder, prefix, scope, block_input, residual_shape, span, project_from) -> node id | None
+    build: Callable
+    merge: str = "add"  # the op that merges the branch and the shortcut
 
 
 def shortcut_stride(source: Shape, target: Shape, span: Span) -> int:
@@ -33,24 +37,24 @@ def shortcut_stride(source: Shape, target: Shape, span: Span) -> int:
     return stride
 
 
-def _identity(builder, prefix, scope, source, shape, span):
+def _identity(builder, prefix, scope, source, shape, span, project_from):
     return source
 
 
-def _none(builder, prefix, scope, source, shape, span):
+def _none(builder, prefix, scope, source, shape, span, project_from):
     return None
 
 
-def _projection(builder, prefix, scope, source, shape, span):
+def _projection(builder, prefix, scope, source, shape, span, project_from):
     scope = {**scope, "branch": "shortcut"}
-    stride = shortcut_stride(builder.shape(source), shape, span)
+    stride = shortcut_stride(builder.shape(project_from), shape, span)
     conv = builder.add_op(f"{prefix}downsample.0", "conv",
                           {"kernel": 1, "out": shape[0], "stride": stride, "padding": 0},
-                          [source], span, scope)
+                          [project_from], span, scope)
     return builder.add_op(f"{prefix}downsample.1", "bn", {}, [conv], span, scope)
 
 
-def _option_a(builder, prefix, scope, source, shape, span):
+def _option_a(builder, prefix, scope, source, shape, span, project_from):
     have = builder.shape(source)
     if have == shape:
         return source
@@ -64,10 +68,37 @@ def _option_a(builder, prefix, scope, source, shape, span):
                           [source], span, scope)
 
 
-def _option_b(builder, prefix, scope, source, shape, span):
+def _option_b(builder, prefix, scope, source, shape, span, project_from):
     if builder.shape(source) == shape:
         return source
-    return _projection(builder, prefix, scope, source, shape, span)
+    return _projection(builder, prefix, scope, source, shape, span, project_from)
+
+
+def _bare_projection(builder, prefix, scope, source, shape, span, project_from):
+    """A 1x1 conv alone where dimensions change: in a pre-activation net the next block's BN
+    follows the sum, so the reference implementations put none on the shortcut."""
+    if builder.shape(source) == shape:
+        return source
+    stride = shortcut_stride(builder.shape(project_from), shape, span)
+    return builder.add_op(f"{prefix}downsample.0", "conv",
+                          {"kernel": 1, "out": shape[0], "stride": stride, "padding": 0},
+                          [project_from], span, {**scope, "branch": "shortcut"})
+
+
+def _option_d(builder, prefix, scope, source, shape, span, project_from):
+    """ResNet-D (He et al. 2019, "Bag of Tricks"): average-pool first, then a stride-1 1x1 conv,
+    so the projection sees every input pixel. Names follow timm (`downsample.0` is the pool)."""
+    if builder.shape(source) == shape:
+        return source
+    scope = {**scope, "branch": "shortcut"}
+    stride = shortcut_stride(builder.shape(project_from), shape, span)
+    x = project_from
+    if stride > 1:
+        x = builder.add_op(f"{prefix}downsample.0", "avgpool",
+                           {"kernel": stride, "stride": stride, "ceil": True}, [x], span, scope)
+    conv = builder.add_op(f"{prefix}downsample.1", "conv",
+                          {"kernel": 1, "out": shape[0], "padding": 0}, [x], span, scope)
+    return builder.add_op(f"{prefix}downsample.2", "bn", {}, [conv], span, scope)
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
@@ -75,8 +106,18 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (
            _option_a),
     Policy("B", "identity; 1x1 projection (conv + BN) where dimensions change", _option_b),
     Policy("C", "1x1 projection on every block", _projection),
+    Policy("D", "identity; 2x2 average pool, then 1x1 conv + BN where dimensions change (ResNet-D)",
+           _option_d),
+    Policy("preact", "identity; a bare 1x1 conv projection where dimensions change "
+           "(pre-activation ResNets, Wide ResNets)", _bare_projection),
+    Policy("gate", "highway: T * branch + (1 - T) * shortcut, T = sigmoid(1x1 conv with bias); "
+           "projections as B where dimensions change", _option_b, merge="gate"),
     Policy("identity", "identity only; dimensions must match", _identity),
     Policy("none", "no shortcut: a plain network", _none),
 )}
 
 DEFAULT_POLICY = "B"
+
+# Other names for the options, for "did you mean"
+POLICY_ALIASES = {"a": "A", "b": "B", "c": "C", "d": "D", "plain": "none", "projection": "C",
+                  "preactivation": "preact", "highway": "gate", "gated": "gate"}

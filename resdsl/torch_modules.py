@@ -42,3 +42,51 @@ def attach(root: nn.Module, path: str, module: nn.Module) -> None:
             root.add_module(part, nn.Module())
         root = getattr(root, part)
     root.add_module(name, module)
+
+
+class SqueezeExcite(nn.Module):
+    """Squeeze-and-excitation (Hu et al. 2018): channels rescaled by a gate computed from their
+    global averages. `fc1`/`fc2` are 1x1 convolutions with bias, as timm names them."""
+
+    def __init__(self, channels: int, reduced: int):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, reduced, 1)
+        self.fc2 = nn.Conv2d(reduced, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        s = x.mean((2, 3), keepdim=True)  # N x C x 1 x 1
+        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(s))))
+
+
+class HighwayGate(nn.Module):
+    """Highway merge (Srivastava et al. 2015): y = T * branch + (1 - T) * shortcut, where the
+    transform gate T = sigmoid(1x1 conv of the shortcut, with bias)."""
+
+    def __init__(self, channels: int, gate_bias: float = -1.0):
+        super().__init__()
+        self.transform = nn.Conv2d(channels, channels, 1)
+        # a negative bias starts the gate closed, carrying the shortcut (the highway paper's advice)
+        nn.init.constant_(self.transform.bias, gate_bias)
+
+    def forward(self, branch: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        t = torch.sigmoid(self.transform(shortcut))
+        return t * branch + (1 - t) * shortcut
+
+
+class DropPathAdd(nn.Module):
+    """Stochastic depth (Huang et al. 2016), as drop-path: in training, each sample's branch is
+    dropped with probability `p` and the kept ones scaled by 1/(1 - p); at evaluation a plain sum."""
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, branch: torch.Tensor, shortcut: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return branch + shortcut
+        keep = 1 - self.p
+        mask = branch.new_empty((branch.shape[0],) + (1,) * (branch.dim() - 1)).bernoulli_(keep)
+        return branch * mask / keep + shortcut
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
