@@ -57,14 +57,10 @@ class GraphBuilder:
 
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:
     """A node's inputs in port order."""
-    edges = graph.pred[node]
-    return sorted(edges, key=lambda source: edges[source]["port"])
+    return [u for u, _, _ in sorted(graph.in_edges(node, data="port"), key=lambda e: e[2])]
 
 
 def layer_nodes(graph: nx.DiGraph) -> list[str]:
     """Nodes in topological order, ties broken by insertion (= source) order."""
     order = {n: i for i, n in enumerate(graph.nodes)}
-    # the elaborator adds a node after its inputs, so insertion order is usually the answer
-    if all(order[u] < order[v] for u, v in graph.edges):
-        return list(order)
     return list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))
