@@ -179,6 +179,27 @@ ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "tor
              ".onnx": "ONNX"}
 
 
+def _compile_to_torch(graph, out, weights):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from .errors import ExportError
+        raise ExportError("compiling to PyTorch needs torch", code="E911",
+                          hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
+    from .torch_backend import build_module
+    from .torch_export import WRITERS, write_weights
+
+    module = build_module(graph)
+    count = sum(p.numel() for p in module.parameters())
+    click.echo(f"built {type(module).__name__} (torch.fx GraphModule, {count:,} parameters)")
+    if out:
+        WRITERS[Path(out).suffix.lower()](module, graph, out)
+        click.echo(f"wrote {out}")
+    if weights:
+        write_weights(module, weights)
+        click.echo(f"wrote {weights}")
+
+
 @main.command("compile")
 @FILE
 @NETWORK
@@ -209,35 +230,14 @@ def compile_(file, network, input_shape, out, weights):
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
+    if suffix != ".json" or weights:  # the IR alone needs no torch
+        _compile_to_torch(graph, out if suffix != ".json" else None, weights)
     if suffix == ".json":
         from .files import write_atomic
         from .ir import dumps
 
         write_atomic(out, dumps(graph))
         click.echo(f"wrote {out}")
-    if suffix != ".json" or weights:  # the IR alone needs no torch
-        _compile_to_torch(graph, out if suffix != ".json" else None, weights)
-
-
-def _compile_to_torch(graph, out, weights):
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        from .errors import ExportError
-        raise ExportError("compiling to PyTorch needs torch", code="E901",
-                          hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
-    from .torch_backend import build_module
-    from .torch_export import WRITERS, write_weights
-
-    module = build_module(graph)
-    count = sum(p.numel() for p in module.parameters())
-    click.echo(f"built {type(module).__name__} (torch.fx GraphModule, {count:,} parameters)")
-    if out:
-        WRITERS[Path(out).suffix.lower()](module, graph, out)
-        click.echo(f"wrote {out}")
-    if weights:
-        write_weights(module, weights)
-        click.echo(f"wrote {weights}")
 
 
 SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for ResNet-1202's 4,208

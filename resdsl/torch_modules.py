@@ -1,6 +1,7 @@
-"""The few parameter-free modules that torch.nn does not have.
+"""The few modules that torch.nn does not have.
 
-Only torch here: the `.py` export copies these classes into the files it writes.
+Only torch here: the `.py` export copies these classes into the files it writes, and rebuilds
+each instance from attributes named like its constructor's parameters, so keep them.
 """
 
 from __future__ import annotations
@@ -8,23 +9,6 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
-
-
-class ZeroPadShortcut(nn.Module):
-    """Option A shortcut (paper, sec. 3.3): strided identity, extra channels filled with zeros."""
-
-    def __init__(self, stride: int, extra_channels: int):
-        super().__init__()
-        self.stride = stride
-        self.extra_channels = extra_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride > 1:
-            x = x[:, :, :: self.stride, :: self.stride]
-        return F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
-
-    def extra_repr(self) -> str:
-        return f"stride={self.stride}, extra_channels={self.extra_channels}"
 
 
 class Concat(nn.Module):
@@ -42,6 +26,23 @@ def attach(root: nn.Module, path: str, module: nn.Module) -> None:
             root.add_module(part, nn.Module())
         root = getattr(root, part)
     root.add_module(name, module)
+
+
+class ZeroPadShortcut(nn.Module):
+    """Option A shortcut (paper, sec. 3.3): strided identity, extra channels filled with zeros."""
+
+    def __init__(self, stride: int, extra_channels: int):
+        super().__init__()
+        self.stride = stride
+        self.extra_channels = extra_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.stride > 1:
+            x = x[:, :, :: self.stride, :: self.stride]
+        return F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
+
+    def extra_repr(self) -> str:
+        return f"stride={self.stride}, extra_channels={self.extra_channels}"
 
 
 class SqueezeExcite(nn.Module):
