@@ -63,6 +63,30 @@ INPUT = click.option("--input", "input_shape", callback=parse_input_option, meta
                      help="Build for another input size, e.g. 3x320x320.")
 
 
+def _quantity(ctx, param, value):
+    if value is None:
+        return None
+    from .units import parse_quantity
+
+    try:
+        return parse_quantity(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+MAX_FLOPS = click.option("--max-flops", callback=_quantity, metavar="N",
+                         help="Fail (exit 1) above N multiply-adds (the paper's FLOPs), e.g. 4G.")
+MAX_PARAMS = click.option("--max-params", callback=_quantity, metavar="N",
+                          help="Fail (exit 1) above N parameters, e.g. 30M.")
+
+
+def _budgets(max_flops: int | None, max_params: int | None) -> list:
+    from .check import command_line_budget
+
+    return [command_line_budget(metric, value)
+            for metric, value in (("flops", max_flops), ("params", max_params)) if value is not None]
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="resdsl")
 def main():
@@ -89,21 +113,24 @@ def _graphs(file: str, network: str | None, input_shape=None):
 @FILE
 @NETWORK
 @INPUT
+@MAX_FLOPS
+@MAX_PARAMS
 @diagnostics
-def check(file, network, input_shape):
+def check(file, network, input_shape, max_flops, max_params):
     """Parse, elaborate, infer shapes and check budgets and expectations."""
     from .check import human, run_checks
     from .errors import ErrorGroup
     from .infer import totals
 
     errors = []
+    budgets = _budgets(max_flops, max_params)
     for graph in _graphs(file, network, input_shape):
         figures = totals(graph)
-        problems = run_checks(graph)
+        problems = run_checks(graph, budgets)
         errors += problems
         outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
                             for k, v in figures["outputs"].items())
-        checks = graph.graph.get("checks", [])
+        checks = graph.graph.get("checks", []) + budgets
         status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
         click.echo(f"{graph.graph['name']}: {figures['depth']} weighted layers ({figures['layers']} nodes), "
                    f"{figures['params']:,} params, "
@@ -152,6 +179,27 @@ ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "tor
              ".onnx": "ONNX"}
 
 
+def _compile_to_torch(graph, out, weights):
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        from .errors import ExportError
+        raise ExportError("compiling to PyTorch needs torch", code="E911",
+                          hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
+    from .torch_backend import build_module
+    from .torch_export import WRITERS, write_weights
+
+    module = build_module(graph)
+    count = sum(p.numel() for p in module.parameters())
+    click.echo(f"built {type(module).__name__} (torch.fx GraphModule, {count:,} parameters)")
+    if out:
+        WRITERS[Path(out).suffix.lower()](module, graph, out)
+        click.echo(f"wrote {out}")
+    if weights:
+        write_weights(module, weights)
+        click.echo(f"wrote {weights}")
+
+
 @main.command("compile")
 @FILE
 @NETWORK
@@ -182,35 +230,14 @@ def compile_(file, network, input_shape, out, weights):
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
+    if suffix != ".json" or weights:  # the IR alone needs no torch
+        _compile_to_torch(graph, out if suffix != ".json" else None, weights)
     if suffix == ".json":
         from .files import write_atomic
         from .ir import dumps
 
         write_atomic(out, dumps(graph))
         click.echo(f"wrote {out}")
-    if suffix != ".json" or weights:  # the IR alone needs no torch
-        _compile_to_torch(graph, out if suffix != ".json" else None, weights)
-
-
-def _compile_to_torch(graph, out, weights):
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        from .errors import ExportError
-        raise ExportError("compiling to PyTorch needs torch", code="E901",
-                          hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
-    from .torch_backend import build_module
-    from .torch_export import WRITERS, write_weights
-
-    module = build_module(graph)
-    count = sum(p.numel() for p in module.parameters())
-    click.echo(f"built {type(module).__name__} (torch.fx GraphModule, {count:,} parameters)")
-    if out:
-        WRITERS[Path(out).suffix.lower()](module, graph, out)
-        click.echo(f"wrote {out}")
-    if weights:
-        write_weights(module, weights)
-        click.echo(f"wrote {weights}")
 
 
 SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for ResNet-1202's 4,208
@@ -263,6 +290,91 @@ def viz(files, network, input_shape, out, level, cost):
     out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
     write(dot, out)
     click.echo(f"wrote {out}")
+
+
+# -- cost analysis: flops, diff, and command-line budgets -----------------------------------------
+
+def _console():
+    """A rich console: a terminal gets its own width, a pipe the whole table."""
+    from rich.console import Console
+
+    return Console(width=_terminal_width() if sys.stdout.isatty() else 160)
+
+
+def _one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"):
+    graphs = _graphs(file, network, input_shape)
+    if len(graphs) > 1:
+        raise click.UsageError(f"{file} defines several networks "
+                               f"({', '.join(g.graph['name'] for g in graphs)}); choose one with {hint}")
+    return graphs[0]
+
+
+@main.command()
+@FILE
+@NETWORK
+@INPUT
+@click.option("--by", type=click.Choice(["stage", "block", "layer"]), default="stage",
+              show_default=True, help="One row per stage (like Table 1), block or layer.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+              default="table", show_default=True)
+@click.option("--flops", "show_flops", is_flag=True, help="Also show FLOPs = 2 x multiply-adds.")
+@click.option("--batch", type=click.IntRange(min=1), metavar="N",
+              help="Activation memory for a batch of N (default 1); adds an activations column.")
+@click.option("--all", "every", is_flag=True, help="One row per network of FILE.")
+@MAX_FLOPS
+@MAX_PARAMS
+@diagnostics
+def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flops, max_params):
+    """Multiply-adds, params and activation memory by stage, block or layer (Table 1)."""
+    from . import tables
+    from .check import run_checks
+    from .errors import ErrorGroup
+    from .report import family, report
+
+    budgets = _budgets(max_flops, max_params)
+    if every and network:
+        raise click.UsageError("--all reports every network of FILE; leave out -n")
+    if every:
+        graphs = _graphs(file, None, input_shape)
+        data = family(graphs, batch or 1, budgets)
+    else:
+        graphs = [_one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table")]
+        data = report(graphs[0], by, batch or 1, budgets)
+    if fmt == "json":
+        click.echo(tables.json_text(data), nl=False)
+    elif fmt == "csv":
+        click.echo(tables.family_csv(data) if every else tables.csv_text(data), nl=False)
+    elif fmt == "markdown":
+        click.echo(tables.family_markdown(data, show_flops) if every
+                   else tables.markdown(data, show_flops, batch is not None), nl=False)
+    elif every:
+        tables.print_family(_console(), data, show_flops)
+    else:
+        tables.print_table(_console(), data, show_flops, show_activations=batch is not None)
+    errors = [e for graph in graphs for e in run_checks(graph, budgets)]
+    if errors:
+        raise ErrorGroup(errors)
+
+
+@main.command("diff")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@diagnostics
+def diff_(a, b, fmt):
+    """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
+    in multiply-adds and params per stage."""
+    from . import tables
+    from .diff import diff
+
+    graph_a, graph_b = (_one_graph(target, None, hint=f"{target}:NAME") for target in (a, b))
+    names = (graph_a.graph["name"], graph_b.graph["name"])
+    data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
+    if fmt == "json":
+        click.echo(tables.json_text(data), nl=False)
+    else:
+        tables.print_diff(_console(), data)
 
 
 if __name__ == "__main__":

@@ -229,8 +229,8 @@ class Frame:
     stack: tuple[str, ...] = ()
     taken: set = field(default_factory=set)
 
-    def lookup(self, name: str, span: Span) -> Any:
-        return _value_lookup(self.env, self.scope)(name, span)
+    def __post_init__(self):
+        self.lookup = _value_lookup(self.env, self.scope)  # (name, span) -> value
 
     def node_id(self, label: str | None, default: str, span: Span) -> str:
         if label is not None:
@@ -303,7 +303,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
         outputs=outputs, stages=stages,
-        shortcuts=policy, checks=checks, span=spec.span,
+        shortcuts=frame.policy, checks=checks, span=spec.span,
         params={k: v for k, v in spec.bindings.items()},
     )
     return graph

@@ -98,7 +98,7 @@ class IRError(ResdslError):
 class ExportError(ResdslError):
     """A PyTorch artifact that cannot be written (a missing package, an unsupported module)."""
 
-    code = "E900"
+    code = "E910"
 
 
 class ErrorGroup(ResdslError):

@@ -20,9 +20,10 @@ class GraphBuilder:
     def __init__(self, name: str):
         self.graph = nx.DiGraph(name=name)
         self.added: list[str] = []
+        self.shapes: dict[str, Shape] = {}  # out_shape by node, without networkx's views
 
     def shape(self, node: str) -> Shape:
-        return self.graph.nodes[node]["out_shape"]
+        return self.shapes[node]
 
     def add_op(self, node_id: str, op_name: str, args: dict[str, Any], inputs: list[str],
                span: Span, scope: dict, roles: list[str] | None = None) -> str:
@@ -46,6 +47,7 @@ class GraphBuilder:
                              span, code="E605", hint="raise RESDSL_MAX_WIDTH or RESDSL_MAX_SPATIAL")
         self.graph.add_node(node_id, op=op_name, args=full, scope=dict(scope), span=span,
                             in_shapes=in_shapes, out_shape=out_shape)
+        self.shapes[node_id] = out_shape
         self.added.append(node_id)
         for port, source in enumerate(inputs):
             attrs = {"shape": self.shape(source), "port": port}
@@ -58,13 +60,16 @@ class GraphBuilder:
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:
     """A node's inputs in port order."""
     edges = graph.pred[node]
-    return sorted(edges, key=lambda source: edges[source]["port"])
+    if len(edges) < 2:
+        return list(edges)
+    return sorted(edges, key=lambda u: edges[u]["port"])
 
 
 def layer_nodes(graph: nx.DiGraph) -> list[str]:
     """Nodes in topological order, ties broken by insertion (= source) order."""
     order = {n: i for i, n in enumerate(graph.nodes)}
-    # the elaborator adds a node after its inputs, so insertion order is usually the answer
+    # The builder adds every node after its inputs, so insertion order is usually already the
+    # answer: checking that is linear, the sort below is not.
     if all(order[u] < order[v] for u, v in graph.edges):
         return list(order)
     return list(nx.lexicographical_topological_sort(graph, key=order.__getitem__))

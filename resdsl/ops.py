@@ -42,12 +42,14 @@ class Op:
     params: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
     label: Callable[[dict], str] = None  # type: ignore[assignment]
     torch: Callable[[dict, list[Shape]], Any] | None = None
+    # the same, overwriting its input; the torch backend uses it where nothing else reads that
+    torch_inplace: Callable[[dict, list[Shape]], Any] | None = None
+    flattens: bool = False  # the torch backend flattens a feature-map input to a vector first
     arity: int = 1  # inputs; 0 for the input placeholder, -1 for "two or more"
     internal: bool = False  # made by the compiler (shortcuts, input), not written in source
     weighted: bool = False  # counts towards a network's depth ("34-layer"), as convs and fcs do
     ports: tuple[str, ...] = ()  # a merge's inputs in order: "residual" (the branch), "shortcut"
     residual: bool = False  # a residual merge: the shortcut policy shapes its shortcut
-    flattens: bool = False  # the torch backend flattens a feature-map input to a vector first
     defaults: Callable[[dict], dict] = field(default=lambda a: a)
 
     def arg(self, name: str) -> Arg | None:
@@ -173,16 +175,22 @@ BN = Op("bn", "batch normalization (a scale and a shift per channel)",
         params=lambda a, s, o: 2 * s[0][0], label=lambda a: "BN", torch=_bn_torch)
 
 
-def _activation(name: str, module: str, doc: str) -> Op:
+def _activation(name: str, label: str, doc: str) -> Op:
+    # torch functions, not modules: nothing to save, and a call costs less than a module's
     def build(a: dict, ins: list[Shape]):
-        from torch import nn
+        import torch
 
-        return getattr(nn, module)()
+        return getattr(torch, name)
 
-    return Op(name, doc, label=lambda a: module, torch=build)  # "ReLU", as papers write it
+    def build_inplace(a: dict, ins: list[Shape]):
+        import torch
+
+        return getattr(torch, name + "_")
+
+    return Op(name, doc, label=lambda a: label, torch=build, torch_inplace=build_inplace)
 
 
-RELU = _activation("relu", "ReLU", "rectified linear unit")
+RELU = _activation("relu", "ReLU", "rectified linear unit")  # labelled as papers write it
 SIGMOID = _activation("sigmoid", "Sigmoid", "logistic sigmoid")
 
 

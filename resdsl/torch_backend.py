@@ -22,7 +22,8 @@ from .torch_modules import attach
 NODE_KEY = "resdsl_node"  # in an fx node's meta: the graph node it computes
 
 # Ops whose result is a tensor of their own, which an activation may overwrite when nothing
-# else reads it (as torchvision's ReLU(inplace=True) overwrites a BN's output).
+# else reads it (as torchvision's ReLU(inplace=True) overwrites a BN's output); none of them
+# needs its result for the backward pass.
 _FRESH_RESULT = {"conv", "bn", "fc", "add", "concat"}
 
 
@@ -53,10 +54,9 @@ def to_fx(graph: nx.DiGraph) -> tuple[fx.Graph, dict[str, nn.Module]]:
         args = tuple(values[i] for i in inputs_of(graph, node))
         if op.flattens and len(data["in_shapes"][0]) > 1:
             args = (fx_graph.call_function(torch.flatten, (args[0], 1)),)
-        built = op.torch(data["args"], data["in_shapes"])
+        in_place = op.torch_inplace is not None and _may_overwrite_input(graph, node, returned)
+        built = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"])
         if isinstance(built, nn.Module):
-            if hasattr(built, "inplace") and _may_overwrite_input(graph, node, returned):
-                built.inplace = True
             modules[node] = built
             value = fx_graph.create_node("call_module", node, args, name=node)
         else:
@@ -81,6 +81,8 @@ def residual_bns(graph: nx.DiGraph) -> list[str]:
     """The BN that ends each residual branch: the one feeding an `add` as its residual input."""
     bns = []
     for node in layer_nodes(graph):
+        if graph.nodes[node]["op"] != "add":
+            continue
         for source, _, role in graph.in_edges(node, data="role"):
             if role == "residual" and graph.nodes[source]["op"] == "bn":
                 bns.append(source)

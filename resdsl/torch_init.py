@@ -12,7 +12,10 @@ from torch import nn
 
 
 def init_weights(model: nn.Module, zero_bns: Iterable[str] = ()) -> None:
-    """He ("MSRA") normal convolutions, fan-out as torchvision; BN scale 1, shift 0; fc as torch.
+    """He ("MSRA") normal convolution weights, fan-out as torchvision; BN scale 1, shift 0.
+
+    Biases of convolutions (the paper's have none) and the fc keep torch's default, or what a
+    module made for a composite op chose for itself.
 
     `zero_bns` names BNs whose scale starts at zero: the last BN of each residual branch
     ("zero-init-residual", Goyal et al. 2017), so every block starts as the identity.
@@ -20,8 +23,6 @@ def init_weights(model: nn.Module, zero_bns: Iterable[str] = ()) -> None:
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-            if module.bias is not None:
-                nn.init.zeros_(module.bias)
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)

@@ -1,6 +1,7 @@
-"""The few parameter-free modules that torch.nn does not have.
+"""The few modules that torch.nn does not have.
 
-Only torch here: the `.py` export copies these classes into the files it writes.
+Only torch here: the `.py` export copies these classes into the files it writes, and rebuilds
+each instance from attributes named like its constructor's parameters, so keep them.
 """
 
 from __future__ import annotations
@@ -8,6 +9,23 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+class Concat(nn.Module):
+    """Channel concatenation of its inputs (DenseNet's merge)."""
+
+    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
+        return torch.cat(xs, dim=1)
+
+
+def attach(root: nn.Module, path: str, module: nn.Module) -> None:
+    """Register `module` at a dotted path (`layer1.0.conv1`), making plain containers on the way."""
+    *parents, name = path.split(".")
+    for part in parents:
+        if not hasattr(root, part):
+            root.add_module(part, nn.Module())
+        root = getattr(root, part)
+    root.add_module(name, module)
 
 
 class ZeroPadShortcut(nn.Module):
@@ -75,20 +93,3 @@ class DropPathAdd(nn.Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
-
-
-class Concat(nn.Module):
-    """Channel concatenation of its inputs (DenseNet's merge)."""
-
-    def forward(self, *xs: torch.Tensor) -> torch.Tensor:
-        return torch.cat(xs, dim=1)
-
-
-def attach(root: nn.Module, path: str, module: nn.Module) -> None:
-    """Register `module` at a dotted path (`layer1.0.conv1`), making plain containers on the way."""
-    *parents, name = path.split(".")
-    for part in parents:
-        if not hasattr(root, part):
-            root.add_module(part, nn.Module())
-        root = getattr(root, part)
-    root.add_module(name, module)

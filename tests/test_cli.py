@@ -68,7 +68,10 @@ def test_failed_compile_leaves_no_file(run_cli, tmp_path):
 
 
 LIGHT_COMMANDS = [["check", "resnet50"], ["list"], ["compile", "resnet18", "-o", "{tmp}/r.json"],
-                  ["viz", "resnet18", "--cost", "-o", "{tmp}/r.svg"]]
+                  ["viz", "resnet18", "--cost", "-o", "{tmp}/r.svg"],
+                  ["flops", "resnet50", "--by", "block", "--batch", "8"],
+                  ["flops", "architectures/resnet.rdsl", "--all", "--format", "json"],
+                  ["diff", "resnet34", "plain34"]]
 
 
 @pytest.mark.parametrize("args", LIGHT_COMMANDS, ids=lambda a: a[0])

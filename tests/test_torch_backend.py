@@ -13,6 +13,7 @@ import resdsl
 from resdsl.infer import totals
 from resdsl.library import bundled_index
 from resdsl.torch_backend import NODE_KEY, build_module
+from resdsl.torch_export import python_source
 
 from . import reference_models
 from .torch_support import cifar_file
@@ -53,6 +54,11 @@ def test_every_node_produces_the_shape_the_graph_inferred(name):
     else:
         assert {k: tuple(v.shape[1:]) for k, v in out.items()} == expected
     assert sum(p.numel() for p in module.parameters()) == totals(graph)["params"]
+    # and the .py export can rebuild it: same names, same shapes
+    namespace = {}
+    exec(compile(python_source(module, graph), f"{name}.py", "exec"), namespace)
+    rebuilt = namespace[type(module).__name__]().state_dict()
+    assert {k: v.shape for k, v in rebuilt.items()} == {k: v.shape for k, v in module.state_dict().items()}
 
 
 # -- names: torchvision's state_dict ---------------------------------------------------------
@@ -156,7 +162,7 @@ def test_zero_init_residual_zeroes_the_last_bn_of_every_branch(name, depths, las
 def test_zero_init_residual_makes_every_block_start_as_its_shortcut(cifar):
     module = resdsl.load(cifar, "resnet20", zero_init_residual=True).eval()
     x = torch.randn(2, 3, 32, 32)
-    stem = module.relu(module.bn1(module.conv1(x)))
+    stem = torch.relu(module.bn1(module.conv1(x)))
     # each identity block gives relu(0 + x) = x (x >= 0 after a ReLU); option A pads and subsamples
     features = module.get_submodule("layer3.0.shortcut")(module.get_submodule("layer2.0.shortcut")(stem))
     torch.testing.assert_close(module(x), module.fc(torch.flatten(module.avgpool(features), 1)))
@@ -174,13 +180,13 @@ def test_stage_taps_return_a_dict(cifar):
         "bn1": (2, 16, 32, 32), "layer2": (2, 32, 16, 16), "layer3": (2, 64, 8, 8)}
     # the ReLU after a returned tensor must not overwrite it
     assert (out["bn1"] < 0).any()
-    assert not module.get_submodule("relu").inplace
+    assert "relu = torch.relu(bn1)" in module.code
 
 
 def test_relus_run_in_place_only_where_nothing_else_reads_their_input(cifar):
-    module = resdsl.load(cifar, "resnet8")
-    flags = {n: m.inplace for n, m in module.named_modules() if isinstance(m, nn.ReLU)}
-    assert flags and all(flags.values())  # each follows a BN or an add read by nothing else
+    code = resdsl.load(cifar, "resnet8").code
+    # each ReLU follows a BN or an add that nothing else reads
+    assert code.count("torch.relu_(") == 7 and "torch.relu(" not in code
 
 
 # -- works with the rest of torch ------------------------------------------------------------
@@ -206,10 +212,27 @@ def test_channels_last_and_autocast(cifar):
     torch.testing.assert_close(low.float(), expected, rtol=0.05, atol=0.05)
 
 
+TINY = """
+use "blocks.rdsl"
+
+network tiny {
+    input 3x16x16
+    shortcuts A
+    conv1: conv 3x3, 8;  bn1: bn;  relu
+    stage layer1: basic(8) x 1
+    stage layer2: basic(16) x 1, stride: 2
+    avgpool;  fc: fc 10
+}
+"""
+
+
 @pytest.mark.slow
-def test_torch_compile(cifar):
-    module = resdsl.load(cifar, "resnet8").eval()
-    x = torch.randn(2, 3, 32, 32)
+def test_torch_compile(tmp_path):
+    # inductor compiles C++ per kernel on the CPU: the smallest network with every kind of layer
+    path = tmp_path / "tiny.rdsl"
+    path.write_text(TINY)
+    module = resdsl.load(path).eval()
+    x = torch.randn(2, 3, 16, 16)
     compiled = torch.compile(module)
     torch.testing.assert_close(compiled(x), module(x), rtol=1e-4, atol=1e-4)
 

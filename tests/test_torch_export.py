@@ -78,14 +78,17 @@ def test_python_export_of_resnet18_loads_torchvision_names():
 
 def test_pt2_loads_with_torch_export_and_takes_any_batch(cifar, tmp_path):
     program, weights = tmp_path / "net.pt2", tmp_path / "w.safetensors"
-    result = compile_cli(cifar, "-n", "resnet8", "-o", program, "--weights", weights)
+    result = compile_cli(cifar, "-n", "resnet8", "--input", "3x16x16", "-o", program, "--weights", weights)
     assert result.exit_code == 0, result.output
+    assert "input 3x16x16" in result.output
     loaded = torch.export.load(program).module()
     module = with_weights(cifar, "resnet8", weights)
     for batch in (1, 5):
-        x = torch.randn(batch, 3, 32, 32)
+        x = torch.randn(batch, 3, 16, 16)
         with torch.no_grad():
             torch.testing.assert_close(loaded(x), module(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(Exception, match="16"):  # exported for --input's size, not the file's 32x32
+        loaded(torch.randn(1, 3, 32, 32))
 
 
 @pytest.mark.slow

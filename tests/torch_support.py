@@ -2,6 +2,12 @@
 
 from pathlib import Path
 
+import torch
+
+# `pytest -n 2` runs two workers on two cores: with torch's default of one thread per core each,
+# the workers' threads spin-wait on each other (measured: 1.6x the CPU time of one thread each)
+torch.set_num_threads(1)
+
 # Section 4.2: 3x3 conv with 16 filters, three stages of 2n layers on 32, 16, 8 pixels with
 # 16, 32, 64 filters, option A shortcuts, global average pool, 10-way fc: 6n+2 layers.
 CIFAR = """

@@ -1,0 +1,177 @@
+"""Compiled modules against the hand-written reference, measured in the same run.
+
+    python bench/forward.py                 # CPU, the issue's sizes
+    python bench/forward.py --quick         # fewer rounds, smaller batches (a smoke test)
+    python bench/forward.py --device cuda --channels-last --amp
+
+Forward (eval, no grad) and forward+backward (train) time of resnet50 (batch 8, 224x224) and the
+CIFAR ResNet-56 (batch 128, 32x32), each against tests/reference_models.py with the same weights;
+then construction time of the CIFAR ResNet-1202 (source text to module) against the reference's
+constructor. Rounds alternate which model runs first; ratios are of the medians, and of the
+minima (the runs least disturbed by other processes). Targets: time ratio at most 1.03,
+construction at most 1.5x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+import torch  # noqa: E402
+
+import reference_models  # noqa: E402
+import resdsl  # noqa: E402
+
+# The paper's CIFAR-10 ResNets (sec. 4.2): 6n+2 layers, option A shortcuts.
+CIFAR = """
+use "blocks.rdsl"
+
+network cifar_resnet(n, classes = 10) {
+    input 3x32x32
+    shortcuts A
+    conv1: conv 3x3, 16;  bn1: bn;  relu
+    stage layer1: basic(16) x n
+    stage layer2: basic(32) x n, stride: 2
+    stage layer3: basic(64) x n, stride: 2
+    avgpool;  fc: fc classes
+}
+"""
+
+TIME_TARGET, BUILD_TARGET = 1.03, 1.5
+
+
+def cifar_file() -> Path:
+    path = Path(tempfile.mkdtemp()) / "cifar.rdsl"
+    path.write_text(CIFAR)
+    return path
+
+
+def pair(name: str, device: torch.device, channels_last: bool):
+    """(compiled, reference) with the reference's weights copied into the compiled module."""
+    if name == "resnet50":
+        compiled, reference = resdsl.load("resnet50"), reference_models.resnet50()
+    else:
+        n = int(name.removeprefix("cifar_resnet"))
+        compiled = resdsl.load(cifar_file(), "cifar_resnet", n=(n - 2) // 6)
+        reference = reference_models.CifarResNet((n - 2) // 6)
+    compiled.load_state_dict(reference.state_dict(), strict=True)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    return (compiled.to(device, memory_format=fmt), reference.to(device, memory_format=fmt))
+
+
+def step(model, x, backward: bool, amp: bool):
+    with torch.autocast(x.device.type, enabled=amp, dtype=torch.bfloat16 if x.device.type == "cpu" else torch.float16):
+        if not backward:
+            with torch.no_grad():
+                return model(x)
+        out = model(x)
+    out.float().sum().backward()
+    model.zero_grad(set_to_none=True)
+
+
+def sync(device: torch.device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(model, x, backward, amp, iters):
+    sync(x.device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        step(model, x, backward, amp)
+    sync(x.device)
+    return (time.perf_counter() - start) / iters
+
+
+def compare(name, batch, size, device, backward, rounds, iters, channels_last=False, amp=False):
+    compiled, reference = pair(name, device, channels_last)
+    for model in (compiled, reference):
+        model.train(backward)
+    x = torch.randn(batch, 3, size, size, device=device)
+    if channels_last:
+        x = x.to(memory_format=torch.channels_last)
+    for model in (compiled, reference):  # warm up: allocator, kernels, autotuning
+        timed(model, x, backward, amp, 2)
+    times = {"compiled": [], "reference": []}
+    for r in range(rounds):
+        order = ("compiled", "reference") if r % 2 == 0 else ("reference", "compiled")
+        for which in order:
+            model = compiled if which == "compiled" else reference
+            times[which].append(timed(model, x, backward, amp, iters))
+    return times["compiled"], times["reference"]
+
+
+def construction(n: int, rounds: int):
+    """Source text to module (parse, elaborate, infer, build, initialize) against the
+    reference's constructor; CPU time of this process, so other processes matter less."""
+    path = cifar_file()
+    ours, ref = [], []
+    for _ in range(rounds):
+        start = time.process_time()
+        resdsl.load(path, "cifar_resnet", n=n)
+        ours.append(time.process_time() - start)
+        start = time.process_time()
+        reference_models.CifarResNet(n)
+        ref.append(time.process_time() - start)
+    graph_times = []
+    for _ in range(rounds):
+        start = time.process_time()
+        resdsl.graph(path, "cifar_resnet", n=n)
+        graph_times.append(time.process_time() - start)
+    return min(ours), min(ref), min(graph_times)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--quick", action="store_true", help="small batches, few rounds")
+    parser.add_argument("--rounds", type=int, default=None)
+    parser.add_argument("--channels-last", action="store_true")
+    parser.add_argument("--amp", action="store_true", help="autocast (float16 on CUDA)")
+    parser.add_argument("--no-build", action="store_true", help="skip the construction timing")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="CPU threads (default 1: on a shared machine, more threads spin-wait "
+                             "on each other and the times swing; 0 keeps torch's default)")
+    args = parser.parse_args(argv)
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    quick = args.quick
+    rounds = args.rounds or (3 if quick else 7)
+    cases = [("resnet50", 2 if quick else 8, 224), ("cifar_resnet56", 16 if quick else 128, 32)]
+    print(f"torch {torch.__version__}, device {device}"
+          + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
+             f", {torch.get_num_threads()} threads")
+          + (", channels_last" if args.channels_last else "") + (", autocast" if args.amp else ""))
+    print(f"{'network':16} {'batch':>5} {'pass':18} {'resdsl ms':>10} {'reference ms':>13} "
+          f"{'ratio':>7} {'of minima':>10}")
+    worst = 0.0
+    for name, batch, size in cases:
+        for backward in (False, True):
+            iters = 1 if device.type == "cpu" else 10
+            ours, ref = compare(name, batch, size, device, backward, rounds, iters,
+                                args.channels_last, args.amp)
+            mc, mr = statistics.median(ours), statistics.median(ref)
+            ratio = mc / mr
+            worst = max(worst, ratio)
+            label = "forward+backward" if backward else "forward"
+            print(f"{name:16} {batch:5} {label:18} {mc * 1e3:10.1f} {mr * 1e3:13.1f} {ratio:7.3f} "
+                  f"{min(ours) / min(ref):10.3f}", flush=True)
+    print(f"worst time ratio {worst:.3f} (target <= {TIME_TARGET})", flush=True)
+    if not args.no_build:
+        ours, ref, graph_only = construction(200, 2 if quick else 3)
+        print(f"construction of ResNet-1202 (CPU s): resdsl.load {ours:.2f} (of which graph "
+              f"{graph_only:.2f}), reference {ref:.2f}, ratio {ours / ref:.2f} "
+              f"(target <= {BUILD_TARGET})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,254 @@
+"""Cost reports as text: a terminal table (rich), Markdown, CSV and JSON.
+
+Every renderer reads the dicts of resdsl.report (`report`, `family`) and nothing else, so the
+formats cannot disagree. Each one states the counting convention.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from .ops import fmt as shape_text
+from .units import human
+
+_NUMERIC = {"macs", "params", "flops", "activations"}
+
+
+def human_bytes(n: float) -> str:
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n:g} B"
+
+
+def _outputs(outputs: dict) -> str:
+    if len(outputs) == 1:
+        return shape_text(next(iter(outputs.values())))
+    return ", ".join(f"{name} {shape_text(shape)}" for name, shape in outputs.items())
+
+
+def _checks_text(checks: list[dict]) -> str:
+    return f"{sum(c['ok'] for c in checks)}/{len(checks)}" if checks else "-"
+
+
+def notes(data: dict, show_flops: bool) -> list[str]:
+    """The lines under a report: convention, layout, totals, activation memory, checks."""
+    mem = data["activations"]
+    lines = [data["convention"] + ("; FLOPs column: 2 x multiply-adds" if show_flops else ""),
+             *data["layout"]["summary"],
+             f"total: {data['macs']:,} multiply-adds ({human(data['macs'])}), "
+             f"{data['params']:,} params ({human(data['params'])}), {data['depth']} weighted layers",
+             f"activations at batch {mem['batch']}, fp32: {human(mem['elements'])} elements "
+             f"({human_bytes(mem['bytes'])}) in all layer outputs; peak {human(mem['peak_elements'])} "
+             f"({human_bytes(mem['peak_bytes'])}) alive at once in inference"]
+    if data["checks"]:
+        lines.append(f"checks: {_checks_text(data['checks'])} pass")
+    return lines
+
+
+def _title(data: dict) -> str:
+    return (f"{data['network']} ({data['template']}), input {shape_text(data['input'])}, "
+            f"output {_outputs(data['output'])}")
+
+
+def _columns(show_flops: bool, show_activations: bool) -> list[tuple[str, str]]:
+    """(header, row key) pairs of the visible columns."""
+    cols = [("layer name", "label"), ("output size", "output"), ("structure", "structure"),
+            ("multiply-adds", "macs"), ("params", "params")]
+    if show_flops:
+        cols.append(("FLOPs", "flops"))
+    if show_activations:
+        cols.append(("activations", "activations"))
+    return cols
+
+
+def _cell(row: dict, key: str) -> str:
+    if key == "label":
+        return row["title"] or row["name"]
+    if key == "output":
+        return shape_text(row["output"])
+    if key in _NUMERIC:
+        return human(row[key])
+    return row[key]
+
+
+def _total_row(data: dict) -> dict:
+    rows = data["rows"]
+    return {"name": "total", "kind": "total", "title": None, "output": [], "structure": "",
+            "macs": data["macs"], "flops": data["flops"], "params": data["params"],
+            **{key: sum(r[key] for r in rows)
+               for key in ("shortcut_macs", "shortcut_params", "activations")}}
+
+
+_TEXT = {"label", "output", "structure", "network", "layout", "input", "checks"}  # left-aligned
+
+
+def _print(console, title: str | None, cols, rows, cell, lines, total: dict | None = None) -> None:
+    """A rich table with a title above it and notes below it."""
+    from rich.table import Table
+
+    if title:
+        console.print(title, highlight=False, soft_wrap=True)
+    table = Table()
+    for header, key in cols:
+        table.add_column(header, justify="left" if key in _TEXT else "right")
+    for row in rows:
+        table.add_row(*(cell(row, key) for _, key in cols))
+    if total is not None:
+        table.add_section()
+        table.add_row(*(cell(total, key) for _, key in cols), style="bold")
+    console.print(table)
+    for line in lines:
+        console.print(line, highlight=False, soft_wrap=True)
+
+
+def _markdown(title: str | None, cols, rows, cell, lines) -> str:
+    """A GitHub Markdown table, its title in bold above it and its notes as a list below it."""
+    out = [f"**{title}**", ""] if title else []
+    out += ["| " + " | ".join(h for h, _ in cols) + " |",
+            "|" + "|".join("---" if k in _TEXT else "---:" for _, k in cols) + "|"]
+    out += ["| " + " | ".join(cell(row, k) for _, k in cols) + " |" for row in rows]
+    return "\n".join(out + [""] + [f"- {line}" for line in lines]) + "\n"
+
+
+def _csv_text(comments: list[str], header, rows) -> str:
+    """`#` lines, then a CSV header and rows."""
+    out = io.StringIO()
+    out.writelines(f"# {line}\n" for line in comments)
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def print_table(console, data: dict, show_flops: bool = False, show_activations: bool = False) -> None:
+    """The report as a terminal table that reads like the paper's Table 1."""
+    _print(console, _title(data), _columns(show_flops, show_activations), data["rows"], _cell,
+           notes(data, show_flops), _total_row(data))
+
+
+def markdown(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
+    return _markdown(_title(data), _columns(show_flops, show_activations),
+                     [*data["rows"], _total_row(data)], _cell, notes(data, show_flops))
+
+
+CSV_COLUMNS = ("name", "kind", "title", "structure", "output", "macs", "flops", "params",
+               "shortcut_macs", "shortcut_params", "activations")
+
+
+def csv_text(data: dict) -> str:
+    """One line per row and a total; `#` lines first state the network and the convention."""
+    rows = [[shape_text(r[k]) if k == "output" else ("" if r[k] is None else r[k])
+             for k in CSV_COLUMNS] for r in [*data["rows"], _total_row(data)]]
+    return _csv_text([_title(data), *notes(data, False)], CSV_COLUMNS, rows)
+
+
+def json_text(data: dict) -> str:
+    return json.dumps(data, indent=2) + "\n"
+
+
+# -- the family table ----------------------------------------------------------------------------
+
+def _family_columns(show_flops: bool) -> list[tuple[str, str]]:
+    cols = [("network", "network"), ("depth", "depth"), ("layout", "layout"),
+            ("input", "input"), ("params", "params"), ("multiply-adds", "macs")]
+    if show_flops:
+        cols.append(("FLOPs", "flops"))
+    return cols + [("checks", "checks")]
+
+
+def _family_cell(net: dict, key: str) -> str:
+    if key == "input":
+        return shape_text(net["input"])
+    if key in _NUMERIC:
+        return human(net[key])
+    if key == "checks":
+        return _checks_text(net["checks"])
+    return str(net[key])
+
+
+def _family_notes(data: dict, show_flops: bool) -> list[str]:
+    return [data["convention"] + ("; FLOPs column: 2 x multiply-adds" if show_flops else ""),
+            "checks: expectations and budgets that hold, of those the network carries"]
+
+
+def print_family(console, data: dict, show_flops: bool = False) -> None:
+    _print(console, None, _family_columns(show_flops), data["networks"], _family_cell,
+           _family_notes(data, show_flops))
+
+
+def family_markdown(data: dict, show_flops: bool = False) -> str:
+    return _markdown(None, _family_columns(show_flops), data["networks"], _family_cell,
+                     _family_notes(data, show_flops))
+
+
+FAMILY_CSV_COLUMNS = ("network", "template", "depth", "layers", "layout", "input", "output",
+                      "macs", "flops", "params", "activations", "checks_passed", "checks")
+
+
+def family_csv(data: dict) -> str:
+    rows = [[n["network"], n["template"], n["depth"], n["layers"], n["layout"],
+             shape_text(n["input"]), _outputs(n["output"]), n["macs"], n["flops"], n["params"],
+             n["activations"], sum(c["ok"] for c in n["checks"]), len(n["checks"])]
+            for n in data["networks"]]
+    return _csv_text(_family_notes(data, False), FAMILY_CSV_COLUMNS, rows)
+
+
+# -- the diff ------------------------------------------------------------------------------------
+
+def signed(n: int) -> str:
+    """+1.85G, -6.42M, 0: a change."""
+    return "0" if n == 0 else ("+" if n > 0 else "-") + human(abs(n))
+
+
+def _percent(change: int, base: int) -> str:
+    return f" ({change / base:+.2%})" if base and change else ""
+
+
+def diff_lines(data: dict) -> list[str]:
+    """Each difference on one line, `what (where): A -> B`."""
+    lines = []
+    for d in data["differences"]:
+        if d["a"] is None or d["b"] is None:
+            lines.append(f"{d['what']} ({d['where']}): {d['a'] or d['b']}")
+        else:
+            lines.append(f"{d['what']} ({d['where']}): {d['a']} -> {d['b']}")
+    return lines or ["nothing: the two networks have the same layers and arguments"]
+
+
+def diff_summary(data: dict) -> list[str]:
+    t = data["totals"]
+    main = t["macs_change"] - t["shortcut_macs_change"]
+    return [
+        f"{data['b']} minus {data['a']}: multiply-adds {signed(t['macs_change'])}"
+        f"{_percent(t['macs_change'], t['a']['macs'])}, params {signed(t['params_change'])}"
+        f"{_percent(t['params_change'], t['a']['params'])}",
+        f"without the shortcut branches: multiply-adds {signed(main)}, params "
+        f"{signed(t['params_change'] - t['shortcut_params_change'])}",
+        data["convention"],
+    ]
+
+
+_DIFF_COLUMNS = [("row", "label"), ("multiply-adds A", "a.macs"), ("multiply-adds B", "b.macs"),
+                 ("change", "macs_change"), ("in shortcuts", "shortcut_macs_change"),
+                 ("params A", "a.params"), ("params B", "b.params"),
+                 ("params change", "params_change")]
+
+
+def _diff_cell(row: dict, key: str) -> str:
+    if key == "label":
+        return f"{row['name']} ({row['title']})" if row.get("title") else row["name"]
+    if key.endswith("_change"):
+        return signed(row[key])
+    side, figure = key.split(".")
+    return human(row[side][figure]) if row[side] else "-"
+
+
+def print_diff(console, data: dict) -> None:
+    console.print(f"{data['a']} (A) against {data['b']} (B): what differs", highlight=False)
+    for line in diff_lines(data):
+        console.print(f"  {line}", highlight=False, soft_wrap=True)
+    _print(console, None, _DIFF_COLUMNS, data["stages"], _diff_cell, diff_summary(data),
+           {"name": "total", **data["totals"]})

@@ -1,0 +1,30 @@
+"""Counts as people write them: 4.09G multiply-adds, 25.6M params, 30M budgets."""
+
+from __future__ import annotations
+
+import re
+
+_SCALES = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3))
+# the language's number literal (grammar NUMBER): digits, optional decimals, exponent, suffix
+_QUANTITY = re.compile(r"\d[\d_]*(\.\d+)?([eE][+-]?\d+)?[KMGT]?")
+
+
+def human(value: float) -> str:
+    """1.82G, 25.6M, 270K: the way the paper writes sizes."""
+    for unit, scale in _SCALES:
+        if abs(value) >= scale:
+            return f"{value / scale:#.3g}".rstrip(".") + unit
+    return f"{value:g}"
+
+
+def parse_quantity(text: str) -> int:
+    """'4G' -> 4_000_000_000, '30M', '2.5e9', '1_000': a count written as in a `budget` line."""
+    from .errors import LimitError
+    from .parse import parse_number
+
+    if not _QUANTITY.fullmatch(text.strip().upper()):
+        raise ValueError(f"'{text}' is not a count like 4G, 30M or 2.5e9")
+    try:
+        return int(parse_number(text.strip().upper(), None))
+    except (LimitError, OverflowError):
+        raise ValueError(f"'{text}' is too large") from None
