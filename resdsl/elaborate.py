@@ -255,6 +255,8 @@ class Elaboration:
     outputs: list[tuple[str, Span]] = field(default_factory=list)
     stages: list[dict] = field(default_factory=list)
     named: dict[str, str] = field(default_factory=dict)
+    # a block expanded once with the same arguments, policy and input shape is replayed
+    templates: dict[tuple, tuple | None] = field(default_factory=dict)
 
 
 def elaborate(spec: NetworkSpec) -> nx.DiGraph:
@@ -520,13 +522,38 @@ def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans:
             raise ArgumentError(f"'{key}' is already fixed by {block}", named[key][1], code="E309")
     named = {**{key: (value, span) for key, value, span in block.fixed}, **named}
     known = {IN_CHANNELS: run.builder.shape(current)[0]}
+    replay_key = (block.name, id(definition), _frozen(values),
+                  _frozen({k: v for k, (v, _) in named.items()}), policy,
+                  run.builder.shape(current), frame.stack)
+    if run.templates.get(replay_key):
+        template, labelled = run.templates[replay_key]
+        output = run.builder.replay(template, prefix, node_scope, current)
+        run.named.update((prefix + name, prefix + name) for name in labelled)
+        return output
     env = bind_params(block.name, "block", definition.params, values, spans, named, call_span,
                       block.scope, known)
     inner = Frame({**known, **env}, block.scope, prefix, policy, node_scope, block_input=current,
                   stack=frame.stack + (block.name,))
+    block_input, start = current, len(run.builder.added)
     for stmt in definition.body:
         current = _statement(run, inner, stmt, current)
+    if replay_key not in run.templates:
+        template = run.builder.template(start, prefix, node_scope, block_input, current)
+        labelled = [n[len(prefix):] for n in run.builder.added[start:] if n in run.named]
+        run.templates[replay_key] = (template, labelled) if template else None
     return current
+
+
+def _frozen(value: Any) -> Any:
+    """An argument value as part of a dictionary key: types kept apart (`true` is not 1)."""
+    if isinstance(value, dict):
+        return tuple((k, _frozen(v)) for k, v in sorted(value.items()))
+    if isinstance(value, list):
+        return ("list", tuple(_frozen(v) for v in value))
+    if isinstance(value, BlockRef):
+        fixed = tuple((k, _frozen(v)) for k, v, _ in value.fixed)
+        return ("block", value.name, id(value.definition), fixed)
+    return (type(value).__name__, value)
 
 
 def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> str:

@@ -57,6 +57,51 @@ class GraphBuilder:
         return node_id
 
 
+    def template(self, start: int, prefix: str, scope: dict, block_input: str,
+                 output: str) -> tuple | None:
+        """The nodes added since `start` (one block under `prefix` and `scope`), named, wired and
+        scoped relative to the block, for `replay`; None if one of them reads outside the block."""
+        added = self.added[start:]
+        inside = set(added)
+        if output != block_input and output not in inside:
+            return None
+        entries = []
+        for node in added:
+            data = self.graph.nodes[node]
+            inputs = []
+            for source, edge in sorted(self.graph.pred[node].items(), key=lambda kv: kv[1]["port"]):
+                if source != block_input and source not in inside:
+                    return None
+                inputs.append((None if source == block_input else source[len(prefix):],
+                               edge.get("role")))
+            own_scope = {k: v for k, v in data["scope"].items() if k not in scope or scope[k] != v}
+            entries.append((node[len(prefix):], data["op"], data["args"], own_scope,
+                            data["span"], tuple(inputs), data["out_shape"]))
+        return tuple(entries), None if output == block_input else output[len(prefix):]
+
+    def replay(self, template: tuple, prefix: str, scope: dict, block_input: str) -> str:
+        """Add a recorded block again, under another prefix and scope, reading `block_input`:
+        the same layers without evaluating, checking and shaping them again."""
+        entries, output = template
+        if len(self.shapes) + len(entries) > LIMITS.layers:
+            raise LimitError(f"the network has more than {LIMITS.layers} layers", entries[0][4],
+                             code="E604", hint="raise the limit with RESDSL_MAX_LAYERS")
+        for name, op, args, node_scope, span, inputs, out_shape in entries:
+            node = prefix + name
+            sources = [block_input if ref is None else prefix + ref for ref, _ in inputs]
+            self.graph.add_node(node, op=op, args=dict(args), scope={**scope, **node_scope},
+                                span=span, in_shapes=[self.shapes[s] for s in sources],
+                                out_shape=out_shape)
+            self.shapes[node] = out_shape
+            self.added.append(node)
+            for port, (source, (_, role)) in enumerate(zip(sources, inputs)):
+                attrs = {"shape": self.shapes[source], "port": port}
+                if role:
+                    attrs["role"] = role
+                self.graph.add_edge(source, node, **attrs)
+        return block_input if output is None else prefix + output
+
+
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:
     """A node's inputs in port order."""
     edges = graph.pred[node]
