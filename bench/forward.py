@@ -5,18 +5,22 @@
     python bench/forward.py --device cuda --channels-last --amp
 
 Forward (eval, no grad) and forward+backward (train) time of resnet50 (batch 8, 224x224) and the
-CIFAR ResNet-56 (batch 128, 32x32), each against tests/reference_models.py with the same weights;
-then construction time of the CIFAR ResNet-1202 (source text to module) against the reference's
+CIFAR ResNet-56 (batch 128, 32x32), each against tests/reference_models.py with the same weights,
+and again on tiny inputs, where Python overhead shows; whether both run the same ATen ops; then
+construction time of the CIFAR ResNet-1202 (source text to module) against the reference's
 constructor. Rounds alternate which model runs first; ratios are of the medians, and of the
-minima (the runs least disturbed by other processes). Targets: time ratio at most 1.03,
-construction at most 1.5x.
+minima (the runs least disturbed by other processes); a second copy of the reference, timed in
+the same rounds, shows the noise floor (its ratio to the first would be 1.000 on a quiet
+machine). Targets: time ratio at most 1.03, construction at most 1.5x.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
+from collections import Counter
 import tempfile
 import time
 from pathlib import Path
@@ -25,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 import torch  # noqa: E402
+from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 import reference_models  # noqa: E402
 import resdsl  # noqa: E402
@@ -90,22 +95,62 @@ def timed(model, x, backward, amp, iters):
     return (time.perf_counter() - start) / iters
 
 
-def compare(name, batch, size, device, backward, rounds, iters, channels_last=False, amp=False):
+def compare(name, batch, size, device, backward, rounds, iters, channels_last=False, amp=False,
+            control=False):
+    """Per-round times of the compiled module and the reference; with `control`, also of a
+    second copy of the reference, whose ratio to the first is the measurement's noise floor."""
     compiled, reference = pair(name, device, channels_last)
-    for model in (compiled, reference):
+    models = {"compiled": compiled, "reference": reference}
+    if control:
+        models["control"] = copy.deepcopy(reference)
+    for model in models.values():
         model.train(backward)
     x = torch.randn(batch, 3, size, size, device=device)
     if channels_last:
         x = x.to(memory_format=torch.channels_last)
-    for model in (compiled, reference):  # warm up: allocator, kernels, autotuning
+    for model in models.values():  # warm up: allocator, kernels, autotuning
         timed(model, x, backward, amp, 2)
-    times = {"compiled": [], "reference": []}
+    times = {which: [] for which in models}
+    order = list(models)
     for r in range(rounds):
-        order = ("compiled", "reference") if r % 2 == 0 else ("reference", "compiled")
-        for which in order:
-            model = compiled if which == "compiled" else reference
-            times[which].append(timed(model, x, backward, amp, iters))
+        for which in (order if r % 2 == 0 else order[::-1]):
+            times[which].append(timed(models[which], x, backward, amp, iters))
+    if control:
+        return times["compiled"], times["reference"], times["control"]
     return times["compiled"], times["reference"]
+
+
+class _AtenLog(TorchDispatchMode):
+    """Every ATen op a model runs, with its tensor arguments' shapes."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops: list[tuple[str, tuple]] = []
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.append((str(func), tuple(tuple(a.shape) for a in args if isinstance(a, torch.Tensor))))
+        return func(*args, **(kwargs or {}))
+
+
+def same_work(name: str, backward: bool) -> str:
+    """Whether the compiled module runs the reference's ATen ops, in order, on the same shapes:
+    if so, only Python overhead can tell their times apart."""
+    compiled, reference = pair(name, torch.device("cpu"), False)
+    x = torch.randn(2, 3, 64, 64)
+    logs = []
+    for model in (compiled, reference):
+        model.train(backward)
+        with _AtenLog() as log:
+            step(model, x, backward, amp=False)
+        logs.append(log.ops)
+    ours, ref = logs
+    if ours == ref:
+        return f"the same {len(ours)} ATen ops"
+    if len(ours) != len(ref):
+        return f"different work: {len(ours)} ATen ops against {len(ref)}"
+    swaps = Counter((a[0], b[0]) for a, b in zip(ours, ref) if a != b)
+    return f"the same {len(ours)} ATen ops but " + ", ".join(
+        f"{a} for {b} x{n}" for (a, b), n in swaps.items())
 
 
 def construction(n: int, rounds: int):
@@ -146,25 +191,31 @@ def main(argv=None) -> int:
     quick = args.quick
     rounds = args.rounds or (3 if quick else 7)
     cases = [("resnet50", 2 if quick else 8, 224), ("cifar_resnet56", 16 if quick else 128, 32)]
+    # tiny inputs: the compute is small, so Python overhead (all that can differ) shows
+    overhead = [("resnet50", 1, 32), ("cifar_resnet56", 1, 8)]
     print(f"torch {torch.__version__}, device {device}"
           + (f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else
              f", {torch.get_num_threads()} threads")
           + (", channels_last" if args.channels_last else "") + (", autocast" if args.amp else ""))
-    print(f"{'network':16} {'batch':>5} {'pass':18} {'resdsl ms':>10} {'reference ms':>13} "
-          f"{'ratio':>7} {'of minima':>10}")
+    print(f"{'network':16} {'batch':>5} {'pass':22} {'resdsl ms':>10} {'reference ms':>13} "
+          f"{'ratio':>7} {'of minima':>10} {'noise: ref/ref':>15}")
     worst = 0.0
-    for name, batch, size in cases:
+    for (name, batch, size), small in [(c, False) for c in cases] + [(c, True) for c in overhead]:
         for backward in (False, True):
-            iters = 1 if device.type == "cpu" else 10
-            ours, ref = compare(name, batch, size, device, backward, rounds, iters,
-                                args.channels_last, args.amp)
+            iters = 20 if small else (1 if device.type == "cpu" else 10)
+            ours, ref, control = compare(name, batch, size, device, backward, rounds, iters,
+                                         args.channels_last, args.amp, control=True)
             mc, mr = statistics.median(ours), statistics.median(ref)
+            noise = statistics.median(control) / mr
             ratio = mc / mr
-            worst = max(worst, ratio)
-            label = "forward+backward" if backward else "forward"
-            print(f"{name:16} {batch:5} {label:18} {mc * 1e3:10.1f} {mr * 1e3:13.1f} {ratio:7.3f} "
-                  f"{min(ours) / min(ref):10.3f}", flush=True)
+            if not small:
+                worst = max(worst, ratio)
+            label = ("forward+backward" if backward else "forward") + (f" {size}x{size}" if small else "")
+            print(f"{name:16} {batch:5} {label:22} {mc * 1e3:10.1f} {mr * 1e3:13.1f} {ratio:7.3f} "
+                  f"{min(ours) / min(ref):10.3f} {noise:15.3f}", flush=True)
     print(f"worst time ratio {worst:.3f} (target <= {TIME_TARGET})", flush=True)
+    for name, _, _ in cases:
+        print(f"{name}: forward {same_work(name, False)}; forward+backward {same_work(name, True)}")
     if not args.no_build:
         ours, ref, graph_only = construction(200, 2 if quick else 3)
         print(f"construction of ResNet-1202 (CPU s): resdsl.load {ours:.2f} (of which graph "

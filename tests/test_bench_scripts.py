@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from . import torch_support  # noqa: F401  (one torch thread per test worker)
 from .conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -50,3 +51,15 @@ def test_cpu_dry_run_passes_its_correctness_checks():
     correctness = [row for row in rows if not row.startswith("ratio ")]
     assert len(correctness) == 3 and all("  PASS  " in row for row in correctness), result.stdout
     assert sum(row.startswith("ratio cifar_resnet56") for row in rows) == 4
+
+
+@pytest.mark.parametrize("backward", [False, True], ids=["forward", "forward+backward"])
+def test_compiled_modules_run_the_references_aten_ops(backward):
+    import forward  # bench/forward.py
+
+    resnet50 = forward.same_work("resnet50", backward)
+    assert resnet50.startswith("the same ") and " but " not in resnet50
+    # the CIFAR reference calls F.relu out of place; ours overwrites: 2 ReLUs in each of the
+    # 3 x 9 blocks of ResNet-56, and the stem's
+    assert forward.same_work("cifar_resnet56", backward).endswith(
+        " but aten.relu_.default for aten.relu.default x55")
