@@ -21,7 +21,6 @@ import copy
 import statistics
 import sys
 from collections import Counter
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,29 +32,15 @@ from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 import reference_models  # noqa: E402
 import resdsl  # noqa: E402
+from resdsl.resources import architectures_dir  # noqa: E402
 
-# The paper's CIFAR-10 ResNets (sec. 4.2): 6n+2 layers, option A shortcuts.
-CIFAR = """
-use "blocks.rdsl"
-
-network cifar_resnet(n, classes = 10) {
-    input 3x32x32
-    shortcuts A
-    conv1: conv 3x3, 16;  bn1: bn;  relu
-    stage layer1: basic(16) x n
-    stage layer2: basic(32) x n, stride: 2
-    stage layer3: basic(64) x n, stride: 2
-    avgpool;  fc: fc classes
-}
-"""
 
 TIME_TARGET, BUILD_TARGET = 1.03, 1.5
 
 
 def cifar_file() -> Path:
-    path = Path(tempfile.mkdtemp()) / "cifar.rdsl"
-    path.write_text(CIFAR)
-    return path
+    """The bundled CIFAR-10 template (paper, sec. 4.2: 6n+2 layers, option A shortcuts)."""
+    return architectures_dir() / "cifar.rdsl"
 
 
 def pair(name: str, device: torch.device, channels_last: bool):
@@ -64,7 +49,7 @@ def pair(name: str, device: torch.device, channels_last: bool):
         compiled, reference = resdsl.load("resnet50"), reference_models.resnet50()
     else:
         n = int(name.removeprefix("cifar_resnet"))
-        compiled = resdsl.load(cifar_file(), "cifar_resnet", n=(n - 2) // 6)
+        compiled = resdsl.load(cifar_file(), "cifar", n=(n - 2) // 6)
         reference = reference_models.CifarResNet((n - 2) // 6)
     compiled.load_state_dict(reference.state_dict(), strict=True)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
@@ -160,7 +145,7 @@ def construction(n: int, rounds: int):
     ours, ref = [], []
     for _ in range(rounds):
         start = time.process_time()
-        resdsl.load(path, "cifar_resnet", n=n)
+        resdsl.load(path, "cifar", n=n)
         ours.append(time.process_time() - start)
         start = time.process_time()
         reference_models.CifarResNet(n)
@@ -168,7 +153,7 @@ def construction(n: int, rounds: int):
     graph_times = []
     for _ in range(rounds):
         start = time.process_time()
-        resdsl.graph(path, "cifar_resnet", n=n)
+        resdsl.graph(path, "cifar", n=n)
         graph_times.append(time.process_time() - start)
     return min(ours), min(ref), min(graph_times)
 

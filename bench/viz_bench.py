@@ -19,20 +19,6 @@ import resdsl
 from resdsl.dot import render
 from resdsl.viz import diagram, drawing
 
-CIFAR = """
-use "blocks.rdsl"
-network cifar(n) {
-    input 3x32x32
-    shortcuts A
-    conv1: conv 3x3, 16;  bn1: bn;  relu
-    stage layer1: basic(16) x n
-    stage layer2: basic(32) x n, stride: 2
-    stage layer3: basic(64) x n, stride: 2
-    avgpool;  fc: fc 10
-}
-resnet110 = cifar(18)
-resnet1202 = cifar(200)
-"""
 
 CASES = [  # network, level, collapse identical blocks
     ("resnet34", "block", True),
@@ -47,7 +33,7 @@ FULL = [("resnet1202", "layer", True)]
 
 
 def graph(name: str):
-    return resdsl.graph_from_text(CIFAR, name) if name in ("resnet110", "resnet1202") else resdsl.graph(name)
+    return resdsl.graph(name)
 
 
 def bare(g) -> graphviz.Digraph:
