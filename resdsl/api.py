@@ -47,7 +47,8 @@ def graph_from_text(text: str, network: str | None = None, *,
 def load(path_or_name: str | os.PathLike, network: str | None = None, *,
          input_shape: tuple[int, ...] | None = None, zero_init_residual: bool = False,
          **params: Any) -> "torch.nn.Module":
-    """The network as a PyTorch module (a `torch.fx.GraphModule`) with the paper's initial weights.
+    """The network as a PyTorch module (generated forward: `model.code`) with the paper's initial
+    weights.
 
         >>> model = resdsl.load("resnet50", classes=10)       # doctest: +SKIP
 

@@ -191,7 +191,7 @@ def _compile_to_torch(graph, out, weights):
 
     module = build_module(graph)
     count = sum(p.numel() for p in module.parameters())
-    click.echo(f"built {type(module).__name__} (torch.fx GraphModule, {count:,} parameters)")
+    click.echo(f"built {type(module).__name__} (nn.Module, {count:,} parameters)")
     if out:
         WRITERS[Path(out).suffix.lower()](module, graph, out)
         click.echo(f"wrote {out}")

@@ -1,25 +1,35 @@
-"""The torch backend: a typed graph to an `nn.Module` (a `torch.fx.GraphModule`).
+"""The torch backend: a typed graph to an `nn.Module` with a generated forward.
 
-torch.fx generates the forward once, as straight-line Python (`layer1_0_conv1 = ...`): no
-interpreter walks the graph on each call. Submodules sit under the graph's node ids, so
-`state_dict()` keys are the module paths the source names, for the bundled ResNets exactly
-torchvision's (`layer1.0.conv1.weight`, `layer2.0.downsample.0.weight`, `fc.bias`).
+`torch_codegen` writes the forward once, as straight-line Python (`x = self.conv1(x)`), and it is
+compiled into a class of its own: no interpreter walks the graph on each call. Submodules sit
+under the graph's node ids, so `state_dict()` keys are the module paths the source names, for
+the bundled ResNets exactly torchvision's (`layer1.0.conv1.weight`, `layer2.0.downsample.0.weight`,
+`fc.bias`). `model.code` is the forward's source; `torch.fx.symbolic_trace(model)` gives an fx
+graph for fx passes.
+
+Not torch.fx's own code generation: building an fx graph of a 1,202-layer network and generating
+code from it took longer than making its weights (bench/forward.py measures construction).
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
+import itertools
+import linecache
 import re
+from typing import Callable
 
 import networkx as nx
 import torch
-from torch import fx, nn
+from torch import nn
 
 from .graph import inputs_of, layer_nodes
 from .ops import OPS
+from .torch_codegen import forward_source
 from .torch_init import init_weights
 from .torch_modules import attach
-
-NODE_KEY = "resdsl_node"  # in an fx node's meta: the graph node it computes
 
 # Ops whose result is a tensor of their own, which an activation may overwrite when nothing
 # else reads it (as torchvision's ReLU(inplace=True) overwrites a BN's output); none of them
@@ -27,48 +37,80 @@ NODE_KEY = "resdsl_node"  # in an fx node's meta: the graph node it computes
 _FRESH_RESULT = {"conv", "bn", "fc", "add", "concat"}
 
 
-def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> fx.GraphModule:
+def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
     """The network of a typed graph, with the paper's initial weights."""
-    fx_graph, modules = to_fx(graph)
-    module = fx.GraphModule(nn.Module(), fx.Graph(), class_name=class_name(graph.graph["name"]))
-    for path, layer in modules.items():  # in source order, so state_dict() reads like the source
-        attach(module, path, layer)
-    module.graph = fx_graph  # generates the forward
-    init_weights(module, residual_bns(graph) if zero_init_residual else ())
-    return module
+    with _collector_paused():
+        layers = build_layers(graph)
+        network = network_class(class_name(graph.graph["name"]), forward_source(graph, layers))()
+        for path, layer in layers.items():  # in source order, so state_dict() reads like the source
+            if isinstance(layer, nn.Module):
+                attach(network, path, layer)
+        init_weights(network, residual_bns(graph) if zero_init_residual else ())
+    return network
 
 
-def to_fx(graph: nx.DiGraph) -> tuple[fx.Graph, dict[str, nn.Module]]:
-    """An fx graph with one node per layer, and the modules it calls, keyed by node id."""
-    fx_graph = fx.Graph()
-    modules: dict[str, nn.Module] = {}
-    values: dict[str, fx.Node] = {}
-    outputs = graph.graph["outputs"]
-    returned = {o["node"] for o in outputs}
+@contextlib.contextmanager
+def _collector_paused():
+    """Each module holds a dozen dicts, so building a deep network makes tens of thousands of
+    containers, none of them garbage; Python's cycle collector would walk them all again and again
+    (a sixth of the construction time of ResNet-1202). It runs as usual afterwards."""
+    if not gc.isenabled():  # the caller's choice: leave it
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def build_layers(graph: nx.DiGraph) -> dict[str, nn.Module | Callable]:
+    """What computes each node, from the op table: a module, or a torch function."""
+    returned = {o["node"] for o in graph.graph["outputs"]}
+    layers = {}
     for node in layer_nodes(graph):
         data = graph.nodes[node]
         op = OPS[data["op"]]
         if data["op"] == "input":
-            values[node] = fx_graph.placeholder("x")
             continue
-        args = tuple(values[i] for i in inputs_of(graph, node))
-        if op.flattens and len(data["in_shapes"][0]) > 1:
-            args = (fx_graph.call_function(torch.flatten, (args[0], 1)),)
         in_place = op.torch_inplace is not None and _may_overwrite_input(graph, node, returned)
-        built = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"])
-        if isinstance(built, nn.Module):
-            modules[node] = built
-            value = fx_graph.create_node("call_module", node, args, name=node)
-        else:
-            value = fx_graph.create_node("call_function", built, args, name=node)
-        value.meta[NODE_KEY] = node
-        values[node] = value
-    if len(outputs) == 1:
-        fx_graph.output(values[outputs[0]["node"]])
-    else:  # stage taps: a dict of tensors
-        fx_graph.output({o["name"]: values[o["node"]] for o in outputs})
-    fx_graph.lint()
-    return fx_graph, modules
+        layers[node] = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"])
+    return layers
+
+
+class CompiledNetwork(nn.Module):
+    """A network compiled by resdsl: each one is a class of its own, with a generated forward."""
+
+    code: str  # the forward's source
+
+    def __reduce__(self):
+        # the class was made at run time, so pickle cannot find it by name: rebuild it from its
+        # source (deepcopy goes the same way)
+        return _restore, (type(self).__name__, self.code), self.__getstate__()
+
+
+_serial = itertools.count()
+
+
+def network_class(name: str, forward: str) -> type[CompiledNetwork]:
+    """A `CompiledNetwork` subclass whose forward is `forward`'s source, compiled."""
+    filename = f"<resdsl {name} {next(_serial)}>"
+    # tracebacks, pdb and inspect show the generated lines
+    linecache.cache[filename] = (len(forward), None, forward.splitlines(True), filename)
+    namespace = {"torch": torch}
+    exec(compile(forward, filename, "exec"), namespace)
+    return type(name, (CompiledNetwork,), {"forward": namespace["forward"], "code": forward,
+                                            "__module__": __name__})
+
+
+@functools.lru_cache(maxsize=64)  # copies of one network share a class
+def _restored_class(name: str, forward: str) -> type[CompiledNetwork]:
+    return network_class(name, forward)
+
+
+def _restore(name: str, forward: str) -> CompiledNetwork:
+    cls = _restored_class(name, forward)
+    return cls.__new__(cls)  # pickle then sets its state: modules, parameters, buffers
 
 
 def _may_overwrite_input(graph: nx.DiGraph, node: str, returned: set[str]) -> bool:

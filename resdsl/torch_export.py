@@ -13,12 +13,13 @@ from typing import Callable
 
 import networkx as nx
 import torch
-from torch import fx, nn
+from torch import nn
 
 from . import __version__, torch_init, torch_modules
 from .check import human
 from .errors import ExportError
 from .files import atomic_path, write_atomic
+from .graph import layer_nodes
 from .infer import totals
 from .ops import fmt
 from .torch_backend import residual_bns
@@ -45,7 +46,7 @@ def _batch_dims() -> dict:
 
 # -- .pt2 --------------------------------------------------------------------------------------
 
-def write_pt2(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> None:
+def write_pt2(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
     """`torch.export` in inference mode, with a dynamic batch size; read with `torch.export.load`."""
     with _eval_mode(module), _quiet("torch.export"):
         program = torch.export.export(module, (example_input(graph),), dynamic_shapes=_batch_dims())
@@ -55,7 +56,7 @@ def write_pt2(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> No
 
 # -- .onnx -------------------------------------------------------------------------------------
 
-def write_onnx(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> None:
+def write_onnx(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
     """ONNX through torch's exporter (needs `onnxscript`), checked with `onnx.checker`.
 
     Input `input` (batch x C x H x W, batch dynamic); outputs named as the network's outputs.
@@ -105,16 +106,16 @@ def write_weights(module: nn.Module, path: str | Path) -> None:
 
 # -- .py ---------------------------------------------------------------------------------------
 
-def write_python(module: fx.GraphModule, graph: nx.DiGraph, path: str | Path) -> None:
+def write_python(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
     write_atomic(path, python_source(module, graph))
 
 
-def python_source(module: fx.GraphModule, graph: nx.DiGraph) -> str:
+def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
     """A standalone module needing only torch: the same submodules under the same names, the
     same straight-line forward, the same initialization."""
     name = type(module).__name__
-    layers = [(n.target, module.get_submodule(n.target)) for n in module.graph.nodes
-              if n.op == "call_module"]
+    submodules = dict(module.named_modules())
+    layers = [(node, submodules[node]) for node in layer_nodes(graph) if node in submodules]
     calls = [f'        attach(self, "{path}", {constructor(layer)})' for path, layer in layers]
     local_classes = {type(layer) for _, layer in layers if type(layer).__module__ == torch_modules.__name__}
     helpers = [inspect.getsource(cls) for cls in sorted(local_classes, key=lambda c: c.__name__)]
@@ -196,6 +197,6 @@ def _is_default(value, default) -> bool:
     return value == default
 
 
-WRITERS: dict[str, Callable[[fx.GraphModule, nx.DiGraph, Path], None]] = {
+WRITERS: dict[str, Callable[[nn.Module, nx.DiGraph, Path], None]] = {
     ".py": write_python, ".pt2": write_pt2, ".onnx": write_onnx,
 }

@@ -21,6 +21,17 @@ def conv1x1(cin: int, cout: int, stride: int = 1) -> nn.Conv2d:
     return nn.Conv2d(cin, cout, 1, stride=stride, bias=False)
 
 
+def he_init(model: nn.Module) -> None:
+    """The paper's initialization (sec. 3.4, and sec. 4.2 for CIFAR), as torchvision's
+    constructor does it: He normal convolutions (fan-out), BN scale 1 and shift 0."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.constant_(m.weight, 1)
+            nn.init.constant_(m.bias, 0)
+
+
 class BasicBlock(nn.Module):
     expansion = 1
 
@@ -84,6 +95,7 @@ class ResNet(nn.Module):
         self.layer4 = self._make_layer(block, 512, depths[3], stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(512 * block.expansion, num_classes)
+        he_init(self)
 
     def _make_layer(self, block, width, count, stride=1):
         downsample = None
@@ -158,6 +170,7 @@ class CifarResNet(nn.Module):
         self.layer2 = nn.Sequential(CifarBlock(16, 32, 2), *[CifarBlock(32, 32) for _ in range(n - 1)])
         self.layer3 = nn.Sequential(CifarBlock(32, 64, 2), *[CifarBlock(64, 64) for _ in range(n - 1)])
         self.fc = nn.Linear(64, num_classes)
+        he_init(self)
 
     def forward(self, x):
         x = F.relu(self.bn1(self.conv1(x)))

@@ -3,16 +3,18 @@
 import copy
 import math
 import pickle
+import re
 
 import pytest
 import torch
-from torch import nn
+from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 import resdsl
 from resdsl.infer import totals
 from resdsl.library import bundled_index
-from resdsl.torch_backend import NODE_KEY, build_module
+from resdsl.graph import layer_nodes
+from resdsl.torch_backend import build_module
 from resdsl.torch_export import python_source
 
 from . import reference_models
@@ -34,20 +36,41 @@ def copied(compiled, reference):
 
 # -- shapes: every bundled architecture ------------------------------------------------------
 
+class _LayerTracer(fx.Tracer):
+    """fx tracing that stops at each layer of the graph (a module registered under a node id)."""
+
+    def __init__(self, graph):
+        super().__init__()
+        self.layers = set(graph)
+
+    def is_leaf_module(self, module, qualified_name):
+        return qualified_name in self.layers or super().is_leaf_module(module, qualified_name)
+
+
+def traced_layers(module, graph):
+    """The generated forward, traced by torch.fx: one fx node per graph node, in the order the
+    forward computes them (the flatten before an fc aside)."""
+    traced = fx.GraphModule(module, _LayerTracer(graph).trace(module))
+    computed = [n for n in traced.graph.nodes
+                if n.op in ("call_module", "call_function") and n.target is not torch.flatten]
+    return traced, computed
+
+
 @pytest.mark.parametrize("name", sorted(bundled_index()))
 def test_every_node_produces_the_shape_the_graph_inferred(name):
     graph = resdsl.graph(name)
     module = build_module(graph).eval()
+    traced, computed = traced_layers(module, graph)
     x = torch.randn(1, *graph.graph["input"])  # batch 1 keeps the ImageNet networks cheap
     with torch.no_grad():
-        out = ShapeProp(module).propagate(x)  # runs the module, noting each node's result
-    checked = 0
-    for node in module.graph.nodes:
-        if NODE_KEY in node.meta:
-            produced = tuple(node.meta["tensor_meta"].shape)
-            assert produced == (1, *graph.nodes[node.meta[NODE_KEY]]["out_shape"]), node.meta[NODE_KEY]
-            checked += 1
-    assert checked == graph.number_of_nodes() - 1  # every node but the input
+        out = ShapeProp(traced).propagate(x)  # runs the forward, noting each node's result
+    layers = [n for n in layer_nodes(graph) if graph.nodes[n]["op"] != "input"]
+    assert len(computed) == len(layers)
+    for fx_node, node in zip(computed, layers):
+        if fx_node.op == "call_module":  # the pairing is right: modules carry their node's name
+            assert fx_node.target == node
+        produced = tuple(fx_node.meta["tensor_meta"].shape)
+        assert produced == (1, *graph.nodes[node]["out_shape"]), node
     expected = totals(graph)["outputs"]
     if len(expected) == 1:
         assert tuple(out.shape) == (1, *next(iter(expected.values())))
@@ -80,9 +103,22 @@ def test_print_reads_like_hand_written_code():
 def test_forward_is_straight_line_code():
     code = resdsl.load("resnet18").code
     assert "for " not in code and "while " not in code and " if " not in code
-    assert 'layer1_0_conv1 = getattr(self.layer1, "0").conv1(maxpool)' in code
-    assert "layer4_1_add = layer4_1_bn2 + layer4_0_relu_1" in code
-    assert "flatten = torch.flatten(avgpool, 1)" in code
+    assert 'x1 = getattr(self.layer1, "0").conv1(x)' in code
+    assert "x = x1 + x  # layer4.1.add" in code
+    assert "x = self.fc(torch.flatten(x, 1))" in code
+    # tensors live in reused variables, so none outlives its last reader: a block's input and
+    # its branch (the projection shortcut reads the input last), not one variable per layer
+    assert set(re.findall(r"^    (\w+) = ", code, re.M)) == {"x", "x1"}
+
+
+def test_torch_fx_traces_the_compiled_module():
+    module = resdsl.load("resnet18").eval()
+    traced = fx.symbolic_trace(module)
+    targets = [n.target for n in traced.graph.nodes if n.op == "call_module"]
+    assert targets[:5] == ["conv1", "bn1", "maxpool", "layer1.0.conv1", "layer1.0.bn1"]
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(traced(x), module(x), rtol=0, atol=0)
 
 
 # -- equivalence with the hand-written references --------------------------------------------
@@ -180,7 +216,7 @@ def test_stage_taps_return_a_dict(cifar):
         "bn1": (2, 16, 32, 32), "layer2": (2, 32, 16, 16), "layer3": (2, 64, 8, 8)}
     # the ReLU after a returned tensor must not overwrite it
     assert (out["bn1"] < 0).any()
-    assert "relu = torch.relu(bn1)" in module.code
+    assert "    x1 = torch.relu(x)  # relu\n" in module.code  # x, bn1's result, is returned
 
 
 def test_relus_run_in_place_only_where_nothing_else_reads_their_input(cifar):
