@@ -12,7 +12,7 @@ from typing import Any
 import networkx as nx
 
 from . import ast
-from .errors import ArgumentError, LimitError, ResdslError, ShapeError, Span, UnknownName, raise_all
+from .errors import ArgumentError, LimitError, Span
 from .evaluate import BUILTINS, IN_CHANNELS, BlockRef, Dims, describe, evaluate, outside_block, unknown
 from .graph import GraphBuilder
 from .limits import LIMITS

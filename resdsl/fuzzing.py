@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from .errors import ResdslError
 from .library import build_graph
 from .loader import load_text
 from .resolve import check_names

@@ -91,7 +91,6 @@ def load(data: dict, name: str = "<ir>") -> nx.DiGraph:
     """Rebuild the typed graph from an IR dict; shapes and costs are re-inferred and compared."""
     validate(data, name)
     graph = nx.DiGraph(name=data["network"])
-    source = Source(name, "")
     errors: list[ResdslError] = []
     ids = set()
     for i, node in enumerate(data["nodes"]):

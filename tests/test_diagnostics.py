@@ -7,7 +7,6 @@ import pytest
 
 from resdsl.errors import ResdslError
 from resdsl.library import build_graph, open_target
-from resdsl.check import run_checks
 
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.rdsl"))
 

@@ -4,7 +4,6 @@ position inside the file; anything else (another exception, a position outside) 
 This is the short version run by the suite; scripts/fuzz.py runs the same properties for minutes.
 """
 
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
