@@ -19,6 +19,7 @@ import gc
 import itertools
 import linecache
 import re
+import weakref
 from typing import Callable
 
 import networkx as nx
@@ -95,12 +96,15 @@ _serial = itertools.count()
 def network_class(name: str, forward: str) -> type[CompiledNetwork]:
     """A `CompiledNetwork` subclass whose forward is `forward`'s source, compiled."""
     filename = f"<resdsl {name} {next(_serial)}>"
-    # tracebacks, pdb and inspect show the generated lines
-    linecache.cache[filename] = (len(forward), None, forward.splitlines(True), filename)
     namespace = {"torch": torch}
     exec(compile(forward, filename, "exec"), namespace)
-    return type(name, (CompiledNetwork,), {"forward": namespace["forward"], "code": forward,
-                                            "__module__": __name__})
+    cls = type(name, (CompiledNetwork,), {"forward": namespace["forward"], "code": forward,
+                                         "__module__": __name__})
+    # tracebacks, pdb and inspect show the generated lines, for as long as the class lives (a
+    # search over thousands of networks should not keep thousands of sources)
+    linecache.cache[filename] = (len(forward), None, forward.splitlines(True), filename)
+    weakref.finalize(cls, linecache.cache.pop, filename, None)
+    return cls
 
 
 @functools.lru_cache(maxsize=64)  # copies of one network share a class

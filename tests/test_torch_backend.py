@@ -311,3 +311,19 @@ def test_gradients_reach_conv1_of_the_110_layer_cifar_resnet(cifar):
     nn.functional.cross_entropy(module(x), y).backward()
     grad = module.conv1.weight.grad
     assert grad is not None and torch.isfinite(grad).all() and grad.abs().sum() > 0
+
+
+def test_tracebacks_show_the_generated_forward_while_its_class_lives(cifar):
+    import gc
+    import linecache
+    import traceback
+
+    module = resdsl.load(cifar, "resnet8")
+    with pytest.raises(RuntimeError) as raised:
+        module(torch.randn(2, 5, 32, 32))  # 5 channels where conv1 takes 3
+    frames = traceback.extract_tb(raised.value.__traceback__)
+    frame = next(f for f in frames if f.name == "forward" and f.filename.startswith("<resdsl"))
+    assert frame.line == "x = self.conv1(x)"
+    del module, raised
+    gc.collect()
+    assert frame.filename not in linecache.cache  # released with the class
