@@ -26,6 +26,7 @@ import networkx as nx
 import torch
 from torch import nn
 
+from .errors import ExportError, raise_all
 from .graph import inputs_of, layer_nodes
 from .ops import OPS
 from .torch_codegen import forward_source
@@ -42,6 +43,7 @@ def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "Com
     """The network of a typed graph, with the paper's initial weights."""
     with _collector_paused():
         layers = build_layers(graph)
+        check_module_names(graph, layers)
         network = network_class(class_name(graph.graph["name"]), forward_source(graph, layers))()
         for path, layer in layers.items():  # in source order, so state_dict() reads like the source
             if isinstance(layer, nn.Module):
@@ -77,6 +79,22 @@ def build_layers(graph: nx.DiGraph) -> dict[str, nn.Module | Callable]:
         in_place = op.torch_inplace is not None and _may_overwrite_input(graph, node, returned)
         layers[node] = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"])
     return layers
+
+
+def check_module_names(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable]) -> None:
+    """Every module path torch can register: none of its parts may be the name of something an
+    `nn.Module` already has (`forward`, `train`, `to`, `parameters`, ...), which torch refuses."""
+    taken = set(dir(nn.Module())) | set(vars(CompiledNetwork))
+    errors = []
+    for node, layer in layers.items():
+        clash = next((part for part in node.split(".") if part in taken), None)
+        if isinstance(layer, nn.Module) and clash:
+            what = "layer" if clash == node.rsplit(".", 1)[-1] else "stage or block"
+            errors.append(ExportError(
+                f"a {what} named '{clash}' cannot be compiled to PyTorch: every nn.Module already "
+                f"has an attribute '{clash}'", graph.nodes[node].get("span"),
+                hint=f"rename it, e.g. '{clash}_1'", code="E912"))
+    raise_all(errors)
 
 
 class CompiledNetwork(nn.Module):

@@ -18,6 +18,7 @@ weights). Module calls name their layer by its path; function calls carry it as 
 
 from __future__ import annotations
 
+import keyword
 import operator
 from typing import Any, Callable
 
@@ -85,10 +86,14 @@ def _call(node: str, layer: Any, args: list[str]) -> str:
 
 def module_path(node: str) -> str:
     """`layer1.0.conv1` -> `getattr(self.layer1, "0").conv1`: the attribute path to a submodule
-    (numbered parts are names, as in torchvision's containers, not valid attributes)."""
+    (numbered parts, as in torchvision's containers, and Python keywords such as a layer named
+    `lambda` are names but not attributes Python can spell)."""
     path = "self"
     for part in node.split("."):
-        path = f'getattr({path}, "{part}")' if not part.isidentifier() else f"{path}.{part}"
+        if part.isidentifier() and not keyword.iskeyword(part):
+            path = f"{path}.{part}"
+        else:
+            path = f'getattr({path}, "{part}")'
     return path
 
 

@@ -158,3 +158,48 @@ def test_an_invalid_network_is_a_diagnostic_and_writes_nothing(tmp_path):
     assert result.exit_code == 1
     assert "bad.rdsl:3:3" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.rdsl"]
+
+
+NAMED = """
+network tiny {{
+    input 3x8x8
+    {name}: conv 3x3, 4;  bn;  relu
+    stage {stage}: basic(4) x 1
+    avgpool;  fc: fc 2
+}}
+"""
+
+
+def named_file(tmp_path, name, stage="layer1"):
+    path = tmp_path / "tiny.rdsl"
+    path.write_text('use "blocks.rdsl"\n' + NAMED.format(name=name, stage=stage))
+    return path
+
+
+@pytest.mark.parametrize("name", ["lambda", "None", "class"])
+def test_layers_named_like_python_keywords_compile_and_export(tmp_path, name):
+    module = resdsl.load(named_file(tmp_path, name)).eval()
+    assert f"{name}.weight" in module.state_dict()
+    x = torch.randn(2, 3, 8, 8)
+    namespace = {}
+    exec(compile(python_source(module, resdsl.graph(named_file(tmp_path, name))), "tiny.py", "exec"),
+         namespace)
+    rebuilt = namespace["Tiny"]().eval()
+    rebuilt.load_state_dict(module.state_dict())
+    torch.testing.assert_close(rebuilt(x), module(x), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name, stage, message, line", [
+    ("forward", "layer1", "a layer named 'forward' cannot be compiled to PyTorch", 5),
+    ("conv1", "train", "a stage or block named 'train' cannot be compiled to PyTorch", None),
+])
+def test_names_torch_reserves_are_errors_at_the_layer(tmp_path, name, stage, message, line):
+    path = named_file(tmp_path, name, stage)
+    out = tmp_path / "tiny.py"
+    result = compile_cli(path, "-o", out)
+    assert result.exit_code == 1 and not out.exists()
+    assert "Traceback" not in result.output and "error[E912]" in result.output
+    assert message in result.output and "help: rename it" in result.output
+    if line:  # the layer in the user's file, with a caret under it
+        assert f"{path}:{line}:5: error[E912]" in result.output
+        assert "\n   |     ^^^^" in result.output
