@@ -13,8 +13,9 @@ import networkx as nx
 
 from . import ast
 from .errors import ArgumentError, LimitError, Span
-from .evaluate import BUILTINS, IN_CHANNELS, BlockRef, Dims, describe, evaluate, outside_block, unknown
-from .graph import GraphBuilder
+from .evaluate import (BUILTINS, IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate,
+                       outside_block, unknown)
+from .graph import GraphBuilder, layer_nodes
 from .limits import LIMITS
 from .loader import Scope
 from .ops import ALIASES, OPS, Op, source_ops
@@ -302,6 +303,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     graph = run.builder.graph
     outputs = _outputs(run, current)
     stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
+    _scheduled_rates(graph)
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
         outputs=outputs, stages=stages,
@@ -309,6 +311,16 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
         params={k: v for k, v in spec.bindings.items()},
     )
     return graph
+
+
+def _scheduled_rates(graph: nx.DiGraph) -> None:
+    """Replace each schedule (`drop: linear_decay(0.5)`) by its layer's rate: the l-th of the L
+    layers given one, in network order (after pruning: only the layers the network keeps)."""
+    scheduled = [(node, key, value) for node in layer_nodes(graph)
+                 for key, value in graph.nodes[node]["args"].items() if isinstance(value, LinearDecay)]
+    for index, (node, key, schedule) in enumerate(scheduled, 1):
+        data = graph.nodes[node]
+        data["args"] = {**data["args"], key: schedule.rate(index, len(scheduled))}
 
 
 def _outputs(run: Elaboration, last: str) -> list[dict]:
@@ -474,7 +486,9 @@ def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, frame: Fra
         if not isinstance(value, bool):
             raise ArgumentError(f"{where} is true or false, not {describe(value)}", span, code="E320")
         return value
-    if kind == "float":
+    if kind == "rate" and isinstance(value, LinearDecay):
+        return value  # a rate per layer, set once the network is built (`_scheduled_rates`)
+    if kind in ("float", "rate"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ArgumentError(f"{where} is a number, not {describe(value)}", span, code="E320")
         return float(value)

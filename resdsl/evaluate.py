@@ -43,6 +43,38 @@ class BlockRef:
         return BlockRef(self.name, self.definition, self.scope, self.fixed + tuple(arguments))
 
 
+@dataclass(frozen=True)
+class LinearDecay:
+    """`linear_decay(0.5)`: a drop rate that grows along the network, stochastic depth's linear
+    decay rule (Huang et al. 2016, eq. 4: survival p_l = 1 - l/L (1 - p_L)). The l-th of the L
+    layers given it, in network order, drops with probability l/L x `last`: the last one with
+    `last`, the first with nearly none. Resolved once the whole network is built."""
+
+    last: float
+
+    def rate(self, index: int, count: int) -> float:
+        return self.last * index / count
+
+    def __str__(self) -> str:
+        return f"linear_decay({self.last:g})"
+
+
+def _linear_decay(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> LinearDecay:
+    if expr.kwargs or len(expr.args) != 1:
+        raise ArgumentError("linear_decay takes one number: the drop rate of the last block",
+                            expr.span, code="E327", hint="for example 'drop: linear_decay(0.5)'")
+    value = evaluate(expr.args[0], lookup)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+        raise ArgumentError(f"linear_decay's rate is a probability from 0 up to 1 (excluded), not "
+                            f"{describe(value)}", expr.args[0].span, code="E327",
+                            hint="the paper drops the last block with probability 0.5")
+    return LinearDecay(float(value))
+
+
+# values written like calls that are not blocks: `drop: linear_decay(0.5)`
+SCHEDULES = {"linear_decay": _linear_decay}
+
+
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -78,6 +110,8 @@ def describe(value: Any) -> str:
         return f"the block '{value.name}'"
     if isinstance(value, str):
         return f"the string \"{value}\""
+    if isinstance(value, LinearDecay):
+        return f"the schedule {value}"
     return type(value).__name__
 
 
@@ -108,6 +142,8 @@ def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
                                 hint=f"valid indices are 0 to {len(base) - 1}" if base else None)
         return base[index]
     if isinstance(expr, ast.Call):
+        if expr.name in SCHEDULES:
+            return SCHEDULES[expr.name](expr, lookup)
         return _fix_block(expr, lookup)
     if isinstance(expr, ast.Negate):
         return -_number(evaluate(expr.operand, lookup), expr.operand.span, "-")
@@ -153,5 +189,8 @@ def _arithmetic(op: str, left, right, expr: ast.BinOp):
 
 
 def unknown(name: str, span: Span, known, kind: str = "name", aliases=None) -> UnknownName:
+    if name in SCHEDULES:  # a schedule's name without its call
+        return UnknownName(f"'{name}' is written with its rate", span,
+                           hint=f"for example '{name}(0.5)'", code="E202")
     return UnknownName(f"unknown {kind} '{name}'", span, hint=did_you_mean(name, known, aliases),
                        code="E202")

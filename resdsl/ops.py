@@ -27,7 +27,7 @@ class OpShapeError(Exception):
 @dataclass(frozen=True)
 class Arg:
     name: str
-    kind: str  # int | float | bool | size (int or HxW) | symbol (a bare word)
+    kind: str  # int | float | rate (a float or linear_decay(p)) | bool | size (int or HxW) | symbol (a bare word)
     default: Any = REQUIRED
     doc: str = ""
 
@@ -303,7 +303,8 @@ _PROJECT_FROM = Arg("project_from", "symbol", None,
 
 
 def _drop_rate(a: dict, ins: list[Shape]) -> Shape:
-    if not 0 <= a["drop"] < 1:
+    # a schedule (linear_decay) was checked where it was written; its rates are set later
+    if isinstance(a["drop"], float) and not 0 <= a["drop"] < 1:
         raise OpShapeError(f"add's 'drop' is the probability of dropping the branch, from 0 up to "
                            f"1 (excluded), not {a['drop']:g}", hint="give a rate such as 0.1")
     return _same_shapes(a, ins)
@@ -315,7 +316,8 @@ def _add_label(a: dict) -> str:
 
 ADD = Op("add", "element-wise sum of the branch and the block's shortcut; with `drop: p`, "
          "stochastic depth: in training the branch is dropped for a fraction p of the samples",
-         args=(_SOURCE, Arg("drop", "float", 0.0, doc="stochastic depth's drop probability"),
+         args=(_SOURCE, Arg("drop", "rate", 0.0, doc="stochastic depth's drop probability, or "
+                                                     "linear_decay(p): growing to p at the last block"),
                _PROJECT_FROM),
          shape=_drop_rate, label=_add_label, torch=_add_torch, arity=-1,
          ports=("residual", "shortcut"), residual=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import ast
 from .errors import ResdslError
-from .evaluate import BUILTINS, IN_CHANNELS, outside_block, unknown
+from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown
 from .loader import Scope
 from .ops import ALIASES, OPS, source_ops
 from .shortcuts import POLICIES, POLICY_ALIASES
@@ -112,7 +112,8 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
         elif isinstance(node, ast.ListLit):
             stack += reversed(node.items)
         elif isinstance(node, ast.Call):
-            _fixed_block(scope, node, params, errors)
+            if node.name not in SCHEDULES:
+                _fixed_block(scope, node, params, errors)
             stack += [k.value for k in reversed(node.kwargs)] + list(reversed(node.args))
 
 

@@ -177,12 +177,26 @@ def test_highway_gates_add_a_1x1_conv_with_bias_per_block():
 
 
 def test_drop_path_changes_no_shape_and_no_cost():
-    for name, base in (("resnet110_sd", "resnet110"), ("resnet50_droppath", "resnet50")):
+    for name, base in (("resnet110_sd", "resnet110"), ("resnet110_sd_uniform", "resnet110"),
+                       ("resnet50_droppath", "resnet50")):
         dropped, plain = network(name), network(base)
         assert set(dropped) == set(plain)
         for node, data in plain.nodes(data=True):
             other = dropped.nodes[node]
             assert (other["out_shape"], other["macs"], other["params"]) == \
                 (data["out_shape"], data["macs"], data["params"])
-    assert network("resnet110_sd").nodes["layer2.4.add"]["args"]["drop"] == 0.5
+    assert network("resnet110_sd_uniform").nodes["layer2.4.add"]["args"]["drop"] == 0.5
     assert network("resnet110").nodes["layer2.4.add"]["args"]["drop"] == 0
+
+
+def test_linear_decay_is_the_stochastic_depth_papers_rule():
+    # Huang et al. 2016, eq. 4: block l of L survives with p_l = 1 - l/L (1 - p_L), p_L = 0.5;
+    # ResNet-110 has L = 54 residual blocks (18 per stage)
+    graph = network("resnet110_sd")
+    adds = [n for n in graph if graph.nodes[n]["op"] == "add"]
+    assert len(adds) == 54
+    for l, node in enumerate(adds, 1):
+        survival = 1 - l / 54 * (1 - 0.5)
+        assert graph.nodes[node]["args"]["drop"] == pytest.approx(1 - survival)
+    assert graph.nodes["layer1.0.add"]["args"]["drop"] == pytest.approx(0.5 / 54)
+    assert graph.nodes["layer3.17.add"]["args"]["drop"] == 0.5

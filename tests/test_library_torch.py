@@ -44,6 +44,9 @@ def test_drop_path_changes_training_only():
     x = torch.randn(4, 3, 32, 32)
     dropped, plain = resdsl.load("resnet110_sd"), resdsl.load("resnet110")
     plain.load_state_dict(dropped.state_dict(), strict=True)  # drop-path adds no weights
+    # the linear decay rule: 54 blocks, the l-th dropped with probability l/54 x 0.5
+    rates = [m.p for m in dropped.modules() if type(m).__name__ == "DropPathAdd"]
+    assert rates == pytest.approx([0.5 * l / 54 for l in range(1, 55)])
     dropped.eval(), plain.eval()
     with torch.no_grad():
         torch.testing.assert_close(dropped(x), plain(x))
