@@ -6,6 +6,7 @@ input builds or raises resdsl's own error with a position inside the text. Print
 
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 import time
@@ -42,4 +43,6 @@ def main(seconds: float) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(float(sys.argv[1]) if len(sys.argv) > 1 else 60))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=60, help="how long (default 60)")
+    sys.exit(main(parser.parse_args().seconds))
