@@ -255,6 +255,7 @@ class Elaboration:
     input: tuple[int, ...] | None = None
     outputs: list[tuple[str, Span]] = field(default_factory=list)
     stages: list[dict] = field(default_factory=list)
+    stage_spans: dict[str, Span] = field(default_factory=dict)  # where each stage is written
     named: dict[str, str] = field(default_factory=dict)
     # a block expanded once with the same arguments, policy and input shape is replayed
     templates: dict[tuple, tuple | None] = field(default_factory=dict)
@@ -308,7 +309,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
         name=spec.name, network=definition.name, input=run.input,
         outputs=outputs, stages=stages,
         shortcuts=frame.policy, checks=checks, span=spec.span,
-        params={k: v for k, v in spec.bindings.items()},
+        params={k: v for k, v in spec.bindings.items()}, stage_spans=run.stage_spans,
     )
     return graph
 
@@ -615,4 +616,5 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
             first_node = run.builder.added[before]
     run.stages.append({"name": stage.name, "title": stage.title, "block": callee.name,
                        "repeat": repeat, "first": first_node, "last": current})
+    run.stage_spans[stage_prefix[:-1]] = stage.span
     return current

@@ -85,15 +85,25 @@ def check_module_names(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable
     """Every module path torch can register: none of its parts may be the name of something an
     `nn.Module` already has (`forward`, `train`, `to`, `parameters`, ...), which torch refuses."""
     taken = set(dir(nn.Module())) | set(vars(CompiledNetwork))
-    errors = []
+    stages = graph.graph.get("stage_spans", {})  # stage path -> where it is written
+    errors, reported = [], set()
     for node, layer in layers.items():
-        clash = next((part for part in node.split(".") if part in taken), None)
-        if isinstance(layer, nn.Module) and clash:
-            what = "layer" if clash == node.rsplit(".", 1)[-1] else "stage or block"
+        if not isinstance(layer, nn.Module):
+            continue
+        parts = node.split(".")
+        for depth, part in enumerate(parts, 1):
+            path = ".".join(parts[:depth])
+            if part not in taken or path in reported:
+                continue
+            reported.add(path)  # a stage's name once, not once per layer in it
+            if path == node:
+                what, span = "layer", graph.nodes[node].get("span")
+            else:
+                what, span = ("stage", stages[path]) if path in stages else ("block", None)
             errors.append(ExportError(
-                f"a {what} named '{clash}' cannot be compiled to PyTorch: every nn.Module already "
-                f"has an attribute '{clash}'", graph.nodes[node].get("span"),
-                hint=f"rename it, e.g. '{clash}_1'", code="E912"))
+                f"a {what} named '{part}' cannot be compiled to PyTorch: every nn.Module already "
+                f"has an attribute '{part}'", span or graph.nodes[node].get("span"),
+                hint=f"rename it, e.g. '{part}_1'", code="E912"))
     raise_all(errors)
 
 
