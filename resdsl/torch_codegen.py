@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import keyword
 import operator
+import re
 from typing import Any, Callable
 
 import networkx as nx
@@ -30,6 +31,11 @@ from .graph import inputs_of, layer_nodes
 from .ops import OPS
 
 _INFIX = {operator.add: "+"}  # written as Python writes them: `a + b`
+
+# The source is run, so no user text may reach it as written: node ids, dotted names (the
+# language's and the IR schema's rule), appear as attribute names, strings and comments; output
+# names only through repr().
+_NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
 
 
 def forward_source(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable]) -> str:
@@ -44,6 +50,8 @@ def forward_source(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable]) -
     value: dict[str, str] = {}  # node -> the variable holding its result
     lines = ["def forward(self, x):"]
     for node in layer_nodes(graph):
+        if not _NODE_ID.fullmatch(node):
+            raise ValueError(f"node id {node!r} is not a dotted name: it cannot be written as code")
         data = graph.nodes[node]
         if data["op"] == "input":
             value[node] = names.new()  # `x`

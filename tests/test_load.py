@@ -30,7 +30,7 @@ def test_parameters_override_the_template():
 
 def test_parameters_give_a_templates_arguments(tmp_path):
     path = cifar_file(tmp_path)
-    graph = resdsl.graph(path, "cifar_resnet", n=5, classes=100)
+    graph = resdsl.graph(path, "cifar", n=5, classes=100)
     assert totals(graph)["depth"] == 32 and graph.nodes["fc"]["out_shape"] == (100,)
     graph = resdsl.graph(ROOT / "architectures" / "resnet.rdsl", "resnet", block="bottleneck",
                          depths=(3, 4, 6, 3))
@@ -43,8 +43,8 @@ def test_an_unknown_parameter_names_the_network_and_suggests(tmp_path):
     assert err.value.message == "unknown parameter of network 'resnet' 'clases'"
     assert err.value.hint == "did you mean 'classes'?"
     assert err.value.span.file.endswith("resnet.rdsl") and err.value.span.column == 1
-    with pytest.raises(ResdslError, match="unknown parameter of network 'cifar_resnet' 'm'"):
-        resdsl.graph(cifar_file(tmp_path), "cifar_resnet", m=3)
+    with pytest.raises(ResdslError, match="unknown parameter of network 'cifar' 'm'"):
+        resdsl.graph(cifar_file(tmp_path), "cifar", m=3)
 
 
 def test_parameter_values_are_checked():

@@ -5,6 +5,7 @@ import math
 import pickle
 import re
 
+import networkx as nx
 import pytest
 import torch
 from torch import fx, nn
@@ -14,7 +15,8 @@ import resdsl
 from resdsl.infer import totals
 from resdsl.library import bundled_index
 from resdsl.graph import layer_nodes
-from resdsl.torch_backend import build_module
+from resdsl.torch_backend import build_layers, build_module
+from resdsl.torch_codegen import forward_source
 from resdsl.torch_export import python_source
 
 from . import reference_models
@@ -327,3 +329,11 @@ def test_tracebacks_show_the_generated_forward_while_its_class_lives(cifar):
     del module, raised
     gc.collect()
     assert frame.filename not in linecache.cache  # released with the class
+
+
+def test_only_dotted_names_reach_the_generated_source():
+    # a graph from elsewhere (the IR's schema already refuses such ids) cannot smuggle code in
+    graph = resdsl.graph("resnet18")
+    nx.relabel_nodes(graph, {"avgpool": 'avgpool\nimport os  # "'}, copy=False)
+    with pytest.raises(ValueError, match="is not a dotted name"):
+        forward_source(graph, build_layers(graph))

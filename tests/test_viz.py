@@ -9,6 +9,7 @@ import pytest
 import resdsl
 from resdsl.dot import render
 from resdsl.graph import layer_nodes
+from resdsl.resources import architectures_dir
 from resdsl.viz import diagram
 
 from .conftest import ROOT
@@ -37,26 +38,8 @@ network vgg19 {
 }
 """
 
-# The paper's CIFAR-10 networks (sec. 4.2): 6n+2 layers, option A shortcuts.
-CIFAR = """
-block basic(width, stride = 1) {
-    conv1: conv 3x3, width, stride: stride;  bn1: bn;  relu
-    conv2: conv 3x3, width;  bn2: bn
-    add shortcut;  relu
-}
-network cifar(n) {
-    input 3x32x32
-    shortcuts A
-    conv1: conv 3x3, 16;  bn1: bn;  relu
-    stage layer1: basic(16) x n
-    stage layer2: basic(32) x n, stride: 2
-    stage layer3: basic(64) x n, stride: 2
-    avgpool;  fc: fc 10
-}
-resnet20 = cifar(3)
-resnet110 = cifar(18)
-resnet1202 = cifar(200)
-"""
+# The paper's CIFAR-10 networks (sec. 4.2), as bundled: 6n+2 layers, option A shortcuts.
+CIFAR = (architectures_dir() / "cifar.rdsl").read_text()
 
 # ResNet-34 (Table 1): blocks per stage, and the blocks where dimensions increase (Fig. 3's
 # dotted shortcuts): the first of conv3_x, conv4_x and conv5_x.
