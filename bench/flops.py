@@ -37,7 +37,7 @@ def cifar_1202() -> str:
     """ResNet-1202 from the bundled CIFAR file where there is one, else the tests' template."""
     bundled = ARCH / "cifar.rdsl"
     if bundled.is_file():
-        from resdsl.loader import load_file
+        from resdsl.language.loader import load_file
 
         names = [name for name in load_file(bundled).networks() if "1202" in name]
         if names:
@@ -61,7 +61,7 @@ WHY = {"fvcore": "adds batch norm and pooling", "ptflops": "adds BN, ReLU and po
 def resdsl_count(network: str) -> int:
     """Text to count: read and parse the files, elaborate, infer, total."""
     import resdsl
-    from resdsl.infer import totals
+    from resdsl.netgraph.infer import totals
 
     return totals(resdsl.graph(NETWORKS[network][0]))["macs"]
 

@@ -32,7 +32,7 @@ from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 import reference_models  # noqa: E402
 import resdsl  # noqa: E402
-from resdsl.resources import architectures_dir  # noqa: E402
+from resdsl.core.resources import architectures_dir  # noqa: E402
 
 
 TIME_TARGET, BUILD_TARGET = 1.03, 1.5

@@ -22,7 +22,7 @@ def main() -> int:
         print("torchvision is not installed here: nothing to compare")
         return 2
     import resdsl
-    from resdsl.library import bundled_index
+    from resdsl.language.library import bundled_index
 
     names = [n for n in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152",
                          "resnext50_32x4d", "wide_resnet50_2") if n in bundled_index()]

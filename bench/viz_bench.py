@@ -16,7 +16,7 @@ import time
 import graphviz
 
 import resdsl
-from resdsl.dot import render
+from resdsl.viz.dot import render
 from resdsl.viz import diagram, drawing
 
 

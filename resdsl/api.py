@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from .errors import UnknownName, raise_all
-from .library import build_graph, open_target
-from .loader import Scope, load_text
-from .resolve import check_names
+from .core.errors import UnknownName, raise_all
+from .language.library import build_graph, open_target
+from .language.loader import Scope, load_text
+from .language.resolve import check_names
 
 if TYPE_CHECKING:
     import torch
@@ -55,7 +55,7 @@ def load(path_or_name: str | os.PathLike, network: str | None = None, *,
     `params` change the template's parameters; `zero_init_residual` starts the last BN of each
     residual branch at zero. Several outputs (`outputs layer3, layer4`) give a dict of tensors.
     """
-    from .torch_backend import build_module  # torch is imported here, not with resdsl
+    from .torch.backend import build_module  # torch is imported here, not with resdsl
 
     built = graph(path_or_name, network, input_shape=input_shape, **params)
     return build_module(built, zero_init_residual=zero_init_residual)

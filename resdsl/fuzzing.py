@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .library import build_graph
-from .loader import load_text
-from .resolve import check_names
-from .errors import raise_all
+from .core.errors import raise_all
+from .language.library import build_graph
+from .language.loader import load_text
+from .language.resolve import check_names
 
 # Characters and tokens that stress the lexer and parser most.
 INSERTS = ["{", "}", "(", ")", ";", ",", "=", "#", ":", "[", "]", "\t", "\x00", "é", "\r\n",

@@ -12,9 +12,9 @@ import sys
 import time
 import traceback
 
-from resdsl.errors import ResdslError
+from resdsl.core.errors import ResdslError
 from resdsl.fuzzing import MUTATIONS, build_all, mutate
-from resdsl.resources import architectures_dir
+from resdsl.core.resources import architectures_dir
 
 
 def main(seconds: float) -> int:

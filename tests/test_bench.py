@@ -21,7 +21,7 @@ def test_bench_networks_resolve(bench):
     # ResNet-1202: 6n+2 layers with n = 200; 19.4M parameters in the paper (Table 6)
     assert set(bench.NETWORKS) == {"resnet50", "resnet152", "resnet1202"}
     import resdsl
-    from resdsl.infer import totals
+    from resdsl.netgraph.infer import totals
 
     figures = totals(resdsl.graph(bench.NETWORKS["resnet1202"][0]))
     assert figures["depth"] == 1202

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from resdsl.errors import ResdslError
-from resdsl.library import build_graph, open_target
+from resdsl.core.errors import ResdslError
+from resdsl.language.library import build_graph, open_target
 
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.rdsl"))
 

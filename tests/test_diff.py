@@ -3,7 +3,7 @@
 import json
 
 import resdsl
-from resdsl.diff import diff
+from resdsl.analysis.diff import diff
 
 # moving the stride of a down-sampling bottleneck from the 3x3 to the first 1x1 runs that 1x1
 # (cin -> width) at the output size instead of the input size: cin * width * (4 - 1) * out^2

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import resdsl
-from resdsl.ops import source_ops
+from resdsl.netgraph.ops import source_ops
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

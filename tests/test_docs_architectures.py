@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 import resdsl
-from resdsl.check import human
-from resdsl.infer import totals
-from resdsl.library import bundled_index
+from resdsl.analysis.check import human
+from resdsl.netgraph.infer import totals
+from resdsl.language.library import bundled_index
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "architectures.md"
 ROW = re.compile(r"^\| `(\w+)` \| ([\w.]+) \| (\S+) \| (.+?) \| ([\d,]+) \| (\S+) \|$", re.M)

@@ -14,7 +14,8 @@ torch = pytest.importorskip("torch")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import resdsl  # noqa: E402
-from resdsl.report import activation_memory, report  # noqa: E402
+from resdsl.analysis.costs import activation_memory  # noqa: E402
+from resdsl.analysis.report import report  # noqa: E402
 
 from . import reference_models as ref  # noqa: E402
 

@@ -10,8 +10,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import resdsl
-from resdsl.infer import totals
-from resdsl.library import bundled_index
+from resdsl.netgraph.infer import totals
+from resdsl.language.library import bundled_index
 
 
 @pytest.mark.parametrize("name", sorted(bundled_index()))

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 import resdsl
-from resdsl.report import activation_memory, cost_rows, family, layout, report
+from resdsl.analysis.costs import activation_memory, cost_rows
+from resdsl.analysis.layout import layout
+from resdsl.analysis.report import family, report
 
 from .conftest import ARCH, ROOT
 

@@ -8,9 +8,9 @@ This is the short version run by the suite; scripts/fuzz.py runs the same proper
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from resdsl.errors import ResdslError
+from resdsl.core.errors import ResdslError
 from resdsl.fuzzing import MUTATIONS, build_all, mutate
-from resdsl.resources import architectures_dir
+from resdsl.core.resources import architectures_dir
 
 SOURCES = [p.read_text() for p in sorted(architectures_dir().glob("*.rdsl"))]
 SMALL = [s for s in SOURCES if len(s) < 4000]

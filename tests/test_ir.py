@@ -7,7 +7,7 @@ import pytest
 
 import resdsl
 from resdsl import ir
-from resdsl.errors import ResdslError
+from resdsl.core.errors import ResdslError
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50_v1", "plain34", "resnet34_a", "resnet34_c"])
@@ -55,7 +55,7 @@ def test_compile_writes_ir_without_torch(tmp_path, run_cli):
 
 
 def test_every_bundled_network_dumps_valid_ir():
-    from resdsl.library import bundled_index
+    from resdsl.language.library import bundled_index
 
     for name in bundled_index():
         ir.validate(ir.dump(resdsl.graph(name)), name)

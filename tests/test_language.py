@@ -3,9 +3,9 @@
 import pytest
 
 import resdsl
-from resdsl.errors import ResdslError
-from resdsl.infer import totals
-from resdsl.parse import parse
+from resdsl.core.errors import ResdslError
+from resdsl.netgraph.infer import totals
+from resdsl.language.parse import parse
 
 CIFAR = """
 block basic(width, stride = 1) {

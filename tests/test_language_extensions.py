@@ -1,7 +1,7 @@
 """Language additions made for the architecture library, each on a small network."""
 
 import resdsl
-from resdsl.infer import totals
+from resdsl.netgraph.infer import totals
 
 BLOCKS = """
 block unit(width, stride = 1, groups = 1, mid = width * 2) {

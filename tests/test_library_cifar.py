@@ -3,7 +3,7 @@
 import pytest
 
 import resdsl
-from resdsl.infer import totals
+from resdsl.netgraph.infer import totals
 
 # Table 6: n, params in millions as the paper prints them
 TABLE6 = {"resnet20": (3, "0.27"), "resnet32": (5, "0.46"), "resnet44": (7, "0.66"),

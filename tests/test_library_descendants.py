@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from resdsl.infer import totals
+from resdsl.netgraph.infer import totals
 
 from .library_siblings import network
 

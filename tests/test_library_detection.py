@@ -1,7 +1,7 @@
 """The detection backbone: ResNet-50 tapped at conv2_x ... conv5_x, and `with outputs` itself."""
 
 import resdsl
-from resdsl.infer import totals
+from resdsl.netgraph.infer import totals
 
 # the issue's / the paper's feature maps at 224x224: strides 4, 8, 16, 32
 TAPS = {"layer1": (256, 56, 56), "layer2": (512, 28, 28), "layer3": (1024, 14, 14),

@@ -2,7 +2,7 @@
 
 import pytest
 
-from resdsl.infer import totals
+from resdsl.netgraph.infer import totals
 
 from .library_siblings import network
 

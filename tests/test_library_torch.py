@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import resdsl
-from resdsl.infer import totals
-from resdsl.library import bundled_index
+from resdsl.netgraph.infer import totals
+from resdsl.language.library import bundled_index
 
 from . import reference_models
 
@@ -115,8 +115,8 @@ drop_small = cifar(1, block: basic(drop: 0.2))
 @pytest.mark.parametrize("name", ["highway20", "drop_small", "se_small"])
 def test_python_export_rebuilds_the_new_modules(name, tmp_path):
     """The standalone .py export writes and rebuilds SqueezeExcite, HighwayGate, DropPathAdd."""
-    from resdsl.torch_backend import build_module, class_name
-    from resdsl.torch_export import python_source
+    from resdsl.torch.backend import build_module, class_name
+    from resdsl.torch.export import python_source
 
     graph = resdsl.graph_from_text(SMALL, name) if name.endswith("_small") else resdsl.graph(name)
     module = build_module(graph).eval()

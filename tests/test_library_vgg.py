@@ -2,8 +2,8 @@
 
 import pytest
 
-from resdsl.check import run_checks
-from resdsl.infer import totals
+from resdsl.analysis.check import run_checks
+from resdsl.netgraph.infer import totals
 
 from .library_siblings import network, sibling_names
 

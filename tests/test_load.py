@@ -6,8 +6,8 @@ import sys
 import pytest
 
 import resdsl
-from resdsl.errors import ResdslError
-from resdsl.infer import totals
+from resdsl.core.errors import ResdslError
+from resdsl.netgraph.infer import totals
 
 from .conftest import ROOT
 from .torch_support import cifar_file

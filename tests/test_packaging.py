@@ -15,8 +15,11 @@ def test_wheel_installs_and_runs_from_any_directory(tmp_path):
     wheel = next(wheels.glob("resdsl-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("resdsl/grammar/resdsl.lark", "resdsl/architectures/resnet.rdsl",
-                   "resdsl/architectures/resnet34.rdsl", "resdsl/schema/ir-v1.json"):
+                   "resdsl/architectures/resnet34.rdsl", "resdsl/ir/schema/ir-v1.json"):
         assert needed in names
+    # every module of the checkout ships: a subpackage missing from pyproject.toml would not
+    modules = {str(p.relative_to(ROOT)) for p in (ROOT / "resdsl").rglob("*.py")}
+    assert modules <= names, sorted(modules - names)
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", target,
                     wheel], check=True, capture_output=True)
     elsewhere = tmp_path / "elsewhere"

@@ -3,7 +3,7 @@
 import pytest
 
 import resdsl
-from resdsl.infer import totals
+from resdsl.netgraph.infer import totals
 
 # torchvision's model documentation (see shared/REFERENCE.md)
 TORCHVISION_PARAMS = {

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 import resdsl
-from resdsl.graph import GraphBuilder
+from resdsl.netgraph.builder import GraphBuilder
 
 CIFAR = Path(__file__).parent / "fixtures" / "cifar.rdsl"
 

@@ -12,12 +12,12 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 import resdsl
-from resdsl.infer import totals
-from resdsl.library import bundled_index
-from resdsl.graph import layer_nodes
-from resdsl.torch_backend import build_layers, build_module
-from resdsl.torch_codegen import forward_source
-from resdsl.torch_export import python_source
+from resdsl.netgraph.infer import totals
+from resdsl.language.library import bundled_index
+from resdsl.netgraph.builder import layer_nodes
+from resdsl.torch.backend import build_layers, build_module
+from resdsl.torch.codegen import forward_source
+from resdsl.torch.export import python_source
 
 from . import reference_models
 from .torch_support import cifar_file

@@ -10,9 +10,9 @@ from click.testing import CliRunner
 from safetensors.torch import load_file
 
 import resdsl
-from resdsl import torch_export
+from resdsl.torch import export as torch_export
 from resdsl.cli import main
-from resdsl.torch_export import python_source
+from resdsl.torch.export import python_source
 
 from . import reference_models
 from .torch_support import cifar_file
@@ -134,7 +134,7 @@ def test_unsupported_outputs_are_usage_errors(args, tmp_path):
 
 
 @pytest.mark.parametrize("suffix,target", [(".onnx", "torch.onnx.export"), (".pt2", "torch.export.save"),
-                                           (".py", "resdsl.torch_export.python_source")])
+                                           (".py", "resdsl.torch.export.python_source")])
 def test_a_failed_export_leaves_no_file(suffix, target, cifar, tmp_path, monkeypatch):
     def half_written(*args, **kwargs):
         for arg in args:

@@ -9,8 +9,9 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import resdsl  # noqa: E402
-from resdsl.graph import inputs_of  # noqa: E402
-from resdsl.ops import OPS  # noqa: E402
+from resdsl.netgraph.builder import inputs_of  # noqa: E402
+from resdsl.netgraph.ops import OPS  # noqa: E402
+from resdsl.torch import modules as lib  # noqa: E402  (what the torch backend hands op builders)
 
 NET = """
 block unit(width, stride = 1, drop = 0) {
@@ -38,7 +39,7 @@ def node_modules(name):
     for node, data in graph.nodes(data=True):
         if data["op"] not in NEW_OPS:
             continue
-        module = OPS[data["op"]].torch(data["args"], data["in_shapes"])
+        module = OPS[data["op"]].torch(data["args"], data["in_shapes"], lib)
         inputs = [torch.randn(2, *graph.nodes[i]["out_shape"]) for i in inputs_of(graph, node)]
         yield node, data, module, inputs
 
@@ -61,7 +62,7 @@ def test_new_op_builders_follow_the_shape_and_params_rules(name):
 
 
 def test_squeeze_excite_rescales_channels_by_the_gate():
-    module = OPS["se"].torch({"reduction": 4}, [(16, 5, 5)])
+    module = OPS["se"].torch({"reduction": 4}, [(16, 5, 5)], lib)
     x = torch.randn(3, 16, 5, 5)
     w1, b1 = module.fc1.weight.flatten(1), module.fc1.bias
     w2, b2 = module.fc2.weight.flatten(1), module.fc2.bias
@@ -71,7 +72,7 @@ def test_squeeze_excite_rescales_channels_by_the_gate():
 
 
 def test_highway_gate_mixes_branch_and_shortcut():
-    module = OPS["gate"].torch({"source": "shortcut", "project_from": None}, [(8, 4, 4), (8, 4, 4)])
+    module = OPS["gate"].torch({"source": "shortcut", "project_from": None}, [(8, 4, 4), (8, 4, 4)], lib)
     f, x = torch.randn(2, 8, 4, 4), torch.randn(2, 8, 4, 4)
     w, b = module.transform.weight.flatten(1), module.transform.bias
     t = torch.sigmoid(torch.einsum("oc,nchw->nohw", w, x) + b[:, None, None])
@@ -80,7 +81,7 @@ def test_highway_gate_mixes_branch_and_shortcut():
 
 def test_drop_path_is_a_plain_sum_at_evaluation_and_drops_whole_samples_in_training():
     module = OPS["add"].torch({"source": "shortcut", "drop": 0.25, "project_from": None},
-                              [(4, 3, 3), (4, 3, 3)])
+                              [(4, 3, 3), (4, 3, 3)], lib)
     branch, shortcut = 1 + torch.rand(4000, 4, 3, 3), torch.randn(4000, 4, 3, 3)
     module.eval()
     torch.testing.assert_close(module(branch, shortcut), branch + shortcut)
@@ -94,4 +95,4 @@ def test_drop_path_is_a_plain_sum_at_evaluation_and_drops_whole_samples_in_train
     assert abs((kept == 0).float().mean().item() - 0.25) < 0.03
     # without a drop rate, add stays the plain operator
     assert OPS["add"].torch({"source": "shortcut", "drop": 0.0, "project_from": None},
-                            [(4, 3, 3)] * 2)(branch, shortcut).equal(branch + shortcut)
+                            [(4, 3, 3)] * 2, lib)(branch, shortcut).equal(branch + shortcut)

@@ -7,9 +7,9 @@ import networkx as nx
 import pytest
 
 import resdsl
-from resdsl.dot import render
-from resdsl.graph import layer_nodes
-from resdsl.resources import architectures_dir
+from resdsl.viz.dot import render
+from resdsl.netgraph.builder import layer_nodes
+from resdsl.core.resources import architectures_dir
 from resdsl.viz import diagram
 
 from .conftest import ROOT
@@ -313,7 +313,7 @@ def test_viz_writes_valid_pictures(run_cli, tmp_path, fmt):
 @pytest.mark.needs_dot
 def test_viz_of_several_files_side_by_side_named_after_them(run_cli, tmp_path):
     (tmp_path / "vgg.rdsl").write_text(VGG19)
-    result = run_cli("viz", "vgg.rdsl", "plain34", f"{resdsl.resources.architectures_dir()}/resnet.rdsl:resnet34",
+    result = run_cli("viz", "vgg.rdsl", "plain34", f"{resdsl.core.resources.architectures_dir()}/resnet.rdsl:resnet34",
                      "--level", "layer", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     svg = (tmp_path / "vgg19-plain34-resnet34.svg").read_bytes()

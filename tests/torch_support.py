@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from resdsl.resources import architectures_dir
+from resdsl.core.resources import architectures_dir
 
 # `pytest -n 2` runs two workers on two cores: with torch's default of one thread per core each,
 # the workers' threads spin-wait on each other (measured: 1.6x the CPU time of one thread each)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .elaborate import Check
-from .errors import CheckError, ResdslError
-from .infer import totals
-from .units import human
+from ..core.errors import CheckError, ResdslError
+from ..core.units import human
+from ..netgraph.checks import Check
+from ..netgraph.infer import totals
+from .costs import cost_rows
 
-__all__ = ["human", "run_checks", "check_results", "command_line_budget"]
+__all__ = ["run_checks", "check_results", "command_line_budget"]
 
 _WHAT = {"flops": "multiply-adds", "params": "parameters"}
 _OPTION = {"flops": "--max-flops", "params": "--max-params"}
@@ -75,8 +76,6 @@ def run_checks(graph: nx.DiGraph, extra: list[Check] = ()) -> list[ResdslError]:
 
 def _costliest(graph: nx.DiGraph, metric: str) -> str:
     """The three stages (or stem and head) that cost most, with their share of the whole."""
-    from .report import cost_rows
-
     key = "macs" if metric == "flops" else "params"
     rows = cost_rows(graph, "stage")
     total = sum(getattr(r, key) for r in rows) or 1

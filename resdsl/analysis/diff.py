@@ -11,9 +11,10 @@ from collections import Counter
 
 import networkx as nx
 
-from .ops import OPS
-from .report import (CONVENTION, REPORT_VERSION, Grouped, Row, block_structure, cost_rows,
-                     downsampling, group, kind_words, shortcut_kinds, stage_blocks)
+from ..netgraph.ops import OPS
+from .costs import Grouped, Row, block_structure, cost_rows, group, stage_blocks
+from .layout import downsampling, kind_words, shortcut_kinds
+from .report import CONVENTION, REPORT_VERSION
 
 _COSTS = ("macs", "params", "shortcut_macs", "shortcut_params")
 

@@ -1,319 +1,18 @@
-"""Cost reports: multiply-adds, parameters and activations of a typed graph, by stage, block or layer.
-
-Everything here is arithmetic on the node attributes `infer` filled in (no torch, no forward
-pass). `report(graph)` is the JSON-ready dict that every output format renders (see docs/flops.md).
-"""
+"""The cost report of a network (and a family table of several): the JSON-ready dict that every
+output format renders (see docs/flops.md)."""
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-
 import networkx as nx
 
-from .graph import layer_nodes
-from .ops import OPS
-from .shortcuts import POLICIES
+from ..netgraph.infer import totals
+from .check import check_results
+from .costs import Row, activation_memory, cost_rows, group
+from .layout import layout, short_layout
 
 CONVENTION = ("FLOPs = multiply-adds of convolutions and fully connected layers "
               "(the paper's convention)")
 REPORT_VERSION = 1
-BYTES_PER_ELEMENT = 4  # fp32
-LEVELS = ("stage", "block", "layer")
-_ORDINALS = ("first", "second", "third", "fourth", "fifth")
-
-
-@dataclass
-class Row:
-    """A group of consecutive nodes: the stem, a stage, a block, a layer or the head."""
-
-    name: str
-    kind: str  # stem | stage | block | layer | head | layers
-    title: str | None
-    structure: str
-    nodes: list[str] = field(repr=False)
-    output: tuple[int, ...] = ()
-    macs: int = 0
-    params: int = 0
-    shortcut_macs: int = 0
-    shortcut_params: int = 0
-    activations: int = 0  # output elements of every node in the row, for one sample
-
-
-def _row(nodes: dict, name: str, kind: str, title: str | None, structure: str,
-         members: list[str]) -> Row:
-    row = Row(name, kind, title, structure, members, nodes[members[-1]]["out_shape"])
-    for node in members:
-        data = nodes[node]
-        row.macs += data["macs"]
-        row.params += data["params"]
-        row.activations += math.prod(data["out_shape"])
-        if data["scope"].get("branch") == "shortcut":
-            row.shortcut_macs += data["macs"]
-            row.shortcut_params += data["params"]
-    return row
-
-
-# -- grouping ------------------------------------------------------------------------------------
-
-@dataclass
-class Part:
-    """Consecutive nodes (in execution order) in one stage, or outside every stage."""
-
-    stage: str | None
-    nodes: list[str] = field(default_factory=list)
-    blocks: dict[str, list[str]] = field(default_factory=dict)  # module path (`layer1.0`) -> nodes
-
-
-@dataclass
-class Grouped:
-    """A typed graph's nodes grouped once, for the functions below to share."""
-
-    nodes: dict[str, dict]  # node -> attributes
-    order: list[str]  # execution order, the input included
-    parts: list[Part]
-
-
-def group(graph: nx.DiGraph) -> Grouped:
-    nodes = dict(graph.nodes(data=True))
-    order = layer_nodes(graph)
-    parts: list[Part] = []
-    for node in order:
-        data = nodes[node]
-        if data["op"] == "input":
-            continue
-        stage = data["scope"].get("stage")
-        if not parts or parts[-1].stage != stage:
-            parts.append(Part(stage))
-        parts[-1].nodes.append(node)
-        if stage is not None:
-            parts[-1].blocks.setdefault(f"{stage}.{data['scope']['block']}", []).append(node)
-    return Grouped(nodes, order, parts)
-
-
-def _outside_name(parts: list[Part], index: int) -> tuple[str, str]:
-    """What a run of nodes outside any stage is called: the stem, the head, or its first node."""
-    staged = [i for i, part in enumerate(parts) if part.stage is not None]
-    if not staged:
-        return "layers", "layers"
-    if index < staged[0]:
-        return "stem", "stem"
-    if index > staged[-1]:
-        return "head", "head"
-    return parts[index].nodes[0], "layers"
-
-
-def stage_blocks(graph: nx.DiGraph, stage: str, grouped: Grouped | None = None) -> dict[str, list[str]]:
-    """A stage's blocks: module path (`layer1.0`) -> nodes."""
-    grouped = grouped or group(graph)
-    return {block: members for part in grouped.parts if part.stage == stage
-            for block, members in part.blocks.items()}
-
-
-# -- structure strings, as Table 1 writes them --------------------------------------------------
-
-def _kernel(args: dict) -> str:
-    return "x".join(map(str, args["kernel"]))
-
-
-def _weighted_text(data: dict, strides: bool) -> str:
-    """`3x3, 64` for a conv (`3x3, 64, /2` with strides), `fc, 1000` for a fully connected layer."""
-    args = data["args"]
-    if data["op"] != "conv":
-        return f"{data['op']}, {args['out']}"
-    text = f"{_kernel(args)}, {args['out']}"
-    if args["groups"] > 1:
-        text += f", groups {args['groups']}"
-    if strides and max(args["stride"]) > 1:
-        text += f", /{args['stride'][0]}"
-    return text
-
-
-def _branch(nodes: dict, members: list[str]) -> list[str]:
-    """A block's residual branch: its nodes outside the shortcut."""
-    return [n for n in members if nodes[n]["scope"].get("branch") != "shortcut"]
-
-
-def block_structure(graph: nx.DiGraph, members: list[str], strides: bool = False) -> str:
-    """`[1x1, 64; 3x3, 64; 1x1, 256]`: the weighted layers of a block's residual branch."""
-    nodes = graph.nodes
-    return "[" + "; ".join(_weighted_text(nodes[n], strides) for n in _branch(nodes, members)
-                           if OPS[nodes[n]["op"]].weighted) + "]"
-
-
-def stage_structure(graph: nx.DiGraph, blocks: dict[str, list[str]]) -> str:
-    """`[3x3, 64; 3x3, 64] x 3`; blocks of different shapes are listed run by run."""
-    runs: list[list] = []
-    for members in blocks.values():
-        text = block_structure(graph, members)
-        if runs and runs[-1][0] == text:
-            runs[-1][1] += 1
-        else:
-            runs.append([text, 1])
-    return ", ".join(f"{text} x {count}" for text, count in runs)
-
-
-def _plain_structure(nodes: dict, members: list[str]) -> str:
-    """The stem's or head's convolutions, pools and fully connected layers, by their labels."""
-    shown = [nodes[n] for n in members if OPS[nodes[n]["op"]].weighted or "pool" in nodes[n]["op"]]
-    return "; ".join(OPS[d["op"]].describe(d["args"]) for d in shown)
-
-
-# -- rows ----------------------------------------------------------------------------------------
-
-def cost_rows(graph: nx.DiGraph, by: str = "stage", grouped: Grouped | None = None) -> list[Row]:
-    """Rows of multiply-adds and parameters by stage, block or layer; stem and head rows for the
-    nodes outside stages."""
-    if by not in LEVELS:
-        raise ValueError(f"by must be one of {LEVELS}, not {by!r}")
-    grouped = grouped or group(graph)
-    nodes = grouped.nodes
-    if by == "layer":
-        return [_row(nodes, node, "layer", None, OPS[nodes[node]["op"]].describe(nodes[node]["args"]),
-                     [node]) for part in grouped.parts for node in part.nodes]
-    titles = {s["name"]: s.get("title") for s in graph.graph.get("stages", [])}
-    rows: list[Row] = []
-    for index, part in enumerate(grouped.parts):
-        if part.stage is None:
-            name, kind = _outside_name(grouped.parts, index)
-            rows.append(_row(nodes, name, kind, None, _plain_structure(nodes, part.nodes), part.nodes))
-        elif by == "stage":
-            rows.append(_row(nodes, part.stage, "stage", titles.get(part.stage),
-                             stage_structure(graph, part.blocks), part.nodes))
-        else:
-            rows += [_row(nodes, name, "block", None, block_structure(graph, members, strides=True),
-                          members) for name, members in part.blocks.items()]
-    return rows
-
-
-# -- activation memory ---------------------------------------------------------------------------
-
-def activation_memory(graph: nx.DiGraph, batch: int = 1, grouped: Grouped | None = None) -> dict:
-    """Activation elements and fp32 bytes of one forward pass of `batch` samples.
-
-    `elements`: the sum of every node's output tensor (the input left out), as if each were kept,
-    which is what training keeps for the backward pass at most. `peak_elements`: the most that is
-    alive at once in inference when the nodes run in order and each tensor is freed after its last
-    reader (the input counted, network outputs kept to the end, no in-place ops, no workspaces).
-    """
-    grouped = grouped or group(graph)
-    size = {n: math.prod(grouped.nodes[n]["out_shape"]) * batch for n in grouped.order}
-    readers = {n: len(graph.succ[n]) for n in grouped.order}
-    outputs = {o["node"] for o in graph.graph["outputs"]}
-    live = peak = 0
-    for node in grouped.order:
-        live += size[node]
-        peak = max(peak, live)
-        for source in graph.pred[node]:
-            readers[source] -= 1
-            if readers[source] == 0 and source not in outputs:
-                live -= size[source]
-    inputs = sum(s for n, s in size.items() if grouped.nodes[n]["op"] == "input")
-    total = sum(size.values()) - inputs
-    return {"batch": batch, "dtype": "float32", "bytes_per_element": BYTES_PER_ELEMENT,
-            "input_elements": inputs, "elements": total, "bytes": total * BYTES_PER_ELEMENT,
-            "peak_elements": peak, "peak_bytes": peak * BYTES_PER_ELEMENT}
-
-
-# -- layout: where down-sampling happens, which shortcuts there are ------------------------------
-
-def downsampling(graph: nx.DiGraph, grouped: Grouped | None = None) -> list[dict]:
-    """Each block that changes the spatial size, and which layer of its residual branch strides.
-
-    `place` names that layer as the paper does: "the first 1x1 conv", "the 3x3 conv"."""
-    grouped = grouped or group(graph)
-    found = []
-    for part in grouped.parts:
-        for block, members in part.blocks.items():
-            branch = _branch(grouped.nodes, members)
-            for node in branch:
-                data = grouped.nodes[node]
-                stride = data["args"].get("stride")
-                if isinstance(stride, tuple) and max(stride) > 1:
-                    found.append({"block": block, "node": node, "layer": node[len(block) + 1:],
-                                  "op": data["op"], "kernel": _kernel(data["args"]),
-                                  "stride": stride[0], "place": _place(grouped.nodes, node, branch)})
-    return found
-
-
-def _place(nodes: dict, node: str, branch: list[str]) -> str:
-    """`the first 1x1 conv` (one of several like it in the block) or `the 3x3 conv` (the only one)."""
-    def kind(n):
-        return nodes[n]["op"], nodes[n]["args"].get("kernel")
-
-    alike = [n for n in branch if kind(n) == kind(node)]
-    position = alike.index(node)
-    which = "" if len(alike) == 1 else (
-        _ORDINALS[position] if position < len(_ORDINALS) else f"#{position + 1}") + " "
-    return f"the {which}{_kernel(nodes[node]['args'])} {nodes[node]['op']}"
-
-
-SHORTCUT_KINDS = ("identity", "projection", "zero-padding", "none")
-
-
-def shortcut_kinds(graph: nx.DiGraph, grouped: Grouped | None = None) -> dict[str, list[str]]:
-    """Blocks by the shortcut they have: identity, projection, zero-padding, or none."""
-    grouped = grouped or group(graph)
-    kinds: dict[str, list[str]] = {}
-    for part in grouped.parts:
-        for block, members in part.blocks.items():
-            kinds.setdefault(_shortcut_kind(graph, grouped.nodes, members), []).append(block)
-    return {kind: kinds[kind] for kind in SHORTCUT_KINDS if kind in kinds}
-
-
-def _shortcut_kind(graph: nx.DiGraph, nodes: dict, members: list[str]) -> str:
-    for node in members:
-        for source, edge in graph.pred[node].items():
-            if edge.get("role") != "shortcut":
-                continue
-            if nodes[source]["scope"].get("branch") != "shortcut":
-                return "identity"
-            return "zero-padding" if nodes[source]["op"] == "pad_shortcut" else "projection"
-    return "none"
-
-
-def kind_words(kind: str) -> str:
-    """How a shortcut kind reads after a count: `3 projection`, `16 without a shortcut`."""
-    return "without a shortcut" if kind == "none" else kind
-
-
-def layout(graph: nx.DiGraph, grouped: Grouped | None = None) -> dict:
-    """Which layout a network has: where each down-sampling block strides, and its shortcuts."""
-    grouped = grouped or group(graph)
-    down = downsampling(graph, grouped)
-    places = {(e["place"], e["layer"], e["stride"]) for e in down}
-    if len(places) == 1:
-        (place, layer, stride), = places
-        stride_text = (f"stride {stride} on {place} ({layer}) of "
-                       + ", ".join(e["block"] for e in down))
-    elif down:
-        stride_text = "; ".join(f"stride {e['stride']} on {e['node']}" for e in down)
-    else:
-        stride_text = "no block changes the spatial size"
-    kinds = shortcut_kinds(graph, grouped)
-    policy = graph.graph.get("shortcuts", "B")
-    doc = POLICIES[policy].doc if policy in POLICIES else ""
-    counts = ", ".join(
-        f"{len(blocks)} {kind_words(kind)}"
-        + (f" ({', '.join(blocks)})" if kind != "identity" and len(blocks) <= 6 else "")
-        for kind, blocks in kinds.items())
-    return {
-        "downsampling": down,
-        "shortcuts": {"option": policy, "doc": doc, "blocks": kinds},
-        "summary": [f"down-sampling: {stride_text}",
-                    f"shortcuts {policy} ({doc}): {counts or 'no blocks'}"],
-    }
-
-
-def short_layout(graph: nx.DiGraph, grouped: Grouped | None = None) -> str:
-    """One phrase for a family table: `shortcuts B, stride on the 3x3 conv`."""
-    places = {e["place"] for e in downsampling(graph, grouped)}
-    text = f"shortcuts {graph.graph.get('shortcuts', 'B')}"
-    if len(places) == 1:
-        text += f", stride on {places.pop()}"
-    elif places:
-        text += ", strides vary"
-    return text
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -325,15 +24,7 @@ def _row_json(row: Row, batch: int) -> dict:
             "shortcut_params": row.shortcut_params, "activations": row.activations * batch}
 
 
-def _checks(graph: nx.DiGraph, extra: list) -> list[dict]:
-    from .check import check_results  # check.py reads stage costs from here
-
-    return check_results(graph, extra)
-
-
 def totals_json(graph: nx.DiGraph) -> dict:
-    from .infer import totals
-
     figures = totals(graph)
     return {"macs": figures["macs"], "flops": 2 * figures["macs"], "params": figures["params"],
             "depth": figures["depth"], "layers": figures["layers"],
@@ -359,7 +50,7 @@ def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1, extra_checks: l
         "by": by,
         "layout": layout(graph, grouped),
         "activations": activation_memory(graph, batch, grouped),
-        "checks": _checks(graph, list(extra_checks)),
+        "checks": check_results(graph, list(extra_checks)),
         "rows": [_row_json(row, batch) for row in cost_rows(graph, by, grouped)],
     }
 
@@ -377,7 +68,7 @@ def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: list = ()) ->
             "layout": short_layout(graph, grouped),
             "macs": figures["macs"], "flops": figures["flops"], "params": figures["params"],
             "activations": activation_memory(graph, batch, grouped)["elements"],
-            "checks": _checks(graph, list(extra_checks)),
+            "checks": check_results(graph, list(extra_checks)),
         })
     return {"report_version": REPORT_VERSION, "convention": CONVENTION, "batch": batch,
             "networks": networks}

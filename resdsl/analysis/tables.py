@@ -10,8 +10,8 @@ import csv
 import io
 import json
 
-from .ops import fmt as shape_text
-from .units import human
+from ..core.units import human
+from ..netgraph.ops import fmt as shape_text
 
 _NUMERIC = {"macs", "params", "flops", "activations"}
 

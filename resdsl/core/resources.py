@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # resdsl/
 _CHECKOUT = _PACKAGE.parent
 
 
@@ -29,4 +29,4 @@ def architectures_dir() -> Path:
 
 
 def schema_file() -> Path:
-    return _PACKAGE / "schema" / "ir-v1.json"
+    return _PACKAGE / "ir" / "schema" / "ir-v1.json"

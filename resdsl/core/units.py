@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 
+from .errors import LimitError, Span
+from .limits import LIMITS
+
+_SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _SCALES = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3))
 # the language's number literal (grammar NUMBER): digits, optional decimals, exponent, suffix
 _QUANTITY = re.compile(r"\d[\d_]*(\.\d+)?([eE][+-]?\d+)?[KMGT]?")
@@ -19,8 +23,8 @@ def human(value: float) -> str:
 
 def parse_quantity(text: str) -> int:
     """'4G' -> 4_000_000_000, '30M', '2.5e9', '1_000': a count written as in a `budget` line."""
+    from ..language.parse import parse_number
     from .errors import LimitError
-    from .parse import parse_number
 
     if not _QUANTITY.fullmatch(text.strip().upper()):
         raise ValueError(f"'{text}' is not a count like 4G, 30M or 2.5e9")
@@ -28,3 +32,18 @@ def parse_quantity(text: str) -> int:
         return int(parse_number(text.strip().upper(), None))
     except (LimitError, OverflowError):
         raise ValueError(f"'{text}' is too large") from None
+
+
+def parse_number(text: str, span: Span | None) -> int | float:
+    """A number literal of the language (grammar NUMBER): `4G`, `1_000`, `0.5`, `2.5e9`."""
+    digits = text.replace("_", "")
+    if len(digits) > LIMITS.literal_digits:
+        raise LimitError(f"number literal has {len(digits)} characters; the limit is {LIMITS.literal_digits}",
+                         span, hint="write large sizes with a suffix: 4G, 30M, 1.5K")
+    scale = 1
+    if digits[-1] in _SUFFIX:
+        scale, digits = _SUFFIX[digits[-1]], digits[:-1]
+    if any(c in digits for c in ".eE"):
+        value = float(digits) * scale
+        return int(value) if value.is_integer() and scale > 1 else value
+    return int(digits) * scale

@@ -9,11 +9,11 @@ from pathlib import Path
 import networkx as nx
 from jsonschema import Draft202012Validator
 
-from .elaborate import Check
-from .errors import IRError, ResdslError, Source, Span, raise_all
-from .infer import infer, totals
-from .ops import OPS
-from .resources import schema_file
+from ..core.errors import IRError, ResdslError, Source, Span, raise_all
+from ..core.resources import schema_file
+from ..netgraph.checks import Check
+from ..netgraph.infer import infer, totals
+from ..netgraph.ops import OPS
 
 IR_VERSION = 1
 

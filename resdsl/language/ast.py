@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from .errors import Source, Span
-
+from ..core.errors import Source, Span
 
 # -- expressions -------------------------------------------------------------------------------
 

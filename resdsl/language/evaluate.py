@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from ..core.errors import ArgumentError, Span, UnknownName, did_you_mean
 from . import ast
-from .errors import ArgumentError, Span, UnknownName, did_you_mean
 
 
 class Dims(tuple):

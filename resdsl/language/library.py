@@ -9,14 +9,15 @@ from typing import Any
 
 import networkx as nx
 
+from ..core.errors import ArgumentError, Span, UnknownName, did_you_mean, raise_all
+from ..core.resources import architectures_dir
+from ..netgraph.infer import infer
 from . import ast
-from .elaborate import NetworkSpec, bind_params, elaborate, resolve_network
-from .errors import ArgumentError, Span, UnknownName, did_you_mean, raise_all
+from .elaborate import elaborate
 from .evaluate import BlockRef, unknown
-from .infer import infer
 from .loader import Scope, load_file
+from .networks import NetworkSpec, bind_params, resolve_network
 from .resolve import check_names
-from .resources import architectures_dir
 
 
 def bundled_files() -> list[Path]:

@@ -6,10 +6,10 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import ResdslError, Source, Span, UseError, raise_all
+from ..core.resources import architectures_dir
 from . import ast
-from .errors import ResdslError, Source, Span, UseError, raise_all
 from .parse import parse
-from .resources import architectures_dir
 
 
 @dataclass(eq=False)

@@ -11,12 +11,11 @@ from pathlib import Path
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
+from ..core.errors import LimitError, ParseError, Source, Span
+from ..core.limits import LIMITS
+from ..core.resources import grammar_file
+from ..core.units import parse_number
 from . import ast
-from .errors import LimitError, ParseError, Source, Span
-from .limits import LIMITS
-from .resources import grammar_file
-
-_SUFFIX = {"K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 # How expected terminals read in a message.
 _TERMINAL_WORDS = {
@@ -49,20 +48,6 @@ def _span(source: Source, meta) -> Span:
 
 def _tok_span(source: Source, tok: Token) -> Span:
     return Span(source, tok.line, tok.column, tok.end_line, tok.end_column)
-
-
-def parse_number(text: str, span: Span) -> int | float:
-    digits = text.replace("_", "")
-    if len(digits) > LIMITS.literal_digits:
-        raise LimitError(f"number literal has {len(digits)} characters; the limit is {LIMITS.literal_digits}",
-                         span, hint="write large sizes with a suffix: 4G, 30M, 1.5K")
-    scale = 1
-    if digits[-1] in _SUFFIX:
-        scale, digits = _SUFFIX[digits[-1]], digits[:-1]
-    if any(c in digits for c in ".eE"):
-        value = float(digits) * scale
-        return int(value) if value.is_integer() and scale > 1 else value
-    return int(digits) * scale
 
 
 class _Name(str):

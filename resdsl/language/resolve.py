@@ -6,12 +6,12 @@ gets all of them in one go.
 
 from __future__ import annotations
 
+from ..core.errors import ResdslError
+from ..netgraph.ops import ALIASES, OPS, source_ops
+from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
-from .errors import ResdslError
 from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown
 from .loader import Scope
-from .ops import ALIASES, OPS, source_ops
-from .shortcuts import POLICIES, POLICY_ALIASES
 
 
 def check_names(scope: Scope) -> list[ResdslError]:

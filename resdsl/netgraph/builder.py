@@ -11,8 +11,8 @@ from typing import Any
 
 import networkx as nx
 
-from .errors import ArgumentError, LimitError, ShapeError, Span
-from .limits import LIMITS
+from ..core.errors import ArgumentError, LimitError, ShapeError, Span
+from ..core.limits import LIMITS
 from .ops import OPS, REQUIRED, OpShapeError, Shape
 
 

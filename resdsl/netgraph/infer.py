@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from .errors import ShapeError
-from .graph import inputs_of, layer_nodes
+from ..core.errors import ShapeError
+from .builder import inputs_of, layer_nodes
 from .ops import OPS, OpShapeError
 
 

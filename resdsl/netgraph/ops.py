@@ -1,14 +1,15 @@
 """The op table: the one place an op is defined.
 
 Each entry gives an op's arguments, its shape rule, its cost rule (multiply-adds and
-parameters), its diagram label and its PyTorch builder. Torch is imported inside builders only,
-so `check`, `flops` and `viz` never pay for it. Shapes are tuples: (C, H, W) for feature maps,
-(N,) for vectors.
+parameters), its diagram label and its PyTorch builder. Builders are handed torch by the torch
+backend (the `lib` argument: resdsl.torch.modules) and never import it, so `check`, `flops` and
+`viz` never pay for it. Shapes are tuples: (C, H, W) for feature maps, (N,) for vectors.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -41,9 +42,11 @@ class Op:
     macs: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
     params: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
     label: Callable[[dict], str] = None  # type: ignore[assignment]
-    torch: Callable[[dict, list[Shape]], Any] | None = None
+    # (args, in_shapes, lib) -> a module or function; `lib` is resdsl.torch.modules (torch, nn, F and
+    # our own modules), passed in so that the op table never imports torch
+    torch: Callable[[dict, list[Shape], Any], Any] | None = None
     # the same, overwriting its input; the torch backend uses it where nothing else reads that
-    torch_inplace: Callable[[dict, list[Shape]], Any] | None = None
+    torch_inplace: Callable[[dict, list[Shape], Any], Any] | None = None
     flattens: bool = False  # the torch backend flattens a feature-map input to a vector first
     arity: int = 1  # inputs; 0 for the input placeholder, -1 for "two or more"
     internal: bool = False  # made by the compiler (shortcuts, input), not written in source
@@ -145,10 +148,8 @@ def _conv_label(a: dict) -> str:
     return text
 
 
-def _conv_torch(a: dict, ins: list[Shape]):
-    from torch import nn
-
-    return nn.Conv2d(ins[0][0], a["out"], a["kernel"], stride=a["stride"], padding=a["padding"],
+def _conv_torch(a: dict, ins: list[Shape], lib):
+    return lib.nn.Conv2d(ins[0][0], a["out"], a["kernel"], stride=a["stride"], padding=a["padding"],
                      dilation=a["dilation"], groups=a["groups"], bias=a["bias"])
 
 
@@ -165,10 +166,8 @@ CONV = Op(
 
 # -- normalisation and activations -------------------------------------------------------------
 
-def _bn_torch(a: dict, ins: list[Shape]):
-    from torch import nn
-
-    return nn.BatchNorm2d(ins[0][0]) if len(ins[0]) == 3 else nn.BatchNorm1d(ins[0][0])
+def _bn_torch(a: dict, ins: list[Shape], lib):
+    return lib.nn.BatchNorm2d(ins[0][0]) if len(ins[0]) == 3 else lib.nn.BatchNorm1d(ins[0][0])
 
 
 BN = Op("bn", "batch normalization (a scale and a shift per channel)",
@@ -177,15 +176,11 @@ BN = Op("bn", "batch normalization (a scale and a shift per channel)",
 
 def _activation(name: str, label: str, doc: str) -> Op:
     # torch functions, not modules: nothing to save, and a call costs less than a module's
-    def build(a: dict, ins: list[Shape]):
-        import torch
+    def build(a: dict, ins: list[Shape], lib):
+        return getattr(lib.torch, name)
 
-        return getattr(torch, name)
-
-    def build_inplace(a: dict, ins: list[Shape]):
-        import torch
-
-        return getattr(torch, name + "_")
+    def build_inplace(a: dict, ins: list[Shape], lib):
+        return getattr(lib.torch, name + "_")
 
     return Op(name, doc, label=lambda a: label, torch=build, torch_inplace=build_inplace)
 
@@ -209,13 +204,11 @@ def _pool(name: str, module: str, doc: str, global_ok: bool) -> Op:
         text = f"{_size(a['kernel'])} {name[:3]} pool"
         return text + (f", /{a['stride'][0]}" if a["stride"] != (1, 1) else "")
 
-    def build(a: dict, ins: list[Shape]):
-        from torch import nn
-
+    def build(a: dict, ins: list[Shape], lib):
         if a["kernel"] is None:
-            return nn.AdaptiveAvgPool2d((1, 1))
+            return lib.nn.AdaptiveAvgPool2d((1, 1))
         extra = {"count_include_pad": False} if module == "AvgPool2d" else {}
-        return getattr(nn, module)(a["kernel"], stride=a["stride"], padding=a["padding"],
+        return getattr(lib.nn, module)(a["kernel"], stride=a["stride"], padding=a["padding"],
                                    ceil_mode=a["ceil"], **extra)
 
     def defaults(a: dict) -> dict:
@@ -235,10 +228,8 @@ AVGPOOL = _pool("avgpool", "AvgPool2d", "average pooling; without a kernel, glob
 
 # -- classifier --------------------------------------------------------------------------------
 
-def _fc_torch(a: dict, ins: list[Shape]):
-    from torch import nn
-
-    return nn.Linear(math.prod(ins[0]), a["out"], bias=a["bias"])
+def _fc_torch(a: dict, ins: list[Shape], lib):
+    return lib.nn.Linear(math.prod(ins[0]), a["out"], bias=a["bias"])
 
 
 FC = Op("fc", "fully connected layer; a feature map is flattened first",
@@ -249,10 +240,8 @@ FC = Op("fc", "fully connected layer; a feature map is flattened first",
         label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True, flattens=True)
 
 
-def _dropout_torch(a: dict, ins: list[Shape]):
-    from torch import nn
-
-    return nn.Dropout(a["p"])
+def _dropout_torch(a: dict, ins: list[Shape], lib):
+    return lib.nn.Dropout(a["p"])
 
 
 DROPOUT = Op("dropout", "dropout (training only)", args=(Arg("p", "float", 0.5),),
@@ -271,13 +260,9 @@ def _same_shapes(a: dict, ins: list[Shape]) -> Shape:
     return first
 
 
-def _add_torch(a: dict, ins: list[Shape]):
-    import operator
-
+def _add_torch(a: dict, ins: list[Shape], lib):
     if a.get("drop"):
-        from .torch_modules import DropPathAdd
-
-        return DropPathAdd(a["drop"])
+        return lib.DropPathAdd(a["drop"])
     return operator.add
 
 
@@ -289,10 +274,8 @@ def _concat_shape(a: dict, ins: list[Shape]) -> Shape:
     return (sum(s[0] for s in ins), *ins[0][1:])
 
 
-def _concat_torch(a: dict, ins: list[Shape]):
-    from .torch_modules import Concat
-
-    return Concat()
+def _concat_torch(a: dict, ins: list[Shape], lib):
+    return lib.Concat()
 
 
 _SOURCE = Arg("source", "symbol", "shortcut", doc="what to merge with: the block's shortcut")
@@ -342,10 +325,8 @@ def _se_shape(a: dict, ins: list[Shape]) -> Shape:
     return ins[0]
 
 
-def _se_torch(a: dict, ins: list[Shape]):
-    from .torch_modules import SqueezeExcite
-
-    return SqueezeExcite(ins[0][0], _se_width(a, ins))
+def _se_torch(a: dict, ins: list[Shape], lib):
+    return lib.SqueezeExcite(ins[0][0], _se_width(a, ins))
 
 
 # its two fcs (1x1 convs on the pooled vector, with bias) count; the pooling and scaling do not
@@ -366,10 +347,8 @@ def _pad_shape(a: dict, ins: list[Shape]) -> Shape:
     return (a["out"], -(-h // s), -(-w // s))
 
 
-def _pad_torch(a: dict, ins: list[Shape]):
-    from .torch_modules import ZeroPadShortcut
-
-    return ZeroPadShortcut(a["stride"], a["out"] - ins[0][0])
+def _pad_torch(a: dict, ins: list[Shape], lib):
+    return lib.ZeroPadShortcut(a["stride"], a["out"] - ins[0][0])
 
 
 INPUT = Op("input", "the network's input", args=(Arg("shape", "shape"),),
@@ -381,10 +360,8 @@ PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded
                   torch=_pad_torch, internal=True)
 
 
-def _gate_torch(a: dict, ins: list[Shape]):
-    from .torch_modules import HighwayGate
-
-    return HighwayGate(ins[0][0])
+def _gate_torch(a: dict, ins: list[Shape], lib):
+    return lib.HighwayGate(ins[0][0])
 
 
 # the transform gate T is a 1x1 conv with bias on the shortcut: its weights and multiply-adds count

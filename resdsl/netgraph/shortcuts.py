@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from .errors import ShapeError, Span
+from ..core.errors import ShapeError, Span
 from .ops import Shape, fmt, sliding
 
 

@@ -26,12 +26,13 @@ import networkx as nx
 import torch
 from torch import nn
 
-from .errors import ExportError, raise_all
-from .graph import inputs_of, layer_nodes
-from .ops import OPS
-from .torch_codegen import forward_source
-from .torch_init import init_weights
-from .torch_modules import attach
+from ..core.errors import ExportError, raise_all
+from ..netgraph.builder import inputs_of, layer_nodes
+from ..netgraph.ops import OPS
+from . import modules
+from .codegen import forward_source
+from .init import init_weights
+from .modules import attach
 
 # Ops whose result is a tensor of their own, which an activation may overwrite when nothing
 # else reads it (as torchvision's ReLU(inplace=True) overwrites a BN's output); none of them
@@ -77,7 +78,7 @@ def build_layers(graph: nx.DiGraph) -> dict[str, nn.Module | Callable]:
         if data["op"] == "input":
             continue
         in_place = op.torch_inplace is not None and _may_overwrite_input(graph, node, returned)
-        layers[node] = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"])
+        layers[node] = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"], modules)
     return layers
 
 

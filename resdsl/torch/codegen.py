@@ -27,8 +27,8 @@ import networkx as nx
 import torch
 from torch import nn
 
-from .graph import inputs_of, layer_nodes
-from .ops import OPS
+from ..netgraph.builder import inputs_of, layer_nodes
+from ..netgraph.ops import OPS
 
 _INFIX = {operator.add: "+"}  # written as Python writes them: `a + b`
 

@@ -15,14 +15,15 @@ import networkx as nx
 import torch
 from torch import nn
 
-from . import __version__, torch_init, torch_modules
-from .check import human
-from .errors import ExportError
-from .files import atomic_path, write_atomic
-from .graph import layer_nodes
-from .infer import totals
-from .ops import fmt
-from .torch_backend import residual_bns
+from ..core.errors import ExportError
+from ..core.files import atomic_path, write_atomic
+from ..core.units import human
+from ..core.version import __version__
+from ..netgraph.builder import layer_nodes
+from ..netgraph.infer import totals
+from ..netgraph.ops import fmt
+from . import init as torch_init, modules as torch_modules
+from .backend import residual_bns
 
 
 def example_input(graph: nx.DiGraph, batch: int = 2) -> torch.Tensor:

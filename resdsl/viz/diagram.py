@@ -18,10 +18,10 @@ from dataclasses import dataclass, field, replace
 import graphviz
 import networkx as nx
 
-from .check import human
-from .graph import inputs_of, layer_nodes
-from .infer import totals
-from .ops import OPS, fmt
+from ..core.units import human
+from ..netgraph.builder import inputs_of, layer_nodes
+from ..netgraph.infer import totals
+from ..netgraph.ops import OPS, fmt
 
 LEVELS = ("stage", "block", "layer")
 SHORTCUT_STYLE = {"identity": "solid", "projection": "dotted", "padding": "dotted"}

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import graphviz
 
-from .errors import ResdslError
-from .files import write_atomic
+from ..core.errors import ResdslError
+from ..core.files import write_atomic
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "

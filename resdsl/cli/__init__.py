@@ -1,0 +1,24 @@
+"""The command line: `resdsl check | list | flops | diff | compile | viz` (a face of the pipeline).
+
+Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage error, 3 internal error.
+`check`, `list`, `flops`, `viz` and `compile -o x.json` never import torch. Each command family is
+a module here; this one only gathers them.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..core.version import __version__
+from . import analysis, build
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="resdsl")
+def main():
+    """resdsl: residual networks, declared. Check, cost, draw and compile .rdsl files."""
+
+
+for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,
+                analysis.diff_, build.viz):
+    main.add_command(command)

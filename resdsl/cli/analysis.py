@@ -1,0 +1,136 @@
+"""Commands that read typed graphs and never import torch: check, list, flops, diff."""
+
+from __future__ import annotations
+
+import click
+
+from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, command_line_budgets, console,
+                     diagnostics, graphs_of, one_graph, shape_text, terminal_width)
+
+
+@click.command()
+@FILE
+@NETWORK
+@INPUT
+@MAX_FLOPS
+@MAX_PARAMS
+@diagnostics
+def check(file, network, input_shape, max_flops, max_params):
+    """Parse, elaborate, infer shapes and check budgets and expectations."""
+    from ..analysis.check import run_checks
+    from ..core.errors import ErrorGroup
+    from ..core.units import human
+    from ..netgraph.infer import totals
+
+    errors = []
+    budgets = command_line_budgets(max_flops, max_params)
+    for graph in graphs_of(file, network, input_shape):
+        figures = totals(graph)
+        problems = run_checks(graph, budgets)
+        errors += problems
+        outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
+                            for k, v in figures["outputs"].items())
+        checks = graph.graph.get("checks", []) + budgets
+        status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
+        click.echo(f"{graph.graph['name']}: {figures['depth']} weighted layers ({figures['layers']} nodes), "
+                   f"{figures['params']:,} params, "
+                   f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
+                   f"output {outputs}{status}")
+    if errors:
+        raise ErrorGroup(errors)
+
+
+@click.command("list")
+@diagnostics
+def list_networks():
+    """The bundled architectures with their parameters and multiply-adds."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..core.units import human
+    from ..language.library import build_graph, bundled_index
+    from ..language.loader import load_file
+    from ..netgraph.infer import totals
+
+    table = Table(title="bundled architectures", title_justify="left")
+    for column in ("network", "file", "input", "output", "params", "multiply-adds"):
+        table.add_column(column, justify="right" if column in ("params", "multiply-adds") else "left",
+                         # names and figures whole; a backbone's taps wrap, one per line
+                         no_wrap=column != "output", min_width=11 if column == "output" else None)
+    scopes = {}
+    for name, path in bundled_index().items():
+        scope = scopes.setdefault(path, load_file(path))
+        graph = build_graph(scope, name)
+        figures = totals(graph)
+        out = ", ".join(shape_text(s) for s in figures["outputs"].values())
+        table.add_row(name, path.name, shape_text(graph.graph["input"]), out,
+                      f"{figures['params']:,}", human(figures["macs"]))
+    Console(width=max(112, terminal_width())).print(table)
+
+
+@click.command()
+@FILE
+@NETWORK
+@INPUT
+@click.option("--by", type=click.Choice(["stage", "block", "layer"]), default="stage",
+              show_default=True, help="One row per stage (like Table 1), block or layer.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+              default="table", show_default=True)
+@click.option("--flops", "show_flops", is_flag=True, help="Also show FLOPs = 2 x multiply-adds.")
+@click.option("--batch", type=click.IntRange(min=1), metavar="N",
+              help="Activation memory for a batch of N (default 1); adds an activations column.")
+@click.option("--all", "every", is_flag=True, help="One row per network of FILE.")
+@MAX_FLOPS
+@MAX_PARAMS
+@diagnostics
+def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flops, max_params):
+    """Multiply-adds, params and activation memory by stage, block or layer (Table 1)."""
+    from ..analysis import tables
+    from ..analysis.check import run_checks
+    from ..analysis.report import family, report
+    from ..core.errors import ErrorGroup
+
+    budgets = command_line_budgets(max_flops, max_params)
+    if every and network:
+        raise click.UsageError("--all reports every network of FILE; leave out -n")
+    if every:
+        graphs = graphs_of(file, None, input_shape)
+        data = family(graphs, batch or 1, budgets)
+    else:
+        graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table")]
+        data = report(graphs[0], by, batch or 1, budgets)
+    if fmt == "json":
+        click.echo(tables.json_text(data), nl=False)
+    elif fmt == "csv":
+        click.echo(tables.family_csv(data) if every else tables.csv_text(data), nl=False)
+    elif fmt == "markdown":
+        click.echo(tables.family_markdown(data, show_flops) if every
+                   else tables.markdown(data, show_flops, batch is not None), nl=False)
+    elif every:
+        tables.print_family(console(), data, show_flops)
+    else:
+        tables.print_table(console(), data, show_flops, show_activations=batch is not None)
+    errors = [e for graph in graphs for e in run_checks(graph, budgets)]
+    if errors:
+        raise ErrorGroup(errors)
+
+
+@click.command("diff")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+@diagnostics
+def diff_(a, b, fmt):
+    """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
+    in multiply-adds and params per stage."""
+    from ..analysis import tables
+    from ..analysis.diff import diff
+
+    graph_a, graph_b = (one_graph(target, None, hint=f"{target}:NAME") for target in (a, b))
+    names = (graph_a.graph["name"], graph_b.graph["name"])
+    data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
+    if fmt == "json":
+        click.echo(tables.json_text(data), nl=False)
+    else:
+        tables.print_diff(console(), data)

@@ -1,0 +1,120 @@
+"""What the commands share: diagnostics instead of tracebacks, FILE/-n/--input options, budgets,
+reading the networks of a FILE, and the console."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+
+import click
+
+from ..core.errors import ResdslError, render
+
+
+def diagnostics(fn):
+    """Render user errors as diagnostics on stderr with exit code 1, never a traceback."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ResdslError as err:
+            click.echo(render(err.errors), err=True)
+            sys.exit(1)
+        except RecursionError:
+            click.echo("error[E607]: the input nests too deeply to process", err=True)
+            sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as err:  # a bug in resdsl, not in the input: say so, without a traceback
+            if os.environ.get("RESDSL_DEBUG"):
+                raise
+            click.echo(f"internal error: {type(err).__name__}: {err}\n"
+                       "  this is a bug in resdsl; rerun with RESDSL_DEBUG=1 for a traceback "
+                       "and report it", err=True)
+            sys.exit(3)
+    return wrapper
+
+
+def shape_text(shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def parse_input_option(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        dims = tuple(int(p) for p in value.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"'{value}' is not a size like 3x224x224") from None
+    if len(dims) != 3 or min(dims) < 1:
+        raise click.BadParameter(f"'{value}' is not a size like 3x224x224")
+    return dims
+
+
+FILE = click.argument("file", metavar="FILE")
+NETWORK = click.option("-n", "--network", help="Which network of the file (or write FILE:NAME).")
+INPUT = click.option("--input", "input_shape", callback=parse_input_option, metavar="CxHxW",
+                     help="Build for another input size, e.g. 3x320x320.")
+
+
+def quantity(ctx, param, value):
+    if value is None:
+        return None
+    from ..core.units import parse_quantity
+
+    try:
+        return parse_quantity(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+MAX_FLOPS = click.option("--max-flops", callback=quantity, metavar="N",
+                         help="Fail (exit 1) above N multiply-adds (the paper's FLOPs), e.g. 4G.")
+MAX_PARAMS = click.option("--max-params", callback=quantity, metavar="N",
+                          help="Fail (exit 1) above N parameters, e.g. 30M.")
+
+
+def command_line_budgets(max_flops: int | None, max_params: int | None) -> list:
+    from ..analysis.check import command_line_budget
+
+    return [command_line_budget(metric, value)
+            for metric, value in (("flops", max_flops), ("params", max_params)) if value is not None]
+
+
+def graphs_of(file: str, network: str | None, input_shape=None):
+    from ..language.library import build_graph, open_target
+
+    target = open_target(file, network)
+    errors, graphs = [], []
+    for name in target.names:
+        try:
+            graphs.append(build_graph(target.scope, name, input_shape=input_shape))
+        except ResdslError as err:
+            errors.extend(err.errors)
+    if errors:
+        from ..core.errors import ErrorGroup
+        raise ErrorGroup(errors)
+    return graphs
+
+
+def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"):
+    graphs = graphs_of(file, network, input_shape)
+    if len(graphs) > 1:
+        raise click.UsageError(f"{file} defines several networks "
+                               f"({', '.join(g.graph['name'] for g in graphs)}); choose one with {hint}")
+    return graphs[0]
+
+
+def terminal_width() -> int:
+    try:
+        return os.get_terminal_size().columns
+    except OSError:
+        return 100
+
+
+def console():
+    """A rich console: a terminal gets its own width, a pipe the whole table."""
+    from rich.console import Console
+
+    return Console(width=terminal_width() if sys.stdout.isatty() else 160)
