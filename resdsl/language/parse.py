@@ -19,7 +19,7 @@ from . import ast
 
 # How expected terminals read in a message.
 _TERMINAL_WORDS = {
-    "_NL": "end of line", "NAME": "a name", "NUMBER": "a number", "DIMS": "a size like 3x3",
+    "_NL": "end of line", "NAME": "a name", "PATH": "a name", "DOTTED": "a dotted name", "NUMBER": "a number", "DIMS": "a size like 3x3",
     "STRING": "a quoted string", "BLOCK": "'block'", "SHORTCUTS": "'shortcuts'", "$END": "end of file",
 }
 
@@ -141,9 +141,15 @@ class _ToAst(Transformer):
                 tuple(i for i in items if isinstance(i, ast.Kwarg)))
 
     # statements
+    @v_args(meta=True)
+    def input_ref(self, meta, _children):
+        return ast.Var("input", self._s(meta))
+
     @v_args(meta=True, inline=True)
     def layer(self, meta, label, op, args):
         positional, keywords = self._split(args)
+        if label is not None:
+            _check_path(label, self._t(label), "layer")
         return ast.Layer(str(label) if label else None, str(op), positional, keywords,
                          self._s(meta), op.span)
 
@@ -161,10 +167,15 @@ class _ToAst(Transformer):
 
     @v_args(meta=True)
     def stage(self, meta, children):
-        name, title, block, args, repeat, *first = children
+        (name, title), block, args, repeat, *first = children
         positional, keywords = self._split(args)
         return ast.Stage(str(name), str(title)[1:-1] if title else None, str(block), block.span,
                          positional, keywords, repeat, tuple(first), self._s(meta))
+
+    def stage_name(self, children):
+        name, title = (children + [None])[:2]
+        _check_path(name, self._t(name), "stage")
+        return name, title
 
     @v_args(meta=True, inline=True)
     def limit(self, meta, metric, value):
@@ -237,6 +248,15 @@ class _ToAst(Transformer):
 
     def start(self, items):
         return items
+
+
+def _check_path(tok: Token, span: Span, what: str) -> None:
+    """A layer or stage name is a module path: names and numbers joined by dots (`conv1.0`),
+    none of them a keyword, none beginning with '-'."""
+    for part in str(tok).split("."):
+        if part in _KEYWORDS:
+            raise ParseError(f"'{part}' is a keyword and cannot name a {what}", span, code="E103",
+                             hint=f"rename the {what}, e.g. '{part}_1'")
 
 
 def _max_nesting(text: str) -> int:

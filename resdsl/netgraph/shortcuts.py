@@ -95,7 +95,8 @@ def _option_d(builder, prefix, scope, source, shape, span, project_from):
     x = project_from
     if stride > 1:
         x = builder.add_op(f"{prefix}downsample.0", "avgpool",
-                           {"kernel": stride, "stride": stride, "ceil": True}, [x], span, scope)
+                           {"kernel": stride, "stride": stride, "ceil": True,
+                            "include_pad": False}, [x], span, scope)
     conv = builder.add_op(f"{prefix}downsample.1", "conv",
                           {"kernel": 1, "out": shape[0], "padding": 0}, [x], span, scope)
     return builder.add_op(f"{prefix}downsample.2", "bn", {}, [conv], span, scope)

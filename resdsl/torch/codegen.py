@@ -30,12 +30,12 @@ from torch import nn
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.ops import OPS
 
-_INFIX = {operator.add: "+"}  # written as Python writes them: `a + b`
+_INFIX = {operator.add: "+", operator.mul: "*"}  # written as Python writes them: `a + b`
 
 # The source is run, so no user text may reach it as written: node ids, dotted names (the
 # language's and the IR schema's rule), appear as attribute names, strings and comments; output
 # names only through repr().
-_NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
+_NODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*")
 
 
 def forward_source(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable]) -> str:
@@ -89,6 +89,8 @@ def _call(node: str, layer: Any, args: list[str]) -> str:
         return f" {_INFIX[layer]} ".join(args) + f"  # {node}"
     if getattr(torch, layer.__name__, None) is layer:
         return f"torch.{layer.__name__}({', '.join(args)})  # {node}"
+    if getattr(torch.nn.functional, layer.__name__, None) is layer:
+        return f"torch.nn.functional.{layer.__name__}({', '.join(args)})  # {node}"
     raise TypeError(f"no source for {layer!r} (layer {node})")
 
 
