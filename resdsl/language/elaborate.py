@@ -497,7 +497,14 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
         repeat = value
     policy = frame.policy
     first: dict[str, tuple[Any, Span]] = {}
+    first_block = callee  # `first: other_block` gives the first block separately
     for kw in stage.first_kwargs:
+        if kw.name == "first":
+            first_block = evaluate(kw.value, frame.lookup)
+            if not isinstance(first_block, BlockRef):
+                raise ArgumentError(f"'first' names the block a stage starts with, not "
+                                    f"{describe(first_block)}", kw.value.span, code="E324")
+            continue
         if kw.name == "shortcuts":
             if not isinstance(kw.value, ast.Var):
                 raise ArgumentError("'shortcuts' takes an option such as A, B, C or none",
@@ -514,9 +521,10 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
     first_node = None
     for index in range(repeat):
         named = {**shared, **(first if index == 0 else {})}
-        node_scope = {"stage": stage.name, "block": index, "block_type": callee.name}
+        block = first_block if index == 0 else callee
+        node_scope = {"stage": stage.name, "block": index, "block_type": block.name}
         before = len(run.builder.added)
-        current = _block(run, frame, callee, values, [e.span for e in stage.args], named, stage.span,
+        current = _block(run, frame, block, values, [e.span for e in stage.args], named, stage.span,
                          f"{stage_prefix}{index}.", node_scope, policy, current)
         if first_node is None and len(run.builder.added) > before:
             first_node = run.builder.added[before]

@@ -1,0 +1,157 @@
+"""Hand-written reference networks for the residual-family zoo (issue 11), in the style of
+tests/reference_models.py: written from the reference implementations' documented structure
+(timm's and torchvision's module names and hyper-parameters), not from their code, so that a
+compiled resdsl module and one of these share `state_dict` keys and give the same outputs.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+def conv(cin: int, cout: int, k: int = 1, stride: int = 1, groups: int = 1, dilation: int = 1,
+         bias: bool = False) -> nn.Conv2d:
+    """A k x k convolution that keeps the size at stride 1."""
+    return nn.Conv2d(cin, cout, k, stride=stride, padding=(k - 1) // 2 * dilation,
+                     dilation=dilation, groups=groups, bias=bias)
+
+
+def norm(kind: str, channels: int) -> nn.Module:
+    return nn.GroupNorm(32, channels) if kind == "gn" else nn.BatchNorm2d(channels)
+
+
+class SE(nn.Module):
+    """Squeeze-and-excitation with 1x1 convs `fc1`/`fc2` (timm's SEModule names)."""
+
+    def __init__(self, channels: int, reduced: int):
+        super().__init__()
+        self.fc1 = nn.Conv2d(channels, reduced, 1)
+        self.fc2 = nn.Conv2d(reduced, channels, 1)
+
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(s))))
+
+
+class ECA(nn.Module):
+    """ECA-Net: a 1-D conv across the pooled channels; kernel from the channel count
+    (ECA paper, eq. 12, gamma 2, b 1, the nearest odd number, at least 3)."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        t = int(abs(math.log2(channels) + 1) / 2)
+        k = max(t if t % 2 else t + 1, 3)
+        self.conv = nn.Conv1d(1, 1, k, padding=(k - 1) // 2, bias=False)
+
+    def forward(self, x):
+        y = self.conv(x.mean((2, 3)).unsqueeze(1))  # N x 1 x C
+        return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
+
+
+class TimmBasic(nn.Module):
+    expansion = 1
+
+    def __init__(self, cin, width, stride=1, downsample=None, norm_kind="bn", attn=None, **_):
+        super().__init__()
+        self.conv1 = conv(cin, width, 3, stride)
+        self.bn1 = norm(norm_kind, width)
+        self.conv2 = conv(width, width, 3)
+        self.bn2 = norm(norm_kind, width)
+        self.se = attn(width) if attn else None
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        if self.se is not None:
+            out = self.se(out)
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class TimmBottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin, width, stride=1, downsample=None, norm_kind="bn", attn=None,
+                 groups=1, base_width=64):
+        super().__init__()
+        mid = int(math.floor(width * base_width / 64)) * groups
+        self.conv1 = conv(cin, mid)
+        self.bn1 = norm(norm_kind, mid)
+        self.conv2 = conv(mid, mid, 3, stride, groups=groups)
+        self.bn2 = norm(norm_kind, mid)
+        self.conv3 = conv(mid, width * 4)
+        self.bn3 = norm(norm_kind, width * 4)
+        self.se = attn(width * 4) if attn else None
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        if self.se is not None:
+            out = self.se(out)
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+class TimmResNet(nn.Module):
+    """timm's ResNet family: `stem` 'plain' (7x7), 'deep' (3x3 convs of 32, 32, 64) or
+    'tiered' (24, 32, 64), in `conv1.0` ... `conv1.6`; `avg_down`: the ResNet-D shortcut
+    (`downsample.0` a 2x2 average pool, or nothing at stride 1, `.1` conv, `.2` norm)."""
+
+    def __init__(self, block, depths, stem="plain", avg_down=False, norm_kind="bn", attn=None,
+                 groups=1, base_width=64, num_classes=1000):
+        super().__init__()
+        if stem == "plain":
+            self.conv1 = nn.Conv2d(3, 64, 7, stride=2, padding=3, bias=False)
+        else:
+            a, b = (24, 32) if stem == "tiered" else (32, 32)
+            self.conv1 = nn.Sequential(conv(3, a, 3, 2), norm(norm_kind, a), nn.ReLU(),
+                                       conv(a, b, 3), norm(norm_kind, b), nn.ReLU(),
+                                       conv(b, 64, 3))
+        self.bn1 = norm(norm_kind, 64)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        self.cin = 64
+        kw = dict(norm_kind=norm_kind, attn=attn, groups=groups, base_width=base_width)
+        for i, (width, count) in enumerate(zip((64, 128, 256, 512), depths)):
+            stride = 1 if i == 0 else 2
+            blocks = []
+            for j in range(count):
+                s = stride if j == 0 else 1
+                out = width * block.expansion
+                down = None
+                if s != 1 or self.cin != out:
+                    if avg_down:
+                        pool = nn.AvgPool2d(2, s, ceil_mode=True, count_include_pad=False) \
+                            if s > 1 else nn.Identity()
+                        down = nn.Sequential(pool, conv(self.cin, out), norm(norm_kind, out))
+                    else:
+                        down = nn.Sequential(conv(self.cin, out, 1, s), norm(norm_kind, out))
+                blocks.append(block(self.cin, width, s, down, **kw))
+                self.cin = out
+            self.add_module(f"layer{i + 1}", nn.Sequential(*blocks))
+        self.fc = nn.Linear(self.cin, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool(F.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(x.mean((2, 3)))
+
+
+def timm_resnet(name: str) -> nn.Module:
+    """The timm model of that name, as the reference here builds it."""
+    b, k = TimmBasic, TimmBottleneck
+    d = dict(stem="deep", avg_down=True)
+    table = {
+        "resnet18d": (b, [2, 2, 2, 2], d), "resnet26d": (k, [2, 2, 2, 2], d),
+        "resnet50d": (k, [3, 4, 6, 3], d), "resnet101d": (k, [3, 4, 23, 3], d),
+        "resnet50t": (k, [3, 4, 6, 3], dict(stem="tiered", avg_down=True)),
+        "ecaresnet50d": (k, [3, 4, 6, 3], dict(d, attn=ECA)),
+        "seresnext50_32x4d": (k, [3, 4, 6, 3],
+                              dict(attn=lambda c: SE(c, c // 16), groups=32, base_width=4)),
+        "resnet50_gn": (k, [3, 4, 6, 3], dict(norm_kind="gn")),
+    }
+    block, depths, kw = table[name]
+    return TimmResNet(block, depths, **kw)

@@ -1,0 +1,32 @@
+"""The residual-family zoo (issue 11): each bundled network is its reference implementation,
+names included. A hand-written reference (tests/reference_zoo.py, written from timm's and
+torchvision's documented structure) loads into the compiled module with strict=True and gives the
+same outputs with random weights and BN statistics, in eval and in train mode."""
+
+import pytest
+import torch
+
+import resdsl
+from resdsl.netgraph.infer import totals
+
+from . import torch_support  # noqa: F401  (one torch thread per worker)
+from .reference_zoo import timm_resnet
+from .zoo_support import assert_same_network
+
+TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
+                "seresnext50_32x4d", "ecaresnet50d", "resnet50_gn"]
+
+
+@pytest.mark.parametrize("name", TIMM_RESNETS)
+def test_timm_resnets_load_timms_weights_and_compute_the_same(name):
+    torch.manual_seed(0)
+    reference = timm_resnet(name)
+    compiled = resdsl.load(name)
+    assert sum(p.numel() for p in reference.parameters()) == totals(resdsl.graph(name))["params"]
+    assert_same_network(compiled, reference, size=64 if name != "resnet101d" else 32)
+
+
+def test_the_deep_stem_is_a_numbered_sequence_as_timms():
+    keys = [k for k in resdsl.load("resnet50d").state_dict() if k.startswith("conv1.")]
+    assert keys[:2] == ["conv1.0.weight", "conv1.1.weight"]
+    assert {k.split(".")[1] for k in keys} == {"0", "1", "3", "4", "6"}  # the ReLUs hold nothing
