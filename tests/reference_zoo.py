@@ -155,3 +155,133 @@ def timm_resnet(name: str) -> nn.Module:
     }
     block, depths, kw = table[name]
     return TimmResNet(block, depths, **kw)
+
+
+class ConvNormAct(nn.Module):
+    """`conv` then `bn` (then ReLU if `act`), timm's ConvNormAct names."""
+
+    def __init__(self, cin, cout, k=3, stride=1, dilation=1, act=True):
+        super().__init__()
+        self.conv = conv(cin, cout, k, stride, dilation=dilation)
+        self.bn = nn.BatchNorm2d(cout)
+        self.act = act
+
+    def forward(self, x):
+        x = self.bn(self.conv(x))
+        return F.relu(x) if self.act else x
+
+
+class SKAttention(nn.Module):
+    def __init__(self, channels, width, paths=2):
+        super().__init__()
+        self.paths = paths
+        self.fc_reduce = nn.Conv2d(channels, width, 1, bias=False)
+        self.bn = nn.BatchNorm2d(width)
+        self.fc_select = nn.Conv2d(width, channels * paths, 1, bias=False)
+
+    def forward(self, stacked):  # N x paths x C x H x W
+        x = stacked.sum(1).mean((2, 3), keepdim=True)
+        x = self.fc_select(F.relu(self.bn(self.fc_reduce(x))))
+        n, c = x.shape[:2]
+        return torch.softmax(x.view(n, self.paths, c // self.paths, 1, 1), dim=1)
+
+
+class SelectiveKernel(nn.Module):
+    """Two paths (3x3, and 3x3 with dilation 2), each on half of the input channels; an
+    attention across paths per channel (timm's split_input variant, attention width
+    make_divisible(out / 8, 16))."""
+
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.paths = nn.ModuleList([ConvNormAct(cin // 2, cout, 3, stride, dilation=d)
+                                    for d in (1, 2)])
+        width = max(16, int(cout / 8 + 8) // 16 * 16)
+        self.attn = SKAttention(cout, width)
+
+    def forward(self, x):
+        halves = torch.split(x, x.shape[1] // 2, 1)
+        stacked = torch.stack([p(h) for p, h in zip(self.paths, halves)], dim=1)
+        return (stacked * self.attn(stacked)).sum(1)
+
+
+class SKBasic(nn.Module):
+    expansion = 1
+
+    def __init__(self, cin, width, stride=1, downsample=None, **_):
+        super().__init__()
+        self.conv1 = SelectiveKernel(cin, width, stride)
+        self.conv2 = ConvNormAct(width, width, 3, act=False)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.conv2(self.conv1(x))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+def skresnet18() -> nn.Module:
+    return TimmResNet(SKBasic, [2, 2, 2, 2])
+
+
+class CBA(nn.Module):
+    """Inception-ResNet's conv (no padding unless asked), BN of eps 0.001, ReLU."""
+
+    def __init__(self, cin, cout, k=1, stride=1, padding=0):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride=stride, padding=padding, bias=False)
+        self.bn = nn.BatchNorm2d(cout, eps=0.001)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class Mixed5b(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.branch0 = CBA(192, 96)
+        self.branch1 = nn.Sequential(CBA(192, 48), CBA(48, 64, 5, padding=2))
+        self.branch2 = nn.Sequential(CBA(192, 64), CBA(64, 96, 3, padding=1),
+                                     CBA(96, 96, 3, padding=1))
+        self.branch3 = nn.Sequential(nn.AvgPool2d(3, 1, 1, count_include_pad=False), CBA(192, 64))
+
+    def forward(self, x):
+        return torch.cat([self.branch0(x), self.branch1(x), self.branch2(x), self.branch3(x)], 1)
+
+
+class Block35(nn.Module):
+    """Inception-ResNet-A: relu(x + scale * conv2d(cat(b0, b1, b2)))."""
+
+    def __init__(self, scale=0.17):
+        super().__init__()
+        self.scale = scale
+        self.branch0 = CBA(320, 32)
+        self.branch1 = nn.Sequential(CBA(320, 32), CBA(32, 32, 3, padding=1))
+        self.branch2 = nn.Sequential(CBA(320, 32), CBA(32, 48, 3, padding=1),
+                                     CBA(48, 64, 3, padding=1))
+        self.conv2d = nn.Conv2d(128, 320, 1)
+
+    def forward(self, x):
+        out = self.conv2d(torch.cat([self.branch0(x), self.branch1(x), self.branch2(x)], 1))
+        return F.relu(out * self.scale + x)
+
+
+class InceptionResNetA(nn.Module):
+    """timm's inception_resnet_v2 up to its ten Block35s, then a classifier."""
+
+    def __init__(self, blocks=10, num_classes=1000):
+        super().__init__()
+        self.conv2d_1a = CBA(3, 32, 3, stride=2)
+        self.conv2d_2a = CBA(32, 32, 3)
+        self.conv2d_2b = CBA(32, 64, 3, padding=1)
+        self.maxpool_3a = nn.MaxPool2d(3, stride=2)
+        self.conv2d_3b = CBA(64, 80)
+        self.conv2d_4a = CBA(80, 192, 3)
+        self.maxpool_5a = nn.MaxPool2d(3, stride=2)
+        self.mixed_5b = Mixed5b()
+        self.repeat = nn.Sequential(*[Block35(0.17) for _ in range(blocks)])
+        self.classif = nn.Linear(320, num_classes)
+
+    def forward(self, x):
+        for name in ("conv2d_1a", "conv2d_2a", "conv2d_2b", "maxpool_3a", "conv2d_3b",
+                     "conv2d_4a", "maxpool_5a", "mixed_5b", "repeat"):
+            x = getattr(self, name)(x)
+        return self.classif(x.mean((2, 3)))

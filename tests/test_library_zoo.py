@@ -10,7 +10,7 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import timm_resnet
+from .reference_zoo import InceptionResNetA, skresnet18, timm_resnet
 from .zoo_support import assert_same_network
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
@@ -30,3 +30,16 @@ def test_the_deep_stem_is_a_numbered_sequence_as_timms():
     keys = [k for k in resdsl.load("resnet50d").state_dict() if k.startswith("conv1.")]
     assert keys[:2] == ["conv1.0.weight", "conv1.1.weight"]
     assert {k.split(".")[1] for k in keys} == {"0", "1", "3", "4", "6"}  # the ReLUs hold nothing
+
+
+def test_skresnet18_is_timms_selective_kernel_resnet():
+    torch.manual_seed(0)
+    assert_same_network(resdsl.load("skresnet18"), skresnet18(), size=64)
+
+
+def test_inception_resnet_a_is_timms_first_forty_percent():
+    torch.manual_seed(0)
+    reference = InceptionResNetA()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        totals(resdsl.graph("inception_resnet_a10"))["params"]
+    assert_same_network(resdsl.load("inception_resnet_a10"), reference, size=75)
