@@ -17,7 +17,7 @@ from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES
 from . import ast
-from .evaluate import IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate, unknown
+from .evaluate import IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate, unknown, unknown_op
 from .loader import Scope
 from .networks import NetworkSpec, bind_params, budget_checks, expect_checks, input_shape, policy_name, value_lookup
 
@@ -206,7 +206,7 @@ def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
         raise ArgumentError(f"'{name}' is a network and cannot be used as a layer", span, code="E305")
     known = set(source_ops()) | {n for n in frame.scope.names()
                                  if isinstance(frame.scope.lookup(n)[0], ast.BlockDef)}
-    raise unknown(name, span, known, "op or block", ALIASES)
+    raise unknown_op(name, span, known, ALIASES)
 
 
 def _layer(run: Elaboration, frame: Frame, layer: ast.Layer, current: str) -> str:
@@ -296,6 +296,13 @@ def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, current: st
     inputs = [_value(frame, e, op.name) for e in layer.args]
     if len(inputs) == 1:
         inputs = [inputs[0], current] if op.name == "concat" else [current, inputs[0]]
+    shapes = [run.builder.shape(i) for i in inputs]
+    if op.name == "add" and len(set(shapes)) > 1:
+        given = ", ".join(f"{i[len(frame.prefix):]} gives {'x'.join(map(str, s))}"
+                          for i, s in zip(inputs, shapes))
+        where = f" (in block {frame.prefix[:-1]})" if frame.prefix else ""
+        raise ShapeError(f"add needs values of one shape, but {given}{where}", layer.span,
+                         code="E401", hint="give the branches the same width and stride")
     node = frame.node_id(layer.label, op.name, layer.span)
     _add(run, frame, node, op.name, args, inputs, layer.span)
     frame.values[node[len(frame.prefix):]] = node
@@ -321,8 +328,16 @@ def _shortcut_merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, ar
             return residual
         op, args = _policy_merge(op, OPS[policy.merge], args, layer)
     node = frame.node_id(layer.label, op.name, layer.span)
-    _add(run, frame, node, op.name, args, [ends[role] for role in op.ports], layer.span,
-         roles=list(op.ports))
+    try:
+        _add(run, frame, node, op.name, args, [ends[role] for role in op.ports], layer.span,
+             roles=list(op.ports))
+    except ShapeError as err:
+        if frame.policy == "identity":  # a projection would change the network: say what else
+            err.hint = ("the shortcut option 'identity' never projects: 'shortcuts B' adds a 1x1 "
+                        "projection, 'shortcuts matching' leaves the shortcut out where a block "
+                        "changes the shape (as MobileNetV2), or a stage's 'first:' block can "
+                        "differ from the rest")
+        raise
     frame.values[node[len(frame.prefix):]] = node
     return node
 

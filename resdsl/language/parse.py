@@ -314,7 +314,8 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     if expected and len(expected) <= 4:
         message += "; expected " + (expected[0] if len(expected) == 1 else
                                     "one of " + ", ".join(expected))
-    hint = _outputs_hint(text, tok) or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
+    hint = (_outputs_hint(text, tok) or _stage_call_hint(text, tok)
+            or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok))
     return ParseError(message, span, hint=hint, code="E102")
 
 
@@ -341,6 +342,17 @@ def _outputs_hint(text: str, tok: Token) -> str | None:
     before = text.split("\n")[tok.line - 1][: tok.column - 1]
     if re.search(r"\bwith\b.*\boutputs\b.*,\s*$", before):
         return "'outputs' takes the rest of the list: put it last, as in 'with shortcuts B, outputs layer1, layer2'"
+    return None
+
+
+def _stage_call_hint(text: str, tok: Token) -> str | None:
+    """`stage layer1: basic x 2`: the block is called with its arguments in parentheses."""
+    if tok.type == "$END":
+        return None
+    before = text.split("\n")[tok.line - 1][: tok.column - 1]
+    found = re.search(r"\bstage\b[^:]*:\s*([A-Za-z_]\w*)\s*$", before)
+    if found:
+        return f"a stage calls its block with parentheses: '{found.group(1)}(...) x {2 if str(tok) == 'x' else 'N'}'"
     return None
 
 

@@ -10,7 +10,7 @@ from ..core.errors import ResdslError
 from ..netgraph.ops import ALIASES, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
-from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown
+from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown, unknown_op
 from .loader import Scope
 
 
@@ -89,7 +89,7 @@ def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> 
     elif found is not None:
         return  # a network used as a layer: elaboration explains
     else:
-        errors.append(unknown(name, span, set(source_ops()) | _blocks(scope), "op or block", ALIASES))
+        errors.append(unknown_op(name, span, set(source_ops()) | _blocks(scope), ALIASES))
         return
     for kw in kwargs:
         if kw.name not in allowed and kw.name != "from":  # any layer may say what it reads

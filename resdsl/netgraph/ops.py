@@ -218,6 +218,21 @@ ALIASES = {
     "batch_norm": "bn", "linear": "fc", "dense": "fc", "maxpool2d": "maxpool",
     "max_pool": "maxpool", "avgpool2d": "avgpool", "avg_pool": "avgpool", "gap": "avgpool",
     "adaptiveavgpool2d": "avgpool", "cat": "concat", "sum": "add", "plus": "add",
+    "swish": "silu", "hswish": "hardswish", "hard_swish": "hardswish", "hsigmoid": "hardsigmoid",
+    "hard_sigmoid": "hardsigmoid", "gn": "groupnorm", "group_norm": "groupnorm",
+    "multiply": "mul", "prod": "mul", "chunk": "split",
+}
+
+# Names close to an op that computes something else: "did you mean 'conv'?" for conv1d or
+# "'relu'?" for prelu would change the network, so these are told what exists instead.
+UNLIKE = {
+    "conv1d": "conv is a 2-D convolution", "conv3d": "conv is a 2-D convolution",
+    "convtranspose2d": "there is no transposed convolution", "deconv": "there is no transposed convolution",
+    "prelu": "there is no learned activation", "leakyrelu": "there is no leaky ReLU",
+    "leaky_relu": "there is no leaky ReLU", "elu": "there is no ELU", "selu": "there is no SELU",
+    "celu": "there is no CELU", "mish": "there is no mish", "tanh": "there is no tanh",
+    "layernorm": "there is no layer norm", "instancenorm": "there is no instance norm",
+    "maxpool1d": "pools are 2-D", "avgpool1d": "pools are 2-D", "lrn": "there is no local response norm",
 }
 
 
