@@ -285,3 +285,42 @@ class InceptionResNetA(nn.Module):
                      "conv2d_4a", "maxpool_5a", "mixed_5b", "repeat"):
             x = getattr(self, name)(x)
         return self.classif(x.mean((2, 3)))
+
+
+def conv_bn_relu6(cin, cout, k=3, stride=1, groups=1) -> nn.Sequential:
+    """torchvision's Conv2dNormActivation with ReLU6: children 0 (conv), 1 (BN), 2 (ReLU6)."""
+    return nn.Sequential(conv(cin, cout, k, stride, groups=groups), nn.BatchNorm2d(cout),
+                         nn.ReLU6())
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, cin, cout, stride, t):
+        super().__init__()
+        mid = cin * t
+        layers = [conv_bn_relu6(cin, mid, 1)] if t != 1 else []
+        layers += [conv_bn_relu6(mid, mid, 3, stride, groups=mid), conv(mid, cout),
+                   nn.BatchNorm2d(cout)]
+        self.conv = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.conv(x) if self.residual else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    """The paper's Table 2 (t, c, n, s), torchvision's names."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        layers, cin = [conv_bn_relu6(3, 32, 3, 2)], 32
+        for t, c, n, s in [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
+                           (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]:
+            for i in range(n):
+                layers.append(InvertedResidual(cin, c, s if i == 0 else 1, t))
+                cin = c
+        layers.append(conv_bn_relu6(cin, 1280, 1))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean((2, 3)))

@@ -10,7 +10,7 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import InceptionResNetA, skresnet18, timm_resnet
+from .reference_zoo import InceptionResNetA, MobileNetV2, skresnet18, timm_resnet
 from .zoo_support import assert_same_network
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
@@ -43,3 +43,14 @@ def test_inception_resnet_a_is_timms_first_forty_percent():
     assert sum(p.numel() for p in reference.parameters()) == \
         totals(resdsl.graph("inception_resnet_a10"))["params"]
     assert_same_network(resdsl.load("inception_resnet_a10"), reference, size=75)
+
+
+def test_mobilenet_v2_is_torchvisions():
+    torch.manual_seed(0)
+    reference = MobileNetV2()
+    assert sum(p.numel() for p in reference.parameters()) == 3_504_872  # torchvision's docs
+    compiled = resdsl.load("mobilenet_v2")
+    # dropout differs between two modules in train mode: compare without it
+    reference.classifier[0].p = 0.0
+    compiled.get_submodule("classifier.0").p = 0.0
+    assert_same_network(compiled, reference, size=64)
