@@ -324,3 +324,37 @@ class MobileNetV2(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x).mean((2, 3)))
+
+
+class Res2NetBottleneck(nn.Module):
+    """Res2Net's bottleneck, scale 4, base width 26 (timm's Bottle2neck names)."""
+
+    expansion = 4
+
+    def __init__(self, cin, width, stride=1, downsample=None, **_):
+        super().__init__()
+        w = int(math.floor(width * 26 / 64))
+        self.w, self.first = w, stride > 1 or downsample is not None
+        self.conv1 = conv(cin, 4 * w)
+        self.bn1 = nn.BatchNorm2d(4 * w)
+        self.convs = nn.ModuleList([conv(w, w, 3, stride) for _ in range(3)])
+        self.bns = nn.ModuleList([nn.BatchNorm2d(w) for _ in range(3)])
+        self.pool = nn.AvgPool2d(3, stride, padding=1) if self.first else None
+        self.conv3 = conv(4 * w, width * 4)
+        self.bn3 = nn.BatchNorm2d(width * 4)
+        self.downsample = downsample
+
+    def forward(self, x):
+        parts = torch.split(F.relu(self.bn1(self.conv1(x))), self.w, 1)
+        outs, sp = [], None
+        for i, (c, b) in enumerate(zip(self.convs, self.bns)):
+            sp = parts[i] if i == 0 or self.first else sp + parts[i]
+            sp = F.relu(b(c(sp)))
+            outs.append(sp)
+        outs.append(self.pool(parts[3]) if self.first else parts[3])
+        out = self.bn3(self.conv3(torch.cat(outs, 1)))
+        return F.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+def res2net50_26w_4s() -> nn.Module:
+    return TimmResNet(Res2NetBottleneck, [3, 4, 6, 3])

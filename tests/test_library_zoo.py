@@ -10,7 +10,7 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import InceptionResNetA, MobileNetV2, skresnet18, timm_resnet
+from .reference_zoo import InceptionResNetA, MobileNetV2, res2net50_26w_4s, skresnet18, timm_resnet
 from .zoo_support import assert_same_network
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
@@ -54,3 +54,11 @@ def test_mobilenet_v2_is_torchvisions():
     reference.classifier[0].p = 0.0
     compiled.get_submodule("classifier.0").p = 0.0
     assert_same_network(compiled, reference, size=64)
+
+
+def test_res2net50_is_timms_hierarchical_split():
+    torch.manual_seed(0)
+    reference = res2net50_26w_4s()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        totals(resdsl.graph("res2net50_26w_4s"))["params"]
+    assert_same_network(resdsl.load("res2net50_26w_4s"), reference, size=64)
