@@ -358,3 +358,57 @@ class Res2NetBottleneck(nn.Module):
 
 def res2net50_26w_4s() -> nn.Module:
     return TimmResNet(Res2NetBottleneck, [3, 4, 6, 3])
+
+
+class PreActBottleneckV2(nn.Module):
+    """timm's PreActBottleneck: BN-ReLU (`norm1`) first; a projection (`downsample.conv`, no BN)
+    reads the pre-activated input."""
+
+    def __init__(self, cin, width, stride, project):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.conv1 = conv(cin, width)
+        self.norm2 = nn.BatchNorm2d(width)
+        self.conv2 = conv(width, width, 3, stride)
+        self.norm3 = nn.BatchNorm2d(width)
+        self.conv3 = conv(width, width * 4)
+        if project:
+            self.downsample = nn.Module()
+            self.downsample.conv = conv(cin, width * 4, 1, stride)
+        else:
+            self.downsample = None
+
+    def forward(self, x):
+        pre = F.relu(self.norm1(x))
+        shortcut = self.downsample.conv(pre) if self.downsample is not None else x
+        out = self.conv1(pre)
+        out = self.conv2(F.relu(self.norm2(out)))
+        out = self.conv3(F.relu(self.norm3(out)))
+        return out + shortcut
+
+
+class ResNetV2(nn.Module):
+    def __init__(self, depths=(3, 4, 6, 3), num_classes=1000):
+        super().__init__()
+        self.stem = nn.Module()
+        self.stem.conv = nn.Conv2d(3, 64, 7, 2, 3, bias=False)
+        self.stages = nn.Sequential()
+        cin = 64
+        for i, (width, n) in enumerate(zip((64, 128, 256, 512), depths)):
+            stage = nn.Module()
+            stage.blocks = nn.Sequential(*[
+                PreActBottleneckV2(cin if j == 0 else width * 4, width,
+                                   (1 if i == 0 else 2) if j == 0 else 1, project=j == 0)
+                for j in range(n)])
+            self.stages.add_module(str(i), stage)
+            cin = width * 4
+        self.norm = nn.BatchNorm2d(cin)
+        self.head = nn.Module()
+        self.head.fc = nn.Conv2d(cin, num_classes, 1)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.stem.conv(x), 3, 2, 1)
+        for stage in self.stages:
+            x = stage.blocks(x)
+        x = F.relu(self.norm(x)).mean((2, 3), keepdim=True)
+        return torch.flatten(self.head.fc(x), 1)

@@ -10,7 +10,8 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import InceptionResNetA, MobileNetV2, res2net50_26w_4s, skresnet18, timm_resnet
+from .reference_zoo import (InceptionResNetA, MobileNetV2, ResNetV2, res2net50_26w_4s,
+                            skresnet18, timm_resnet)
 from .zoo_support import assert_same_network
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
@@ -62,3 +63,11 @@ def test_res2net50_is_timms_hierarchical_split():
     assert sum(p.numel() for p in reference.parameters()) == \
         totals(resdsl.graph("res2net50_26w_4s"))["params"]
     assert_same_network(resdsl.load("res2net50_26w_4s"), reference, size=64)
+
+
+def test_resnetv2_50_is_timms_preactivation_layout():
+    torch.manual_seed(0)
+    reference = ResNetV2()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        totals(resdsl.graph("resnetv2_50"))["params"]
+    assert_same_network(resdsl.load("resnetv2_50"), reference, size=64)

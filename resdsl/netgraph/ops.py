@@ -179,6 +179,11 @@ FC = Op("fc", "fully connected layer; a feature map is flattened first",
         label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True, flattens=True)
 
 
+FLATTEN = Op("flatten", "a feature map as a vector (timm's 1x1-conv classifiers end with it)",
+             shape=lambda a, s: (math.prod(s[0]),), label=lambda a: "flatten",
+             torch=lambda a, s, lib: lib.nn.Flatten())
+
+
 def _dropout_torch(a: dict, ins: list[Shape], lib):
     return lib.nn.Dropout(a["p"])
 
@@ -210,7 +215,7 @@ PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded
 
 OPS: dict[str, Op] = {op.name: op for op in (
     INPUT, CONV, BN, GROUPNORM, RELU, SIGMOID, RELU6, SILU, HARDSWISH, HARDSIGMOID, GELU,
-    MAXPOOL, AVGPOOL, FC, DROPOUT, PAD_SHORTCUT) + MERGE_OPS}
+    MAXPOOL, AVGPOOL, FC, FLATTEN, DROPOUT, PAD_SHORTCUT) + MERGE_OPS}
 
 # Names from other frameworks, for "did you mean".
 ALIASES = {
