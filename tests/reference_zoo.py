@@ -7,6 +7,7 @@ compiled resdsl module and one of these share `state_dict` keys and give the sam
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import torch
 import torch.nn.functional as F
@@ -412,3 +413,46 @@ class ResNetV2(nn.Module):
             x = stage.blocks(x)
         x = F.relu(self.norm(x)).mean((2, 3), keepdim=True)
         return torch.flatten(self.head.fc(x), 1)
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth, bn_size=4):
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(cin)
+        self.conv1 = conv(cin, bn_size * growth)
+        self.norm2 = nn.BatchNorm2d(bn_size * growth)
+        self.conv2 = conv(bn_size * growth, growth, 3)
+
+    def forward(self, x):
+        new = self.conv2(F.relu(self.norm2(self.conv1(F.relu(self.norm1(x))))))
+        return torch.cat([x, new], 1)
+
+
+class TorchvisionDenseNet(nn.Module):
+    """torchvision's DenseNet names: `features.denseblockN.denselayerM`, `features.transitionN`."""
+
+    def __init__(self, growth=32, depths=(6, 12, 24, 16), init=64, num_classes=1000):
+        super().__init__()
+        f = nn.Sequential()
+        f.add_module("conv0", nn.Conv2d(3, init, 7, 2, 3, bias=False))
+        f.add_module("norm0", nn.BatchNorm2d(init))
+        f.add_module("relu0", nn.ReLU())
+        f.add_module("pool0", nn.MaxPool2d(3, 2, 1))
+        c = init
+        for i, n in enumerate(depths, 1):
+            block = nn.Sequential()
+            for j in range(1, n + 1):
+                block.add_module(f"denselayer{j}", DenseLayer(c, growth))
+                c += growth
+            f.add_module(f"denseblock{i}", block)
+            if i < len(depths):
+                f.add_module(f"transition{i}", nn.Sequential(OrderedDict(
+                    norm=nn.BatchNorm2d(c), relu=nn.ReLU(), conv=conv(c, c // 2),
+                    pool=nn.AvgPool2d(2, 2))))
+                c //= 2
+        f.add_module("norm5", nn.BatchNorm2d(c))
+        self.features = f
+        self.classifier = nn.Linear(c, num_classes)
+
+    def forward(self, x):
+        return self.classifier(F.relu(self.features(x)).mean((2, 3)))

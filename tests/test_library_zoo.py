@@ -10,7 +10,8 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (InceptionResNetA, MobileNetV2, ResNetV2, res2net50_26w_4s,
+from .reference_zoo import (InceptionResNetA, MobileNetV2, ResNetV2, TorchvisionDenseNet,
+                            res2net50_26w_4s,
                             skresnet18, timm_resnet)
 from .zoo_support import assert_same_network
 
@@ -71,3 +72,10 @@ def test_resnetv2_50_is_timms_preactivation_layout():
     assert sum(p.numel() for p in reference.parameters()) == \
         totals(resdsl.graph("resnetv2_50"))["params"]
     assert_same_network(resdsl.load("resnetv2_50"), reference, size=64)
+
+
+def test_densenet121_tv_has_torchvisions_names():
+    torch.manual_seed(0)
+    reference = TorchvisionDenseNet()
+    assert sum(p.numel() for p in reference.parameters()) == 7_978_856  # torchvision's docs
+    assert_same_network(resdsl.load("densenet121_tv"), reference, size=64)

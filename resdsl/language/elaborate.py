@@ -6,6 +6,7 @@ No torch here. Shapes are propagated as nodes are added, because the shortcut po
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -492,6 +493,25 @@ def _frozen(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+_BLOCK_NAME = re.compile(r"([A-Za-z0-9_-]*)\{(\d+)\}([A-Za-z0-9_-]*)")
+
+
+def _block_names(kw: ast.Kwarg, frame: Frame) -> str:
+    """`names: "denselayer{1}"` (torchvision's DenseNet), `"block1-{0}"` (RegNet): the blocks'
+    names, `{N}` the block's number counted from N."""
+    value = evaluate(kw.value, frame.lookup)
+    if not isinstance(value, str) or not _BLOCK_NAME.fullmatch(value):
+        raise ArgumentError("'names' is a pattern such as \"denselayer{1}\": letters, digits, "
+                            "'_' or '-', and {N} where the block's number goes, counted from N",
+                            kw.value.span, code="E320")
+    return value
+
+
+def _block_name(pattern: str, index: int) -> str:
+    before, start, after = _BLOCK_NAME.fullmatch(pattern).groups()
+    return f"{before}{index + int(start)}{after}"
+
+
 def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> str:
     callee = _callee(frame, stage.block, stage.block_span)
     if not isinstance(callee, BlockRef):
@@ -513,7 +533,11 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
     policy = frame.policy
     first: dict[str, tuple[Any, Span]] = {}
     first_block = callee  # `first: other_block` gives the first block separately
+    names = "{0}"  # `names: "denselayer{1}"`: how the blocks are named, counted from 1
     for kw in stage.first_kwargs:
+        if kw.name == "names":
+            names = _block_names(kw, frame)
+            continue
         if kw.name == "first":
             first_block = evaluate(kw.value, frame.lookup)
             if not isinstance(first_block, BlockRef):
@@ -540,7 +564,7 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
         node_scope = {"stage": stage.name, "block": index, "block_type": block.name}
         before = len(run.builder.added)
         current = _block(run, frame, block, values, [e.span for e in stage.args], named, stage.span,
-                         f"{stage_prefix}{index}.", node_scope, policy, current)
+                         f"{stage_prefix}{_block_name(names, index)}.", node_scope, policy, current)
         if first_node is None and len(run.builder.added) > before:
             first_node = run.builder.added[before]
     run.stages.append({"name": stage.name, "title": stage.title, "block": callee.name,

@@ -46,7 +46,7 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
         elif isinstance(stmt, ast.Stage):
             _callee(scope, stmt.block, stmt.block_span, params,
                     stmt.kwargs + tuple(k for k in stmt.first_kwargs
-                                        if k.name not in ("shortcuts", "first")), errors)
+                                        if k.name not in ("shortcuts", "first", "names")), errors)
             exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs
                                       if k.name != "shortcuts")
             for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
