@@ -456,3 +456,49 @@ class TorchvisionDenseNet(nn.Module):
 
     def forward(self, x):
         return self.classifier(F.relu(self.features(x)).mean((2, 3)))
+
+
+def conv_bn_silu(cin, cout, k=3, stride=1, groups=1, act=True) -> nn.Sequential:
+    layers = [conv(cin, cout, k, stride, groups=groups), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*layers, nn.SiLU()) if act else nn.Sequential(*layers)
+
+
+class SESiLU(SE):
+    def forward(self, x):
+        s = x.mean((2, 3), keepdim=True)
+        return x * torch.sigmoid(self.fc2(F.silu(self.fc1(s))))
+
+
+class MBConv(nn.Module):
+    def __init__(self, cin, cout, k, stride, t):
+        super().__init__()
+        mid = cin * t
+        layers = [conv_bn_silu(cin, mid, 1)] if t != 1 else []
+        layers += [conv_bn_silu(mid, mid, k, stride, groups=mid), SESiLU(mid, max(1, cin // 4)),
+                   conv_bn_silu(mid, cout, 1, act=False)]
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.block(x) if self.residual else self.block(x)
+
+
+class EfficientNetB0(nn.Module):
+    """The paper's Table 1 (B0), torchvision's names; no stochastic depth."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        stages, cin = [conv_bn_silu(3, 32, 3, 2)], 32
+        for t, k, s, c, n in [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+                              (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]:
+            blocks = []
+            for i in range(n):
+                blocks.append(MBConv(cin, c, k, s if i == 0 else 1, t))
+                cin = c
+            stages.append(nn.Sequential(*blocks))
+        stages.append(conv_bn_silu(cin, 1280, 1))
+        self.features = nn.Sequential(*stages)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean((2, 3)))

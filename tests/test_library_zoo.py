@@ -10,7 +10,7 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (InceptionResNetA, MobileNetV2, ResNetV2, TorchvisionDenseNet,
+from .reference_zoo import (EfficientNetB0, InceptionResNetA, MobileNetV2, ResNetV2, TorchvisionDenseNet,
                             res2net50_26w_4s,
                             skresnet18, timm_resnet)
 from .zoo_support import assert_same_network
@@ -79,3 +79,13 @@ def test_densenet121_tv_has_torchvisions_names():
     reference = TorchvisionDenseNet()
     assert sum(p.numel() for p in reference.parameters()) == 7_978_856  # torchvision's docs
     assert_same_network(resdsl.load("densenet121_tv"), reference, size=64)
+
+
+def test_efficientnet_b0_is_torchvisions():
+    torch.manual_seed(0)
+    reference = EfficientNetB0()
+    assert sum(p.numel() for p in reference.parameters()) == 5_288_548  # torchvision's docs
+    compiled = resdsl.load("efficientnet_b0")
+    reference.classifier[0].p = 0.0
+    compiled.get_submodule("classifier.0").p = 0.0
+    assert_same_network(compiled, reference, size=64)

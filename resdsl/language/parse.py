@@ -252,8 +252,8 @@ class _ToAst(Transformer):
 
 def _check_path(tok: Token, span: Span, what: str) -> None:
     """A layer or stage name is a module path: names and numbers joined by dots (`conv1.0`),
-    none of them a keyword, none beginning with '-'."""
-    for part in str(tok).split("."):
+    not a keyword alone (inside a path one is only a name: `features.1.0.block.0`)."""
+    for part in [str(tok)]:
         if part in _KEYWORDS:
             raise ParseError(f"'{part}' is a keyword and cannot name a {what}", span, code="E103",
                              hint=f"rename the {what}, e.g. '{part}_1'")
