@@ -502,3 +502,44 @@ class EfficientNetB0(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x).mean((2, 3)))
+
+
+def conv_bn_act(cin, cout, k=1, stride=1, groups=1, act=True) -> nn.Sequential:
+    layers = [conv(cin, cout, k, stride, groups=groups), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*layers, nn.ReLU()) if act else nn.Sequential(*layers)
+
+
+class RegNetYBlock(nn.Module):
+    """torchvision's ResBottleneckBlock, bottleneck ratio 1, group width 8, SE of the input/4."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.f = nn.Module()
+        self.f.a = conv_bn_act(cin, cout)
+        self.f.b = conv_bn_act(cout, cout, 3, stride, groups=cout // 8)
+        self.f.se = SE(cout, cin // 4)
+        self.f.c = conv_bn_act(cout, cout, act=False)
+        self.proj = conv_bn_act(cin, cout, 1, stride, act=False) \
+            if stride != 1 or cin != cout else None
+
+    def forward(self, x):
+        out = self.f.c(self.f.se(self.f.b(self.f.a(x))))
+        return F.relu((self.proj(x) if self.proj is not None else x) + out)
+
+
+class RegNetY400MF(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.stem = conv_bn_act(3, 32, 3, 2)
+        self.trunk_output = nn.Sequential()
+        cin = 32
+        for i, (w, d) in enumerate(zip((48, 104, 208, 440), (1, 3, 6, 6)), 1):
+            stage = nn.Sequential()
+            for j in range(d):
+                stage.add_module(f"block{i}-{j}", RegNetYBlock(cin, w, 2 if j == 0 else 1))
+                cin = w
+            self.trunk_output.add_module(f"block{i}", stage)
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.trunk_output(self.stem(x)).mean((2, 3)))

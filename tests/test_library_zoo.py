@@ -10,7 +10,7 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (EfficientNetB0, InceptionResNetA, MobileNetV2, ResNetV2, TorchvisionDenseNet,
+from .reference_zoo import (EfficientNetB0, InceptionResNetA, MobileNetV2, RegNetY400MF, ResNetV2, TorchvisionDenseNet,
                             res2net50_26w_4s,
                             skresnet18, timm_resnet)
 from .zoo_support import assert_same_network
@@ -88,4 +88,13 @@ def test_efficientnet_b0_is_torchvisions():
     compiled = resdsl.load("efficientnet_b0")
     reference.classifier[0].p = 0.0
     compiled.get_submodule("classifier.0").p = 0.0
+    assert_same_network(compiled, reference, size=64)
+
+
+def test_regnet_y_400mf_is_torchvisions_names_with_hyphens():
+    torch.manual_seed(0)
+    reference = RegNetY400MF()
+    assert sum(p.numel() for p in reference.parameters()) == 4_344_144  # torchvision's docs
+    compiled = resdsl.load("regnet_y_400mf")
+    assert "trunk_output.block2.block2-1.f.se.fc1.weight" in compiled.state_dict()
     assert_same_network(compiled, reference, size=64)
