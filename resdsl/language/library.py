@@ -17,6 +17,7 @@ from .elaborate import elaborate
 from .evaluate import BlockRef, unknown
 from .loader import Scope, load_file
 from .networks import NetworkSpec, bind_params, resolve_network
+from .networks import input_shape as checked_input
 from .resolve import check_names
 
 
@@ -85,8 +86,8 @@ def build_graph(scope: Scope, name: str, *, input_shape: tuple[int, ...] | None 
     """Elaborate and infer one network of a loaded file; `params` change its template's
     parameters, as `name with key: value` does in the language."""
     spec: NetworkSpec = _with_params(scope, name, params) if params else resolve_network(scope, name)
-    if input_shape is not None:
-        spec.input = (tuple(input_shape), spec.span)
+    if input_shape is not None:  # --input and the API's input_shape: the limits of `input`
+        spec.input = (checked_input(tuple(input_shape), spec.span), spec.span)
         # published multiply-adds hold at the declared input only; budgets and params still apply
         spec.checks = [c for c in spec.checks if not (c.kind == "expect" and c.metric == "flops")]
     graph = infer(elaborate(spec))

@@ -239,15 +239,34 @@ class _ToAst(Transformer):
         return items
 
 
-def _max_nesting(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch in "([{":
+def _too_deep(text: str) -> tuple[int, int, int] | None:
+    """The line and column of the first bracket nested deeper than the limit (brackets in
+    comments and strings do not count), and how deep it is."""
+    depth, line, start = 0, 1, 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line, start = line + 1, i + 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            newline = text.find("\n", i + 1)
+            if end < 0 or 0 <= newline < end:  # an unclosed string ends at the line
+                i = n if newline < 0 else newline
+                continue
+            i = end
+        elif ch in "([{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > LIMITS.nesting:
+                return line, i - start + 1, depth
         elif ch in ")]}":
-            depth -= 1
-    return deepest
+            depth = max(0, depth - 1)
+        i += 1
+    return None
 
 
 def _expected_words(names) -> list[str]:
@@ -335,17 +354,25 @@ def _keyword_hint(text: str, tok: Token) -> str | None:
     return None
 
 
-def parse(text: str, name: str = "<string>") -> ast.Module:
-    """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position."""
-    source = Source(name, text)
+def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Module:
+    """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position.
+
+    A UTF-8 byte-order mark is dropped; CRLF and CR-only line ends read as newlines."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = Source(name, text, private=private)
     if len(text.encode("utf-8", "surrogatepass")) > LIMITS.source_bytes:
-        raise LimitError(f"source is larger than {LIMITS.source_bytes} bytes",
-                         Span(source, 1, 1, 1, 2),
+        raise LimitError(f"source is larger than {LIMITS.source_bytes:,} bytes",
+                         Span(source, 1, 1, 1, 2), code="E601",
                          hint="raise the limit with RESDSL_MAX_SOURCE_BYTES")
-    depth = _max_nesting(text)
-    if depth > LIMITS.nesting:
-        raise LimitError(f"brackets nest {depth} deep; the limit is {LIMITS.nesting}",
-                         Span(source, 1, 1, 1, 2), hint="raise the limit with RESDSL_MAX_NESTING")
+    deep = _too_deep(text)
+    if deep:
+        line, column, depth = deep
+        raise LimitError(f"brackets nest more than {LIMITS.nesting} deep here",
+                         Span(source, line, column, line, column + 1), code="E602",
+                         hint="raise the limit with RESDSL_MAX_NESTING")
     try:
         tree = parser().parse(text + "\n")
     except UnexpectedInput as err:

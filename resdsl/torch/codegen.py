@@ -27,6 +27,7 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..core.escape import python_literal
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.ops import OPS
 
@@ -77,7 +78,7 @@ def forward_source(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable]) -
     if len(outputs) == 1:
         lines.append(f"    return {value[outputs[0]['node']]}")
     else:  # stage taps: a dict of tensors
-        items = ", ".join(f"{o['name']!r}: {value[o['node']]}" for o in outputs)
+        items = ", ".join(f"{python_literal(o['name'])}: {value[o['node']]}" for o in outputs)
         lines.append(f"    return {{{items}}}")
     return "\n".join(lines) + "\n"
 
@@ -101,7 +102,7 @@ def module_path(node: str) -> str:
         if part.isidentifier() and not keyword.iskeyword(part):
             path = f"{path}.{part}"
         else:
-            path = f'getattr({path}, "{part}")'
+            path = f'getattr({path}, {python_literal(part)})'
     return path
 
 

@@ -15,7 +15,9 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..analysis.allocation import check_activations
 from ..core.errors import ExportError
+from ..core.escape import python_docstring_text, python_literal
 from ..core.files import atomic_path, write_atomic
 from ..core.units import human
 from ..core.version import __version__
@@ -26,7 +28,26 @@ from . import init as torch_init, modules as torch_modules
 from .backend import residual_bns
 
 
-def example_input(graph: nx.DiGraph, batch: int = 2) -> torch.Tensor:
+EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
+
+# the packages each artifact needs beyond torch: checked before anything is built or written
+NEEDS = {".onnx": ("onnx", "onnxscript"), ".safetensors": ("safetensors",)}
+
+
+def check_packages(suffixes) -> None:
+    """Raise E910 naming the first missing package any of these artifacts needs."""
+    import importlib.util
+
+    for suffix in suffixes:
+        for package in NEEDS.get(suffix, ()):
+            if importlib.util.find_spec(package) is None:
+                what = "weights" if suffix == ".safetensors" else suffix.lstrip(".").upper()
+                raise ExportError(f"writing {what} needs the '{package}' package",
+                                  hint="pip install 'resdsl[export]'")
+
+
+def example_input(graph: nx.DiGraph, batch: int = EXPORT_BATCH) -> torch.Tensor:
+    check_activations(graph, batch, "an export")  # before torch allocates the example
     return torch.randn(batch, *graph.graph["input"])
 
 
@@ -117,7 +138,7 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
     name = type(module).__name__
     submodules = dict(module.named_modules())
     layers = [(node, submodules[node]) for node in layer_nodes(graph) if node in submodules]
-    calls = [f'        attach(self, "{path}", {constructor(layer)})' for path, layer in layers]
+    calls = [f'        attach(self, {python_literal(path)}, {constructor(layer)})' for path, layer in layers]
     local_classes = {type(layer) for _, layer in layers if type(layer).__module__ == torch_modules.__name__}
     helpers = [inspect.getsource(cls) for cls in sorted(local_classes, key=lambda c: c.__name__)]
     helpers += [inspect.getsource(torch_modules.attach), inspect.getsource(torch_init.init_weights)]
@@ -125,9 +146,10 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
     source_file = graph.graph["span"].source.name if graph.graph.get("span") else "<string>"
     forward = "\n".join("    " + line if line.strip() else "" for line in
                         module.code.strip("\n").rstrip().splitlines())
-    bns = "".join(f'\n        "{bn}",' for bn in residual_bns(graph))
+    bns = "".join(f'\n        {python_literal(bn)},' for bn in residual_bns(graph))
     return "\n".join([
-        f'"""{graph.graph["name"]}: compiled by resdsl {__version__} from {source_file}.',
+        f'"""{python_docstring_text(graph.graph["name"])}: compiled by resdsl {__version__} from '
+        f'{python_docstring_text(source_file)}.',
         "",
         f"{figures['params']:,} params, {human(figures['macs'])} multiply-adds, input "
         f"{fmt(graph.graph['input'])}. Needs only torch:",
