@@ -32,7 +32,9 @@ class Limits:
     params: int = _env_int("RESDSL_MAX_PARAMS", 1_000_000_000)
     activation_bytes: int = _env_int("RESDSL_MAX_ACTIVATION_BYTES", 16 << 30)
     ir_bytes: int = _env_int("RESDSL_MAX_IR_BYTES", 256 << 20)
-    derivations: int = _env_int("RESDSL_MAX_DERIVATIONS", 200)
+    derivations: int = _env_int("RESDSL_MAX_DERIVATIONS", 200)  # `a = b with ...` chains
+    expression_depth: int = 200  # operators nested in one expression (the evaluator recurses)
+    magnitude: int = 10 ** 40  # the largest number arithmetic may make
 
 
 LIMITS = Limits()

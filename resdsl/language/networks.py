@@ -65,6 +65,10 @@ def _resolve(scope: Scope, name: str, span: Span | None, seen: tuple[str, ...]) 
             raise ArgumentError(f"'{item.base}' is already built; change it with 'with'",
                                 item.base_span, code="E307",
                                 hint=f"write '{name} = {item.base} with name: value'")
+        if len(seen) >= LIMITS.derivations:  # each derivation is a level of recursion here
+            raise LimitError(f"'{name}' is derived through more than {LIMITS.derivations} networks",
+                             item.base_span, code="E610",
+                             hint="derive from the template directly, or raise RESDSL_MAX_DERIVATIONS")
         spec = _resolve(home, item.base, item.base_span, seen + (name,))
         spec = replace(spec, checks=[])  # expectations describe one network, not its derivations
     spec = replace(spec, name=name, span=item.span, bindings=dict(spec.bindings), checks=list(spec.checks))

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..core.errors import LimitError, ParseError, Source, Span
@@ -16,6 +16,7 @@ from ..core.limits import LIMITS
 from ..core.resources import grammar_file
 from ..core.units import parse_number
 from . import ast
+from .mistakes import explain
 
 # How expected terminals read in a message.
 _TERMINAL_WORDS = {
@@ -61,12 +62,23 @@ class _Name(str):
         return obj
 
 
-class _ToAst(Transformer):
-    """One method per grammar rule; every node keeps its span."""
+class _ToAst(Transformer_NonRecursive):
+    """One method per grammar rule; every node keeps its span. Not recursive: a 5,000-term
+    product is a tree 5,000 deep; `_deep` refuses expressions the evaluator could not walk."""
 
     def __init__(self, source: Source):
         super().__init__(visit_tokens=False)
         self.source = source
+        self.depth: dict[int, int] = {}  # id(expression) -> operators nested in it
+
+    def _deep(self, node, *operands):
+        depth = 1 + max(self.depth.get(id(o), 0) for o in operands)
+        if depth > LIMITS.expression_depth:
+            raise LimitError(f"this expression nests more than {LIMITS.expression_depth} "
+                             "operations", node.span, code="E607",
+                             hint="split it into parameters, or write the value as one number")
+        self.depth[id(node)] = depth
+        return node
 
     def _s(self, meta) -> Span:
         return _span(self.source, meta)
@@ -102,7 +114,7 @@ class _ToAst(Transformer):
 
     @v_args(meta=True, inline=True)
     def index(self, meta, base, idx):
-        return ast.Index(base, idx, self._s(meta))
+        return self._deep(ast.Index(base, idx, self._s(meta)), base, idx)
 
     @v_args(meta=True)
     def list(self, meta, items):
@@ -115,7 +127,7 @@ class _ToAst(Transformer):
     def _binop(op):
         @v_args(meta=True, inline=True)
         def build(self, meta, left, right):
-            return ast.BinOp(op, left, right, self._s(meta))
+            return self._deep(ast.BinOp(op, left, right, self._s(meta)), left, right)
         return build
 
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
@@ -124,7 +136,7 @@ class _ToAst(Transformer):
 
     @v_args(meta=True, inline=True)
     def negate(self, meta, operand):
-        return ast.Negate(operand, self._s(meta))
+        return self._deep(ast.Negate(operand, self._s(meta)), operand)
 
     # arguments
     @v_args(meta=True, inline=True)
@@ -313,6 +325,11 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     if expected and len(expected) <= 4:
         message += "; expected " + (expected[0] if len(expected) == 1 else
                                     "one of " + ", ".join(expected))
+    known = explain(tok, err.expected, source)
+    if known:
+        error = ParseError(message, span, hint=known[0], code="E102")
+        error.notes = known[1]
+        return error
     hint = _outputs_hint(text, tok) or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
     return ParseError(message, span, hint=hint, code="E102")
 
