@@ -138,3 +138,14 @@ def test_containers_come_from_node_ids_not_from_stages():
 def test_the_module_keeps_its_graph():
     model = resdsl.load("resnet18")
     assert model.graph.nodes["layer2.0.conv1"]["out_shape"] == (128, 28, 28)
+
+
+def test_a_module_draws_and_reports_from_its_graph(capsys):
+    model = resdsl.load("resnet18")
+    dot = resdsl.viz.diagram(model).source
+    assert dot == resdsl.viz.diagram(resdsl.graph("resnet18")).source
+    report = model.report()
+    assert report["params"] == sum(p.numel() for p in model.parameters())
+    model.summary()
+    printed = capsys.readouterr().out
+    assert "conv3_x" in printed and "11,689,512" in printed  # torchvision's ResNet-18 params

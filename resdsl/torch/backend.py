@@ -198,6 +198,16 @@ class CompiledNetwork(GeneratedModule):
 
     graph: nx.DiGraph  # what it was built from: shapes, costs, spans per layer
 
+    def report(self, by: str = "stage", batch: int = 1):
+        """The cost report (`resdsl flops`) of the network, from its graph: a `CostReport`."""
+        from ..analysis.report import report
+
+        return report(self.graph, by, batch)
+
+    def summary(self, by: str = "stage") -> None:
+        """Print the cost table, one row per stage, block or layer (as torchinfo's summary)."""
+        print(self.report(by), end="")
+
 
 _serial = itertools.count()
 
