@@ -39,6 +39,10 @@ class Frame:
     # what a name reads as a value (`from: branch1`, `add a, b`): the node holding its result
     values: dict[str, str] = field(default_factory=dict)
     input_node: str | None = None  # what `input` reads: the block's input, or the network's
+    # the next suffix to try for each default name: the search for a free `relu_N` resumes where
+    # the last one ended (names are only ever added), so N unnamed layers cost O(N), not O(N^2)
+    next_suffix: dict = field(default_factory=dict)
+    groups: set = field(default_factory=set)  # the proper prefixes of dotted names taken
 
     def __post_init__(self):
         self.lookup = value_lookup(self.env, self.scope)  # (name, span) -> value
@@ -48,33 +52,34 @@ class Frame:
             if label in self.taken:
                 raise ArgumentError(f"the name '{label}' is used twice here", span, code="E313",
                                     hint="layer names must be unique within a block or network")
-            _group_clash(label, self.taken, span)
+            _group_clash(label, self.taken, self.groups, span)
             self.taken.add(label)
             return self.prefix + label
-        name, n = default, 0
+        n = self.next_suffix.get(default, 0)
+        name = default if n == 0 else f"{default}_{n}"
         while name in self.taken:
             n += 1
             name = f"{default}_{n}"
+        self.next_suffix[default] = n + 1
         self.taken.add(name)
         return self.prefix + name
 
 
-def _group_clash(label: str, taken: set, span: Span) -> None:
+def _group_clash(label: str, taken: set, groups: set, span: Span) -> None:
     """A dotted name is a path: `conv1.0` puts a layer inside a group `conv1`, so `conv1` cannot
     also be a layer of its own (a module is a layer or a container, not both)."""
+    if label in groups:
+        raise ArgumentError(f"'{label}' is already a group here (it holds layers named "
+                            f"'{label}...')", span, code="E313", hint="choose another name for this layer")
     parts = label.split(".")
-    for depth in range(1, len(parts)):
-        group = ".".join(parts[:depth])
+    prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
+    for group in prefixes:
         if group in taken:
             raise ArgumentError(f"'{label}' puts a layer inside '{group}', which is already a "
                                 f"layer here", span, code="E313",
                                 hint=f"name the layers of a group '{group}.0', '{group}.1', ... "
                                      f"and nothing '{group}' alone")
-    inside = label + "."
-    for name in taken:
-        if name.startswith(inside):
-            raise ArgumentError(f"'{label}' is already a group here (it holds '{name}')", span,
-                                code="E313", hint="choose another name for this layer")
+    groups.update(prefixes)
 
 
 @dataclass
