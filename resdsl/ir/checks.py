@@ -26,7 +26,7 @@ def node_args(name: str, where: str, op: Op, args: dict) -> dict[str, Any] | Res
         value = args.get(spec.name, spec.default)
         if value is REQUIRED:
             return IRError(f"{name}: {where}.args: {op.name} needs '{spec.name}'", code="E808")
-        problem = _kind_problem(spec.kind, spec.name, value)
+        problem = _kind_problem(spec.kind, spec.name, value, spec.default)
         if problem:
             return IRError(f"{name}: {where}.args.{spec.name}: {problem}", code="E808")
         full[spec.name] = tuple(value) if isinstance(value, list) else value
@@ -41,12 +41,13 @@ def _whole(value, floor: int, ceiling: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and floor <= value <= ceiling
 
 
-def _kind_problem(kind: str, key: str, value) -> str | None:
-    floor = 0 if key == "padding" else 1
+def _kind_problem(kind: str, key: str, value, default=REQUIRED) -> str | None:
+    floor = 0 if key == "padding" or kind == "int0" else 1
     ceiling = LIMITS.width
-    if value is None:
-        return None if kind in ("size", "symbol") else f"'{key}' needs a value, not null"
-    if kind == "int":
+    if value is None:  # an optional argument left unset (se's width, eca's kernel)
+        ok = kind in ("size", "symbol") or default is None
+        return None if ok else f"'{key}' needs a value, not null"
+    if kind in ("int", "int0"):
         ok = _whole(value, floor, ceiling)
         return None if ok else f"'{key}' is a whole number from {floor} to {ceiling}, not {_show(value)}"
     if kind == "size":
