@@ -153,6 +153,7 @@ def timm_resnet(name: str) -> nn.Module:
         "seresnext50_32x4d": (k, [3, 4, 6, 3],
                               dict(attn=lambda c: SE(c, c // 16), groups=32, base_width=4)),
         "resnet50_gn": (k, [3, 4, 6, 3], dict(norm_kind="gn")),
+        "seresnet50": (k, [3, 4, 6, 3], dict(attn=lambda c: SE(c, c // 16))),
     }
     block, depths, kw = table[name]
     return TimmResNet(block, depths, **kw)
@@ -543,3 +544,25 @@ class RegNetY400MF(nn.Module):
 
     def forward(self, x):
         return self.fc(self.trunk_output(self.stem(x)).mean((2, 3)))
+
+
+class BottleneckV1(TimmBottleneck):
+    """The paper's bottleneck: the stride on the first 1x1."""
+
+    def __init__(self, cin, width, stride=1, downsample=None, **kw):
+        super().__init__(cin, width, 1, downsample, **kw)
+        self.conv1 = conv(cin, width, 1, stride)
+
+
+class CaffeResNet50(TimmResNet):
+    """The authors' Caffe ResNet-50: conv1 with a bias, pool1 3x3/2 in ceil mode without
+    padding, the paper's bottleneck, pool5 7x7/1, a softmax; torchvision's module names."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__(BottleneckV1, [3, 4, 6, 3], num_classes=num_classes)
+        self.conv1 = nn.Conv2d(3, 64, 7, 2, 3, bias=True)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, 0, ceil_mode=True)
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return torch.softmax(self.fc(torch.flatten(F.avg_pool2d(x, 7, 1), 1)), 1)

@@ -10,13 +10,13 @@ import resdsl
 from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (EfficientNetB0, InceptionResNetA, MobileNetV2, RegNetY400MF, ResNetV2, TorchvisionDenseNet,
+from .reference_zoo import (CaffeResNet50, EfficientNetB0, InceptionResNetA, MobileNetV2, RegNetY400MF, ResNetV2, TorchvisionDenseNet,
                             res2net50_26w_4s,
                             skresnet18, timm_resnet)
 from .zoo_support import assert_same_network
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
-                "seresnext50_32x4d", "ecaresnet50d", "resnet50_gn"]
+                "seresnext50_32x4d", "ecaresnet50d", "resnet50_gn", "seresnet50"]
 
 
 @pytest.mark.parametrize("name", TIMM_RESNETS)
@@ -98,3 +98,13 @@ def test_regnet_y_400mf_is_torchvisions_names_with_hyphens():
     compiled = resdsl.load("regnet_y_400mf")
     assert "trunk_output.block2.block2-1.f.se.fc1.weight" in compiled.state_dict()
     assert_same_network(compiled, reference, size=64)
+
+
+def test_the_caffe_resnet50_is_the_papers():
+    torch.manual_seed(0)
+    reference = CaffeResNet50()
+    graph = resdsl.graph("resnet50_caffe")
+    assert sum(p.numel() for p in reference.parameters()) == totals(graph)["params"]
+    assert graph.nodes["pool1"]["out_shape"] == (64, 56, 56)  # Caffe's ceil mode: 112 -> 56
+    assert graph.nodes["pool5"]["out_shape"] == (2048, 1, 1)  # no padding: 7x7 -> 1x1
+    assert_same_network(resdsl.load("resnet50_caffe"), reference, size=224)
