@@ -108,3 +108,22 @@ def test_the_caffe_resnet50_is_the_papers():
     assert graph.nodes["pool1"]["out_shape"] == (64, 56, 56)  # Caffe's ceil mode: 112 -> 56
     assert graph.nodes["pool5"]["out_shape"] == (2048, 1, 1)  # no padding: 7x7 -> 1x1
     assert_same_network(resdsl.load("resnet50_caffe"), reference, size=224)
+
+
+@pytest.mark.parametrize("name,size", [("skresnet18", 32), ("efficientnet_b0", 32),
+                                       ("inception_resnet_a10", 75), ("ecaresnet50d", 32)])
+def test_python_export_rebuilds_the_zoos_modules(name, size):
+    """The standalone .py export writes and rebuilds ChannelSplit, Softmax, Scale, ECA, SE with
+    SiLU and the torch.nn.functional activations."""
+    from resdsl.torch.backend import build_module, class_name
+    from resdsl.torch.export import python_source
+
+    graph = resdsl.graph(name)
+    module = build_module(graph).eval()
+    namespace: dict = {}
+    exec(compile(python_source(module, graph), f"{name}.py", "exec"), namespace)
+    rebuilt = namespace[class_name(name)]().eval()
+    rebuilt.load_state_dict(module.state_dict(), strict=True)
+    x = torch.randn(2, 3, size, size)
+    with torch.no_grad():
+        torch.testing.assert_close(rebuilt(x), module(x), rtol=0, atol=0)
