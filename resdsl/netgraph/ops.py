@@ -44,6 +44,8 @@ def _conv_label(a: dict) -> str:
         text += f", /{a['stride'][0]}" if a["stride"][0] == a["stride"][1] else f", /{size_text(a['stride'])}"
     if a["groups"] > 1:
         text += f", groups {a['groups']}"
+    if a.get("dilation", 1) > 1:  # selective kernels' second path: a 5x5 view from a 3x3
+        text += f", dilation {a['dilation']}"
     return text
 
 
