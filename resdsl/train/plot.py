@@ -38,7 +38,8 @@ def plot_errors(runs: Sequence[tuple[str, list[dict[str, Any]]]], path: str | Pa
         if train:
             span = window or max(1, min(200, len(train) // 20))
             ys = [100 * e for e in smoothed([r["error"] for r in train], span)]
-            ax.plot([r["iteration"] for r in train], ys, "--", color=color, linewidth=0.8, alpha=0.9)
+            ax.plot([r["iteration"] for r in train], ys, "--", color=color, linewidth=0.8, alpha=0.9,
+                    label=None if val else label)
             top = max(top, max(ys[len(ys) // 10:] or ys))
         if val:
             ys = [100 * r["error"] for r in val]
