@@ -23,9 +23,6 @@ def human(value: float) -> str:
 
 def parse_quantity(text: str) -> int:
     """'4G' -> 4_000_000_000, '30M', '2.5e9', '1_000': a count written as in a `budget` line."""
-    from ..language.parse import parse_number
-    from .errors import LimitError
-
     if not _QUANTITY.fullmatch(text.strip().upper()):
         raise ValueError(f"'{text}' is not a count like 4G, 30M or 2.5e9")
     try:
