@@ -115,3 +115,10 @@ def test_eval_reports_the_errors_of_the_trained_weights(tmp_path, one_thread):
     assert "top-1 error" in human.output and "most confused" in human.output
     wrong = CliRunner().invoke(main, ["eval", f"{net}:tiny_rgb", "-w", str(weights), "--input", "1x8x8"])
     assert wrong.exit_code == 1 and "does not fit network tiny_rgb" in wrong.output
+
+
+def test_gpu_options_run_on_the_cpu_too(tmp_path):
+    net = tiny_file(tmp_path)
+    summary = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "amp", amp="bf16", channels_last=True,
+                           iterations=4, batch_size=16, eval_every=4, checkpoint_every=4)
+    assert summary["finished"] and all(r["loss"] == r["loss"] for r in summary["history"])  # no NaN
