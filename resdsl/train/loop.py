@@ -50,6 +50,7 @@ class RunSpec:
     device: str | None = None           # auto, cpu, cuda, cuda:1
     quiet: bool = False
     stop_after: int | None = None       # end this process after that many iterations (tests, notebooks)
+    threads: int | None = None          # torch's intra-op threads on the CPU (default: torch's choice)
 
 
 def default_recipe(data: str) -> str:
@@ -69,6 +70,8 @@ def default_out(spec: RunSpec) -> Path:
 
 
 def run(spec: RunSpec) -> dict[str, Any]:
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
     world = distributed.join(spec.device)
     try:
         return _run(spec, world)
