@@ -122,3 +122,25 @@ def test_gpu_options_run_on_the_cpu_too(tmp_path):
     summary = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "amp", amp="bf16", channels_last=True,
                            iterations=4, batch_size=16, eval_every=4, checkpoint_every=4)
     assert summary["finished"] and all(r["loss"] == r["loss"] for r in summary["history"])  # no NaN
+
+
+def test_command_line_shows_progress_takes_overrides_and_refuses_misfits(tmp_path, one_thread):
+    net = tiny_file(tmp_path)
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(main, ["train", f"{net}:tiny", "--out", str(out), "--iterations", "4",
+                                       "--batch-size", "16", "--eval-every", "2", "--set", "optimizer.nesterov=true",
+                                       "--set", "schedule.milestones=[2]", "--set", "schedule.unit=iterations",
+                                       "--lr", "0.05"])
+    assert result.exit_code == 0, result.output
+    assert "iter      2/4" in result.stderr and "val err" in result.stderr
+    assert "tiny on digits: 4 iterations" in result.stdout
+    resolved = tomllib.loads((out / "recipe.toml").read_text())
+    assert resolved["optimizer"]["nesterov"] is True and resolved["optimizer"]["lr"] == 0.05
+    lrs = [json.loads(r)["lr"] for r in (out / "metrics.jsonl").read_text().splitlines()]
+    assert lrs[0] == 0.05 and lrs[-1] == pytest.approx(0.005)  # /10 at the milestone
+    misfit = CliRunner().invoke(main, ["train", f"{net}:tiny", "--input", "3x32x32", "--out", str(tmp_path / "x")])
+    assert misfit.exit_code == 1
+    assert "error[E933]: network tiny was built for 3x32x32 images but digits gives 1x8x8" in misfit.stderr
+    assert not (tmp_path / "x").exists()  # nothing was started
+    bad = CliRunner().invoke(main, ["train", f"{net}:tiny", "--set", "optimizer.lr=fast"])
+    assert bad.exit_code == 1 and "'optimizer.lr': 'fast' is not of type 'number'" in bad.stderr
