@@ -87,7 +87,8 @@ def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
 
 def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
     started = time.perf_counter()
-    out = Path(spec.out) if spec.out is not None else default_out(spec)
+    # every process must use rank 0's folder, picked before any of them makes it
+    out = Path(distributed.same_text(world, str(spec.out if spec.out is not None else default_out(spec))))
     recipe = _resolve_recipe(spec, out)
     device = world.device
     if recipe["device.deterministic"]:
