@@ -144,3 +144,19 @@ def test_command_line_shows_progress_takes_overrides_and_refuses_misfits(tmp_pat
     assert not (tmp_path / "x").exists()  # nothing was started
     bad = CliRunner().invoke(main, ["train", f"{net}:tiny", "--set", "optimizer.lr=fast"])
     assert bad.exit_code == 1 and "'optimizer.lr': 'fast' is not of type 'number'" in bad.stderr
+
+
+def test_cifar10_and_folder_data_train_through_the_loop(tmp_path, one_thread):
+    from .train_support import cifar_batches, image_folder
+
+    net = tiny_file(tmp_path)
+    cifar = cifar_batches(tmp_path / "c", per_batch=20)
+    summary = resdsl.train(f"{net}:tiny_rgb", f"cifar10:{cifar}", recipe="cifar10", out=tmp_path / "rc",
+                           iterations=3, batch_size=16, validation=20, eval_every=3, checkpoint_every=3)
+    assert summary["finished"] and summary["data"]["val"] == 20 and summary["data"]["test"] == 20
+    folder = image_folder(tmp_path / "f", per_class=4)
+    summary = resdsl.train(f"{net}:tiny_rgb", f"folder:{folder}", out=tmp_path / "rf", params={"classes": 3},
+                           iterations=2, batch_size=4, validation=3, eval_every=2, checkpoint_every=2,
+                           workers=0, augment__crop=32, augment__scale=[32, 40], augment__eval_resize=36)
+    assert summary["finished"] and summary["data"]["shape"] == [3, 32, 32]
+    assert summary["final"]["val_error"] is not None
