@@ -47,6 +47,17 @@ def graph_from_text(text: str, network: str | None = None, *,
     return _build(scope, scope.networks(), network, "the text", input_shape, params)
 
 
+def list_networks(pattern: str | None = None) -> list[str]:
+    """The bundled networks' names, filtered by shell wildcards, as timm's `list_models`:
+
+        >>> resdsl.list_networks("resnet1*")
+        ['resnet18', 'resnet101', 'resnet101_v1', 'resnet110', 'resnet110_sd', 'resnet110_sd_uniform', 'resnet152', 'resnet152_v1', 'resnet1202']
+    """
+    from .language.catalog import network_names
+
+    return network_names(pattern)
+
+
 def load(path_or_name: str | os.PathLike, network: str | None = None, *,
          input_shape: tuple[int, ...] | None = None, zero_init_residual: bool = False,
          **params: Any) -> "torch.nn.Module":

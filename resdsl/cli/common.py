@@ -31,6 +31,8 @@ def diagnostics(fn):
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `resdsl list | head`: the reader has all it wanted
+            _closed_pipe()
         except MemoryError:
             click.echo("error[E608]: out of memory; the limits (RESDSL_MAX_PARAMS, "
                        "RESDSL_MAX_ACTIVATION_BYTES) may be set higher than this machine allows",
@@ -48,6 +50,15 @@ def diagnostics(fn):
                        err=True)
             sys.exit(3)
     return wrapper
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stdout)
+        pass
 
 
 def shape_text(shape) -> str:
@@ -124,14 +135,32 @@ def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"
 
 
 def terminal_width() -> int:
+    """`COLUMNS` if set (a script's or a test's choice), else the terminal's, else 100."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     try:
         return os.get_terminal_size().columns
     except OSError:
         return 100
 
 
+def table_width() -> int:
+    """A table's width: the terminal's (or `COLUMNS`); a pipe without `COLUMNS` gets whole rows."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return terminal_width()
+    return 160
+
+
 def console():
     """A rich console: a terminal gets its own width, a pipe the whole table."""
     from rich.console import Console
 
-    return Console(width=terminal_width() if sys.stdout.isatty() else 160)
+    out = Console(width=table_width())
+    out.on_broken_pipe = _closed_pipe  # rich's own exits 1
+    return out
+
+
+def _closed_pipe() -> None:
+    quiet_stdout()
+    sys.exit(0)
