@@ -22,10 +22,9 @@ from . import analysis, build, train
                    "folder and the bundled library; also RESDSL_USE_PATH).")
 def main(allow_use):
     """resdsl: residual networks, declared. Check, cost, draw and compile .rdsl files."""
-    if allow_use:
-        from ..language.sources import allow_folders
+    from ..language.sources import allow_folders
 
-        allow_folders(allow_use)
+    allow_folders(allow_use)
 
 
 for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,
