@@ -140,14 +140,15 @@ def viz(files, network, input_shape, out, level, cost):
             errors.extend(err.errors)
     if errors:
         raise ErrorGroup(errors)
+    layers = sum(g.number_of_nodes() for g in graphs)
+    if level == "layer" and layers > SLOW_LAYERS and out != "-" and format_of(out or ".svg") != "dot":
+        # up front: Graphviz lays out 20,000 boxes for minutes before anything else is said
+        click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
+                   "(--level block draws them in seconds)", err=True)
     dot = diagram(graphs, level, cost=cost)
     if out == "-":
         click.echo(dot.source, nl=False)
         return
-    layers = sum(g.number_of_nodes() for g in graphs)
-    if level == "layer" and layers > SLOW_LAYERS and format_of(out or ".svg") != "dot":
-        click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
-                   "(--level block draws them in seconds)", err=True)
     names = [g.graph["name"] for g in graphs]
     out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
     write(dot, out)
