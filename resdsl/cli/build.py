@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from ..core.errors import ResdslError
-from .common import FILE, INPUT, NETWORK, diagnostics, graphs_of, shape_text
+from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, diagnostics, graphs_of, shape_text,
+                     without_expectations)
 
 ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
              ".onnx": "ONNX"}
 
 
-def _compile_to_torch(graph, out, weights):
+def _compile_to_torch(graph, out, weights, load_weights=None):
     try:
         import torch  # noqa: F401
     except ImportError:
@@ -26,6 +27,11 @@ def _compile_to_torch(graph, out, weights):
     module = build_module(graph)
     count = sum(p.numel() for p in module.parameters())
     click.echo(f"built {type(module).__name__} (nn.Module, {count:,} parameters)")
+    if load_weights:
+        from ..torch.export import read_weights
+
+        read_weights(module, load_weights)
+        click.echo(f"loaded {load_weights}")
     if out:
         WRITERS[Path(out).suffix.lower()](module, graph, out)
         click.echo(f"wrote {out}")
@@ -42,10 +48,18 @@ def _compile_to_torch(graph, out, weights):
               help="Write an artifact; the suffix picks it: .py (standalone PyTorch source), "
                    ".pt2 (torch.export), .onnx, .json (the IR).")
 @click.option("--weights", type=click.Path(dir_okay=False), metavar="FILE.safetensors",
-              help="Save the initialized weights (He et al.) as safetensors.")
+              help="Save the weights as safetensors: He et al.'s initial ones, or --load-weights'.")
+@click.option("--load-weights", type=click.Path(dir_okay=False, exists=True), metavar="CKPT",
+              help="Start from trained weights (.safetensors, or a torch state_dict .pt/.pth) "
+                   "before writing OUT: names and shapes must match exactly.")
+@click.option("--no-check", is_flag=True,
+              help="Compile even if a budget or expectation fails (a warning instead of exit 1).")
+@SKIP_EXPECT
 @diagnostics
-def compile_(file, network, input_shape, out, weights):
+def compile_(file, network, input_shape, out, weights, load_weights, no_check, skip_expect):
     """Build the network as a PyTorch module; print params, multiply-adds and shapes; write OUT."""
+    from ..analysis.check import run_checks
+    from ..core.errors import ErrorGroup, render
     from ..core.units import human
     from ..netgraph.infer import totals
 
@@ -55,17 +69,27 @@ def compile_(file, network, input_shape, out, weights):
                                + ", ".join(f"{k} ({v})" for k, v in ARTIFACTS.items()))
     if weights and Path(weights).suffix.lower() != ".safetensors":
         raise click.UsageError("--weights writes a .safetensors file")
+    if load_weights and not (weights or suffix in (".pt2", ".onnx")):
+        raise click.UsageError("--load-weights needs something to write them into: "
+                               "--weights, or -o OUT.pt2 / .onnx")
     graphs = graphs_of(file, network, input_shape)
     if len(graphs) > 1:
         raise click.UsageError(f"{file} defines several networks "
                                f"({', '.join(g.graph['name'] for g in graphs)}); choose one with -n")
     graph = graphs[0]
+    if skip_expect:
+        without_expectations(graph)
+    problems = run_checks(graph)
+    if problems and not no_check:  # as `check` fails: nothing written
+        raise ErrorGroup(problems)
+    for problem in problems:
+        click.echo("warning (--no-check): " + render([problem]), err=True)
     figures = totals(graph)
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
     if suffix != ".json" or weights:  # the IR alone needs no torch
-        _compile_to_torch(graph, out if suffix != ".json" else None, weights)
+        _compile_to_torch(graph, out if suffix != ".json" else None, weights, load_weights)
     if suffix == ".json":
         from ..core.files import write_atomic
         from ..ir.codec import dumps

@@ -20,6 +20,8 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path.chmod(0o666 & ~_umask())  # mkstemp makes 0600; give the file what open() would
     try:
         yield tmp_path
+        # again: a writer may have replaced the file with one of its own (safetensors makes 0600)
+        tmp_path.chmod(0o666 & ~_umask())
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp_path, path)
