@@ -111,13 +111,20 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 @click.option("--level", type=click.Choice(["stage", "block", "layer"]), default="block",
               show_default=True, help="One box per stage, per block (repeats collapsed) or per layer.")
 @click.option("--cost", is_flag=True, help="Show each box's multiply-adds and shade it by them.")
+@click.option("--fold", is_flag=True,
+              help="At --level layer, draw BN and ReLU inside their conv's box, with the output "
+                   "size in a margin (the paper's Figure 3).")
+@click.option("--left-to-right", "left_to_right", is_flag=True, help="Lay networks out left to right.")
+@click.option("--dpi", type=click.IntRange(min=10, max=1200), metavar="N",
+              help="Resolution of PNG output (Graphviz's default: 96).")
 @diagnostics
-def viz(files, network, input_shape, out, level, cost):
+def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi):
     """Draw networks with Graphviz; several side by side, as in the paper's Figure 3:
 
     \b
         resdsl viz resnet34                        # resnet34.svg, one box per block
         resdsl viz plain34 resnet34 -o fig3.png --level layer
+        resdsl viz vgg19 plain34 resnet34 --level layer --fold -o figure3.png
     """
     from ..core.errors import ErrorGroup
     from ..viz.diagram import diagram
@@ -136,7 +143,10 @@ def viz(files, network, input_shape, out, level, cost):
             errors.extend(err.errors)
     if errors:
         raise ErrorGroup(errors)
-    dot = diagram(graphs, level, cost=cost)
+    if fold and level != "layer":
+        raise click.UsageError("--fold folds BN and ReLU into conv boxes at --level layer")
+    dot = diagram(graphs, level, cost=cost, fold=fold, direction="LR" if left_to_right else "TB",
+                  dpi=dpi)
     if out == "-":
         click.echo(dot.source, nl=False)
         return
