@@ -163,5 +163,85 @@ def default_workers() -> int:
 
 
 def elapsed(since: float) -> str:
-    seconds = time.perf_counter() - since
+    return elapsed_text(time.perf_counter() - since)
+
+
+def elapsed_text(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+# -- the whole experiment ----------------------------------------------------------------------
+
+def run(networks: list[str], seeds: list[int], out: Path, *, data: str = "digits",
+        recipe: str | None = None, iterations: int | None = None, workers: int | None = None,
+        responses: bool = True, device: str | None = None,
+        echo: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train every network with every seed, then write figure6.png, figure7.png (unless
+    `responses` is off), table.md and results.json into `out`; returns the rows and files."""
+    from . import plots
+
+    started = time.perf_counter()
+    recipe = recipe or default_recipe(data)
+    workers = workers or default_workers()
+    overrides = {"iterations": iterations} if iterations else {}
+    jobs = plan(networks, seeds, out, data, recipe, overrides, device)
+    echo(f"{len(networks)} networks x {len(seeds)} seeds = {len(jobs)} runs on {data} "
+         f"(recipe {Path(recipe).stem}), {workers} at a time, into {out}")
+
+    def done(job: Job, summary: dict) -> None:
+        final = summary["final"]
+        echo(f"  {job.network} seed {job.seed}: training error {_pc(final['train_error'])}, "
+             f"validation error {_pc(final['val_error'])} ({summary['wall_s']:.0f} s; "
+             f"{elapsed(started)} so far)")
+
+    results = run_jobs(jobs, workers, done)
+    rows = final_rows(results, networks)
+    files = {"figure6": out / "figure6.png", "table": out / "table.md", "results": out / "results.json"}
+    groups: dict[str, dict[str, list]] = {"plain": {}, "residual": {}}
+    for row in rows:
+        histories = [r["history"] for r in results if r["job"]["network"] == row["network"]]
+        groups["plain" if row["plain"] else "residual"][row["network"]] = histories
+    groups = {title: nets for title, nets in groups.items() if nets}
+    plots.error_curves(groups, files["figure6"],
+                       title=f"{data}: running training error (train mode, dashed) and validation "
+                             f"error (bold); bands: the range over {len(seeds)} seed(s)")
+    stds: dict[str, list[float]] = {}
+    if responses:
+        stds = measure_responses(results, networks, data)
+        files["figure7"] = out / "figure7.png"
+        plots.response_stds(stds, files["figure7"],
+                            title=f"std of 3x3 layer responses (after BN), {data} validation split")
+    wall = time.perf_counter() - started
+    write_report(out, rows, results, {"data": data, "recipe": recipe, "seeds": seeds,
+                                      "workers": workers, "wall_s": round(wall, 1),
+                                      "responses": stds})
+    return {"rows": rows, "files": {k: str(v) for k, v in files.items()}, "wall_s": wall,
+            "responses": stds, "results": results}
+
+
+def measure_responses(results: list[dict], networks: list[str], data: str) -> dict[str, list[float]]:
+    """Figure 7's stds per network, from the trained weights of its first seed, on the
+    validation split normalised as its training saw it."""
+    from .responses import response_stds
+    from .trained import open_for, recipe_for, trained_network, validation_batches
+
+    stds = {}
+    opened: dict[str, tuple] = {}
+    for net in networks:
+        runs = [r for r in results if r["job"]["network"] == net]
+        if not runs:
+            continue
+        run_dir = Path(runs[0]["run_dir"])
+        recipe_file = str(run_dir / "recipe.toml")
+        if recipe_file not in opened:
+            recipe = recipe_for(data, recipe_file)
+            dataset = open_for(data, recipe)
+            opened[recipe_file] = (recipe, dataset, validation_batches(dataset, recipe))
+        recipe, dataset, batches = opened[recipe_file]
+        graph, model = trained_network(net, run_dir / "weights.safetensors", dataset, recipe)
+        stds[net] = list(response_stds(graph, model, batches).values())
+    return stds
+
+
+def _pc(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
