@@ -28,7 +28,8 @@ def jobs_for(depths: list[int], plain: bool, seeds: list[int], out: Path, data: 
     fields = dict(overrides)
     if iterations:
         fields["iterations"] = iterations
-        fields["milestones"] = [max(1, iterations // 2), max(1, iterations * 3 // 4)]
+        first = max(1, iterations // 2)
+        fields["milestones"] = [first, max(first + 1, iterations * 3 // 4)]
     jobs = []
     for depth in sorted(depths, reverse=True):
         recipe = "cifar10-warmup" if depth >= 110 else "cifar10"

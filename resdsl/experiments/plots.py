@@ -83,7 +83,8 @@ def error_curves(groups: dict[str, dict[str, list[list[dict]]]], path: Path, tit
                 top = max(top, max(smooth[0][len(its) // 10:] or smooth[0]))
             its, mean, low, high = _mean_curve(histories, "val")
             if its:
-                axis.plot(its, mean, "-", color=colour, linewidth=2.0, label=net)
+                axis.plot(its, mean, "-", color=colour, linewidth=2.0, label=net,
+                          marker="o" if len(its) < 30 else None, markersize=3)
                 axis.fill_between(its, low, high, color=colour, alpha=0.2, linewidth=0)
                 top = max(top, max(mean))
         axis.set_title(panel)
