@@ -23,7 +23,7 @@ from .core.version import __version__
 __all__ = ["graph", "graph_from_text", "load", "ResdslError", "__version__"]
 
 _SUBPACKAGES = {"analysis", "cli", "core", "experiments", "ir", "language", "netgraph", "torch",
-                "viz", "fuzzing"}
+                "train", "viz", "fuzzing"}
 
 
 def __getattr__(name: str):

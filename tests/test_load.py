@@ -19,6 +19,19 @@ def test_importing_resdsl_does_not_import_torch():
     assert result.returncode == 0, result.stderr
 
 
+def test_subpackages_are_reached_from_the_package_as_the_readme_writes_them():
+    code = ("import sys, resdsl\n"
+            "dot = resdsl.viz.diagram(resdsl.graph('resnet18'), 'stage')\n"
+            "assert 'conv5_x' in dot.source\n"
+            "assert resdsl.ir.read is resdsl.ir.codec.read\n"
+            "assert 'torch' not in sys.modules, 'viz or ir imported torch'\n"
+            "assert resdsl.torch.build_module and 'torch' in sys.modules\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    with pytest.raises(AttributeError, match="no attribute 'vis'"):
+        resdsl.vis  # noqa: B018  (a typo is still an AttributeError)
+
+
 def test_parameters_override_the_template():
     module = resdsl.load("resnet50", classes=10)
     assert (module.fc.in_features, module.fc.out_features) == (2048, 10)

@@ -94,7 +94,8 @@ def hold_out(train: Split, validation: float, seed: int) -> tuple[Split, Split]:
     n = len(train)
     count = int(round(validation * n)) if validation < 1 else int(validation)
     if count >= n:
-        raise DataError(f"data.validation holds out {count} of only {n} training images")
+        raise DataError(f"data.validation holds out {count} of only {n} training images",
+                        hint="--validation N (or a fraction, 0.1), or a recipe made for this data")
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     return train.subset(order[count:].sort().values), train.subset(order[:count].sort().values)
 

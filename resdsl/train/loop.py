@@ -99,6 +99,11 @@ def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
                            params=spec.params)
     model = build_model(graph, recipe["seed"])
     if recipe["device.sync_bn"] and world.distributed:
+        if device.type == "cpu":
+            from .recipe import RecipeError
+
+            raise RecipeError("device.sync_bn: torch's SyncBatchNorm runs on GPUs only, and this run is on the CPU",
+                              hint="leave --sync-bn out on the CPU (each process then normalizes its own share)")
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
     model = model.to(device, memory_format=memory_format)

@@ -223,6 +223,10 @@ def _check_meaning(values: dict, source: Source) -> None:
     milestones = values["schedule"]["milestones"]
     if milestones != sorted(set(milestones)):
         raise RecipeError("schedule.milestones must increase", _locate(source, ["schedule", "milestones"], _NoErr()))
+    warmup = values["schedule"].get("warmup")
+    if warmup is not None and not ({"until_train_error", "iterations"} & set(warmup)):
+        raise RecipeError("schedule.warmup ends somewhere: give until_train_error or iterations",
+                          _locate(source, ["schedule", "warmup"], _NoErr()))
     validation = values["data"]["validation"]
     if validation >= 1 and not float(validation).is_integer():
         raise RecipeError("data.validation is a count of images or a fraction below 1",
