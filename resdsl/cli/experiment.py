@@ -138,6 +138,49 @@ def cifar_depths(data, depths, plain, seeds, iterations, validation, jobs, devic
     click.echo(f"done in {elapsed_text(result['wall_s'])}")
 
 
+# -- `resdsl eval --ten-crop | --scales` (the options live on the eval command) ---------------------
+
+def _scales(ctx, param, value):
+    if value is None:
+        return None
+    from ..experiments.scales import parse_scales
+
+    try:
+        return parse_scales(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+TEN_CROP = click.option("--ten-crop", is_flag=True,
+                        help="The paper's 10-crop testing: four corners and the centre, and their "
+                             "flips; the mean of the ten logits.")
+SCALES = click.option("--scales", callback=_scales, metavar="S,S,...",
+                      help="Fully convolutional testing at these shorter sides (the paper: "
+                           "224,256,384,480,640), scores averaged; checked before data is read.")
+RESIZE = click.option("--resize", type=click.IntRange(1), metavar="N",
+                      help="--ten-crop: resize the shorter side to N first (default: the input "
+                           "side x 8/7, the paper's 256 for 224).")
+
+
+def eval_views(file, network, weights, data, split, recipe, input_shape, params, as_json,
+               ten_crop, scales, resize):
+    import json
+
+    if ten_crop and scales:
+        raise click.UsageError("--ten-crop and --scales are two ways of testing: give one")
+    from ..experiments.testing import evaluate_views
+
+    result = evaluate_views(file, weights, data, split=split, recipe=recipe, ten_crop=ten_crop,
+                            scales=scales, resize=resize, network=network,
+                            input_shape=input_shape, params=params or None)
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"{result['network']} on {data} ({result['split']}, {result['images']:,} images, "
+               f"{result['testing']}): top-1 error {100 * result['top1_error']:.2f}%, "
+               f"top-5 error {100 * result['top5_error']:.2f}%")
+
+
 @click.group()
 def analyze():
     """Analyses of trained networks: responses (the paper's Figure 7)."""

@@ -17,6 +17,7 @@ from typing import Any, Iterator
 import networkx as nx
 import torch
 
+from ..core.errors import UnknownName
 from ..language.library import build_graph, open_target
 from .scales import graphs_at_scales
 
@@ -24,21 +25,22 @@ from .scales import graphs_at_scales
 _CHANNELS = {"digits": 1, "cifar10": 3, "folder": 3}
 
 
-def check_scales(target: str, data: str, recipe, scales: list[int],
-                 network: str | None = None) -> dict[int, nx.DiGraph]:
+def check_scales(target: str, data: str, recipe, scales: list[int], network: str | None = None,
+                 input_shape=None, params: dict | None = None) -> dict[int, nx.DiGraph]:
     """The graph at each scale, or the diagnostics of every scale the network cannot take;
     reads the network's source only."""
     opened = open_target(target, network)
-    name = network or opened.names[0]
-    channels = None
-    if recipe["data.input"] == "data":
-        channels = _CHANNELS.get(data.partition(":")[0])
-    graph = build_graph(opened.scope, name)
-    if channels is not None and channels != graph.graph["input"][0]:
-        own = graph.graph["input"]
-        graph = build_graph(opened.scope, name, input_shape=(channels, *own[1:]))
-    return graphs_at_scales(graph, lambda shape: build_graph(opened.scope, name, input_shape=shape),
-                            scales)
+    if len(opened.names) != 1:
+        raise UnknownName(f"{target} defines several networks ({', '.join(opened.names)}); choose "
+                          "one with -n NAME or FILE:NAME", None, code="E206")
+    name = opened.names[0]
+    graph = build_graph(opened.scope, name, input_shape=input_shape, params=params)
+    channels = _CHANNELS.get(data.partition(":")[0]) if recipe["data.input"] == "data" else None
+    if input_shape is None and channels is not None and channels != graph.graph["input"][0]:
+        graph = build_graph(opened.scope, name, input_shape=(channels, *graph.graph["input"][1:]),
+                            params=params)
+    return graphs_at_scales(
+        graph, lambda shape: build_graph(opened.scope, name, input_shape=shape, params=params), scales)
 
 
 def native_batches(data, split, batch: int = 64) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -93,18 +95,19 @@ def view_errors(model: torch.nn.Module, graph: nx.DiGraph, batches, *, ten_crop:
 
 def evaluate_views(target: str, weights: str | Path, data: str, *, split: str | None = None,
                    recipe=None, ten_crop: bool = False, scales: list[int] | None = None,
-                   resize: int | None = None, network: str | None = None) -> dict[str, Any]:
+                   resize: int | None = None, network: str | None = None, input_shape=None,
+                   params: dict | None = None) -> dict[str, Any]:
     """`resdsl eval --ten-crop | --scales`: the scale check, then the data, then the errors."""
     from .trained import open_for, recipe_for, trained_network
 
     beside = Path(weights).parent / "recipe.toml"
     chosen = recipe_for(data, recipe if recipe is not None else (beside if beside.is_file() else None))
     if scales:
-        check_scales(target, data, chosen, scales, network)  # before any data is read
+        check_scales(target, data, chosen, scales, network, input_shape, params)  # before any data
     dataset = open_for(data, chosen)
     split = split or ("test" if data.startswith("cifar10") else "val")  # as `resdsl eval`
-    graph, model = trained_network(target if network is None else f"{target}:{network}", weights,
-                                   dataset, chosen)
+    graph, model = trained_network(target, weights, dataset, chosen, network=network,
+                                   input_shape=input_shape, params=params)
     result = view_errors(model, graph, native_batches(dataset, dataset.split(split)),
                          ten_crop=ten_crop, scales=scales, resize=resize)
     return {"network": graph.graph["name"], "weights": str(weights), "split": split, **result}

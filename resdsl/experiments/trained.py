@@ -21,14 +21,21 @@ def recipe_for(data: str, recipe: str | Path | None = None) -> Recipe:
     return load_recipe(recipe if recipe is not None else default_recipe(data))
 
 
-def trained_network(target: str, weights: str | Path, data: Dataset,
-                    recipe: Recipe) -> tuple[nx.DiGraph, torch.nn.Module]:
+def trained_network(target: str, weights: str | Path, data: Dataset, recipe: Recipe, *,
+                    network: str | None = None, input_shape=None,
+                    params: dict | None = None) -> tuple[nx.DiGraph, torch.nn.Module]:
     """The graph (built for the data as training built it) and the module with `weights`."""
     from ..torch.backend import build_module
+    from ..train.network import FitError
 
-    graph = graph_for_data(target, None, data, recipe)
+    graph = graph_for_data(target, network, data, recipe, input_shape=input_shape, params=params)
     model = build_module(graph)
-    model.load_state_dict(load_weights(weights))
+    try:
+        model.load_state_dict(load_weights(weights))
+    except RuntimeError as err:  # as `resdsl eval` says it
+        raise FitError(f"{weights} does not fit network {graph.graph['name']}: "
+                       f"{str(err).splitlines()[0]}", graph.graph.get("span"),
+                       hint="give the network (and --input / --param) the weights were trained as") from None
     return graph, model.eval()
 
 
