@@ -62,13 +62,17 @@ def experiment():
 @click.option("--jobs", type=click.IntRange(1), help="Runs at a time (one torch thread each); "
               "default: 2, or 1 on one core.")
 @click.option("--device", help="cpu, cuda, cuda:1; default: a GPU if there is one.")
+@click.option("--amp", type=click.Choice(["none", "bf16", "fp16"]),
+              help="Autocast on a GPU (the recipe's device.amp).")
+@click.option("--validation", type=click.IntRange(1), metavar="N",
+              help="Training images held out for validation (the recipe's data.validation).")
 @click.option("--responses/--no-responses", default=True, show_default=True,
               help="Measure Figure 7's layer responses on the trained nets.")
 @click.option("-o", "--out", type=click.Path(file_okay=False),
               help="A new folder for the runs, figures and table; default runs/degradation "
                    "(-2, -3, ... if taken).")
 @diagnostics
-def degradation(nets, seeds, data, recipe, iterations, jobs, device, responses, out):
+def degradation(nets, seeds, data, recipe, iterations, jobs, device, amp, validation, responses, out):
     """Train plain nets and their residual twins; plot training and validation error like the
     paper's Figure 6 and tabulate the final errors over seeds."""
     from ..experiments import degradation as experiment
@@ -76,7 +80,8 @@ def degradation(nets, seeds, data, recipe, iterations, jobs, device, responses, 
     result = experiment.run(nets or list(experiment.DEFAULT_NETS), seeds,
                             _fresh_folder(out, "degradation"), data=data,
                             recipe=recipe, iterations=iterations, workers=jobs,
-                            responses=responses, device=device, echo=click.echo)
+                            responses=responses, device=device, echo=click.echo,
+                            overrides={k: v for k, v in (("amp", amp), ("validation", validation)) if v})
     click.echo("")
     click.echo("final errors, % (running training error over the last 5% of iterations, train "
                "mode; validation error at the end; mean ± std over seeds, then the range):")

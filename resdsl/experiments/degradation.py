@@ -175,7 +175,7 @@ def elapsed_text(seconds: float) -> str:
 def run(networks: list[str], seeds: list[int], out: Path, *, data: str = "digits",
         recipe: str | None = None, iterations: int | None = None, workers: int | None = None,
         responses: bool = True, device: str | None = None,
-        echo: Callable[[str], None] = print) -> dict[str, Any]:
+        echo: Callable[[str], None] = print, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Train every network with every seed, then write figure6.png, figure7.png (unless
     `responses` is off), table.md and results.json into `out`; returns the rows and files."""
     from . import plots
@@ -183,7 +183,7 @@ def run(networks: list[str], seeds: list[int], out: Path, *, data: str = "digits
     started = time.perf_counter()
     recipe = recipe or default_recipe(data)
     workers = workers or default_workers()
-    overrides = {"iterations": iterations} if iterations else {}
+    overrides = {**(overrides or {}), **({"iterations": iterations} if iterations else {})}
     jobs = plan(networks, seeds, out, data, recipe, overrides, device)
     echo(f"{len(networks)} networks x {len(seeds)} seeds = {len(jobs)} runs on {data} "
          f"(recipe {Path(recipe).stem}), {workers} at a time, into {out}")
