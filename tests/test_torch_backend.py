@@ -15,8 +15,7 @@ import resdsl
 from resdsl.netgraph.infer import totals
 from resdsl.language.library import bundled_index
 from resdsl.netgraph.builder import layer_nodes
-from resdsl.torch.backend import build_layers, build_module
-from resdsl.torch.codegen import forward_source
+from resdsl.torch.backend import build_module
 from resdsl.torch.export import python_source
 
 from . import reference_models
@@ -99,15 +98,22 @@ def test_state_dict_keys_and_shapes_are_torchvisions(name):
 def test_print_reads_like_hand_written_code():
     text = repr(resdsl.load("resnet18"))
     assert text.startswith("Resnet18(\n  (conv1): Conv2d(3, 64, kernel_size=(7, 7), stride=(2, 2)")
-    assert "(downsample): Module(\n        (0): Conv2d(64, 128, kernel_size=(1, 1), stride=(2, 2)" in text
+    assert "(downsample): Sequential(\n        (0): Conv2d(64, 128, kernel_size=(1, 1), stride=(2, 2)" in text
+
+
+def generated_code(module):
+    """The network's forward and each generated block's, once per class."""
+    return "".join(dict.fromkeys(type(m).code for m in module.modules() if hasattr(type(m), "code")))
 
 
 def test_forward_is_straight_line_code():
-    code = resdsl.load("resnet18").code
+    model = resdsl.load("resnet18")
+    code = generated_code(model)
     assert "for " not in code and "while " not in code and " if " not in code
-    assert 'x1 = getattr(self.layer1, "0").conv1(x)' in code
-    assert "x = x1 + x  # layer4.1.add" in code
-    assert "x = self.fc(torch.flatten(x, 1))" in code
+    assert "x = self.layer1(x)" in model.code and "x = self.fc(torch.flatten(x, 1))" in model.code
+    block = model.layer2[0].code  # a block's own forward, called by its stage
+    assert "x1 = self.conv1(x)" in block and "x = self.downsample(x)" in block
+    assert "x = x1 + x  # add" in block
     # tensors live in reused variables, so none outlives its last reader: a block's input and
     # its branch (the projection shortcut reads the input last), not one variable per layer
     assert set(re.findall(r"^    (\w+) = ", code, re.M)) == {"x", "x1"}
@@ -222,8 +228,10 @@ def test_stage_taps_return_a_dict(cifar):
 
 
 def test_relus_run_in_place_only_where_nothing_else_reads_their_input(cifar):
-    code = resdsl.load(cifar, "resnet8").code
-    # each ReLU follows a BN or an add that nothing else reads
+    module = resdsl.load(cifar, "resnet8")
+    # each ReLU follows a BN or an add that nothing else reads (counted per block instance)
+    code = module.code + "".join(block.code for stage in ("layer1", "layer2", "layer3")
+                                 for block in module.get_submodule(stage))
     assert code.count("torch.relu_(") == 7 and "torch.relu(" not in code
 
 
@@ -336,4 +344,4 @@ def test_only_dotted_names_reach_the_generated_source():
     graph = resdsl.graph("resnet18")
     nx.relabel_nodes(graph, {"avgpool": 'avgpool\nimport os  # "'}, copy=False)
     with pytest.raises(ValueError, match="is not a dotted name"):
-        forward_source(graph, build_layers(graph))
+        build_module(graph)

@@ -98,3 +98,14 @@ def test_malformed_recipe_reports_line_column_and_caret(path):
     rendered = err.value.render()
     assert rendered.startswith(f"{path}:{line}:{column}: error[E930]")
     assert "^" in rendered.splitlines()[2]
+
+
+def test_resdsl_train_is_callable_and_importing_it_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, resdsl; import resdsl.train.recipe; "
+            "assert callable(resdsl.train) and resdsl.train.train.__name__ == 'train'; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

@@ -115,3 +115,48 @@ def test_eval_reports_the_errors_of_the_trained_weights(tmp_path, one_thread):
     assert "top-1 error" in human.output and "most confused" in human.output
     wrong = CliRunner().invoke(main, ["eval", f"{net}:tiny_rgb", "-w", str(weights), "--input", "1x8x8"])
     assert wrong.exit_code == 1 and "does not fit network tiny_rgb" in wrong.output
+
+
+def test_gpu_options_run_on_the_cpu_too(tmp_path):
+    net = tiny_file(tmp_path)
+    summary = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "amp", amp="bf16", channels_last=True,
+                           iterations=4, batch_size=16, eval_every=4, checkpoint_every=4)
+    assert summary["finished"] and all(r["loss"] == r["loss"] for r in summary["history"])  # no NaN
+
+
+def test_command_line_shows_progress_takes_overrides_and_refuses_misfits(tmp_path, one_thread):
+    net = tiny_file(tmp_path)
+    out = tmp_path / "cli"
+    result = CliRunner().invoke(main, ["train", f"{net}:tiny", "--out", str(out), "--iterations", "4",
+                                       "--batch-size", "16", "--eval-every", "2", "--set", "optimizer.nesterov=true",
+                                       "--set", "schedule.milestones=[2]", "--set", "schedule.unit=iterations",
+                                       "--lr", "0.05"])
+    assert result.exit_code == 0, result.output
+    assert "iter      2/4" in result.stderr and "val err" in result.stderr
+    assert "tiny on digits: 4 iterations" in result.stdout
+    resolved = tomllib.loads((out / "recipe.toml").read_text())
+    assert resolved["optimizer"]["nesterov"] is True and resolved["optimizer"]["lr"] == 0.05
+    lrs = [json.loads(r)["lr"] for r in (out / "metrics.jsonl").read_text().splitlines()]
+    assert lrs[0] == 0.05 and lrs[-1] == pytest.approx(0.005)  # /10 at the milestone
+    misfit = CliRunner().invoke(main, ["train", f"{net}:tiny", "--input", "3x32x32", "--out", str(tmp_path / "x")])
+    assert misfit.exit_code == 1
+    assert "error[E933]: network tiny was built for 3x32x32 images but digits gives 1x8x8" in misfit.stderr
+    assert not (tmp_path / "x").exists()  # nothing was started
+    bad = CliRunner().invoke(main, ["train", f"{net}:tiny", "--set", "optimizer.lr=fast"])
+    assert bad.exit_code == 1 and "'optimizer.lr': 'fast' is not of type 'number'" in bad.stderr
+
+
+def test_cifar10_and_folder_data_train_through_the_loop(tmp_path, one_thread):
+    from .train_support import cifar_batches, image_folder
+
+    net = tiny_file(tmp_path)
+    cifar = cifar_batches(tmp_path / "c", per_batch=20)
+    summary = resdsl.train(f"{net}:tiny_rgb", f"cifar10:{cifar}", recipe="cifar10", out=tmp_path / "rc",
+                           iterations=3, batch_size=16, validation=20, eval_every=3, checkpoint_every=3)
+    assert summary["finished"] and summary["data"]["val"] == 20 and summary["data"]["test"] == 20
+    folder = image_folder(tmp_path / "f", per_class=4)
+    summary = resdsl.train(f"{net}:tiny_rgb", f"folder:{folder}", out=tmp_path / "rf", params={"classes": 3},
+                           iterations=2, batch_size=4, validation=3, eval_every=2, checkpoint_every=2,
+                           workers=0, augment__crop=32, augment__scale=[32, 40], augment__eval_resize=36)
+    assert summary["finished"] and summary["data"]["shape"] == [3, 32, 32]
+    assert summary["final"]["val_error"] is not None

@@ -7,6 +7,7 @@ import networkx as nx
 
 from ..netgraph.infer import totals
 from .check import check_results
+from .costreport import CostReport
 from .costs import Row, activation_memory, cost_rows, group
 from .layout import layout, short_layout
 
@@ -31,11 +32,12 @@ def totals_json(graph: nx.DiGraph) -> dict:
             "output": {k: list(v) for k, v in figures["outputs"].items()}}
 
 
-def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1, extra_checks: list = ()) -> dict:
+def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
+           extra_checks: list = ()) -> CostReport:
     """The whole cost report of one network as a JSON-ready dict (shape: docs/flops.md)."""
     figures = totals_json(graph)
     grouped = group(graph)
-    return {
+    return CostReport({
         "report_version": REPORT_VERSION,
         "network": graph.graph["name"],
         "template": graph.graph.get("network", graph.graph["name"]),
@@ -52,7 +54,7 @@ def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1, extra_checks: l
         "activations": activation_memory(graph, batch, grouped),
         "checks": check_results(graph, list(extra_checks)),
         "rows": [_row_json(row, batch) for row in cost_rows(graph, by, grouped)],
-    }
+    })
 
 
 def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: list = ()) -> dict:

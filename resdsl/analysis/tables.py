@@ -48,7 +48,7 @@ def notes(data: dict, show_flops: bool) -> list[str]:
     return lines
 
 
-def _title(data: dict) -> str:
+def title(data: dict) -> str:
     return (f"{data['network']} ({data['template']}), input {shape_text(data['input'])}, "
             f"output {_outputs(data['output'])}")
 
@@ -125,12 +125,12 @@ def _csv_text(comments: list[str], header, rows) -> str:
 
 def print_table(console, data: dict, show_flops: bool = False, show_activations: bool = False) -> None:
     """The report as a terminal table that reads like the paper's Table 1."""
-    _print(console, _title(data), _columns(show_flops, show_activations), data["rows"], _cell,
+    _print(console, title(data), _columns(show_flops, show_activations), data["rows"], _cell,
            notes(data, show_flops), _total_row(data))
 
 
 def markdown(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
-    return _markdown(_title(data), _columns(show_flops, show_activations),
+    return _markdown(title(data), _columns(show_flops, show_activations),
                      [*data["rows"], _total_row(data)], _cell, notes(data, show_flops))
 
 
@@ -142,7 +142,7 @@ def csv_text(data: dict) -> str:
     """One line per row and a total; `#` lines first state the network and the convention."""
     rows = [[shape_text(r[k]) if k == "output" else ("" if r[k] is None else r[k])
              for k in CSV_COLUMNS] for r in [*data["rows"], _total_row(data)]]
-    return _csv_text([_title(data), *notes(data, False)], CSV_COLUMNS, rows)
+    return _csv_text([title(data), *notes(data, False)], CSV_COLUMNS, rows)
 
 
 def json_text(data: dict) -> str:

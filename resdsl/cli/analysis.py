@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, command_line_budgets, console,
-                     diagnostics, graphs_of, one_graph, shape_text, terminal_width)
+                     diagnostics, graphs_of, one_graph, shape_text)
 
 
 @click.command()
@@ -41,31 +41,20 @@ def check(file, network, input_shape, max_flops, max_params):
 
 
 @click.command("list")
+@click.argument("pattern", required=False)
+@click.option("--blocks", is_flag=True, help="List the blocks and templates, with their parameters.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+              default="table", show_default=True)
 @diagnostics
-def list_networks():
-    """The bundled architectures with their parameters and multiply-adds."""
-    from rich.console import Console
-    from rich.table import Table
+def list_networks(pattern, blocks, fmt):
+    """The bundled architectures: networks with their parameters and multiply-adds.
 
-    from ..core.units import human
-    from ..language.library import build_graph, bundled_index
-    from ..language.loader import load_file
-    from ..netgraph.infer import totals
+    PATTERN filters names with shell wildcards: resdsl list 'resnet*' (quote it from the shell)."""
+    from ..language.catalog import definition_rows, network_rows
+    from .listing import render_listing
 
-    table = Table(title="bundled architectures", title_justify="left")
-    for column in ("network", "file", "input", "output", "params", "multiply-adds"):
-        table.add_column(column, justify="right" if column in ("params", "multiply-adds") else "left",
-                         # names and figures whole; a backbone's taps wrap, one per line
-                         no_wrap=column != "output", min_width=11 if column == "output" else None)
-    scopes = {}
-    for name, path in bundled_index().items():
-        scope = scopes.setdefault(path, load_file(path))
-        graph = build_graph(scope, name)
-        figures = totals(graph)
-        out = ", ".join(shape_text(s) for s in figures["outputs"].values())
-        table.add_row(name, path.name, shape_text(graph.graph["input"]), out,
-                      f"{figures['params']:,}", human(figures["macs"]))
-    Console(width=max(112, terminal_width())).print(table)
+    rows = definition_rows(pattern) if blocks else network_rows(pattern)
+    click.echo(render_listing(rows, "blocks" if blocks else "networks", fmt, pattern), nl=False)
 
 
 @click.command()

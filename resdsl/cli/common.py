@@ -12,6 +12,11 @@ import click
 from ..core.errors import ResdslError, render
 
 
+# Where an internal error asks to be reported. The project has no public tracker address in
+# pyproject.toml yet; README.md's "Reporting bugs" says what to send and where.
+REPORT_TO = "the resdsl issue tracker (README.md, 'Reporting bugs', says where and what to send)"
+
+
 def diagnostics(fn):
     """Render user errors as diagnostics on stderr with exit code 1, never a traceback."""
     @functools.wraps(fn)
@@ -21,19 +26,39 @@ def diagnostics(fn):
         except ResdslError as err:
             click.echo(render(err.errors), err=True)
             sys.exit(1)
-        except RecursionError:
+        except RecursionError:  # a last resort: the front end guards depth with located limits
             click.echo("error[E607]: the input nests too deeply to process", err=True)
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # `resdsl list | head`: the reader has all it wanted
+            _closed_pipe()
+        except MemoryError:
+            click.echo("error[E608]: out of memory; the limits (RESDSL_MAX_PARAMS, "
+                       "RESDSL_MAX_ACTIVATION_BYTES) may be set higher than this machine allows",
+                       err=True)
+            sys.exit(1)
         except Exception as err:  # a bug in resdsl, not in the input: say so, without a traceback
             if os.environ.get("RESDSL_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err}\n"
-                       "  this is a bug in resdsl; rerun with RESDSL_DEBUG=1 for a traceback "
-                       "and report it", err=True)
+            message = str(err)
+            message = message if len(message) <= 300 else message[:300] + "..."
+            click.echo(f"internal error: {type(err).__name__}: {message}\n"
+                       "  this is a bug in resdsl, not in your input. Please report it at\n"
+                       f"  {REPORT_TO}\n"
+                       "  with the command you ran; RESDSL_DEBUG=1 shows the traceback to attach",
+                       err=True)
             sys.exit(3)
     return wrapper
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stdout)
+        pass
 
 
 def shape_text(shape) -> str:
@@ -83,13 +108,16 @@ def command_line_budgets(max_flops: int | None, max_params: int | None) -> list:
 
 
 def graphs_of(file: str, network: str | None, input_shape=None):
+    from ..analysis.allocation import check_parameters
     from ..language.library import build_graph, open_target
 
     target = open_target(file, network)
     errors, graphs = [], []
     for name in target.names:
         try:
-            graphs.append(build_graph(target.scope, name, input_shape=input_shape))
+            graph = build_graph(target.scope, name, input_shape=input_shape)
+            check_parameters(graph)
+            graphs.append(graph)
         except ResdslError as err:
             errors.extend(err.errors)
     if errors:
@@ -107,14 +135,32 @@ def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"
 
 
 def terminal_width() -> int:
+    """`COLUMNS` if set (a script's or a test's choice), else the terminal's, else 100."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
     try:
         return os.get_terminal_size().columns
     except OSError:
         return 100
 
 
+def table_width() -> int:
+    """A table's width: the terminal's (or `COLUMNS`); a pipe without `COLUMNS` gets whole rows."""
+    if os.environ.get("COLUMNS", "").isdigit() or sys.stdout.isatty():
+        return terminal_width()
+    return 160
+
+
 def console():
     """A rich console: a terminal gets its own width, a pipe the whole table."""
     from rich.console import Console
 
-    return Console(width=terminal_width() if sys.stdout.isatty() else 160)
+    out = Console(width=table_width())
+    out.on_broken_pipe = _closed_pipe  # rich's own exits 1
+    return out
+
+
+def _closed_pipe() -> None:
+    quiet_stdout()
+    sys.exit(0)

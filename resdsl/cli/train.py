@@ -60,6 +60,8 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--channels-last/--no-channels-last", default=None, help="NHWC memory format.")
 @click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the model.")
 @click.option("--sync-bn/--no-sync-bn", default=None, help="Synchronized BN over processes.")
+@click.option("--threads", type=int, default=None,
+              help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
 @click.option("--nproc-per-node", type=int, default=None,
@@ -74,7 +76,7 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @diagnostics
 def train(file, network, data, recipe, out, resume, input_shape, params, lr, momentum, weight_decay,
           batch_size, epochs, iterations, seed, eval_every, checkpoint_every, workers, sets, device,
-          amp, channels_last, compile_, sync_bn, quiet, as_json, nproc_per_node, nnodes, node_rank,
+          amp, channels_last, compile_, sync_bn, threads, quiet, as_json, nproc_per_node, nnodes, node_rank,
           master_addr, master_port, rdzv_endpoint, rdzv_backend, rdzv_id):
     """Train FILE (a path, FILE:NAME or a bundled network) on --data with a recipe.
 
@@ -108,7 +110,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, lr, mom
     overrides.update(sets)
     spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,
                    out=Path(out) if out else None, resume=resume, input_shape=input_shape,
-                   params=params, device=device, quiet=quiet)
+                   params=params, device=device, quiet=quiet, threads=threads)
     summary = run(spec)
     if int(os.environ.get("RANK", "0")) != 0:
         return
@@ -164,7 +166,7 @@ def eval_(file, network, weights, data, split, recipe, input_shape, params, devi
         return
     click.echo(f"{result['network']} on {data} ({result['split']}, {result['images']:,} images): "
                f"top-1 error {100 * result['top1_error']:.2f}%, top-5 error {100 * result['top5_error']:.2f}%")
-    worst = sorted(((e, c) for c, e in result["per_class_error"].items() if e is not None), reverse=True)[:5]
+    worst = sorted(((e, c) for c, e in result["per_class_error"].items() if e), reverse=True)[:5]
     if worst:
         click.echo("  highest class errors: " + ", ".join(f"{c} {100 * e:.1f}%" for e, c in worst))
     if result["confusions"]:

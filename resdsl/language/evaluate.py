@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..core.errors import ArgumentError, Span, UnknownName, did_you_mean
+from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_mean
+from ..core.limits import LIMITS
+from ..netgraph.ops import UNLIKE, source_ops
 from . import ast
 
 
@@ -173,6 +176,17 @@ def _number(value: Any, span: Span, op: str) -> int | float:
 
 
 def _arithmetic(op: str, left, right, expr: ast.BinOp):
+    try:
+        value = _operate(op, left, right, expr)
+    except OverflowError:  # a float from an integer too large for one
+        value = math.inf
+    if isinstance(value, float) and not math.isfinite(value) or abs(value) > LIMITS.magnitude:
+        raise LimitError(f"'{op}' makes a number too large to be a size or a count (over "
+                         f"1e{len(str(LIMITS.magnitude)) - 1})", expr.span, code="E611")
+    return value
+
+
+def _operate(op: str, left, right, expr: ast.BinOp):
     if op == "+":
         return left + right
     if op == "-":
@@ -194,3 +208,12 @@ def unknown(name: str, span: Span, known, kind: str = "name", aliases=None) -> U
                            hint=f"for example '{name}(0.5)'", code="E202")
     return UnknownName(f"unknown {kind} '{name}'", span, hint=did_you_mean(name, known, aliases),
                        code="E202")
+
+
+def unknown_op(name: str, span: Span, known, aliases=None) -> UnknownName:
+    """An unknown op or block: the closest name, unless the closest op computes something else
+    (`conv1d` is not `conv`), where the message lists what exists instead."""
+    if name.lower() in UNLIKE:
+        return UnknownName(f"unknown op '{name}': {UNLIKE[name.lower()]}", span, code="E202",
+                           hint="the ops are " + ", ".join(source_ops()))
+    return unknown(name, span, known, "op or block", aliases)

@@ -1,11 +1,16 @@
-"""The torch backend: a typed graph to an `nn.Module` with a generated forward.
+"""The torch backend: a typed graph to an `nn.Module` tree with generated forwards.
 
-`torch_codegen` writes the forward once, as straight-line Python (`x = self.conv1(x)`), and it is
-compiled into a class of its own: no interpreter walks the graph on each call. Submodules sit
-under the graph's node ids, so `state_dict()` keys are the module paths the source names, for
-the bundled ResNets exactly torchvision's (`layer1.0.conv1.weight`, `layer2.0.downsample.0.weight`,
-`fc.bias`). `model.code` is the forward's source; `torch.fx.symbolic_trace(model)` gives an fx
-graph for fx passes.
+Submodules sit under the graph's node ids, so `state_dict()` keys are the module paths the
+source names, for the bundled ResNets exactly torchvision's (`layer1.0.conv1.weight`,
+`layer2.0.downsample.0.weight`, `fc.bias`). The containers those paths make are real modules
+(hierarchy.py): a stage is an `nn.Sequential` of its blocks (`model.layer4[-1]`), a block a
+module whose own generated forward its stage calls, so forward hooks, `named_children` and
+torch.fx leaf modules work as on torchvision's ResNet.
+
+Each forward is written once as straight-line Python (`x = self.conv1(x)`, codegen.py) and
+compiled into a class of its own; blocks with the same source share one class. `model.code` is
+the network's forward, `model.layer1[0].code` a block's; `model.graph` is the typed graph it was
+built from (for `resdsl.viz.diagram(model)`, `model.report()`, `model.summary()`).
 
 Not torch.fx's own code generation: building an fx graph of a 1,202-layer network and generating
 code from it took longer than making its weights (bench/forward.py measures construction).
@@ -26,13 +31,14 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..analysis.allocation import check_parameters
 from ..core.errors import ExportError, raise_all
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.ops import OPS
 from . import modules
 from .codegen import forward_source
+from .hierarchy import ROOT, ModuleTree, module_tree, prefixes, relative
 from .init import init_weights
-from .modules import attach
 
 # Ops whose result is a tensor of their own, which an activation may overwrite when nothing
 # else reads it (as torchvision's ReLU(inplace=True) overwrites a BN's output); none of them
@@ -42,15 +48,79 @@ _FRESH_RESULT = {"conv", "bn", "fc", "add", "concat"}
 
 def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
     """The network of a typed graph, with the paper's initial weights."""
+    check_parameters(graph)  # before torch allocates them
     with _collector_paused():
         layers = build_layers(graph)
         check_module_names(graph, layers)
-        network = network_class(class_name(graph.graph["name"]), forward_source(graph, layers))()
-        for path, layer in layers.items():  # in source order, so state_dict() reads like the source
+        tree = module_tree(graph, lambda node: _called_alone(graph, node, layers[node]))
+        shared: dict[tuple, type] = {}  # blocks of one source share a class
+        numbered = _numbered(tree)
+        classes = {path: _container_class(graph, tree, path, layers, shared, path in numbered)
+                   for path, c in tree.containers.items() if c.kind == "generated"}
+        network = generated_class(CompiledNetwork, class_name(graph.graph["name"]),
+                                  forward_source(graph, tree, ROOT, layers))()
+        made = {ROOT: network}
+        for node in tree.nodes:  # in source order, so state_dict() reads like the source
+            for path in prefixes(node):  # its containers first, each the kind the tree says
+                if path not in made:
+                    made[path] = classes[path]() if path in classes else _plain(tree, path)
+                    parent = owner_path(path)
+                    made[parent].add_module(relative(path, parent), made[path])
+            layer = layers[node]
             if isinstance(layer, nn.Module):
-                attach(network, path, layer)
+                parent = owner_path(node)
+                made[parent].add_module(relative(node, parent), layer)
+        network.graph = graph
         init_weights(network, residual_bns(graph) if zero_init_residual else ())
     return network
+
+
+def owner_path(path: str) -> str:
+    """The container a path sits in directly: `layer1.0.conv1` -> `layer1.0`."""
+    return path.rpartition(".")[0]
+
+
+def _plain(tree: ModuleTree, path: str) -> nn.Module:
+    return nn.Sequential() if tree.containers[path].kind == "sequential" else nn.Module()
+
+
+def _called_alone(graph: nx.DiGraph, node: str, layer) -> bool:
+    """Whether `nn.Sequential` can call a layer: a module, reading one tensor as it comes (an
+    fc after a feature map flattens it first, in the forward)."""
+    data = graph.nodes[node]
+    return isinstance(layer, nn.Module) and not (OPS[data["op"]].flattens
+                                                 and len(data["in_shapes"][0]) > 1)
+
+
+def _numbered(tree: ModuleTree) -> set[str]:
+    """Containers whose children are all numbered (`layer1.0`, `layer1.1`): sequences."""
+    children: dict[str, set[str]] = {}
+    for node in tree.nodes:
+        parts = node.split(".")
+        for depth in range(1, len(parts)):
+            children.setdefault(".".join(parts[:depth]), set()).add(parts[depth])
+    return {path for path, names in children.items() if all(n.isdigit() for n in names)}
+
+
+def _container_class(graph: nx.DiGraph, tree: ModuleTree, path: str, layers,
+                     shared: dict[tuple, type], numbered: bool) -> type:
+    base = GeneratedSequential if numbered else GeneratedModule
+    key = (base, container_name(graph, tree, path), forward_source(graph, tree, path, layers))
+    if key not in shared:
+        shared[key] = generated_class(*key)
+    return shared[key]
+
+
+def container_name(graph: nx.DiGraph, tree: ModuleTree, path: str) -> str:
+    """A container's class name: the block it expands (`layer1.0` -> `Bottleneck`), else its own
+    name (`stem` -> `Stem`)."""
+    last = path.rpartition(".")[2]
+    if last.isdigit():
+        scope = graph.nodes[tree.containers[path].first].get("scope", {})
+        if scope.get("block_type") and scope.get("block") == int(last):
+            return class_name(scope["block_type"])
+        return class_name(path.replace(".", "_")) + "Item"
+    return class_name(last)
 
 
 @contextlib.contextmanager
@@ -108,27 +178,49 @@ def check_module_names(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable
     raise_all(errors)
 
 
-class CompiledNetwork(nn.Module):
-    """A network compiled by resdsl: each one is a class of its own, with a generated forward."""
+class GeneratedModule(nn.Module):
+    """A module whose forward resdsl generated (a block): a class of its own per source."""
 
     code: str  # the forward's source
 
     def __reduce__(self):
         # the class was made at run time, so pickle cannot find it by name: rebuild it from its
         # source (deepcopy goes the same way)
-        return _restore, (type(self).__name__, self.code), self.__getstate__()
+        return _restore, (type(self).__bases__[0], type(self).__name__, self.code), \
+            self.__getstate__()
+
+
+class GeneratedSequential(GeneratedModule, nn.Sequential):
+    """Numbered children (a stage of blocks) that nn.Sequential's own forward cannot chain, say
+    because a block reads two values: indexable, iterable and sized all the same."""
+
+
+class CompiledNetwork(GeneratedModule):
+    """A network compiled by resdsl, with its typed graph (`graph`)."""
+
+    graph: nx.DiGraph  # what it was built from: shapes, costs, spans per layer
+
+    def report(self, by: str = "stage", batch: int = 1):
+        """The cost report (`resdsl flops`) of the network, from its graph: a `CostReport`."""
+        from ..analysis.report import report
+
+        return report(self.graph, by, batch)
+
+    def summary(self, by: str = "stage") -> None:
+        """Print the cost table, one row per stage, block or layer (as torchinfo's summary)."""
+        print(self.report(by), end="")
 
 
 _serial = itertools.count()
 
 
-def network_class(name: str, forward: str) -> type[CompiledNetwork]:
-    """A `CompiledNetwork` subclass whose forward is `forward`'s source, compiled."""
+def generated_class(base: type, name: str, forward: str) -> type:
+    """A subclass of `base` whose forward is `forward`'s source, compiled."""
     filename = f"<resdsl {name} {next(_serial)}>"
     namespace = {"torch": torch}
     exec(compile(forward, filename, "exec"), namespace)
-    cls = type(name, (CompiledNetwork,), {"forward": namespace["forward"], "code": forward,
-                                         "__module__": __name__})
+    cls = type(name, (base,), {"forward": namespace["forward"], "code": forward,
+                               "__module__": __name__})
     # tracebacks, pdb and inspect show the generated lines, for as long as the class lives (a
     # search over thousands of networks should not keep thousands of sources)
     linecache.cache[filename] = (len(forward), None, forward.splitlines(True), filename)
@@ -136,19 +228,21 @@ def network_class(name: str, forward: str) -> type[CompiledNetwork]:
     return cls
 
 
-@functools.lru_cache(maxsize=64)  # copies of one network share a class
-def _restored_class(name: str, forward: str) -> type[CompiledNetwork]:
-    return network_class(name, forward)
+@functools.lru_cache(maxsize=64)  # copies of one network share its classes
+def _restored_class(base: type, name: str, forward: str) -> type:
+    return generated_class(base, name, forward)
 
 
-def _restore(name: str, forward: str) -> CompiledNetwork:
-    cls = _restored_class(name, forward)
+def _restore(base: type, name: str, forward: str) -> GeneratedModule:
+    cls = _restored_class(base, name, forward)
     return cls.__new__(cls)  # pickle then sets its state: modules, parameters, buffers
 
 
 def _may_overwrite_input(graph: nx.DiGraph, node: str, returned: set[str]) -> bool:
     (source,) = inputs_of(graph, node)
+    # only within one container: a module's input or output may be held by a forward hook
     return (graph.out_degree(source) == 1 and source not in returned
+            and owner_path(source) == owner_path(node)
             and graph.nodes[source]["op"] in _FRESH_RESULT)
 
 

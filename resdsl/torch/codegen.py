@@ -1,19 +1,25 @@
-"""The forward of a compiled network, written as Python source: one line per layer.
+"""The forwards of a compiled network, written as Python source: one line per layer.
 
-    def forward(self, x):
+    def forward(self, x):              # the network's
         x = self.conv1(x)
         x = self.bn1(x)
         x = torch.relu_(x)  # relu
+        x = self.maxpool(x)
+        x = self.layer1(x)             # a stage: nn.Sequential of blocks
         ...
-        x1 = getattr(self.layer1, "0").conv1(x)
-        ...
-        x = x1 + x  # layer1.0.add
 
-Straight-line code, as a hand-written forward: no loop over the graph at run time. Values live in
-a few reused variables (`x`, `x1`, ...): a layer's result takes the variable of an input read for
-the last time, so no tensor outlives its last reader, without a `del` line per layer (fewer lines
-also compile faster, which is most of what building a 1,202-layer network costs beyond its
-weights). Module calls name their layer by its path; function calls carry it as a comment.
+    def forward(self, x):              # a block's (layer1.0), called by its stage
+        x1 = self.conv1(x)
+        ...
+        x = self.downsample(x)
+        x = x1 + x  # add
+
+Each callable container of the module tree (hierarchy.py) gets one, calling its own layers and
+containers by their paths relative to it. Straight-line code, as a hand-written forward: no loop
+over the graph at run time. Values live in a few reused variables (`x`, `x1`, ...): a result
+takes the variable of an input read for the last time, so no tensor outlives its last reader,
+without a `del` line per layer. Module calls name their layer by its path; function calls carry
+it as a comment.
 """
 
 from __future__ import annotations
@@ -27,69 +33,93 @@ import networkx as nx
 import torch
 from torch import nn
 
-from ..netgraph.builder import inputs_of, layer_nodes
+from ..core.escape import python_literal
 from ..netgraph.ops import OPS
+from .hierarchy import ROOT, ModuleTree, relative
 
-_INFIX = {operator.add: "+"}  # written as Python writes them: `a + b`
+_INFIX = {operator.add: "+", operator.mul: "*"}  # written as Python writes them: `a + b`
 
 # The source is run, so no user text may reach it as written: node ids, dotted names (the
 # language's and the IR schema's rule), appear as attribute names, strings and comments; output
 # names only through repr().
-_NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
+_NODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*")
 
 
-def forward_source(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable]) -> str:
-    """`def forward(self, x): ...` for a typed graph, calling `layers` (node id -> the module
-    registered under that path, or a torch function)."""
-    outputs = graph.graph["outputs"]
-    # a value is read by each successor, and by the return if it is an output
-    reads = {node: graph.out_degree(node) for node in graph}
-    for output in outputs:
-        reads[output["node"]] += 1
+def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
+                   layers: dict[str, nn.Module | Callable]) -> str:
+    """`def forward(self, x): ...` of one callable container (`ROOT`: the network), calling
+    `layers` (node id -> the module registered under that path, or a torch function)."""
+    container = tree.containers[path]
+    steps = []
+    for item in container.items:
+        if not _NODE_ID.fullmatch(item):
+            raise ValueError(f"node id {item!r} is not a dotted name: it cannot be written as code")
+        steps.append((item, tree.sources_of(graph, item), tree.value_of(item)))
+    if path == ROOT:
+        returns = [(o["name"], o["node"]) for o in graph.graph["outputs"]]
+    else:
+        returns = [(None, container.output)]
+    return straight_line(container.inputs, steps, returns,
+                         lambda item, args: _call(graph, tree, path, item, layers, args))
+
+
+def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
+                  returns: list[tuple[str | None, str]],
+                  call: Callable[[str, list[str]], str]) -> str:
+    """A forward computing `steps` (item, the values it reads, the value it makes) in order from
+    `inputs`, returning one value or a dict of named ones."""
+    reads: dict[str, int] = {}
+    for _, sources, _ in steps:
+        for source in sources:
+            reads[source] = reads.get(source, 0) + 1
+    for _, value in returns:
+        reads[value] = reads.get(value, 0) + 1
     names = _Names()
-    value: dict[str, str] = {}  # node -> the variable holding its result
-    lines = ["def forward(self, x):"]
-    for node in layer_nodes(graph):
-        if not _NODE_ID.fullmatch(node):
-            raise ValueError(f"node id {node!r} is not a dotted name: it cannot be written as code")
-        data = graph.nodes[node]
-        if data["op"] == "input":
-            value[node] = names.new()  # `x`
-            continue
-        sources = inputs_of(graph, node)
-        args = [value[s] for s in sources]
-        if OPS[data["op"]].flattens and len(data["in_shapes"][0]) > 1:
-            args[0] = f"torch.flatten({args[0]}, 1)"
-        call = _call(node, layers[node], args)
+    value_of: dict[str, str] = {}  # value -> the variable holding it
+    for value in inputs:
+        value_of[value] = names.new()
+    lines = [f"def forward(self, {', '.join(value_of[v] for v in inputs)}):"]
+    for item, sources, made in steps:
+        args = [value_of[s] for s in sources]
         freed = []
         for source in sources:
             reads[source] -= 1
             if reads[source] == 0:
-                freed.append(value[source])
+                freed.append(value_of[source])
         freed.sort(key=_Names.index)  # keep the lowest: the main path stays in `x`
         target = freed[0] if freed else names.new()
         for name in freed[1:]:
             names.release(name)
-        value[node] = target
-        lines.append(f"    {target} = {call}")
-        if reads[node] == 0:  # nothing reads it: its variable is free again at once
+        value_of[made] = target
+        lines.append(f"    {target} = {call(item, args)}")
+        if reads.get(made, 0) == 0:  # nothing reads it: its variable is free again at once
             names.release(target)
-    if len(outputs) == 1:
-        lines.append(f"    return {value[outputs[0]['node']]}")
+    if len(returns) == 1:
+        lines.append(f"    return {value_of[returns[0][1]]}")
     else:  # stage taps: a dict of tensors
-        items = ", ".join(f"{o['name']!r}: {value[o['node']]}" for o in outputs)
+        items = ", ".join(f"{python_literal(name)}: {value_of[value]}" for name, value in returns)
         lines.append(f"    return {{{items}}}")
     return "\n".join(lines) + "\n"
 
 
-def _call(node: str, layer: Any, args: list[str]) -> str:
+def _call(graph: nx.DiGraph, tree: ModuleTree, path: str, item: str,
+          layers: dict[str, Any], args: list[str]) -> str:
+    name = relative(item, path)
+    if item in tree.containers:
+        return f"{module_path(name)}({', '.join(args)})"
+    data = graph.nodes[item]
+    if OPS[data["op"]].flattens and len(data["in_shapes"][0]) > 1:
+        args = [f"torch.flatten({args[0]}, 1)", *args[1:]]
+    layer = layers[item]
     if isinstance(layer, nn.Module):
-        return f"{module_path(node)}({', '.join(args)})"
+        return f"{module_path(name)}({', '.join(args)})"
     if layer in _INFIX:
-        return f" {_INFIX[layer]} ".join(args) + f"  # {node}"
+        return f" {_INFIX[layer]} ".join(args) + f"  # {name}"
     if getattr(torch, layer.__name__, None) is layer:
-        return f"torch.{layer.__name__}({', '.join(args)})  # {node}"
-    raise TypeError(f"no source for {layer!r} (layer {node})")
+        return f"torch.{layer.__name__}({', '.join(args)})  # {name}"
+    if getattr(torch.nn.functional, layer.__name__, None) is layer:
+        return f"torch.nn.functional.{layer.__name__}({', '.join(args)})  # {name}"
+    raise TypeError(f"no source for {layer!r} (layer {item})")
 
 
 def module_path(node: str) -> str:
@@ -101,7 +131,7 @@ def module_path(node: str) -> str:
         if part.isidentifier() and not keyword.iskeyword(part):
             path = f"{path}.{part}"
         else:
-            path = f'getattr({path}, "{part}")'
+            path = f'getattr({path}, {python_literal(part)})'
     return path
 
 

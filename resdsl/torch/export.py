@@ -15,18 +15,38 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..analysis.allocation import check_activations
 from ..core.errors import ExportError
+from ..core.escape import python_docstring_text, python_literal
 from ..core.files import atomic_path, write_atomic
 from ..core.units import human
 from ..core.version import __version__
-from ..netgraph.builder import layer_nodes
 from ..netgraph.infer import totals
 from ..netgraph.ops import fmt
 from . import init as torch_init, modules as torch_modules
-from .backend import residual_bns
+from .backend import GeneratedModule, residual_bns
 
 
-def example_input(graph: nx.DiGraph, batch: int = 2) -> torch.Tensor:
+EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
+
+# the packages each artifact needs beyond torch: checked before anything is built or written
+NEEDS = {".onnx": ("onnx", "onnxscript"), ".safetensors": ("safetensors",)}
+
+
+def check_packages(suffixes) -> None:
+    """Raise E910 naming the first missing package any of these artifacts needs."""
+    import importlib.util
+
+    for suffix in suffixes:
+        for package in NEEDS.get(suffix, ()):
+            if importlib.util.find_spec(package) is None:
+                what = "weights" if suffix == ".safetensors" else suffix.lstrip(".").upper()
+                raise ExportError(f"writing {what} needs the '{package}' package",
+                                  hint="pip install 'resdsl[export]'")
+
+
+def example_input(graph: nx.DiGraph, batch: int = EXPORT_BATCH) -> torch.Tensor:
+    check_activations(graph, batch, "an export")  # before torch allocates the example
     return torch.randn(batch, *graph.graph["input"])
 
 
@@ -112,22 +132,31 @@ def write_python(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None
 
 
 def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
-    """A standalone module needing only torch: the same submodules under the same names, the
-    same straight-line forward, the same initialization."""
+    """A standalone module needing only torch: the same submodules under the same names, in the
+    same containers (stages as `nn.Sequential`, blocks with their own forward), the same
+    straight-line forwards, the same initialization."""
     name = type(module).__name__
-    submodules = dict(module.named_modules())
-    layers = [(node, submodules[node]) for node in layer_nodes(graph) if node in submodules]
-    calls = [f'        attach(self, "{path}", {constructor(layer)})' for path, layer in layers]
-    local_classes = {type(layer) for _, layer in layers if type(layer).__module__ == torch_modules.__name__}
+    layers = set(graph)
+    classes = _block_classes(module, name)
+    calls = []
+    for path, sub in module.named_modules():
+        if not path or _parents_in(path, layers):
+            continue  # the network itself, or a part of a layer (SE's fc1) its constructor makes
+        made = constructor(sub) if path in layers else _container(sub, classes)
+        calls.append(f'        attach(self, {python_literal(path)}, {made})')
+    local_classes = {type(m) for p, m in module.named_modules() if p in layers
+                     and type(m).__module__ == torch_modules.__name__}
     helpers = [inspect.getsource(cls) for cls in sorted(local_classes, key=lambda c: c.__name__)]
     helpers += [inspect.getsource(torch_modules.attach), inspect.getsource(torch_init.init_weights)]
+    helpers += [f"class {written}({'nn.Sequential' if issubclass(cls, nn.Sequential) else 'nn.Module'}):"
+                f"\n    \"\"\"A block: its forward, called by its container's.\"\"\"\n\n"
+                f"{_indented(cls.code)}" for cls, written in classes.items()]
     figures = totals(graph)
     source_file = graph.graph["span"].source.name if graph.graph.get("span") else "<string>"
-    forward = "\n".join("    " + line if line.strip() else "" for line in
-                        module.code.strip("\n").rstrip().splitlines())
-    bns = "".join(f'\n        "{bn}",' for bn in residual_bns(graph))
+    bns = "".join(f'\n        {python_literal(bn)},' for bn in residual_bns(graph))
     return "\n".join([
-        f'"""{graph.graph["name"]}: compiled by resdsl {__version__} from {source_file}.',
+        f'"""{python_docstring_text(graph.graph["name"])}: compiled by resdsl {__version__} from '
+        f'{python_docstring_text(source_file)}.',
         "",
         f"{figures['params']:,} params, {human(figures['macs'])} multiply-adds, input "
         f"{fmt(graph.graph['input'])}. Needs only torch:",
@@ -155,9 +184,44 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
         *calls,
         "        init_weights(self, self.residual_bns if zero_init_residual else ())",
         "",
-        forward,
+        _indented(module.code),
         "",
     ])
+
+
+def _parents_in(path: str, layers: set[str]) -> list[str]:
+    parts = path.split(".")
+    return [p for p in (".".join(parts[:d]) for d in range(1, len(parts))) if p in layers]
+
+
+def _indented(code: str) -> str:
+    return "\n".join("    " + line if line.strip() else "" for line in
+                     code.strip("\n").rstrip().splitlines())
+
+
+def _block_classes(module: nn.Module, network: str) -> dict[type, str]:
+    """The generated container classes, each under a name of its own in the file."""
+    names: dict[type, str] = {}
+    taken = {network}
+    for sub in module.modules():
+        cls = type(sub)
+        if sub is module or cls in names or not isinstance(sub, GeneratedModule):
+            continue
+        written, n = cls.__name__, 1
+        while written in taken:
+            n += 1
+            written = f"{cls.__name__}{n}"
+        taken.add(written)
+        names[cls] = written
+    return names
+
+
+def _container(sub: nn.Module, classes: dict[type, str]) -> str:
+    if type(sub) in classes:
+        return f"{classes[type(sub)]}()"
+    if type(sub) is nn.Sequential:
+        return "nn.Sequential()"
+    return "nn.Module()"
 
 
 def constructor(layer: nn.Module) -> str:

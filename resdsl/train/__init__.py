@@ -26,7 +26,7 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
           out: str | Path | None = None, resume: bool = False, network_name: str | None = None,
           input_shape: tuple[int, int, int] | None = None, params: dict[str, Any] | None = None,
           device: str | None = None, quiet: bool = True, stop_after: int | None = None,
-          **fields: Any) -> dict[str, Any]:
+          threads: int | None = None, **fields: Any) -> dict[str, Any]:
     """Train a network (a file, FILE:NAME or bundled name) and return the run's summary.
 
     `recipe` is a bundled recipe (`cifar10`, `cifar10-warmup`, `imagenet`, `digits`) or a .toml
@@ -43,7 +43,7 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     spec = RunSpec(target=str(network), data=data, network=network_name, recipe=recipe,
                    overrides=recipe_overrides(fields), out=Path(out) if out is not None else None,
                    resume=resume, input_shape=input_shape, params=dict(params or {}), device=device,
-                   quiet=quiet, stop_after=stop_after)
+                   quiet=quiet, stop_after=stop_after, threads=threads)
     return run(spec)
 
 

@@ -116,6 +116,7 @@ def restore(record: dict[str, Any], tensors: dict[str, torch.Tensor], model: tor
             state.setdefault(int(index), {})[name] = value
     optimizer.load_state_dict({"state": state, "param_groups": record["param_groups"]})
     torch.set_rng_state(tensors["rng.cpu"])
-    cuda = [tensors[k] for k in sorted(t for t in tensors if t.startswith("rng.cuda."))]
+    cuda = [tensors[k] for k in sorted((t for t in tensors if t.startswith("rng.cuda.")),
+                                       key=lambda t: int(t.rsplit(".", 1)[1]))]
     if cuda and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(cuda[: torch.cuda.device_count()])

@@ -83,6 +83,19 @@ def all_sum(world: World, values: list[float]) -> list[float]:
     return t.tolist()
 
 
+def same_text(world: World, text: str) -> str:
+    """Rank 0's text on every process (as bytes in a tensor; torch's object broadcast pickles)."""
+    if not world.distributed:
+        return text
+    import torch.distributed as dist
+
+    data = torch.zeros(4096, dtype=torch.uint8, device=world.device)
+    raw = text.encode()[:4096]
+    data[:len(raw)] = torch.tensor(list(raw), dtype=torch.uint8)
+    dist.broadcast(data, src=0)
+    return bytes(data.cpu().tolist()).rstrip(b"\0").decode()
+
+
 def barrier(world: World) -> None:
     if world.distributed:
         import torch.distributed as dist

@@ -50,6 +50,7 @@ class RunSpec:
     device: str | None = None           # auto, cpu, cuda, cuda:1
     quiet: bool = False
     stop_after: int | None = None       # end this process after that many iterations (tests, notebooks)
+    threads: int | None = None          # torch's intra-op threads on the CPU (default: torch's choice)
 
 
 def default_recipe(data: str) -> str:
@@ -69,6 +70,8 @@ def default_out(spec: RunSpec) -> Path:
 
 
 def run(spec: RunSpec) -> dict[str, Any]:
+    if spec.threads:
+        torch.set_num_threads(spec.threads)
     world = distributed.join(spec.device)
     try:
         return _run(spec, world)
@@ -84,7 +87,8 @@ def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
 
 def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
     started = time.perf_counter()
-    out = Path(spec.out) if spec.out is not None else default_out(spec)
+    # every process must use rank 0's folder, picked before any of them makes it
+    out = Path(distributed.same_text(world, str(spec.out if spec.out is not None else default_out(spec))))
     recipe = _resolve_recipe(spec, out)
     device = world.device
     if recipe["device.deterministic"]:
@@ -99,12 +103,12 @@ def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
                            params=spec.params)
     model = build_model(graph, recipe["seed"])
     if recipe["device.sync_bn"] and world.distributed:
-        if device.type == "cpu":
-            from .recipe import RecipeError
+        if device.type == "cpu":  # torch's SyncBatchNorm refuses CPU tensors
+            from .syncbn import convert
 
-            raise RecipeError("device.sync_bn: torch's SyncBatchNorm runs on GPUs only, and this run is on the CPU",
-                              hint="leave --sync-bn out on the CPU (each process then normalizes its own share)")
-        model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            model = convert(model)
+        else:
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
     model = model.to(device, memory_format=memory_format)
 

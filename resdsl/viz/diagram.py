@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import graphviz
 import networkx as nx
 
+from ..core.escape import dot_label
 from ..core.units import human
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.infer import totals
@@ -341,10 +342,8 @@ def _tooltip(box: Box) -> str:
 
 
 def _text(text: str) -> str:
-    """A DOT label showing `text` as written: backslashes and entities literal, and each line
-    a centred line of DOT."""
-    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("\n", "\\n")
-    return graphviz.nohtml(text)
+    """A DOT label showing `text` as written (core.escape: the one escape for generated code)."""
+    return graphviz.nohtml(dot_label(text))
 
 
 def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | None, framed: bool) -> None:
@@ -389,11 +388,14 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
         dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **attrs)
 
 
-def diagram(graphs: nx.DiGraph | list[nx.DiGraph], level: str = "block", *, cost: bool = False,
+def diagram(graphs, level: str = "block", *, cost: bool = False,
             collapse: bool = True) -> graphviz.Digraph:
-    """DOT for one network, or for several side by side in columns (the paper's Figure 3).
+    """DOT for one network, or for several side by side in columns (the paper's Figure 3): typed
+    graphs or compiled modules (`resdsl.load`), which carry theirs as `.graph`.
     `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all."""
-    graphs = [graphs] if isinstance(graphs, nx.DiGraph) else list(graphs)
+    # a compiled module (resdsl.load) carries its graph
+    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
+    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
     drawings = [drawing(g, level, collapse) for g in graphs]
     dot = graphviz.Digraph("resdsl", graph_attr=GRAPH_STYLE, node_attr=NODE_STYLE, edge_attr=EDGE_STYLE)
     most = max((b.macs for d in drawings for b in d.boxes), default=0) if cost else None
