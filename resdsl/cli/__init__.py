@@ -1,4 +1,5 @@
-"""The command line: `resdsl check | list | flops | diff | compile | viz` (a face of the pipeline).
+"""The command line: `resdsl check | list | flops | diff | compile | viz | train | eval |
+experiment | analyze` (a face of the pipeline).
 
 Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage error, 3 internal error.
 `check`, `list`, `flops`, `viz` and `compile -o x.json` never import torch. Each command family is
@@ -10,7 +11,7 @@ from __future__ import annotations
 import click
 
 from ..core.version import __version__
-from . import analysis, build
+from . import analysis, build, experiment, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -27,5 +28,6 @@ def main(allow_use):
 
 
 for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,
-                analysis.diff_, build.viz):
+                analysis.diff_, build.viz, train.train, train.eval_, experiment.experiment,
+                experiment.analyze):
     main.add_command(command)
