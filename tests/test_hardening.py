@@ -65,6 +65,10 @@ def test_output_errors_name_the_path_and_the_reason(tmp_path):
     result = cli("compile", "resnet18", "-o", "/proc/x.json")  # a folder no one may create in
     assert result.exit_code == 1
     assert "error[E920]: cannot write /proc/x.json: " in result.output
+    if os.path.isdir("/sys/kernel"):  # read-only even for root (the tests may run as root)
+        result = cli("compile", "resnet18", "-o", "/sys/x.json")
+        assert result.exit_code == 1
+        assert "error[E920]: cannot write /sys/x.json: permission denied" in result.output
 
 
 def test_an_input_the_os_cannot_read_is_a_diagnostic(tmp_path):
@@ -72,6 +76,13 @@ def test_an_input_the_os_cannot_read_is_a_diagnostic(tmp_path):
     result = cli("--allow-use", "/proc/self", "check", tmp_path / "a.rdsl")
     assert result.exit_code == 1, result.output
     assert "error[E504]: cannot read /proc/" in result.output  # /proc/self is the process's folder
+    assert "/mem: input/output error" in result.output
+
+
+def test_an_input_file_the_os_cannot_read(tmp_path):
+    result = cli("check", "/proc/self/mem")
+    assert result.exit_code == 1
+    assert "error[E504]: cannot read /proc/" in result.output
     assert "/mem: input/output error" in result.output
 
 
@@ -230,6 +241,25 @@ def test_a_hostile_file_name_stays_inside_the_py_docstring(tmp_path):
     assert source.name in ast.get_docstring(tree)  # and read back whole, inside the docstring
     assert all(not isinstance(n, ast.Call) or getattr(n.func, "id", None) != "__import__"
                for n in ast.walk(tree))
+
+
+def test_hostile_network_layer_and_output_names_from_an_ir_stay_inside_their_strings():
+    pytest.importorskip("torch")
+    import ast
+
+    from resdsl.ir import dump, load
+    from resdsl.torch.backend import build_module
+    from resdsl.torch.export import python_source
+
+    data = dump(resdsl.graph_from_text(net("    conv 3x3, 8;  bn;  relu\n")))
+    data["network"] = NASTY
+    data["outputs"][0]["name"] = 'o"""\\\n\'x'
+    graph = load(data)
+    module = build_module(graph)
+    tree = ast.parse(python_source(module, graph))
+    assert NASTY in ast.get_docstring(tree)
+    assert not any(isinstance(n, ast.Call) and getattr(n.func, "id", None) == "__import__"
+                   for n in ast.walk(tree))
 
 
 def test_the_escape_functions_round_trip():
