@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import networkx as nx
 
 from .core.errors import UnknownName, raise_all
+from .analysis.allocation import check_activations, check_parameters
 from .language.library import build_graph, open_target
 from .language.loader import Scope, load_text
 from .language.resolve import check_names
@@ -23,7 +24,9 @@ def _build(scope: Scope, names: list[str], network: str | None, what: str,
     if len(names) > 1 and network is None:
         raise UnknownName(f"{what} defines several networks ({', '.join(names)}); "
                           "choose one with network=...", None, code="E206")
-    return build_graph(scope, network or names[0], input_shape=input_shape, params=params)
+    built = build_graph(scope, network or names[0], input_shape=input_shape, params=params)
+    check_parameters(built)
+    return built
 
 
 def graph(path_or_name: str | os.PathLike, network: str | None = None, *,
@@ -81,4 +84,5 @@ def load(path_or_name: str | os.PathLike, network: str | None = None, *,
     from .torch.backend import build_module  # torch is imported here, not with resdsl
 
     built = graph(path_or_name, network, input_shape=input_shape, **params)
+    check_activations(built, 1, "a forward")  # before torch allocates anything
     return build_module(built, zero_init_residual=zero_init_residual)

@@ -18,7 +18,9 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 def run_cli():
     """Run `python -m resdsl ARGS` in a fresh interpreter, as a user would."""
     def run(*args, cwd=None, env=None):
-        full_env = {**os.environ, **(env or {})}
+        # the terminal's size is the test's to choose (pytest-xdist's workers set COLUMNS=80)
+        inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        full_env = {**inherited, **(env or {})}
         return subprocess.run([sys.executable, "-m", "resdsl", *map(str, args)], cwd=cwd or ROOT,
                               capture_output=True, text=True, env=full_env, timeout=300)
     return run

@@ -15,8 +15,16 @@ from . import analysis, build
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="resdsl")
-def main():
+@click.option("--allow-use", "allow_use", multiple=True, metavar="FOLDER",
+              type=click.Path(file_okay=False),
+              help="Let 'use' read files in FOLDER too (by default: only the importing file's "
+                   "folder and the bundled library; also RESDSL_USE_PATH).")
+def main(allow_use):
     """resdsl: residual networks, declared. Check, cost, draw and compile .rdsl files."""
+    if allow_use:
+        from ..language.sources import allow_folders
+
+        allow_folders(allow_use)
 
 
 for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,

@@ -14,30 +14,62 @@ ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "tor
              ".onnx": "ONNX"}
 
 
-def _compile_to_torch(graph, out, weights, load_weights=None):
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        from ..core.errors import ExportError
-        raise ExportError("compiling to PyTorch needs torch", code="E911",
-                          hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
-    from ..torch.backend import build_module
-    from ..torch.export import WRITERS, write_weights
+def _check_needs(graph, suffix: str | None, weights: str | None) -> None:
+    """Everything the artifacts need, before any of them is built or written: a failure leaves
+    every output as it was."""
+    from ..analysis.allocation import check_activations
 
-    module = build_module(graph)
-    count = sum(p.numel() for p in module.parameters())
-    click.echo(f"built {type(module).__name__} (nn.Module, {count:,} parameters)")
-    if load_weights:
-        from ..torch.export import read_weights
+    if suffix != ".json" or weights:  # compile builds the module; only the IR alone needs no torch
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            from ..core.errors import ExportError
+            raise ExportError("compiling to PyTorch needs torch", code="E911",
+                              hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
+        from ..torch.export import EXPORT_BATCH, check_packages
 
-        read_weights(module, load_weights)
-        click.echo(f"loaded {load_weights}")
-    if out:
-        WRITERS[Path(out).suffix.lower()](module, graph, out)
-        click.echo(f"wrote {out}")
-    if weights:
-        write_weights(module, weights)
-        click.echo(f"wrote {weights}")
+        check_packages([suffix] + ([".safetensors"] if weights else []))
+        if suffix in (".pt2", ".onnx"):  # these trace a forward
+            check_activations(graph, EXPORT_BATCH, f"the {suffix} export")
+
+
+def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | None,
+                     load_weights: str | None = None) -> list[str]:
+    """Write every artifact to a temporary beside it, then move them all: all or none."""
+    from ..core.files import Staged
+
+    written = []
+    with Staged() as staged:
+        targets = {path: staged.path(path) for path in (out, weights) if path}  # writable?
+        module = None
+        if suffix != ".json" or weights:  # compile builds the module; only the IR alone needs no torch
+            from ..torch.backend import build_module
+
+            module = build_module(graph)
+            count = sum(p.numel() for p in module.parameters())
+            click.echo(f"built {type(module).__name__} (nn.Module, {count:,} parameters)")
+            if load_weights:
+                from ..torch.export import read_weights
+
+                read_weights(module, load_weights)
+                click.echo(f"loaded {load_weights}")
+        if out:
+            if suffix == ".json":
+                from ..ir.codec import dumps
+
+                targets[out].write_text(dumps(graph))
+            else:
+                from ..torch.export import WRITERS
+
+                WRITERS[suffix](module, graph, targets[out])
+            written.append(out)
+        if weights:
+            from ..torch.export import write_weights
+
+            write_weights(module, targets[weights])
+            written.append(weights)
+        staged.commit()
+    return written
 
 
 @click.command("compile")
@@ -69,6 +101,8 @@ def compile_(file, network, input_shape, out, weights, load_weights, no_check, s
                                + ", ".join(f"{k} ({v})" for k, v in ARTIFACTS.items()))
     if weights and Path(weights).suffix.lower() != ".safetensors":
         raise click.UsageError("--weights writes a .safetensors file")
+    if out and weights and Path(out).resolve() == Path(weights).resolve():
+        raise click.UsageError("-o and --weights name the same file")
     if load_weights and not (weights or suffix in (".pt2", ".onnx")):
         raise click.UsageError("--load-weights needs something to write them into: "
                                "--weights, or -o OUT.pt2 / .onnx")
@@ -88,14 +122,9 @@ def compile_(file, network, input_shape, out, weights, load_weights, no_check, s
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
-    if suffix != ".json" or weights:  # the IR alone needs no torch
-        _compile_to_torch(graph, out if suffix != ".json" else None, weights, load_weights)
-    if suffix == ".json":
-        from ..core.files import write_atomic
-        from ..ir.codec import dumps
-
-        write_atomic(out, dumps(graph))
-        click.echo(f"wrote {out}")
+    _check_needs(graph, suffix, weights)
+    for path in _write_artifacts(graph, out, suffix, weights, load_weights):
+        click.echo(f"wrote {path}")
 
 
 SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for ResNet-1202's 4,208

@@ -12,6 +12,11 @@ import click
 from ..core.errors import ResdslError, render
 
 
+# Where an internal error asks to be reported. The project has no public tracker address in
+# pyproject.toml yet; README.md's "Reporting bugs" says what to send and where.
+REPORT_TO = "the resdsl issue tracker (README.md, 'Reporting bugs', says where and what to send)"
+
+
 def diagnostics(fn):
     """Render user errors as diagnostics on stderr with exit code 1, never a traceback."""
     @functools.wraps(fn)
@@ -21,19 +26,28 @@ def diagnostics(fn):
         except ResdslError as err:
             click.echo(render(err.errors), err=True)
             sys.exit(1)
-        except RecursionError:
+        except RecursionError:  # a last resort: the front end guards depth with located limits
             click.echo("error[E607]: the input nests too deeply to process", err=True)
             sys.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except BrokenPipeError:  # `resdsl list | head`: the reader has all it wanted
             _closed_pipe()
+        except MemoryError:
+            click.echo("error[E608]: out of memory; the limits (RESDSL_MAX_PARAMS, "
+                       "RESDSL_MAX_ACTIVATION_BYTES) may be set higher than this machine allows",
+                       err=True)
+            sys.exit(1)
         except Exception as err:  # a bug in resdsl, not in the input: say so, without a traceback
             if os.environ.get("RESDSL_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(err).__name__}: {err}\n"
-                       "  this is a bug in resdsl; rerun with RESDSL_DEBUG=1 for a traceback "
-                       "and report it", err=True)
+            message = str(err)
+            message = message if len(message) <= 300 else message[:300] + "..."
+            click.echo(f"internal error: {type(err).__name__}: {message}\n"
+                       "  this is a bug in resdsl, not in your input. Please report it at\n"
+                       f"  {REPORT_TO}\n"
+                       "  with the command you ran; RESDSL_DEBUG=1 shows the traceback to attach",
+                       err=True)
             sys.exit(3)
     return wrapper
 
@@ -122,6 +136,7 @@ def without_expectations(graph):
 
 
 def graphs_of(file: str, network: str | None, input_shape=None, *, allow_empty: bool = False):
+    from ..analysis.allocation import check_parameters
     from ..language.library import build_graph, open_target
 
     if is_ir(file):
@@ -130,7 +145,9 @@ def graphs_of(file: str, network: str | None, input_shape=None, *, allow_empty: 
     errors, graphs = [], []
     for name in target.names:
         try:
-            graphs.append(build_graph(target.scope, name, input_shape=input_shape))
+            graph = build_graph(target.scope, name, input_shape=input_shape)
+            check_parameters(graph)
+            graphs.append(graph)
         except ResdslError as err:
             errors.extend(err.errors)
     if errors:

@@ -11,10 +11,15 @@ class Source:
 
     name: str
     text: str
+    private: bool = False  # content never shown (a file that is not resdsl source)
 
     def line(self, number: int) -> str:
-        lines = self.text.splitlines()
-        return lines[number - 1] if 0 < number <= len(lines) else ""
+        if self.private:
+            return ""
+        lines = self.__dict__.get("_lines")
+        if lines is None:  # split once: a file with many errors renders each
+            lines = self.__dict__["_lines"] = self.text.split("\n")
+        return lines[number - 1].rstrip("\r") if 0 < number <= len(lines) else ""
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,8 @@ class Span:
 
 
 class ResdslError(Exception):
-    """An error in the user's input: a message, where, and how to fix it."""
+    """An error in the user's input: a message, where, and how to fix it; `notes` say where
+    else it comes from (the user's call of a library template), rustc style."""
 
     code = "E000"
 
@@ -50,6 +56,7 @@ class ResdslError(Exception):
         self.message = message
         self.span = span
         self.hint = hint
+        self.notes: list[tuple[str, Span]] = []
         if code:
             self.code = code
 
@@ -131,24 +138,40 @@ def raise_all(errors: list[ResdslError]) -> None:
         raise ErrorGroup(errors)
 
 
+WIDEST = 160  # characters of a source line shown; a longer one is cut around the caret
+
+
+def _quote(span: Span) -> list[str]:
+    """The source line with a gutter and a caret under the span (nothing for private sources)."""
+    text = span.source.line(span.line)
+    if span.source.private or span.line < 1:
+        return []
+    column = max(1, span.column)
+    width = (span.end_column - column) if span.end_line == span.line else len(text) - column + 1
+    width = max(1, min(width, WIDEST // 2))
+    start = 0
+    if len(text) > WIDEST:  # a 1 MB line: show a window around the caret
+        start = max(0, min(column - 1 - WIDEST // 4, len(text) - WIDEST))
+        shown = ("..." if start else "") + text[start:start + WIDEST] + \
+            ("..." if start + WIDEST < len(text) else "")
+        prefix = 3 if start else 0
+    else:
+        shown, prefix = text, 0
+    gutter = str(span.line)
+    pad = " " * len(gutter)
+    # Keep tabs in the padding so the caret lines up under tab-indented source.
+    lead = " " * prefix + "".join(ch if ch == "\t" else " " for ch in text[start: column - 1])
+    return [f" {gutter} | {shown}", f" {pad} | {lead}{'^' * width}"]
+
+
 def render_one(error: ResdslError) -> str:
-    """gcc/rustc style: location, message, the source line with a caret, a hint."""
+    """gcc/rustc style: location, message, the source line with a caret, notes, a hint."""
     span = error.span
     head = f"error[{error.code}]: {error.message}"
-    if span is None:
-        out = [head]
-    else:
-        out = [f"{span}: {head}"]
-        text = span.source.line(span.line)
-        if text or span.line >= 1:
-            gutter = str(span.line)
-            pad = " " * len(gutter)
-            width = (span.end_column - span.column) if span.end_line == span.line else len(text) - span.column + 1
-            width = max(1, width)
-            # Keep tabs in the padding so the caret lines up under tab-indented source.
-            lead = "".join(ch if ch == "\t" else " " for ch in text[: span.column - 1])
-            out.append(f" {gutter} | {text}")
-            out.append(f" {pad} | {lead}{'^' * width}")
+    out = [head] if span is None else [f"{span}: {head}", *_quote(span)]
+    for text, at in error.notes:
+        out.append(f"  note: {text} at {at}")
+        out.extend(_quote(at))
     if error.hint:
         out.append(f"  help: {error.hint}")
     return "\n".join(out)

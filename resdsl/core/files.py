@@ -1,32 +1,222 @@
-"""Writing outputs safely: a command that fails leaves no partial file behind."""
+"""Reading inputs and writing outputs safely.
+
+Reading: `read_limited` is the one way a source or an IR file is read. It opens only regular
+files (a FIFO, a device or a folder is refused before it can hang or stream), checks the size
+before reading and reads at most the limit + 1 bytes.
+
+Writing: a command that fails leaves no partial file and no changed file. `atomic_path` writes
+beside the target and moves the result onto it; `Staged` holds several such temporaries and moves
+them all only once every artifact is written. Temporaries carry the writer's pid
+(`.NAME.resdsl-PID-XXXX.tmp`): a later write to the same target removes those of dead processes
+(a SIGKILL leaves them), and SIGTERM/SIGINT remove those of the running one.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
+import signal
+import stat
 import tempfile
+import threading
 from pathlib import Path
 from typing import Iterator
+
+from .errors import ResdslError
+
+
+class FileProblem(Exception):
+    """Why a file could not be read, in the OS's words; callers turn it into their diagnostic."""
+
+    def __init__(self, path: str | Path, reason: str, kind: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = str(path)
+        self.reason = reason
+        self.kind = kind  # "missing", "not_regular", "os", "too_large"
+
+
+_KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFCHR: "a device",
+          stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
+
+
+def read_limited(path: str | Path, limit: int, variable: str) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (`variable` raises the limit)."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as err:
+        kind = "missing" if err.errno == errno.ENOENT else "os"
+        raise FileProblem(path, _reason(err), kind) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            what = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+            raise FileProblem(path, f"it is {what}, not a regular file", "not_regular")
+        too_large = f"it is larger than the limit of {limit:,} bytes; raise it with {variable}"
+        if info.st_size > limit:
+            raise FileProblem(path, too_large, "too_large")
+        os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= limit:  # st_size can lie (/proc): read until EOF or past the limit
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileProblem(path, too_large, "too_large")
+        return b"".join(chunks)
+    except OSError as err:
+        raise FileProblem(path, _reason(err), "os") from None
+    finally:
+        os.close(fd)
+
+
+def _reason(err: OSError) -> str:
+    return (err.strerror or str(err)).lower() if err.strerror else str(err)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+class OutputError(ResdslError):
+    """An output that cannot be written, in the OS's words."""
+
+    code = "E920"
+
+    def __init__(self, path: str | Path, reason: str):
+        super().__init__(f"cannot write {path}: {reason}",
+                         hint="choose another -o, or a folder you can write to")
+        self.path = str(path)
+        self.reason = reason
+
+
+_LIVE: set[Path] = set()   # temporaries of this process, removed on SIGTERM/SIGINT
+_LOCK = threading.Lock()
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.resdsl-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+
+
+def _temporary(path: Path) -> Path:
+    _check_parent(path)
+    _remove_stale(path)
+    _install_signal_handlers()
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.resdsl-{os.getpid()}-", suffix=".tmp",
+                                   dir=path.parent)
+    except OSError as err:
+        raise OutputError(path, _reason(err)) from None
+    os.close(fd)
+    tmp_path = Path(tmp)
+    with _LOCK:
+        _LIVE.add(tmp_path)
+    return tmp_path
+
+
+def _check_parent(path: Path) -> None:
+    parent = path.parent
+    for folder in (parent, *parent.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise OutputError(path, f"{folder} is not a folder")
+            break
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(path, _reason(err)) from None
+    if path.is_dir():
+        raise OutputError(path, "it is a folder")
+
+
+def _remove_stale(path: Path) -> None:
+    """Temporaries for `path` left by processes that no longer run (killed with SIGKILL)."""
+    try:
+        entries = os.listdir(path.parent)
+    except OSError:
+        return
+    for entry in entries:
+        m = _TEMPORARY.match(entry)
+        if m and m.group("name") == path.name and not _alive(int(m.group("pid"))):
+            with contextlib.suppress(OSError):
+                os.unlink(path.parent / entry)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: alive
+        return True
+    return True
+
+
+def _discard(tmp: Path) -> None:
+    with _LOCK:
+        _LIVE.discard(tmp)
+    tmp.unlink(missing_ok=True)
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    try:
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        # what open() would give; a writer that made its own file (safetensors) may have left 0600
+        tmp.chmod(0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as err:
+        raise OutputError(path, _reason(err)) from None
+    with _LOCK:
+        _LIVE.discard(tmp)
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """A temporary path beside `path`; moved onto it only if the block succeeds."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    tmp_path.chmod(0o666 & ~_umask())  # mkstemp makes 0600; give the file what open() would
+    tmp = _temporary(path)
     try:
-        yield tmp_path
-        # again: a writer may have replaced the file with one of its own (safetensors makes 0600)
-        tmp_path.chmod(0o666 & ~_umask())
-        with open(tmp_path, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp_path, path)
+        yield tmp
+        _commit(tmp, path)
+    except OSError as err:
+        raise OutputError(path, _reason(err)) from None
     finally:
-        tmp_path.unlink(missing_ok=True)
+        _discard(tmp)
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+class Staged:
+    """Several outputs written all or none: `path(target)` gives a temporary for each, `commit()`
+    moves them all; leaving the `with` block without `commit()` removes them, and the targets
+    stay as they were."""
+
+    def __init__(self):
+        self._pending: list[tuple[Path, Path]] = []
+
+    def __enter__(self) -> "Staged":
+        return self
+
+    def path(self, target: str | Path) -> Path:
+        target = Path(target)
+        tmp = _temporary(target)
+        self._pending.append((tmp, target))
+        return tmp
+
+    def commit(self) -> None:
+        for tmp, target in self._pending:
+            _commit(tmp, target)
+        self._pending = []
+
+    def __exit__(self, *exc) -> None:
+        for tmp, _ in self._pending:
+            _discard(tmp)
+        self._pending = []
 
 
 def _umask() -> int:
@@ -35,6 +225,42 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: str | Path, data: str | bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data.encode() if isinstance(data, str) else data)
+# -- signals -----------------------------------------------------------------------------------
+
+_INSTALLED = False
+
+
+def _install_signal_handlers() -> None:
+    """On SIGTERM, SIGINT or SIGHUP: remove this process's temporaries, then end as the signal
+    would. Handlers someone else installed are kept (and called)."""
+    global _INSTALLED
+    if _INSTALLED or threading.current_thread() is not threading.main_thread():
+        return
+    _INSTALLED = True
+    for signum in (signal.SIGTERM, signal.SIGINT, getattr(signal, "SIGHUP", None)):
+        if signum is None:
+            continue
+        previous = signal.getsignal(signum)
+        if previous in (signal.SIG_IGN, None):
+            continue
+        signal.signal(signum, _handler(previous))
+
+
+def _handler(previous):
+    def handle(signum, frame):
+        remove_temporaries()
+        if callable(previous):
+            previous(signum, frame)  # Python's SIGINT handler: KeyboardInterrupt
+            return
+        signal.signal(signum, signal.SIG_DFL)  # end as the signal would, exit status and all
+        os.kill(os.getpid(), signum)
+    return handle
+
+
+def remove_temporaries() -> None:
+    with _LOCK:
+        live = list(_LIVE)
+        _LIVE.clear()
+    for tmp in live:
+        with contextlib.suppress(OSError):
+            tmp.unlink()

@@ -27,6 +27,14 @@ class Limits:
     block_depth: int = 32
     width: int = _env_int("RESDSL_MAX_WIDTH", 1 << 20)
     spatial: int = _env_int("RESDSL_MAX_SPATIAL", 1 << 16)
+    # what torch may be asked to allocate: 1G parameters are 4 GB of float32; 16 GiB of
+    # activations hold ResNet-50's forward at 224x224 for a batch of about 100
+    params: int = _env_int("RESDSL_MAX_PARAMS", 1_000_000_000)
+    activation_bytes: int = _env_int("RESDSL_MAX_ACTIVATION_BYTES", 16 << 30)
+    ir_bytes: int = _env_int("RESDSL_MAX_IR_BYTES", 256 << 20)
+    derivations: int = _env_int("RESDSL_MAX_DERIVATIONS", 200)  # `a = b with ...` chains
+    expression_depth: int = 200  # operators nested in one expression (the evaluator recurses)
+    magnitude: int = 10 ** 40  # the largest number arithmetic may make
 
 
 LIMITS = Limits()

@@ -10,10 +10,14 @@ import networkx as nx
 from jsonschema import Draft202012Validator
 
 from ..core.errors import IRError, ResdslError, Source, Span, raise_all
+from ..core.files import FileProblem, read_limited
+from ..core.limits import LIMITS
 from ..core.resources import schema_file
 from ..netgraph.checks import Check
+from ..netgraph.builder import check_tensor
 from ..netgraph.infer import infer, totals
 from ..netgraph.ops import OPS
+from .checks import node_args, wiring
 
 IR_VERSION = 1
 
@@ -83,39 +87,65 @@ def _edge(u: str, v: str, d: dict) -> dict:
 
 def validate(data, name: str = "<ir>") -> None:
     """Every schema violation, each with its JSON path (`$.nodes[1].op`)."""
-    errors = sorted(validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
-    raise_all([IRError(f"{name}: {e.json_path}: {e.message}", None, code="E801") for e in errors])
+    try:
+        errors = sorted(validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        raise IRError(f"{name}: the JSON nests too deeply to be an IR file", code="E801") from None
+    raise_all([IRError(f"{name}: {e.json_path}: {_cut(e.message)}", None, code="E801")
+               for e in errors[:50]])
 
 
-def load(data: dict, name: str = "<ir>") -> nx.DiGraph:
+def _cut(message: str, most: int = 300) -> str:
+    return message if len(message) <= most else message[:most] + "..."
+
+
+def load(data, name: str = "<ir>") -> nx.DiGraph:
     """Rebuild the typed graph from an IR dict; shapes and costs are re-inferred and compared."""
     validate(data, name)
     graph = nx.DiGraph(name=data["network"])
     errors: list[ResdslError] = []
-    ids = set()
+    index: dict[str, int] = {}
+    broken: set[str] = set()  # nodes already reported: their edges say nothing more
     for i, node in enumerate(data["nodes"]):
-        if node["op"] not in OPS:
+        op = OPS.get(node["op"])
+        if op is None:
             errors.append(IRError(f"{name}: $.nodes[{i}].op: unknown op '{node['op']}'", code="E802"))
+            broken.add(node["id"])
             continue
-        if node["id"] in ids:
+        if node["id"] in index:
             errors.append(IRError(f"{name}: $.nodes[{i}].id: duplicate id '{node['id']}'", code="E802"))
-        ids.add(node["id"])
-        graph.add_node(node["id"], op=node["op"], args=_args(node["op"], node["args"]),
+            continue
+        args = node_args(name, f"$.nodes[{i}]", op, node["args"])
+        if isinstance(args, ResdslError):
+            errors.append(args)
+            broken.add(node["id"])
+            continue
+        index[node["id"]] = i
+        graph.add_node(node["id"], op=node["op"], args=args,
                        scope=dict(node["scope"]), span=_span(node.get("span")),
                        in_shapes=[tuple(s) for s in node["in_shapes"]],
                        out_shape=tuple(node["out_shape"]), macs=node["macs"], params=node["params"])
     for i, edge in enumerate(data["edges"]):
-        for end in ("source", "target"):
-            if edge[end] not in ids:
-                errors.append(IRError(f"{name}: $.edges[{i}].{end}: no node '{edge[end]}'", code="E802"))
+        if edge["source"] in broken or edge["target"] in broken:
+            continue
+        missing = [end for end in ("source", "target") if edge[end] not in index]
+        for end in missing:
+            errors.append(IRError(f"{name}: $.edges[{i}].{end}: no node '{edge[end]}'", code="E802"))
+        if missing:
+            continue
+        if graph.has_edge(edge["source"], edge["target"]):
+            errors.append(IRError(f"{name}: $.edges[{i}]: a second edge from '{edge['source']}' to "
+                                  f"'{edge['target']}'", code="E802"))
+            continue
         attrs = {"shape": tuple(edge["shape"]), "port": edge["port"]}
         if "role" in edge:
             attrs["role"] = edge["role"]
         graph.add_edge(edge["source"], edge["target"], **attrs)
     for i, out in enumerate(data["outputs"]):
-        if out["node"] not in ids:
+        if out["node"] not in index and out["node"] not in broken:
             errors.append(IRError(f"{name}: $.outputs[{i}].node: no node '{out['node']}'", code="E802"))
     raise_all(errors)
+    raise_all(wiring(name, graph, index))
     if not nx.is_directed_acyclic_graph(graph):
         raise IRError(f"{name}: $.edges: the graph has a cycle", code="E803")
     graph.graph.update(
@@ -127,11 +157,17 @@ def load(data: dict, name: str = "<ir>") -> nx.DiGraph:
                 for c in data.get("checks", [])],
         span=None,
     )
+    (first,) = [n for n, d in graph.nodes(data=True) if d["op"] == "input"]
+    if tuple(graph.nodes[first]["args"]["shape"]) != graph.graph["input"]:
+        raise IRError(f"{name}: $.input: {list(graph.graph['input'])} is not the input node's "
+                      f"shape {list(graph.nodes[first]['args']['shape'])}", code="E805")
     stored = {n: (d["out_shape"], d["macs"], d["params"]) for n, d in graph.nodes(data=True)}
     try:
         infer(graph)
+        for node, data in graph.nodes(data=True):  # the limits a source is held to
+            check_tensor(data["op"], data["out_shape"], None)
     except ResdslError as err:
-        raise IRError(f"{name}: {err.message}", code="E804") from None
+        raise IRError(f"{name}: {err.message}", code="E804", hint=err.hint) from None
     for node, (shape, macs, params) in stored.items():
         d = graph.nodes[node]
         if (d["out_shape"], d["macs"], d["params"]) != (shape, macs, params):
@@ -140,32 +176,56 @@ def load(data: dict, name: str = "<ir>") -> nx.DiGraph:
     return graph
 
 
-def _args(op: str, args: dict) -> dict:
-    """JSON lists back to the tuples the op table uses."""
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in args.items()}
-
-
-_SOURCES: dict[str, Source] = {}
-
-
 def _span(data: dict | None) -> Span | None:
+    """Where the source said a node came from. The file is never opened: an IR file may name any
+    path (a FIFO, /dev/zero), so diagnostics about it show the place without the text."""
     if data is None:
         return None
-    source = _SOURCES.setdefault(data["file"], _read_source(data["file"]))
+    source = Source(data["file"], "", private=True)
     return Span(source, data["line"], data["column"], data["end_line"], data["end_column"])
 
 
-def _read_source(name: str) -> Source:
+MAX_DIGITS = 30  # an integer longer than this is no size or count (Python refuses 4,300+)
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_DIGITS:
+        raise _TooLong(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _constant(text: str):
+    raise _TooLong(f"{text} is not a number JSON allows")
+
+
+class _TooLong(ValueError):
+    pass
+
+
+def parse_json(raw: bytes, name: str):
+    """The JSON value of an IR file's bytes; every failure an E806 with the place."""
     try:
-        return Source(name, Path(name).read_text())
-    except (OSError, UnicodeDecodeError):
-        return Source(name, "")
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise IRError(f"{name}: byte {err.start + 1} is not UTF-8 ({raw[err.start:err.start + 1]!r})",
+                      code="E806", hint="an IR file is UTF-8 JSON, as 'resdsl compile -o x.json' "
+                                        "writes it") from None
+    try:
+        return json.loads(text, parse_int=_integer, parse_constant=_constant)
+    except json.JSONDecodeError as err:
+        raise IRError(f"{name}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}", code="E806") from None
+    except _TooLong as err:
+        raise IRError(f"{name}: not an IR file: {err}", code="E806") from None
+    except RecursionError:
+        raise IRError(f"{name}: the JSON nests too deeply to be an IR file", code="E806") from None
 
 
 def read(path: str | Path) -> nx.DiGraph:
-    path = Path(path)
+    """Read an IR file (through core.files.read_limited: regular files, at most
+    RESDSL_MAX_IR_BYTES) and rebuild its graph."""
+    name = str(path)
     try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise IRError(f"{path}:{err.lineno}:{err.colno}: not valid JSON: {err.msg}", code="E806") from None
-    return load(data, str(path))
+        raw = read_limited(path, LIMITS.ir_bytes, "RESDSL_MAX_IR_BYTES")
+    except FileProblem as problem:
+        raise IRError(f"cannot read {name}: {problem.reason}", code="E807") from None
+    return load(parse_json(raw, name), name)

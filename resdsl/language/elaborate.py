@@ -35,6 +35,9 @@ class Frame:
     block_input: str | None = None
     stack: tuple[str, ...] = ()
     taken: set = field(default_factory=set)
+    # the next suffix to try for each default name: the search for a free `relu_N` resumes where
+    # the last one ended (names are only ever added), so N unnamed layers cost O(N), not O(N^2)
+    next_suffix: dict = field(default_factory=dict)
 
     def __post_init__(self):
         self.lookup = value_lookup(self.env, self.scope)  # (name, span) -> value
@@ -46,10 +49,12 @@ class Frame:
                                     hint="layer names must be unique within a block or network")
             self.taken.add(label)
             return self.prefix + label
-        name, n = default, 0
+        n = self.next_suffix.get(default, 0)
+        name = default if n == 0 else f"{default}_{n}"
         while name in self.taken:
             n += 1
             name = f"{default}_{n}"
+        self.next_suffix[default] = n + 1
         self.taken.add(name)
         return self.prefix + name
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..core.errors import ArgumentError, Span, UnknownName, did_you_mean
+from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_mean
+from ..core.limits import LIMITS
 from . import ast
 
 
@@ -173,6 +175,17 @@ def _number(value: Any, span: Span, op: str) -> int | float:
 
 
 def _arithmetic(op: str, left, right, expr: ast.BinOp):
+    try:
+        value = _operate(op, left, right, expr)
+    except OverflowError:  # a float from an integer too large for one
+        value = math.inf
+    if isinstance(value, float) and not math.isfinite(value) or abs(value) > LIMITS.magnitude:
+        raise LimitError(f"'{op}' makes a number too large to be a size or a count (over "
+                         f"1e{len(str(LIMITS.magnitude)) - 1})", expr.span, code="E611")
+    return value
+
+
+def _operate(op: str, left, right, expr: ast.BinOp):
     if op == "+":
         return left + right
     if op == "-":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
 
-from ..core.errors import ArgumentError, Span, UnknownName, did_you_mean, raise_all
+from ..core.errors import ArgumentError, ResdslError, Span, UnknownName, did_you_mean, raise_all
 from ..core.resources import architectures_dir
 from ..netgraph.infer import infer
 from . import ast
@@ -17,6 +18,7 @@ from .elaborate import elaborate
 from .evaluate import BlockRef, unknown
 from .loader import Scope, load_file
 from .networks import NetworkSpec, bind_params, resolve_network
+from .networks import input_shape as checked_input
 from .resolve import check_names
 
 
@@ -59,13 +61,14 @@ def open_target(target: str, network: str | None = None, *, allow_empty: bool = 
                           code="E203")
     name = network or name
     path = Path(path_text)
-    if not path.is_file():
+    if not _exists(path):  # a FIFO or a folder is read (and refused) as the path it is
         bundled = [architectures_dir() / f"{path_text}.rdsl", architectures_dir() / path_text]
         bundled = [p for p in bundled if p.is_file() and "/" not in path_text]
         if bundled:
             path = bundled[0]
-        elif path_text in bundled_index() and name is None:
-            path, name = bundled_index()[path_text], path_text
+        elif path_text in bundled_index():
+            # `resnet50`, `resnet50:resnet50`, or network="nope" (then the network is unknown)
+            path, name = bundled_index()[path_text], name or path_text
         else:
             hint = did_you_mean(path_text, list(bundled_index())) or \
                 "give a path to a .rdsl file, or a name from 'resdsl list'"
@@ -75,6 +78,9 @@ def open_target(target: str, network: str | None = None, *, allow_empty: bool = 
     raise_all(check_names(scope))
     names = scope.networks()
     if name is not None:
+        if scope.lookup(name) is None:
+            raise UnknownName(f"{path.name} has no network '{name}'", None, code="E202",
+                              hint=did_you_mean(name, names) or f"it has {', '.join(names[:8])}")
         return Target(scope, [name])
     if not names and not allow_empty:
         raise UnknownName(f"{path} defines no network to build", None, code="E205",
@@ -82,19 +88,43 @@ def open_target(target: str, network: str | None = None, *, allow_empty: bool = 
     return Target(scope, names)
 
 
+def _exists(path: Path) -> bool:
+    """Something is at `path` that is meant as a file (a bare folder name like `resnet50` is
+    not: the bundled network is)."""
+    try:
+        return os.path.lexists(path) and (path.is_file() or path.suffix != "")
+    except (OSError, ValueError):
+        return False
+
+
 def build_graph(scope: Scope, name: str, *, input_shape: tuple[int, ...] | None = None,
                 params: dict[str, Any] | None = None) -> nx.DiGraph:
     """Elaborate and infer one network of a loaded file; `params` change its template's
     parameters, as `name with key: value` does in the language."""
     spec: NetworkSpec = _with_params(scope, name, params) if params else resolve_network(scope, name)
-    if input_shape is not None:
-        spec.input = (tuple(input_shape), spec.span)
+    if input_shape is not None:  # --input and the API's input_shape: the limits of `input`
+        spec.input = (checked_input(tuple(input_shape), spec.span), spec.span)
         # published multiply-adds hold at the declared input only; budgets and params still apply
         spec.checks = [c for c in spec.checks if not (c.kind == "expect" and c.metric == "flops")]
-    graph = infer(elaborate(spec))
+    try:
+        graph = infer(elaborate(spec))
+    except ResdslError as err:
+        _note_call_site(err, scope, spec)
+        raise
     if params:  # expectations describe the network as written, not one with other parameters
         graph.graph["checks"] = [c for c in graph.graph["checks"] if c.kind == "budget"]
     return graph
+
+
+def _note_call_site(err: ResdslError, scope: Scope, spec: NetworkSpec) -> None:
+    """An error inside another file's template (the library's resnet.rdsl) that the user's
+    arguments caused: show the user's instance as a note, rustc style."""
+    here = scope.module.source
+    if spec.span is None or spec.span.source is not here:
+        return
+    for error in err.errors:
+        if error.span is not None and error.span.source is not here and not error.notes:
+            error.notes.append((f"in the instance '{spec.name}'", spec.span))
 
 
 def _with_params(scope: Scope, name: str, params: dict[str, Any]) -> NetworkSpec:

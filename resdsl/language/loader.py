@@ -6,10 +6,10 @@ import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import ResdslError, Source, Span, UseError, raise_all
-from ..core.resources import architectures_dir
+from ..core.errors import LimitError, ParseError, ResdslError, Span, UseError, raise_all
 from . import ast
 from .parse import parse
+from .sources import display, find_use, is_private, read_source
 
 
 @dataclass(eq=False)
@@ -36,18 +36,6 @@ class Scope:
                 or (isinstance(item, ast.NetworkDef) and all(p.default is not None for p in item.params))]
 
 
-def read_source(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        column = err.start - (data.rfind(b"\n", 0, err.start) + 1) + 1
-        source = Source(_display(path), data.decode("utf-8", "replace"))
-        raise UseError("the file is not UTF-8 text", Span(source, line, column, line, column + 1),
-                       code="E503", hint="save the file as UTF-8") from None
-
-
 def load_file(path: str | Path) -> Scope:
     return _load(Path(path), (), {})
 
@@ -57,38 +45,39 @@ def load_text(text: str, name: str = "<string>", folder: Path | None = None) -> 
     return _bind(module, folder / name if folder else None, (), {})
 
 
-@functools.lru_cache(maxsize=128)
-def _parse_file(path: Path, display: str, mtime_ns: int, size: int) -> ast.Module:
-    """A file's syntax tree, parsed once while the file is unchanged (the bundled library's
-    files are imported by many others, and parsing is the front end's slowest step)."""
-    return parse(read_source(path), display)
-
-
-def _load(path: Path, chain: tuple[Path, ...], cache: dict[Path, Scope]) -> Scope:
-    path = path.resolve()
+def _load(path: Path, chain: tuple[Path, ...], cache: dict[Path, Scope],
+          at: Span | None = None) -> Scope:
+    if at is None:  # `use` targets come resolved and confined
+        try:
+            path = path.resolve()
+        except (OSError, RuntimeError) as err:
+            raise UseError(f"cannot read {path}: {err}", None, code="E504") from None
     if path in cache:
         return cache[path]
-    stat = path.stat()
-    module = _parse_file(path, _display(path), stat.st_mtime_ns, stat.st_size)
+    shown = display(path)
+    module = _parse_file(read_source(path, shown, at), shown, is_private(path), at)
     scope = _bind(module, path, chain + (path,), cache)
     cache[path] = scope
     return scope
 
 
-def _display(path: Path) -> str:
+def _parse_file(text: str, shown: str, private: bool, at: Span | None) -> ast.Module:
+    if not private:
+        return _parse_cached(text, shown)
     try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+        return _parse_cached(text, shown, True)
+    except (ParseError, LimitError) as err:
+        # a file not named .rdsl may be anything (a key, an environment): never echo it
+        where = f" (line {err.span.line})" if err.span else ""
+        raise UseError(f"{shown} is not resdsl source{where}; its content is not shown because "
+                       f"its name does not end in .rdsl", at, code="E507") from None
 
 
-def _find(use: ast.Use, here: Path | None) -> Path | None:
-    """The importing file's folder first, then the bundled library."""
-    for folder in ([here.parent] if here else [Path.cwd()]) + [architectures_dir()]:
-        candidate = folder / use.path
-        if candidate.is_file():
-            return candidate
-    return None
+@functools.lru_cache(maxsize=128)
+def _parse_cached(text: str, shown: str, private: bool = False) -> ast.Module:
+    """A file's syntax tree, parsed once per content (the bundled library's files are imported
+    by many others, and parsing is the front end's slowest step)."""
+    return parse(text, shown, private=private)
 
 
 def _bind(module: ast.Module, path: Path | None, chain: tuple[Path, ...],
@@ -111,18 +100,21 @@ def _bind(module: ast.Module, path: Path | None, chain: tuple[Path, ...],
 
 def _import(scope: Scope, use: ast.Use, here: Path | None, chain: tuple[Path, ...],
             cache: dict[Path, Scope], errors: list[ResdslError]) -> None:
-    found = _find(use, here)
-    if found is None:
-        errors.append(UseError(f"cannot find '{use.path}'", use.span, code="E501",
-                               hint="'use' looks in this file's folder, then in the bundled "
-                                    "architectures (see 'resdsl list')"))
+    try:
+        found = find_use(use.path, use.span, here)
+    except UseError as err:
+        errors.append(err)
         return
-    if found.resolve() in chain:
-        cycle = " -> ".join(p.name for p in chain[chain.index(found.resolve()):] + (found.resolve(),))
+    if found in chain:
+        cycle = " -> ".join(p.name for p in chain[chain.index(found):] + (found,))
         errors.append(UseError(f"import cycle: {cycle}", use.span, code="E502",
                                hint="move the shared definitions into a file both can use"))
         return
-    imported = _load(found, chain, cache)
+    try:
+        imported = _load(found, chain, cache, use.span)
+    except ResdslError as err:
+        errors.extend(err.errors)
+        return
     for name, item in imported.own.items():
         scope.imported.setdefault(name, (item, imported))
     for name, entry in imported.imported.items():

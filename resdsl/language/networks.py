@@ -65,6 +65,10 @@ def _resolve(scope: Scope, name: str, span: Span | None, seen: tuple[str, ...]) 
             raise ArgumentError(f"'{item.base}' is already built; change it with 'with'",
                                 item.base_span, code="E307",
                                 hint=f"write '{name} = {item.base} with name: value'")
+        if len(seen) >= LIMITS.derivations:  # each derivation is a level of recursion here
+            raise LimitError(f"'{name}' is derived through more than {LIMITS.derivations} networks",
+                             item.base_span, code="E610",
+                             hint="derive from the template directly, or raise RESDSL_MAX_DERIVATIONS")
         spec = _resolve(home, item.base, item.base_span, seen + (name,))
         spec = replace(spec, checks=[])  # expectations describe one network, not its derivations
     spec = replace(spec, name=name, span=item.span, bindings=dict(spec.bindings), checks=list(spec.checks))
@@ -158,11 +162,17 @@ def policy_name(kind: str, span: Span) -> str:
 
 
 def input_shape(shape: tuple[int, ...], span: Span) -> tuple[int, ...]:
-    if len(shape) != 3 or min(shape) < 1:
+    if len(shape) != 3 or any(isinstance(d, bool) or not isinstance(d, int) for d in shape):
+        raise ArgumentError(f"the input must be CxHxW, three whole numbers, not {shape!r}"[:200],
+                            span, code="E311")
+    if min(shape) < 1:
         raise ArgumentError(f"the input must be CxHxW with every size at least 1, not "
                             f"{'x'.join(map(str, shape))}", span, code="E311")
-    if max(shape) > LIMITS.spatial:
-        raise LimitError(f"input size {max(shape)} is over the limit of {LIMITS.spatial}", span,
+    if shape[0] > LIMITS.width:  # channels are a width, not a spatial size
+        raise LimitError(f"input channels {shape[0]} are over the limit of {LIMITS.width}", span,
+                         code="E605", hint="raise it with RESDSL_MAX_WIDTH")
+    if max(shape[1:]) > LIMITS.spatial:
+        raise LimitError(f"input size {max(shape[1:])} is over the limit of {LIMITS.spatial}", span,
                          code="E605", hint="raise it with RESDSL_MAX_SPATIAL")
     return shape
 

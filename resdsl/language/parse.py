@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer_NonRecursive, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
 
 from ..core.errors import LimitError, ParseError, Source, Span
@@ -16,6 +16,7 @@ from ..core.limits import LIMITS
 from ..core.resources import grammar_file
 from ..core.units import parse_number
 from . import ast
+from .mistakes import explain
 
 # How expected terminals read in a message.
 _TERMINAL_WORDS = {
@@ -61,12 +62,23 @@ class _Name(str):
         return obj
 
 
-class _ToAst(Transformer):
-    """One method per grammar rule; every node keeps its span."""
+class _ToAst(Transformer_NonRecursive):
+    """One method per grammar rule; every node keeps its span. Not recursive: a 5,000-term
+    product is a tree 5,000 deep; `_deep` refuses expressions the evaluator could not walk."""
 
     def __init__(self, source: Source):
         super().__init__(visit_tokens=False)
         self.source = source
+        self.depth: dict[int, int] = {}  # id(expression) -> operators nested in it
+
+    def _deep(self, node, *operands):
+        depth = 1 + max(self.depth.get(id(o), 0) for o in operands)
+        if depth > LIMITS.expression_depth:
+            raise LimitError(f"this expression nests more than {LIMITS.expression_depth} "
+                             "operations", node.span, code="E607",
+                             hint="split it into parameters, or write the value as one number")
+        self.depth[id(node)] = depth
+        return node
 
     def _s(self, meta) -> Span:
         return _span(self.source, meta)
@@ -102,7 +114,7 @@ class _ToAst(Transformer):
 
     @v_args(meta=True, inline=True)
     def index(self, meta, base, idx):
-        return ast.Index(base, idx, self._s(meta))
+        return self._deep(ast.Index(base, idx, self._s(meta)), base, idx)
 
     @v_args(meta=True)
     def list(self, meta, items):
@@ -115,7 +127,7 @@ class _ToAst(Transformer):
     def _binop(op):
         @v_args(meta=True, inline=True)
         def build(self, meta, left, right):
-            return ast.BinOp(op, left, right, self._s(meta))
+            return self._deep(ast.BinOp(op, left, right, self._s(meta)), left, right)
         return build
 
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
@@ -124,7 +136,7 @@ class _ToAst(Transformer):
 
     @v_args(meta=True, inline=True)
     def negate(self, meta, operand):
-        return ast.Negate(operand, self._s(meta))
+        return self._deep(ast.Negate(operand, self._s(meta)), operand)
 
     # arguments
     @v_args(meta=True, inline=True)
@@ -239,15 +251,34 @@ class _ToAst(Transformer):
         return items
 
 
-def _max_nesting(text: str) -> int:
-    depth = deepest = 0
-    for ch in text:
-        if ch in "([{":
+def _too_deep(text: str) -> tuple[int, int, int] | None:
+    """The line and column of the first bracket nested deeper than the limit (brackets in
+    comments and strings do not count), and how deep it is."""
+    depth, line, start = 0, 1, 0
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\n":
+            line, start = line + 1, i + 1
+        elif ch == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end
+            continue
+        elif ch == '"':
+            end = text.find('"', i + 1)
+            newline = text.find("\n", i + 1)
+            if end < 0 or 0 <= newline < end:  # an unclosed string ends at the line
+                i = n if newline < 0 else newline
+                continue
+            i = end
+        elif ch in "([{":
             depth += 1
-            deepest = max(deepest, depth)
+            if depth > LIMITS.nesting:
+                return line, i - start + 1, depth
         elif ch in ")]}":
-            depth -= 1
-    return deepest
+            depth = max(0, depth - 1)
+        i += 1
+    return None
 
 
 def _expected_words(names) -> list[str]:
@@ -294,6 +325,11 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     if expected and len(expected) <= 4:
         message += "; expected " + (expected[0] if len(expected) == 1 else
                                     "one of " + ", ".join(expected))
+    known = explain(tok, err.expected, source)
+    if known:
+        error = ParseError(message, span, hint=known[0], code="E102")
+        error.notes = known[1]
+        return error
     hint = _outputs_hint(text, tok) or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
     return ParseError(message, span, hint=hint, code="E102")
 
@@ -335,17 +371,25 @@ def _keyword_hint(text: str, tok: Token) -> str | None:
     return None
 
 
-def parse(text: str, name: str = "<string>") -> ast.Module:
-    """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position."""
-    source = Source(name, text)
+def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Module:
+    """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position.
+
+    A UTF-8 byte-order mark is dropped; CRLF and CR-only line ends read as newlines."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    source = Source(name, text, private=private)
     if len(text.encode("utf-8", "surrogatepass")) > LIMITS.source_bytes:
-        raise LimitError(f"source is larger than {LIMITS.source_bytes} bytes",
-                         Span(source, 1, 1, 1, 2),
+        raise LimitError(f"source is larger than {LIMITS.source_bytes:,} bytes",
+                         Span(source, 1, 1, 1, 2), code="E601",
                          hint="raise the limit with RESDSL_MAX_SOURCE_BYTES")
-    depth = _max_nesting(text)
-    if depth > LIMITS.nesting:
-        raise LimitError(f"brackets nest {depth} deep; the limit is {LIMITS.nesting}",
-                         Span(source, 1, 1, 1, 2), hint="raise the limit with RESDSL_MAX_NESTING")
+    deep = _too_deep(text)
+    if deep:
+        line, column, depth = deep
+        raise LimitError(f"brackets nest more than {LIMITS.nesting} deep here",
+                         Span(source, line, column, line, column + 1), code="E602",
+                         hint="raise the limit with RESDSL_MAX_NESTING")
     try:
         tree = parser().parse(text + "\n")
     except UnexpectedInput as err:

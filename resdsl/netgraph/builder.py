@@ -42,9 +42,7 @@ class GraphBuilder:
             out_shape = tuple(op.shape(full, in_shapes))
         except OpShapeError as err:
             raise ShapeError(err.args[0], span, hint=err.hint, code="E401") from None
-        if out_shape and max(out_shape) > max(LIMITS.width, LIMITS.spatial):
-            raise LimitError(f"{op_name} makes a tensor of {'x'.join(map(str, out_shape))}",
-                             span, code="E605", hint="raise RESDSL_MAX_WIDTH or RESDSL_MAX_SPATIAL")
+        check_tensor(op_name, out_shape, span)
         self.graph.add_node(node_id, op=op_name, args=full, scope=dict(scope), span=span,
                             in_shapes=in_shapes, out_shape=out_shape)
         self.shapes[node_id] = out_shape
@@ -100,6 +98,20 @@ class GraphBuilder:
                     attrs["role"] = role
                 self.graph.add_edge(source, node, **attrs)
         return block_input if output is None else prefix + output
+
+
+def check_tensor(op_name: str, shape: Shape, span: Span | None) -> None:
+    """A layer's output within the limits: channels against the width, the rest the spatial size."""
+    if not shape:
+        return
+    text = "x".join(map(str, shape))
+    if shape[0] > LIMITS.width:
+        raise LimitError(f"{op_name} makes a tensor of {text}: {shape[0]} channels are over the "
+                         f"limit of {LIMITS.width}", span, code="E605",
+                         hint="raise it with RESDSL_MAX_WIDTH")
+    if len(shape) > 1 and max(shape[1:]) > LIMITS.spatial:
+        raise LimitError(f"{op_name} makes a tensor of {text}, over the spatial limit of "
+                         f"{LIMITS.spatial}", span, code="E605", hint="raise it with RESDSL_MAX_SPATIAL")
 
 
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:

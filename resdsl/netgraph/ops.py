@@ -244,8 +244,15 @@ def _dropout_torch(a: dict, ins: list[Shape], lib):
     return lib.nn.Dropout(a["p"])
 
 
+def _dropout_shape(a: dict, ins: list[Shape]) -> Shape:
+    if not 0 <= a["p"] <= 1:  # torch's nn.Dropout refuses any other p
+        raise OpShapeError(f"dropout's 'p' is the probability of zeroing an element, from 0 to 1, "
+                           f"not {a['p']:g}", hint="give a rate such as 0.5")
+    return ins[0]
+
+
 DROPOUT = Op("dropout", "dropout (training only)", args=(Arg("p", "float", 0.5),),
-             label=lambda a: f"dropout {a['p']}", torch=_dropout_torch)
+             shape=_dropout_shape, label=lambda a: f"dropout {a['p']}", torch=_dropout_torch)
 
 
 # -- merges ------------------------------------------------------------------------------------

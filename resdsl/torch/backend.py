@@ -31,6 +31,7 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..analysis.allocation import check_parameters
 from ..core.errors import ExportError, raise_all
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.ops import OPS
@@ -47,6 +48,7 @@ _FRESH_RESULT = {"conv", "bn", "fc", "add", "concat"}
 
 def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
     """The network of a typed graph, with the paper's initial weights."""
+    check_parameters(graph)  # before torch allocates them
     with _collector_paused():
         layers = build_layers(graph)
         check_module_names(graph, layers)

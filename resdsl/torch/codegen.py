@@ -33,7 +33,7 @@ import networkx as nx
 import torch
 from torch import nn
 
-from ..netgraph.builder import inputs_of
+from ..core.escape import python_literal
 from ..netgraph.ops import OPS
 from .hierarchy import ROOT, ModuleTree, relative
 
@@ -97,7 +97,7 @@ def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
     if len(returns) == 1:
         lines.append(f"    return {value_of[returns[0][1]]}")
     else:  # stage taps: a dict of tensors
-        items = ", ".join(f"{name!r}: {value_of[value]}" for name, value in returns)
+        items = ", ".join(f"{python_literal(name)}: {value_of[value]}" for name, value in returns)
         lines.append(f"    return {{{items}}}")
     return "\n".join(lines) + "\n"
 
@@ -129,7 +129,7 @@ def module_path(node: str) -> str:
         if part.isidentifier() and not keyword.iskeyword(part):
             path = f"{path}.{part}"
         else:
-            path = f'getattr({path}, "{part}")'
+            path = f'getattr({path}, {python_literal(part)})'
     return path
 
 

@@ -15,18 +15,38 @@ import networkx as nx
 import torch
 from torch import nn
 
+from ..analysis.allocation import check_activations
 from ..core.errors import ExportError
+from ..core.escape import python_docstring_text, python_literal
 from ..core.files import atomic_path, write_atomic
 from ..core.units import human
 from ..core.version import __version__
-from ..netgraph.builder import layer_nodes
 from ..netgraph.infer import totals
 from ..netgraph.ops import fmt
 from . import init as torch_init, modules as torch_modules
 from .backend import GeneratedModule, residual_bns
 
 
-def example_input(graph: nx.DiGraph, batch: int = 2) -> torch.Tensor:
+EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
+
+# the packages each artifact needs beyond torch: checked before anything is built or written
+NEEDS = {".onnx": ("onnx", "onnxscript"), ".safetensors": ("safetensors",)}
+
+
+def check_packages(suffixes) -> None:
+    """Raise E910 naming the first missing package any of these artifacts needs."""
+    import importlib.util
+
+    for suffix in suffixes:
+        for package in NEEDS.get(suffix, ()):
+            if importlib.util.find_spec(package) is None:
+                what = "weights" if suffix == ".safetensors" else suffix.lstrip(".").upper()
+                raise ExportError(f"writing {what} needs the '{package}' package",
+                                  hint="pip install 'resdsl[export]'")
+
+
+def example_input(graph: nx.DiGraph, batch: int = EXPORT_BATCH) -> torch.Tensor:
+    check_activations(graph, batch, "an export")  # before torch allocates the example
     return torch.randn(batch, *graph.graph["input"])
 
 
@@ -187,7 +207,7 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
         if not path or _parents_in(path, layers):
             continue  # the network itself, or a part of a layer (SE's fc1) its constructor makes
         made = constructor(sub) if path in layers else _container(sub, classes)
-        calls.append(f'        attach(self, "{path}", {made})')
+        calls.append(f'        attach(self, {python_literal(path)}, {made})')
     local_classes = {type(m) for p, m in module.named_modules() if p in layers
                      and type(m).__module__ == torch_modules.__name__}
     helpers = [inspect.getsource(cls) for cls in sorted(local_classes, key=lambda c: c.__name__)]
@@ -197,9 +217,10 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
                 f"{_indented(cls.code)}" for cls, written in classes.items()]
     figures = totals(graph)
     source_file = graph.graph["span"].source.name if graph.graph.get("span") else "<string>"
-    bns = "".join(f'\n        "{bn}",' for bn in residual_bns(graph))
+    bns = "".join(f'\n        {python_literal(bn)},' for bn in residual_bns(graph))
     return "\n".join([
-        f'"""{graph.graph["name"]}: compiled by resdsl {__version__} from {source_file}.',
+        f'"""{python_docstring_text(graph.graph["name"])}: compiled by resdsl {__version__} from '
+        f'{python_docstring_text(source_file)}.',
         "",
         f"{figures['params']:,} params, {human(figures['macs'])} multiply-adds, input "
         f"{fmt(graph.graph['input'])}. Needs only torch:",

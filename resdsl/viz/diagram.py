@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 import graphviz
 import networkx as nx
 
+from ..core.escape import dot_label
 from ..core.units import human
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.infer import totals
@@ -383,10 +384,8 @@ def _tooltip(box: Box) -> str:
 
 
 def _text(text: str) -> str:
-    """A DOT label showing `text` as written: backslashes and entities literal, and each line
-    a centred line of DOT."""
-    text = text.replace("\\", "\\\\").replace("&", "&amp;").replace("\n", "\\n")
-    return graphviz.nohtml(text)
+    """A DOT label showing `text` as written (core.escape: the one escape for generated code)."""
+    return graphviz.nohtml(dot_label(text))
 
 
 def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | None, framed: bool) -> None:

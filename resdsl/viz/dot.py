@@ -7,7 +7,7 @@ from pathlib import Path
 import graphviz
 
 from ..core.errors import ResdslError
-from ..core.files import write_atomic
+from ..core.files import OutputError, write_atomic
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
 INSTALL_HINT = ("install Graphviz (Debian/Ubuntu: apt install graphviz; macOS: brew install graphviz; "
@@ -49,7 +49,5 @@ def write(dot: graphviz.Digraph, path: str | Path) -> None:
     data = render(dot, fmt)
     try:
         write_atomic(path, data)
-    except OSError as err:
-        folder = Path(path).parent
-        why = f"{folder} is not a folder" if folder.exists() and not folder.is_dir() else err.strerror or err
-        raise GraphvizError(f"cannot write {path}: {why}", code="E903") from None
+    except OutputError as err:
+        raise GraphvizError(err.message, code="E903") from None
