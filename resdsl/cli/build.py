@@ -14,7 +14,7 @@ ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "tor
              ".onnx": "ONNX"}
 
 
-def _check_needs(graph, suffix: str | None, weights: str | None) -> None:
+def _check_needs(graph, suffix: str | None, weights: str | None, load_weights: str | None) -> None:
     """Everything the artifacts need, before any of them is built or written: a failure leaves
     every output as it was."""
     from ..analysis.allocation import check_activations
@@ -28,13 +28,13 @@ def _check_needs(graph, suffix: str | None, weights: str | None) -> None:
                               hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
         from ..torch.export import EXPORT_BATCH, check_packages
 
-        check_packages([suffix] + ([".safetensors"] if weights else []))
+        check_packages([suffix] + ([".safetensors"] if weights or load_weights else []))
         if suffix in (".pt2", ".onnx"):  # these trace a forward
             check_activations(graph, EXPORT_BATCH, f"the {suffix} export")
 
 
 def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | None,
-                     load_weights: str | None = None) -> list[str]:
+                     load_weights: str | None) -> list[str]:
     """Write every artifact to a temporary beside it, then move them all: all or none."""
     from ..core.files import Staged
 
@@ -122,7 +122,7 @@ def compile_(file, network, input_shape, out, weights, load_weights, no_check, s
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
-    _check_needs(graph, suffix, weights)
+    _check_needs(graph, suffix, weights, load_weights)
     for path in _write_artifacts(graph, out, suffix, weights, load_weights):
         click.echo(f"wrote {path}")
 
@@ -174,15 +174,16 @@ def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi)
         raise ErrorGroup(errors)
     if fold and level != "layer":
         raise click.UsageError("--fold folds BN and ReLU into conv boxes at --level layer")
+    layers = sum(g.number_of_nodes() for g in graphs)
+    if level == "layer" and layers > SLOW_LAYERS and out != "-" and format_of(out or ".svg") != "dot":
+        # up front: Graphviz lays out 20,000 boxes for minutes before anything else is said
+        click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
+                   "(--level block draws them in seconds)", err=True)
     dot = diagram(graphs, level, cost=cost, fold=fold, direction="LR" if left_to_right else "TB",
                   dpi=dpi)
     if out == "-":
         click.echo(dot.source, nl=False)
         return
-    layers = sum(g.number_of_nodes() for g in graphs)
-    if level == "layer" and layers > SLOW_LAYERS and format_of(out or ".svg") != "dot":
-        click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
-                   "(--level block draws them in seconds)", err=True)
     names = [g.graph["name"] for g in graphs]
     out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
     write(dot, out)

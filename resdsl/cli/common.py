@@ -151,7 +151,9 @@ def graphs_of(file: str, network: str | None, input_shape=None, *, allow_empty: 
     from ..language.library import build_graph, open_target
 
     if is_ir(file):
-        return [ir_graph(file, network, input_shape)]
+        graph = ir_graph(file, network, input_shape)
+        check_parameters(graph)
+        return [graph]
     target = open_target(file, network, allow_empty=allow_empty)
     errors, graphs = [], []
     for name in target.names:

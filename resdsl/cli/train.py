@@ -1,0 +1,174 @@
+"""`resdsl train` and `resdsl eval`: training runs and their evaluation (torch only inside)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import click
+
+from .common import FILE, INPUT, NETWORK, diagnostics
+from .experiment import RESIZE, SCALES, TEN_CROP, eval_views
+
+
+def _pairs(ctx, param, values):
+    """NAME=VALUE options, values read as TOML reads them (0.05, true, [2, 4]) or as text."""
+    from ..train.recipe import parse_override_value
+
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE")
+        out[name.strip()] = parse_override_value(value.strip())
+    return out
+
+
+PARAMS = click.option("-p", "--param", "params", multiple=True, callback=_pairs, metavar="NAME=VALUE",
+                      help="A template parameter of the network, e.g. classes=5 (repeatable).")
+DEVICE = click.option("--device", default=None, metavar="DEVICE",
+                      help="cpu, cuda, cuda:1 (default: cuda when there is one).")
+
+
+@click.command("train")
+@FILE
+@NETWORK
+@click.option("--data", default="digits", show_default=True, metavar="SPEC",
+              help="digits, cifar10:PATH (folder or .tar.gz) or folder:PATH (class folders).")
+@click.option("--recipe", default=None, metavar="NAME|FILE",
+              help="cifar10, cifar10-warmup, imagenet, digits, or a .toml file (default: the data's).")
+@click.option("--out", "-o", default=None, type=click.Path(file_okay=False), metavar="DIR",
+              help="The run folder (default: runs/NETWORK-DATA, numbered when taken).")
+@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@INPUT
+@PARAMS
+@click.option("--lr", type=float, help="Learning rate (optimizer.lr).")
+@click.option("--momentum", type=float)
+@click.option("--weight-decay", type=float)
+@click.option("--batch-size", type=int, help="Global batch, over all processes (batch.size).")
+@click.option("--epochs", type=int, help="Stop after N epochs (replaces the recipe's stop).")
+@click.option("--iterations", type=int, help="Stop after N iterations (replaces the recipe's stop).")
+@click.option("--seed", type=int)
+@click.option("--eval-every", type=int, help="Iterations between validations.")
+@click.option("--checkpoint-every", type=int, help="Iterations between checkpoints.")
+@click.option("--workers", type=int, help="DataLoader workers for folder data.")
+@click.option("--set", "sets", multiple=True, callback=_pairs, metavar="KEY=VALUE",
+              help="Any recipe field, e.g. --set schedule.factor=0.2 (repeatable).")
+@DEVICE
+@click.option("--amp", type=click.Choice(["none", "bf16", "fp16"]), help="Autocast precision.")
+@click.option("--channels-last/--no-channels-last", default=None, help="NHWC memory format.")
+@click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the model.")
+@click.option("--sync-bn/--no-sync-bn", default=None, help="Synchronized BN over processes.")
+@click.option("--threads", type=int, default=None,
+              help="torch threads on the CPU (1 is fastest on a machine others share).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@click.option("--nproc-per-node", type=int, default=None,
+              help="Run N processes with DistributedDataParallel (torch.distributed.run).")
+@click.option("--nnodes", default="1", show_default=True, help="Machines (torchrun's --nnodes).")
+@click.option("--node-rank", type=int, default=0, show_default=True)
+@click.option("--master-addr", default=None)
+@click.option("--master-port", type=int, default=None)
+@click.option("--rdzv-endpoint", default=None)
+@click.option("--rdzv-backend", default=None)
+@click.option("--rdzv-id", default=None)
+@diagnostics
+def train(file, network, data, recipe, out, resume, input_shape, params, lr, momentum, weight_decay,
+          batch_size, epochs, iterations, seed, eval_every, checkpoint_every, workers, sets, device,
+          amp, channels_last, compile_, sync_bn, threads, quiet, as_json, nproc_per_node, nnodes, node_rank,
+          master_addr, master_port, rdzv_endpoint, rdzv_backend, rdzv_id):
+    """Train FILE (a path, FILE:NAME or a bundled network) on --data with a recipe.
+
+    Leaves in the run folder the resolved recipe, metrics (CSV and JSONL, appended as it runs),
+    checkpoints, the final weights (safetensors) and a plot of training and validation error.
+    """
+    if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
+        if epochs is not None and iterations is not None:
+            raise click.UsageError("give --epochs or --iterations, not both")
+        from ..train.distributed import launch, strip_launch_flags
+
+        argv = sys.argv[1:]
+        if not argv or argv[0] != "train":
+            raise click.UsageError("--nproc-per-node works from the command line (resdsl train ...)")
+        launch(strip_launch_flags(argv), nproc_per_node, nnodes=nnodes, node_rank=node_rank,
+               master_addr=master_addr, master_port=master_port, rdzv_endpoint=rdzv_endpoint,
+               rdzv_backend=rdzv_backend, rdzv_id=rdzv_id)
+        return
+    if epochs is not None and iterations is not None:
+        raise click.UsageError("give --epochs or --iterations, not both")
+    from pathlib import Path
+
+    from ..train.loop import RunSpec, run
+    from ..train.options import recipe_overrides
+
+    fields = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, batch_size=batch_size,
+                  epochs=epochs, iterations=iterations, seed=seed, eval_every=eval_every,
+                  checkpoint_every=checkpoint_every, workers=workers, amp=amp,
+                  channels_last=channels_last, compile=compile_, sync_bn=sync_bn)
+    overrides = recipe_overrides(fields)
+    overrides.update(sets)
+    spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,
+                   out=Path(out) if out else None, resume=resume, input_shape=input_shape,
+                   params=params, device=device, quiet=quiet, threads=threads)
+    summary = run(spec)
+    if int(os.environ.get("RANK", "0")) != 0:
+        return
+    shown = {k: v for k, v in summary.items() if k != "history"}
+    if as_json:
+        click.echo(json.dumps(shown, indent=1))
+        return
+    final = summary["final"]
+
+    def pct(v):
+        return "-" if v is None else f"{100 * v:.2f}%"
+
+    click.echo(f"{summary['network']} on {data}: {summary['iterations']} iterations "
+               f"({summary['epochs']:g} epochs) in {summary['wall_s']:.1f} s, "
+               f"{summary['images_per_s'] or 0:,.0f} images/s")
+    click.echo(f"  training error {pct(final['train_error'])}, validation error {pct(final['val_error'])} "
+               f"(top-5 {pct(final['val_top5_error'])}), best {pct(summary['best_val_error'])}")
+    click.echo(f"  run folder {summary['run_dir']}: " + ", ".join(Path(p).name for p in summary["files"].values()))
+
+
+@click.command("eval")
+@FILE
+@NETWORK
+@click.option("--weights", "-w", required=True, type=click.Path(dir_okay=False), metavar="FILE",
+              help="A .safetensors state_dict, e.g. RUN/weights.safetensors.")
+@click.option("--data", default="digits", show_default=True, metavar="SPEC")
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default=None,
+              help="Default: test for cifar10, val otherwise.")
+@click.option("--recipe", default=None, metavar="NAME|FILE",
+              help="Default: the recipe.toml beside the weights, else the data's.")
+@INPUT
+@PARAMS
+@DEVICE
+@click.option("--batch-size", type=int, default=256, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@TEN_CROP
+@SCALES
+@RESIZE
+@diagnostics
+def eval_(file, network, weights, data, split, recipe, input_shape, params, device, batch_size, as_json,
+          ten_crop, scales, resize):
+    """Top-1 and top-5 error of trained weights on a data split, and what is confused with what."""
+    from ..train.evaluate import evaluate
+
+    if ten_crop or scales:  # the paper's testing (sec. 3.4): resdsl/experiments/testing.py
+        return eval_views(file, network, weights, data, split, recipe, input_shape, params,
+                          as_json, ten_crop, scales, resize)
+
+    result = evaluate(file, weights, data, network_name=network, split=split, recipe=recipe,
+                      input_shape=input_shape, params=params, device=device, batch=batch_size)
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    click.echo(f"{result['network']} on {data} ({result['split']}, {result['images']:,} images): "
+               f"top-1 error {100 * result['top1_error']:.2f}%, top-5 error {100 * result['top5_error']:.2f}%")
+    worst = sorted(((e, c) for c, e in result["per_class_error"].items() if e), reverse=True)[:5]
+    if worst:
+        click.echo("  highest class errors: " + ", ".join(f"{c} {100 * e:.1f}%" for e, c in worst))
+    if result["confusions"]:
+        click.echo("  most confused (true -> predicted): " + ", ".join(
+            f"{c['true']} -> {c['predicted']} ({c['count']})" for c in result["confusions"][:5]))

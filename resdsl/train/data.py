@@ -1,0 +1,258 @@
+"""Data sources named by a spec: `digits`, `cifar10:PATH`, `folder:PATH`.
+
+Each opens into a `Dataset`: its image shape, class names, and train / validation / test
+splits. Digits and CIFAR-10 live in memory as tensors (CIFAR-10 as uint8, 150 MB); a folder of
+images is read file by file with Pillow when a batch needs it. No torchvision.
+
+CIFAR-10's python batches are pickles. They are read with an unpickler that builds only what
+those files hold (dicts, lists, bytes, numpy arrays) and refuses any other class, so a crafted
+file cannot run code.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import tarfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..core.errors import ResdslError, did_you_mean
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
+KINDS = ("digits", "cifar10", "folder")
+
+
+class DataError(ResdslError):
+    code = "E931"
+
+
+@dataclass
+class Split:
+    """One split's labels, with its images in memory (N, C, H, W) or as files."""
+
+    labels: torch.Tensor
+    images: torch.Tensor | None = None
+    files: list[Path] | None = None
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def subset(self, index: torch.Tensor) -> "Split":
+        files = [self.files[i] for i in index.tolist()] if self.files is not None else None
+        images = self.images[index] if self.images is not None else None
+        return Split(self.labels[index], images, files)
+
+
+@dataclass
+class Dataset:
+    spec: str
+    kind: str
+    shape: tuple[int, int, int]     # what one batch image is: (C, H, W)
+    classes: list[str]
+    train: Split
+    val: Split | None
+    test: Split | None
+    scale: float                    # raw pixel value of white: 16 for digits, 255 for images
+    mean: list[float] = field(default_factory=list)   # per channel, after dividing by scale
+    std: list[float] = field(default_factory=list)
+
+    def split(self, name: str) -> Split:
+        found = {"train": self.train, "val": self.val, "test": self.test}.get(name)
+        if found is None or len(found) == 0:
+            have = [k for k in ("train", "val", "test") if getattr(self, k) is not None and len(getattr(self, k))]
+            raise DataError(f"{self.spec} has no '{name}' split", hint=f"it has: {', '.join(have)}")
+        return found
+
+
+def open_data(spec: str, recipe) -> Dataset:
+    """The data a spec names, split as the recipe says (`data.validation`, `data.split_seed`)."""
+    kind, _, where = spec.partition(":")
+    if kind not in KINDS:
+        raise DataError(f"unknown data '{spec}'",
+                        hint=(did_you_mean(kind, KINDS) or "") +
+                        " data is digits, cifar10:PATH or folder:PATH")
+    if kind != "digits" and not where:
+        raise DataError(f"'{kind}' data needs a path: {kind}:PATH")
+    if kind == "digits":
+        data = _digits(spec)
+    elif kind == "cifar10":
+        data = _cifar10(spec, Path(where))
+    else:
+        data = _folder(spec, Path(where), recipe)
+    if data.val is None:
+        data.train, data.val = hold_out(data.train, recipe["data.validation"], recipe["data.split_seed"])
+    _fill_normalization(data, recipe)
+    return data
+
+
+def hold_out(train: Split, validation: float, seed: int) -> tuple[Split, Split]:
+    """A validation split taken at random (fixed by `seed`) out of the training images."""
+    n = len(train)
+    count = int(round(validation * n)) if validation < 1 else int(validation)
+    if count >= n:
+        raise DataError(f"data.validation holds out {count} of only {n} training images",
+                        hint="--validation N (or a fraction, 0.1), or a recipe made for this data")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return train.subset(order[count:].sort().values), train.subset(order[:count].sort().values)
+
+
+def _fill_normalization(data: Dataset, recipe) -> None:
+    """Per-channel mean and std: the recipe's, else measured on the training images in memory,
+    else (files) on up to 256 of them."""
+    aug = recipe["augment"]
+    if "mean" in aug:
+        if len(aug["mean"]) != data.shape[0]:
+            raise DataError(f"augment.mean has {len(aug['mean'])} values but {data.spec} images "
+                            f"have {data.shape[0]} channels")
+        data.mean, data.std = list(aug["mean"]), list(aug["std"])
+        return
+    if data.train.images is not None:
+        x = data.train.images.float() / data.scale
+    else:
+        from .pipeline import load_eval_image
+
+        take = data.train.files[:: max(1, len(data.train.files) // 256)][:256]
+        x = torch.stack([load_eval_image(p, recipe) for p in take])
+    data.mean = x.mean(dim=(0, 2, 3)).tolist()
+    data.std = x.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist()
+
+
+def _digits(spec: str) -> Dataset:
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise DataError("digits data needs scikit-learn", hint="pip install 'resdsl[train]'") from None
+    bunch = load_digits()
+    images = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1)  # (1797, 1, 8, 8), 0..16
+    labels = torch.tensor(bunch.target, dtype=torch.int64)
+    return Dataset(spec, "digits", (1, 8, 8), [str(i) for i in range(10)], Split(labels, images),
+                   None, None, 16.0)
+
+
+# ---- CIFAR-10, python version ----
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Builds the few classes CIFAR-10's batches hold; anything else is refused."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+               ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to build {module}.{name}")
+
+
+def read_batch(raw: bytes, shown: str) -> dict:
+    try:
+        found = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
+    except Exception as err:  # a corrupt or hostile file: either way not a CIFAR batch
+        raise DataError(f"{shown} is not a CIFAR-10 python batch ({err})") from None
+    if not isinstance(found, dict):
+        raise DataError(f"{shown} is not a CIFAR-10 python batch (no dict inside)")
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in found.items()}
+
+
+def _cifar_files(path: Path) -> dict[str, bytes]:
+    """The batch files by name, from a folder (or its cifar-10-batches-py/) or the .tar.gz."""
+    if not path.exists():
+        raise DataError(f"cifar10 data: '{path}' does not exist",
+                        hint="give the folder of data_batch_1 ... test_batch, or cifar-10-python.tar.gz")
+    wanted = {f"data_batch_{i}" for i in range(1, 6)} | {"test_batch", "batches.meta"}
+    files: dict[str, bytes] = {}
+    if path.is_file():
+        try:
+            with tarfile.open(path, "r:*") as tar:
+                for member in tar.getmembers():
+                    base = Path(member.name).name
+                    if member.isfile() and base in wanted:
+                        files[base] = tar.extractfile(member).read()
+        except tarfile.TarError as err:
+            raise DataError(f"cifar10 data: '{path}' is not a readable tar archive ({err})") from None
+    else:
+        folder = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
+        files = {name: (folder / name).read_bytes() for name in wanted if (folder / name).is_file()}
+    missing = sorted(wanted - {"test_batch", "batches.meta"} - set(files))
+    if missing and not any(n.startswith("data_batch") for n in files):
+        raise DataError(f"cifar10 data: no data_batch_* files in '{path}'")
+    return files
+
+
+def _cifar10(spec: str, path: Path) -> Dataset:
+    import numpy as np
+
+    files = _cifar_files(path)
+
+    def arrays(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        xs, ys = [], []
+        for name in names:
+            batch = read_batch(files[name], f"{path}:{name}")
+            if "data" not in batch or "labels" not in batch:
+                raise DataError(f"{path}:{name} has no 'data' and 'labels'")
+            data = np.asarray(batch["data"], dtype=np.uint8)
+            if data.ndim != 2 or data.shape[1] != 3072 or len(batch["labels"]) != len(data):
+                raise DataError(f"{path}:{name}: 'data' is not N rows of 3072 bytes with N labels")
+            xs.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
+            ys.append(torch.tensor(list(batch["labels"]), dtype=torch.int64))
+        return torch.cat(xs), torch.cat(ys)
+
+    train_names = sorted(n for n in files if n.startswith("data_batch"))
+    x, y = arrays(train_names)
+    test = Split(*reversed(arrays(["test_batch"]))) if "test_batch" in files else None
+    classes = [str(i) for i in range(10)]
+    if "batches.meta" in files:
+        meta = read_batch(files["batches.meta"], f"{path}:batches.meta")
+        names = meta.get("label_names")
+        if names:
+            classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
+    if int(y.max()) >= len(classes) or int(y.min()) < 0:
+        raise DataError(f"cifar10 data: labels outside 0..{len(classes) - 1}")
+    return Dataset(spec, "cifar10", (3, 32, 32), classes, Split(y, x), None, test, 255.0)
+
+
+# ---- image folders ----
+
+def _class_folders(root: Path) -> tuple[list[str], list[Path], list[int]]:
+    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    files, labels = [], []
+    for index, name in enumerate(classes):
+        for f in sorted((root / name).rglob("*")):
+            if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file():
+                files.append(f)
+                labels.append(index)
+    return classes, files, labels
+
+
+def _folder(spec: str, root: Path, recipe) -> Dataset:
+    if not root.is_dir():
+        raise DataError(f"folder data: '{root}' is not a folder",
+                        hint="give a folder with one subfolder of images per class (or train/ and val/)")
+    try:
+        import PIL  # noqa: F401
+    except ImportError:
+        raise DataError("folder data needs Pillow", hint="pip install 'resdsl[train]'") from None
+    has_train = (root / "train").is_dir()
+    classes, files, labels = _class_folders(root / "train" if has_train else root)
+    if not files:
+        raise DataError(f"folder data: no images in class folders under '{root}'",
+                        hint=f"images end in {', '.join(sorted(IMAGE_SUFFIXES))}")
+    train = Split(torch.tensor(labels), files=files)
+    val = None
+    if has_train and (root / "val").is_dir():
+        val_classes, val_files, val_labels = _class_folders(root / "val")
+        if val_classes != classes:
+            raise DataError(f"folder data: val/ has classes {val_classes[:5]}... but train/ has {classes[:5]}...")
+        val = Split(torch.tensor(val_labels), files=val_files)
+    crop = recipe.get("augment.crop", 224)
+    return Dataset(spec, "folder", (3, crop, crop), classes, train, val, None, 255.0)
+
+
+def describe(data: Dataset) -> dict[str, Any]:
+    return {"spec": data.spec, "shape": list(data.shape), "classes": len(data.classes),
+            "train": len(data.train), "val": len(data.val) if data.val is not None else 0,
+            "test": len(data.test) if data.test is not None else 0}

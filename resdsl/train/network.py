@@ -1,0 +1,92 @@
+"""The network a run trains: its graph built for the data, checked against it before any
+training, compiled to a module, and its parameters grouped for weight decay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import torch
+
+from ..core.errors import ResdslError, UnknownName
+from ..language.library import build_graph, open_target
+from .data import Dataset
+
+
+class FitError(ResdslError):
+    """The data does not fit the network: shape or number of classes."""
+
+    code = "E933"
+
+
+def shape_text(shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def graph_for(target: str, network: str | None, *, input_shape=None, params: dict | None = None) -> nx.DiGraph:
+    opened = open_target(str(target), network)
+    names = opened.names
+    if not names:
+        raise UnknownName(f"{target} defines no network to train", None, code="E205")
+    if len(names) > 1 and network is None:
+        raise UnknownName(f"{target} defines several networks ({', '.join(names)}); choose one "
+                          "with -n NAME or FILE:NAME", None, code="E206")
+    return build_graph(opened.scope, network or names[0], input_shape=input_shape, params=params or {})
+
+
+def graph_for_data(target: str, network: str | None, data: Dataset, recipe, *, input_shape=None,
+                   params: dict | None = None) -> nx.DiGraph:
+    """The graph, built for the data's image size when the recipe says `data.input = "data"`
+    (and no --input says otherwise), then checked to fit the data."""
+    if input_shape is None and recipe["data.input"] == "data":
+        input_shape = data.shape
+    graph = graph_for(target, network, input_shape=input_shape, params=params)
+    check_fit(graph, data, adapted=input_shape is not None)
+    return graph
+
+
+def check_fit(graph: nx.DiGraph, data: Dataset, adapted: bool = False) -> None:
+    """A clear error before training when images or classes do not match the network."""
+    name = graph.graph["name"]
+    takes = tuple(graph.graph["input"])
+    span = graph.graph.get("span")
+    if takes != tuple(data.shape):
+        how = "was built for" if adapted else "takes"
+        raise FitError(
+            f"network {name} {how} {shape_text(takes)} images but {data.spec} gives {shape_text(data.shape)}",
+            span, hint=f"build it for the data with --input {shape_text(data.shape)} (or `with input "
+                       f"{shape_text(data.shape)}` in the source), or give data of {shape_text(takes)}")
+    outputs = graph.graph["outputs"]
+    if len(outputs) != 1:
+        raise FitError(f"network {name} has {len(outputs)} outputs; training needs one classifier output",
+                       span)
+    out_shape = graph.nodes[outputs[0]["node"]]["out_shape"]
+    classes = out_shape[0] if len(out_shape) == 1 else None
+    if classes is None:
+        raise FitError(f"network {name} ends in a {shape_text(out_shape)} feature map, not class scores",
+                       span, hint="end it with avgpool and fc")
+    if classes != len(data.classes):
+        raise FitError(f"network {name} scores {classes} classes but {data.spec} has {len(data.classes)}",
+                       span, hint=f"pass classes={len(data.classes)} (--param classes={len(data.classes)}, "
+                                  f"or `with classes: {len(data.classes)}`)")
+
+
+def build_model(graph: nx.DiGraph, seed: int) -> torch.nn.Module:
+    from ..torch.backend import build_module
+
+    torch.manual_seed(seed)  # the initial weights are the seed's
+    return build_module(graph)
+
+
+def parameter_groups(model: torch.nn.Module, weight_decay: float, decay_norm_and_bias: bool) -> list[dict[str, Any]]:
+    """Weight decay for every weight (the paper's), or only for conv and fc weights."""
+    if decay_norm_and_bias:
+        return [{"params": [p for p in model.parameters() if p.requires_grad], "weight_decay": weight_decay}]
+    decay, no_decay = [], []
+    for module in model.modules():
+        for name, p in module.named_parameters(recurse=False):
+            if not p.requires_grad:
+                continue
+            norm = isinstance(module, torch.nn.modules.batchnorm._NormBase) or isinstance(module, torch.nn.GroupNorm)
+            (no_decay if norm or name == "bias" else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]

@@ -1,0 +1,225 @@
+"""Batches: which images, in what order, augmented how. All of it a function of (seed, epoch,
+iteration), never of a generator's running state, so a resumed run and a run on N processes
+see exactly the images and crops an uninterrupted single-process run sees.
+
+- order: epoch e visits the training images in `randperm(seed, e)`; global batch b is that
+  order's slice [b*B, (b+1)*B) (an incomplete last batch is dropped), and process r of W takes
+  every W-th image of it, so W processes together hold the same global batch.
+- augmentation: the random numbers of iteration i are drawn for the whole global batch from a
+  generator seeded with (seed, i), then sliced like the images.
+- images in memory (digits, CIFAR-10) are cropped and flipped as one gather on their device
+  (the GPU, when the data lives there); files are decoded with Pillow, in DataLoader workers
+  when `data.workers` > 0.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from .data import Dataset, Split
+
+_AUG_STREAM = 0x5EED  # keeps the augmentation generator's seeds apart from the order's
+
+
+def mix(*parts: int) -> int:
+    """A 63-bit seed from integers (splitmix64 steps): nearby inputs give unrelated seeds."""
+    h = 0x9E3779B97F4A7C15
+    for p in parts:
+        h = (h ^ (p & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+        h = (h ^ (h >> 27)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+        h ^= h >> 31
+    return h & 0x7FFFFFFFFFFFFFFF
+
+
+@dataclass
+class Sharding:
+    rank: int = 0
+    world: int = 1
+
+
+class TrainBatches:
+    """The training batches of a recipe, for one process."""
+
+    def __init__(self, data: Dataset, recipe, sharding: Sharding, device: torch.device):
+        self.data, self.recipe, self.shard, self.device = data, recipe, sharding, device
+        self.split: Split = data.train
+        self.batch = recipe["batch.size"]
+        if self.batch % sharding.world:
+            raise ValueError(f"batch.size {self.batch} is not a multiple of {sharding.world} processes")
+        if len(self.split) < self.batch:
+            from .data import DataError
+
+            raise DataError(f"{data.spec}: {len(self.split)} training images, fewer than one batch "
+                            f"of {self.batch}", hint="lower the batch with --batch-size")
+        self.per_epoch = len(self.split) // self.batch
+        self.seed = recipe["seed"]
+        self.images = self.split.images
+        if self.images is not None:
+            self.images = self.images.to(device)
+            self.labels = self.split.labels.to(device)
+        self.mean = torch.tensor(data.mean, device=device).view(1, -1, 1, 1)
+        self.std = torch.tensor(data.std, device=device).view(1, -1, 1, 1)
+
+    def order(self, epoch: int) -> torch.Tensor:
+        return torch.randperm(len(self.split), generator=torch.Generator().manual_seed(mix(self.seed, epoch)))
+
+    def epoch(self, epoch: int, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches `start`, `start`+1, ... of an epoch, this process's share of each."""
+        order = self.order(epoch)
+        jobs = []
+        for b in range(start, self.per_epoch):
+            iteration = epoch * self.per_epoch + b
+            index = order[b * self.batch:(b + 1) * self.batch]
+            rand = torch.rand(self.batch, 8, generator=torch.Generator().manual_seed(
+                mix(self.seed, _AUG_STREAM, iteration)))
+            jobs.append((index[self.shard.rank::self.shard.world], rand[self.shard.rank::self.shard.world]))
+        if self.images is not None:
+            for index, rand in jobs:
+                yield self._from_memory(index, rand)
+        else:
+            yield from self._from_files(jobs)
+
+    def _from_memory(self, index, rand):
+        index = index.to(self.device)
+        x = self.images[index].float().div_(self.data.scale)  # pixels in [0, 1]
+        aug = self.recipe["augment"]
+        x = crop_and_flip(x, aug["pad"], rand.to(self.device), aug["flip"])
+        return (x - self.mean) / self.std, self.labels[index]
+
+    def _from_files(self, jobs):
+        loader = torch.utils.data.DataLoader(
+            _FileJobs(self.split, self.recipe, self.data.mean, self.data.std),
+            batch_sampler=[[(int(i), tuple(r.tolist())) for i, r in zip(index, rand)] for index, rand in jobs],
+            num_workers=self.recipe["data.workers"], collate_fn=_stack,
+            persistent_workers=False, pin_memory=self.device.type == "cuda")
+        for x, y in loader:
+            yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+
+def crop_and_flip(x: torch.Tensor, pad: int, rand: torch.Tensor, flip: bool) -> torch.Tensor:
+    """Pad each image with `pad` black pixels a side, take a random crop of the original size,
+    mirror it when rand[:, 2] < 0.5: one gather for the whole batch, on its device."""
+    if pad == 0 and not flip:
+        return x
+    n, c, h, w = x.shape
+    padded = torch.nn.functional.pad(x, (pad, pad, pad, pad)) if pad else x
+    dy = (rand[:, 0] * (2 * pad + 1)).long().clamp_max(2 * pad)
+    dx = (rand[:, 1] * (2 * pad + 1)).long().clamp_max(2 * pad)
+    rows = dy[:, None] + torch.arange(h, device=x.device)
+    cols = dx[:, None] + torch.arange(w, device=x.device)
+    if flip:
+        mirrored = rand[:, 2] < 0.5
+        cols = torch.where(mirrored[:, None], cols.flip(1), cols)
+    batch = torch.arange(n, device=x.device)[:, None, None, None]
+    channel = torch.arange(c, device=x.device)[None, :, None, None]
+    return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
+
+
+# ---- files ----
+
+# AlexNet's PCA lighting: eigenvalues and eigenvectors of ImageNet's RGB covariance (Krizhevsky
+# et al. 2012), as the fb.resnet.torch and many ResNet trainers use them.
+_EIGVAL = (0.2175, 0.0188, 0.0045)
+_EIGVEC = ((-0.5675, 0.7192, 0.4009), (-0.5808, -0.0045, -0.8140), (-0.5836, -0.6948, 0.4203))
+
+
+def _open_rgb(path: Path):
+    from PIL import Image
+
+    with Image.open(path) as img:
+        return img.convert("RGB")
+
+
+def _to_tensor(img) -> torch.Tensor:
+    data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+    return data.view(img.height, img.width, 3).permute(2, 0, 1).float().div_(255)
+
+
+def _resize_shorter(img, side: int):
+    from PIL import Image
+
+    w, h = img.size
+    scale = side / min(w, h)
+    return img.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.BILINEAR)
+
+
+def load_eval_image(path: Path, recipe) -> torch.Tensor:
+    """The validation view: shorter side resized to `eval_resize`, the centre crop."""
+    crop = recipe.get("augment.crop", 224)
+    img = _resize_shorter(_open_rgb(path), recipe.get("augment.eval_resize", math.ceil(crop * 8 / 7)))
+    left, top = (img.width - crop) // 2, (img.height - crop) // 2
+    return _to_tensor(img.crop((left, top, left + crop, top + crop)))
+
+
+def load_train_image(path: Path, recipe, rand: tuple[float, ...]) -> torch.Tensor:
+    """The paper's scale augmentation: shorter side at random in `scale`, a random crop, its
+    flip, and PCA lighting noise; `rand` holds this image's eight uniform numbers."""
+    aug = recipe["augment"]
+    crop = aug.get("crop", 224)
+    low, high = aug.get("scale", [crop, crop])
+    side = low + min(int(rand[3] * (high - low + 1)), high - low)
+    img = _resize_shorter(_open_rgb(path), side)
+    left = min(int(rand[1] * (img.width - crop + 1)), img.width - crop)
+    top = min(int(rand[0] * (img.height - crop + 1)), img.height - crop)
+    x = _to_tensor(img.crop((left, top, left + crop, top + crop)))
+    if aug["flip"] and rand[2] < 0.5:
+        x = x.flip(2)
+    if aug["lighting"] > 0:
+        # three normal deviates from rand[4:8] (Box-Muller, two pairs)
+        r1 = math.sqrt(-2 * math.log(max(rand[4], 1e-12)))
+        r2 = math.sqrt(-2 * math.log(max(rand[6], 1e-12)))
+        alphas = (r1 * math.cos(2 * math.pi * rand[5]), r1 * math.sin(2 * math.pi * rand[5]),
+                  r2 * math.cos(2 * math.pi * rand[7]))
+        rgb = [sum(_EIGVEC[c][k] * alphas[k] * aug["lighting"] * _EIGVAL[k] for k in range(3))
+               for c in range(3)]
+        x = x + torch.tensor(rgb).view(3, 1, 1)
+    return x
+
+
+class _FileJobs(torch.utils.data.Dataset):
+    def __init__(self, split: Split, recipe, mean, std):
+        self.split, self.recipe = split, recipe
+        self.mean = torch.tensor(mean).view(-1, 1, 1)
+        self.std = torch.tensor(std).view(-1, 1, 1)
+
+    def __len__(self):
+        return len(self.split)
+
+    def __getitem__(self, job):
+        index, rand = job
+        x = load_train_image(self.split.files[index], self.recipe, rand)
+        return (x - self.mean) / self.std, int(self.split.labels[index])
+
+
+class _EvalFiles(_FileJobs):
+    def __getitem__(self, index):
+        x = load_eval_image(self.split.files[index], self.recipe)
+        return (x - self.mean) / self.std, int(self.split.labels[index])
+
+
+def _stack(items):
+    return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+
+
+def eval_batches(data: Dataset, split: Split, recipe, sharding: Sharding, device: torch.device,
+                 batch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """A split in order, unaugmented, this process's every W-th image."""
+    index = torch.arange(sharding.rank, len(split), sharding.world)
+    if split.images is not None:
+        mean = torch.tensor(data.mean, device=device).view(1, -1, 1, 1)
+        std = torch.tensor(data.std, device=device).view(1, -1, 1, 1)
+        for start in range(0, len(index), batch):
+            part = index[start:start + batch]
+            x = split.images[part].to(device).float().div_(data.scale)
+            yield (x - mean) / std, split.labels[part].to(device)
+        return
+    loader = torch.utils.data.DataLoader(
+        _EvalFiles(split, recipe, data.mean, data.std), sampler=index.tolist(), batch_size=batch,
+        num_workers=recipe["data.workers"], collate_fn=_stack)
+    for x, y in loader:
+        yield x.to(device), y.to(device)

@@ -1,0 +1,295 @@
+"""Training recipes: declarative TOML, checked against a JSON Schema, with defaults and overrides.
+
+A recipe is a file (or a bundled name: `cifar10`, `cifar10-warmup`, `imagenet`, `digits`) of
+tables: optimizer, batch, schedule, stop, data, augment, eval, checkpoint, device. TOML rather
+than a form of the language: a recipe is configuration, not architecture (it has no shapes,
+blocks or expressions), Python reads TOML without a dependency (`tomllib`), it takes comments,
+and the same JSON Schema machinery that checks the IR checks it. Errors point at the line of
+the offending key.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ErrorGroup, ResdslError, Source, Span, did_you_mean
+
+
+class RecipeError(ResdslError):
+    code = "E930"
+
+
+# What a recipe says when it says nothing: filled in before validation, so the resolved recipe
+# written into the run folder names every choice.
+DEFAULTS: dict[str, Any] = {
+    "seed": 0,
+    "optimizer": {"kind": "sgd", "momentum": 0.9, "nesterov": False, "weight_decay": 1e-4,
+                  "decay_norm_and_bias": True},
+    "schedule": {"kind": "steps", "milestones": [], "unit": "iterations", "factor": 0.1,
+                 "patience": 5},
+    "data": {"validation": 0, "split_seed": 0, "input": "network", "workers": 0,
+             "on_device": "auto"},
+    "augment": {"pad": 0, "flip": False, "lighting": 0.0},
+    "eval": {"every": 1000},
+    "checkpoint": {"every": 1000},
+    "device": {"amp": "none", "channels_last": False, "compile": False, "sync_bn": False,
+               "deterministic": True},
+}
+
+BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet")
+
+
+@dataclass
+class Recipe:
+    """A resolved recipe: every field present, validated. `values` is the nested dict."""
+
+    name: str
+    values: dict[str, Any]
+
+    def __getitem__(self, path: str) -> Any:
+        node: Any = self.values
+        for part in path.split("."):
+            node = node[part]
+        return node
+
+    def get(self, path: str, default: Any = None) -> Any:
+        try:
+            return self[path]
+        except KeyError:
+            return default
+
+    def to_toml(self) -> str:
+        return dump_toml(self.values, header=f"resolved recipe (from {self.name})")
+
+
+def _schema() -> dict:
+    return json.loads(resources.files(__package__).joinpath("recipes/recipe-v1.json").read_text())
+
+
+def bundled_text(name: str) -> str:
+    return resources.files(__package__).joinpath(f"recipes/{name}.toml").read_text()
+
+
+def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> Recipe:
+    """A bundled recipe by name, or a .toml/.json file; `overrides` maps dotted keys to values
+    (`{"optimizer.lr": 0.05}`), as command-line flags give them."""
+    text, shown = _read(str(name_or_path))
+    source = Source(shown, text)
+    values = _parse(source)
+    merged = _merge(copy.deepcopy(DEFAULTS), values)
+    _validate(merged, source, "the recipe file")
+    for key, value in (overrides or {}).items():
+        set_path(merged, key, value)
+    if overrides:
+        _validate(merged, None, "the command line")
+    _check_meaning(merged, source)
+    return Recipe(shown, merged)
+
+
+def _read(name: str) -> tuple[str, str]:
+    path = Path(name)
+    if path.suffix in (".toml", ".json") or path.exists():
+        try:
+            return path.read_text(), str(path)
+        except OSError as err:
+            raise RecipeError(f"cannot read recipe '{name}': {err.strerror or err}") from None
+    if name in BUNDLED:
+        return bundled_text(name), f"<recipe {name}>"
+    raise RecipeError(f"unknown recipe '{name}'",
+                      hint=did_you_mean(name, BUNDLED) or f"bundled recipes: {', '.join(BUNDLED)}; "
+                      "or give a .toml file")
+
+
+def _parse(source: Source) -> dict:
+    try:
+        if source.name.endswith(".json"):
+            values = json.loads(source.text)
+            if not isinstance(values, dict):
+                raise RecipeError("a JSON recipe is an object", Span(source, 1, 1, 1, 2))
+            return values
+        return tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as err:
+        line, col = _toml_error_position(str(err))
+        raise RecipeError(f"not valid TOML: {str(err).split(' (at')[0]}",
+                          Span(source, line, col, line, col + 1)) from None
+    except json.JSONDecodeError as err:
+        raise RecipeError(f"not valid JSON: {err.msg}",
+                          Span(source, err.lineno, err.colno, err.lineno, err.colno + 1)) from None
+
+
+def _toml_error_position(message: str) -> tuple[int, int]:
+    found = re.search(r"line (\d+), column (\d+)", message)
+    return (int(found[1]), int(found[2])) if found else (1, 1)
+
+
+def _merge(base: dict, top: dict) -> dict:
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base
+
+
+def set_path(values: dict, dotted: str, value: Any) -> None:
+    """Set `optimizer.lr` in a nested dict; unknown tables and keys are errors, with a hint."""
+    node = values
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        if not isinstance(node.get(part), dict):
+            if part == "warmup" and node is values.get("schedule"):
+                node[part] = {}
+            else:
+                raise RecipeError(f"the recipe has no table '{part}' (in '{dotted}')",
+                                  hint=did_you_mean(part, [k for k, v in node.items() if isinstance(v, dict)]))
+        node = node[part]
+    node[parts[-1]] = value
+
+
+def _validate(values: dict, source: Source | None, where: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(values), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    found = []
+    for err in errors:
+        path = [str(p) for p in err.absolute_path]
+        dotted = ".".join(path) or "(top level)"
+        message, hint = _explain(err, dotted)
+        span = _locate(source, path, err) if source else None
+        found.append(RecipeError(f"{message}" + ("" if source else f" (from {where})"), span, hint))
+    raise found[0] if len(found) == 1 else ErrorGroup(found)
+
+
+def _explain(err, dotted: str) -> tuple[str, str | None]:
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        known = list(err.schema.get("properties", {}))
+        where = f"table '{dotted}'" if dotted != "(top level)" else "a recipe"
+        return (f"{where} has no key '{extra[0]}'",
+                did_you_mean(extra[0], known) or f"known keys: {', '.join(known)}")
+    if err.validator == "required":
+        return f"'{dotted}' needs {err.message.split(' is a required')[0]}", None
+    if err.validator == "enum":
+        return (f"'{dotted}' is {err.instance!r}, not one of "
+                f"{', '.join(repr(v) for v in err.validator_value)}", None)
+    return f"'{dotted}': {err.message}", None
+
+
+def _locate(source: Source, path: list[str], err) -> Span:
+    """The line of a key in TOML text: `[table]` headers, then `key =` lines below them."""
+    if err.validator == "additionalProperties":
+        extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
+        path = path + [extra[0]]
+    # array items are reported on the line of the array
+    keys = [p for p in path if not p.isdigit()]
+    table: list[str] = []
+    best = Span(source, 1, 1, 1, 2)
+    for number, line in enumerate(source.text.splitlines(), start=1):
+        stripped = line.strip()
+        header = re.match(r"\[\s*([\w.\-\s]+?)\s*\]", stripped)
+        if header:
+            table = [p.strip() for p in header[1].split(".")]
+            if table == keys:
+                col = line.index("[") + 1
+                return Span(source, number, col, number, col + len(stripped))
+            continue
+        found = re.match(r"\s*([\w\-\"\.]+)\s*=", line)
+        if found:
+            full = table + [p.strip('"') for p in found[1].split(".")]
+            if full == keys:
+                col = found.start(1) + 1
+                return Span(source, number, col, number, col + len(found[1]))
+    return best
+
+
+def _check_meaning(values: dict, source: Source) -> None:
+    """What a schema cannot say: one stopping point, increasing milestones, a usable split."""
+    stop = values["stop"]
+    if len(stop) != 1:
+        raise RecipeError("the recipe's [stop] names exactly one of 'iterations' or 'epochs'",
+                          _locate(source, ["stop"], _NoErr()),
+                          hint="--iterations N or --epochs N on the command line replaces it")
+    milestones = values["schedule"]["milestones"]
+    if milestones != sorted(set(milestones)):
+        raise RecipeError("schedule.milestones must increase", _locate(source, ["schedule", "milestones"], _NoErr()))
+    warmup = values["schedule"].get("warmup")
+    if warmup is not None and not ({"until_train_error", "iterations"} & set(warmup)):
+        raise RecipeError("schedule.warmup ends somewhere: give until_train_error or iterations",
+                          _locate(source, ["schedule", "warmup"], _NoErr()))
+    validation = values["data"]["validation"]
+    if validation >= 1 and not float(validation).is_integer():
+        raise RecipeError("data.validation is a count of images or a fraction below 1",
+                          _locate(source, ["data", "validation"], _NoErr()))
+    aug = values["augment"]
+    for key in ("mean", "std"):
+        if key in aug and len(aug[key]) != len(aug.get("std" if key == "mean" else "mean", aug[key])):
+            raise RecipeError("augment.mean and augment.std have one value per channel each",
+                              _locate(source, ["augment", key], _NoErr()))
+    if not all(math.isfinite(v) for v in _numbers(values)):
+        raise RecipeError("the recipe has a number that is not finite (inf or nan)")
+
+
+class _NoErr:
+    validator = None
+
+
+def _numbers(node):
+    if isinstance(node, dict):
+        for v in node.values():
+            yield from _numbers(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _numbers(v)
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield float(node)
+
+
+def parse_override_value(text: str) -> Any:
+    """A command-line value as TOML reads it (`0.05`, `true`, `[2, 4]`), else a string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def dump_toml(values: dict, header: str = "") -> str:
+    """TOML for a recipe's shape: top-level scalars, then tables of scalars and arrays."""
+    lines = [f"# {header}"] if header else []
+    scalars = {k: v for k, v in values.items() if not isinstance(v, dict)}
+    lines += [f"{k} = {_toml_value(v)}" for k, v in scalars.items()]
+
+    def table(prefix: str, body: dict) -> None:
+        lines.append("")
+        lines.append(f"[{prefix}]")
+        lines.extend(f"{k} = {_toml_value(v)}" for k, v in body.items() if not isinstance(v, dict))
+        for k, v in body.items():
+            if isinstance(v, dict):
+                table(f"{prefix}.{k}", v)
+
+    for key, value in values.items():
+        if isinstance(value, dict):
+            table(key, value)
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")

@@ -1,0 +1,71 @@
+"""The learning rate of each iteration, and when training stops.
+
+The schedule keeps its whole state in a small dict (warm-up over, plateau best and count), so a
+checkpoint stores it as JSON and a resumed run continues exactly where the killed one was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Schedule:
+    lr: float
+    kind: str                     # steps | plateau | constant
+    milestones: list[int]         # in iterations
+    factor: float
+    patience: int
+    warmup: dict[str, Any] | None
+    stop: int                     # iterations
+    state: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_recipe(cls, recipe, per_epoch: int) -> "Schedule":
+        sched = recipe["schedule"]
+        scale = per_epoch if sched["unit"] == "epochs" else 1
+        stop = recipe["stop"]
+        stop_at = stop["iterations"] if "iterations" in stop else stop["epochs"] * per_epoch
+        state = {"warmup_done": sched.get("warmup") is None, "train_error_ema": None,
+                 "best": None, "bad": 0, "drops": 0}
+        return cls(recipe["optimizer.lr"], sched["kind"], [m * scale for m in sched["milestones"]],
+                   sched["factor"], sched["patience"], sched.get("warmup"), stop_at, state)
+
+    def rate(self, iteration: int) -> float:
+        """The learning rate of iteration `iteration` (0-based)."""
+        if not self.state["warmup_done"]:
+            return self.warmup["lr"]
+        if self.kind == "steps":
+            drops = sum(1 for m in self.milestones if iteration >= m)
+        elif self.kind == "plateau":
+            drops = self.state["drops"]
+        else:
+            drops = 0
+        return self.lr * self.factor ** drops
+
+    def after_iteration(self, iteration: int, train_error: float) -> None:
+        """The paper's ResNet-110 warm-up: 0.01 until the training error is below 80%, read off a
+        moving average (over ~20 iterations) so that one lucky batch does not end it."""
+        if self.state["warmup_done"]:
+            return
+        ema = self.state["train_error_ema"]
+        ema = train_error if ema is None else 0.9 * ema + 0.1 * train_error
+        self.state["train_error_ema"] = ema
+        done_by_error = "until_train_error" in self.warmup and ema < self.warmup["until_train_error"]
+        done_by_count = "iterations" in self.warmup and iteration + 1 >= self.warmup["iterations"]
+        if done_by_error or done_by_count:
+            self.state["warmup_done"] = True
+
+    def after_validation(self, error: float) -> None:
+        """Plateau: divide by `factor` after `patience` validations without a new best."""
+        if self.kind != "plateau":
+            return
+        best = self.state["best"]
+        if best is None or error < best - 1e-4:
+            self.state["best"], self.state["bad"] = error, 0
+            return
+        self.state["bad"] += 1
+        if self.state["bad"] >= self.patience:
+            self.state["drops"] += 1
+            self.state["bad"] = 0

@@ -1,0 +1,111 @@
+"""Recipes: the bundled ones say what the paper says, overrides and errors behave."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from resdsl.train.recipe import BUNDLED, RecipeError, bundled_text, dump_toml, load_recipe
+from resdsl.train.options import recipe_overrides
+
+MALFORMED = sorted((Path(__file__).parent / "malformed_recipes").glob("*.toml"))
+
+
+def test_cifar10_recipe_is_the_papers():
+    # He et al. 2015, sec. 4.2 (../shared/REFERENCE.md, "Training recipes")
+    r = load_recipe("cifar10")
+    assert r["optimizer.kind"] == "sgd" and r["optimizer.lr"] == 0.1
+    assert r["optimizer.momentum"] == 0.9 and r["optimizer.weight_decay"] == 1e-4
+    assert r["batch.size"] == 128
+    assert r["schedule.milestones"] == [32000, 48000] and r["schedule.unit"] == "iterations"
+    assert r["schedule.factor"] == 0.1
+    assert r["stop"] == {"iterations": 64000}
+    assert r["data.validation"] == 5000  # the 45k/5k split of 50k training images
+    assert r["augment.pad"] == 4 and r["augment.flip"] is True
+    assert r["data.input"] == "network"
+
+
+def test_resnet110_warmup_recipe():
+    r = load_recipe("cifar10-warmup")
+    assert r["schedule.warmup"] == {"lr": 0.01, "until_train_error": 0.8}
+    assert r["optimizer.lr"] == 0.1 and r["stop"] == {"iterations": 64000}
+
+
+def test_imagenet_recipe_is_the_papers():
+    # sec. 3.4: batch 256, lr 0.1 /10 on plateaus, 60e4 iterations, wd 1e-4, momentum 0.9,
+    # shorter side in [256, 480], 224 crops, flips, colour augmentation
+    r = load_recipe("imagenet")
+    assert r["batch.size"] == 256 and r["optimizer.lr"] == 0.1
+    assert r["schedule.kind"] == "plateau" and r["schedule.factor"] == 0.1
+    assert r["stop"] == {"iterations": 600000}
+    assert r["optimizer.weight_decay"] == 1e-4 and r["optimizer.momentum"] == 0.9
+    assert r["augment.scale"] == [256, 480] and r["augment.crop"] == 224
+    assert r["augment.flip"] is True and r["augment.lighting"] > 0
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_bundled_recipes_validate_and_round_trip(name, tmp_path):
+    r = load_recipe(name)
+    path = tmp_path / "again.toml"
+    path.write_text(r.to_toml())
+    assert load_recipe(path).values == r.values
+    assert tomllib.loads(bundled_text(name))["recipe"] == 1
+
+
+def test_overrides_replace_fields_and_are_validated():
+    r = load_recipe("cifar10", recipe_overrides({"lr": 0.05, "epochs": 3, "batch_size": 64}))
+    assert r["optimizer.lr"] == 0.05 and r["stop"] == {"epochs": 3} and r["batch.size"] == 64
+    r = load_recipe("cifar10", recipe_overrides({"schedule__factor": 0.2}))
+    assert r["schedule.factor"] == 0.2
+    with pytest.raises(RecipeError, match="'optimizer.lr': -1 is less than or equal to"):
+        load_recipe("cifar10", {"optimizer.lr": -1})
+    with pytest.raises(RecipeError, match="no table 'optimiser'") as err:
+        load_recipe("cifar10", {"optimiser.lr": 0.1})
+    assert "optimizer" in err.value.hint
+
+
+def test_unknown_recipe_and_option_name_hint():
+    with pytest.raises(RecipeError) as err:
+        load_recipe("cifar100")
+    assert "cifar10" in err.value.hint
+    with pytest.raises(RecipeError) as err:
+        recipe_overrides({"learning_rate": 0.1})
+    assert err.value.hint
+
+
+def test_dump_toml_writes_what_tomllib_reads():
+    values = {"recipe": 1, "a": {"x": 1.5, "s": 'q"uote', "b": True, "l": [1, 2], "t": {"y": 1e-4}}}
+    assert tomllib.loads(dump_toml(values, "header")) == values
+
+
+def expectation(path: Path):
+    m = re.match(r"# expect: (\d+):(\d+): (.*)", path.read_text().splitlines()[0])
+    message, _, hint = m.group(3).partition(" | ")
+    return int(m.group(1)), int(m.group(2)), message, hint
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
+def test_malformed_recipe_reports_line_column_and_caret(path):
+    line, column, message, hint = expectation(path)
+    with pytest.raises(RecipeError) as err:
+        load_recipe(path)
+    error = err.value.errors[0]
+    assert (error.span.line, error.span.column) == (line, column)
+    assert message in error.message
+    if hint:
+        assert hint in (error.hint or "")
+    rendered = err.value.render()
+    assert rendered.startswith(f"{path}:{line}:{column}: error[E930]")
+    assert "^" in rendered.splitlines()[2]
+
+
+def test_resdsl_train_is_callable_and_importing_it_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, resdsl; import resdsl.train.recipe; "
+            "assert callable(resdsl.train) and resdsl.train.train.__name__ == 'train'; "
+            "assert 'torch' not in sys.modules, 'torch imported'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
