@@ -73,3 +73,13 @@ def test_list_into_head_exits_quietly():
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0 and done.stderr == "", (args, done.stderr)
         assert len(done.stdout.splitlines()) == 1
+
+
+def test_shell_completion_offers_bundled_names_then_paths():
+    env = {**os.environ, "_RESDSL_COMPLETE": "bash_complete", "COMP_WORDS": "resdsl flops resnet1",
+           "COMP_CWORD": "2"}
+    done = subprocess.run([sys.executable, "-m", "resdsl"], env=env, capture_output=True, text=True,
+                          timeout=120)
+    items = done.stdout.splitlines()
+    assert "plain,resnet18" in items and "plain,resnet1202" in items
+    assert items[-1] == "file,resnet1"  # and the shell completes paths

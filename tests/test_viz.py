@@ -397,7 +397,7 @@ def test_the_pictures_in_docs_show_todays_drawing(picture, networks, level):
     assert sorted(t for t in texts if t in set(lines)) == sorted(lines)
 
 
-def test_a_dense_block_concatenates_its_input_drawn_as_an_identity_shortcut():
+def test_a_dense_block_concatenates_its_input_drawn_unlike_a_sum_and_collapsed():
     text = """
     block dense(growth) {
         bn;  relu;  conv: conv 3x3, growth
@@ -412,11 +412,12 @@ def test_a_dense_block_concatenates_its_input_drawn_as_an_identity_shortcut():
     """
     graph = resdsl.graph_from_text(text)
     dot = read(diagram(graph, "block").source)
-    # DenseNet: each layer adds its growth rate of channels, 16 + 12k, so no two blocks look alike
+    # DenseNet: each layer adds its growth rate of channels (16 + 12k): alike as growth, drawn once
     assert [a["label"] for a in dot.nodes.values() if a["label"].startswith("dense")] == [
-        "dense 28\\n3x3 conv, 12", "dense 40\\n3x3 conv, 12", "dense 52\\n3x3 conv, 12"]
+        "dense +12 \u00d7 3\\n3x3 conv, 12"]
     arcs = dot.edges_of_class("shortcut")
-    assert len(arcs) == 3 and all(a["style"] == "solid" for _, _, a in arcs)
+    assert len(arcs) == 1 and all(a["style"] == "bold" and "concat" in a["label"] for _, _, a in arcs)
+    assert len(read(diagram(graph, "block", collapse=False).source).edges_of_class("shortcut")) == 3
     layer = read(diagram(graph, "layer").source)
     concats = [f"tiny_densenet/{n}" for n, op in graph.nodes(data="op") if op == "concat"]
     assert sorted(h for _, h, _ in layer.edges_of_class("shortcut")) == sorted(concats)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, SKIP_EXPECT, command_line_budgets,
-                     console, diagnostics, graphs_of, one_graph, shape_text, without_expectations)
+                     complete_file, console, diagnostics, graphs_of, one_graph, shape_text,
+                     without_expectations)
 
 
 @click.command()
@@ -128,8 +129,8 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
 
 
 @click.command("diff")
-@click.argument("a", metavar="A")
-@click.argument("b", metavar="B")
+@click.argument("a", metavar="A", shell_complete=complete_file)
+@click.argument("b", metavar="B", shell_complete=complete_file)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
               default="table", show_default=True)
 @diagnostics

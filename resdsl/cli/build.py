@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ..core.errors import ResdslError
-from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, diagnostics, graphs_of, shape_text,
-                     without_expectations)
+from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, complete_file, diagnostics, graphs_of,
+                     shape_text, without_expectations)
 
 ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
              ".onnx": "ONNX"}
@@ -131,7 +131,7 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", shell_complete=complete_file)
 @NETWORK
 @INPUT
 @click.option("-o", "--output", "out", metavar="OUT",

@@ -77,7 +77,18 @@ def parse_input_option(ctx, param, value):
     return dims
 
 
-FILE = click.argument("file", metavar="FILE")  # .rdsl, FILE:NAME, a bundled name or the IR (.json)
+def complete_file(ctx, param, incomplete: str):
+    """Shell completion of FILE: bundled network names, then the shell's own path completion."""
+    from click.shell_completion import CompletionItem
+
+    from ..language.library import bundled_index
+
+    names = sorted(n for n in bundled_index() if n.startswith(incomplete))
+    return [CompletionItem(n) for n in names] + [CompletionItem(incomplete, type="file")]
+
+
+# .rdsl, FILE:NAME, a bundled name or the IR (.json)
+FILE = click.argument("file", metavar="FILE", shell_complete=complete_file)
 NETWORK = click.option("-n", "--network", help="Which network of the file (or write FILE:NAME).")
 INPUT = click.option("--input", "input_shape", callback=parse_input_option, metavar="CxHxW",
                      help="Build for another input size, e.g. 3x320x320.")

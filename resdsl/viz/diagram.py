@@ -25,7 +25,8 @@ from ..netgraph.infer import totals
 from ..netgraph.ops import OPS, fmt
 
 LEVELS = ("stage", "block", "layer")
-SHORTCUT_STYLE = {"identity": "solid", "projection": "dotted", "padding": "dotted"}
+# DenseNet's concatenation keeps its input beside the new features: bold, unlike a sum's shortcut
+SHORTCUT_STYLE = {"identity": "solid", "projection": "dotted", "padding": "dotted", "concat": "bold"}
 TIMES = "\u00d7"
 
 
@@ -88,11 +89,14 @@ def merges(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
 
 
 def shortcut_kind(graph: nx.DiGraph, merge: str) -> str:
-    """What a merge's shortcut carries: identity, a projection or zero-padding (option A)."""
+    """What a merge's shortcut carries: identity, a projection or zero-padding (option A); or the
+    input itself concatenated (DenseNet)."""
     ops = {graph.nodes[n]["op"] for n in _shortcut_path(graph, merge)}
     if "conv" in ops:
         return "projection"
-    return "padding" if "pad_shortcut" in ops else "identity"
+    if "pad_shortcut" in ops:
+        return "padding"
+    return "concat" if graph.nodes[merge]["op"] == "concat" else "identity"
 
 
 def layer_label(graph: nx.DiGraph, node: str) -> str:
@@ -108,6 +112,8 @@ def _shortcut_arcs(graph: nx.DiGraph, box: Box) -> list[Arrow]:
         layers = [layer_label(graph, n) for n in _shortcut_path(graph, merge)
                   if graph.nodes[n]["op"] != "bn"]
         label = " " + "\n".join(layers) if layers else ""
+        if graph.nodes[merge]["op"] == "concat":
+            label = label or " concat"
         arcs.append(Arrow(box.key, box.key, graph.nodes[merge]["out_shape"], label, "shortcut",
                           shortcut_kind(graph, merge)))
     return arcs
@@ -176,7 +182,12 @@ def _stride_text(before: tuple, after: tuple) -> str:
 def _block_label(graph: nx.DiGraph, nodes: list[str], repeat: int = 1) -> str:
     """'basic 128, /2' (its type, output width and stride), then its branch's weighted layers."""
     before, after = _block_ends(graph, nodes)
-    head = f"{graph.nodes[nodes[0]]['scope']['block_type']} {after[0]}{_stride_text(before, after)}"
+    width = f"{after[0]}"
+    if graph.nodes[nodes[-1]]["op"] == "concat" and len(before) == 3 and before[1:] == after[1:]:
+        # a dense layer adds its growth to whatever comes in: that is what it looks like, so
+        # the layers of a dense block collapse ("dense_layer +32 x 6")
+        width = f"+{after[0] - before[0]}"
+    head = f"{graph.nodes[nodes[0]]['scope']['block_type']} {width}{_stride_text(before, after)}"
     if repeat > 1:
         head += f" {TIMES} {repeat}"
     layers = [layer_label(graph, n) for n in nodes
@@ -355,6 +366,8 @@ def _box_style(box: Box) -> dict:
         return {"fillcolor": GREY}
     if op.arity == -1 and box.label == "+":
         return {"shape": "circle", "width": "0.28", "fixedsize": "true", "fontsize": "14"}
+    if box.kind == "concat":  # not a sum: a doubled box, beside the sum's circle
+        return {"peripheries": "2", "fontsize": "9", "height": "0.2"}
     if op.weighted:
         return {"fillcolor": BLUE}
     if box.kind.endswith("pool"):
