@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import importlib
 
-from .api import graph, graph_from_text, list_networks, load
+from .api import export, graph, graph_from_text, list_networks, load
 from .core.errors import ResdslError
 from .core.version import __version__
 
-__all__ = ["graph", "graph_from_text", "list_networks", "load", "ResdslError", "__version__"]
+__all__ = ["export", "graph", "graph_from_text", "list_networks", "load", "ResdslError", "__version__"]
 
-_SUBPACKAGES = {"analysis", "cli", "core", "ir", "language", "netgraph", "torch", "train", "viz",
-                "fuzzing"}
+_SUBPACKAGES = {"analysis", "cli", "core", "experiments", "ir", "language", "netgraph", "torch",
+                "train", "viz", "fuzzing"}
 
 
 def __getattr__(name: str):

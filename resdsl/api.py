@@ -58,6 +58,18 @@ def list_networks(pattern: str | None = None) -> list[str]:
     return network_names(pattern)
 
 
+def export(model: "torch.nn.Module", path: str | os.PathLike) -> str:
+    """Write a module from `load` — trained or not — as `path`'s suffix says: `.py` (standalone
+    PyTorch source), `.pt2` (torch.export: dynamic batch, and height and width where the network
+    allows), `.onnx` or `.safetensors` (the weights). Returns the path written.
+
+        >>> resdsl.export(model, "resnet50.onnx")              # doctest: +SKIP
+    """
+    from .torch.export import export as write  # torch is imported here, not with resdsl
+
+    return str(write(model, path))
+
+
 def load(path_or_name: str | os.PathLike, network: str | None = None, *,
          input_shape: tuple[int, ...] | None = None, zero_init_residual: bool = False,
          **params: Any) -> "torch.nn.Module":

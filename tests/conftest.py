@@ -14,13 +14,19 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_terminal_size():
+    """The terminal's size is each test's to choose: pytest-xdist's workers set COLUMNS=80 and
+    LINES=24, which the CLI's tables follow, so a run with -n 2 would see narrower tables."""
+    for name in ("COLUMNS", "LINES"):
+        os.environ.pop(name, None)
+
+
 @pytest.fixture
 def run_cli():
     """Run `python -m resdsl ARGS` in a fresh interpreter, as a user would."""
     def run(*args, cwd=None, env=None):
-        # the terminal's size is the test's to choose (pytest-xdist's workers set COLUMNS=80)
-        inherited = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-        full_env = {**inherited, **(env or {})}
+        full_env = {**os.environ, **(env or {})}
         return subprocess.run([sys.executable, "-m", "resdsl", *map(str, args)], cwd=cwd or ROOT,
                               capture_output=True, text=True, env=full_env, timeout=300)
     return run

@@ -131,8 +131,9 @@ def test_resnet_d_shortcut_pools_then_projects_with_stride_1():
     assert conv["args"]["stride"] == (1, 1) and conv["out_shape"] == (512, 28, 28)
     # no pool where only the channels change
     assert "layer1.0.downsample.0" not in graph and "layer1.0.downsample.1" in graph
-    assert graph.nodes["conv1.conv1"]["out_shape"] == (32, 112, 112)
-    assert graph.nodes["conv1.conv3"]["out_shape"] == (64, 112, 112)
+    # the deep stem under timm's names: an nn.Sequential conv1.0 ... conv1.6
+    assert graph.nodes["conv1.0"]["out_shape"] == (32, 112, 112)
+    assert graph.nodes["conv1.6"]["out_shape"] == (64, 112, 112)
 
 
 # -- DenseNet --------------------------------------------------------------------------------------

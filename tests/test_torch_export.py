@@ -76,19 +76,28 @@ def test_python_export_of_resnet18_loads_torchvision_names():
         torch.testing.assert_close(rebuilt.eval()(x), reference(x), rtol=0, atol=1e-5)
 
 
-def test_pt2_loads_with_torch_export_and_takes_any_batch(cifar, tmp_path):
+def test_pt2_loads_with_torch_export_and_takes_any_batch_and_size(cifar, tmp_path):
     program, weights = tmp_path / "net.pt2", tmp_path / "w.safetensors"
     result = compile_cli(cifar, "-n", "resnet8", "--input", "3x16x16", "-o", program, "--weights", weights)
     assert result.exit_code == 0, result.output
     assert "input 3x16x16" in result.output
     loaded = torch.export.load(program).module()
     module = with_weights(cifar, "resnet8", weights)
-    for batch in (1, 5):
-        x = torch.randn(batch, 3, 16, 16)
+    for batch, size in ((1, 16), (5, 16), (2, 32), (1, 24)):  # global pooling: any size
+        x = torch.randn(batch, 3, size, size)
         with torch.no_grad():
             torch.testing.assert_close(loaded(x), module(x), rtol=1e-5, atol=1e-5)
-    with pytest.raises(Exception, match="16"):  # exported for --input's size, not the file's 32x32
-        loaded(torch.randn(1, 3, 32, 32))
+
+
+def test_pt2_of_a_network_whose_fc_reads_a_whole_feature_map_is_fixed_size(tmp_path):
+    source = tmp_path / "fixed.rdsl"
+    source.write_text("network fixed {\n    input 3x8x8\n    conv1: conv 3x3, 4;  relu\n    fc: fc 10\n}\n")
+    program = tmp_path / "fixed.pt2"
+    assert compile_cli(source, "-o", program).exit_code == 0
+    loaded = torch.export.load(program).module()
+    assert loaded(torch.randn(3, 3, 8, 8)).shape == (3, 10)
+    with pytest.raises(Exception):  # the fc's 4x8x8 inputs fix the size
+        loaded(torch.randn(1, 3, 16, 16))
 
 
 @pytest.mark.slow

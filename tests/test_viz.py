@@ -420,3 +420,28 @@ def test_a_dense_block_concatenates_its_input_drawn_as_an_identity_shortcut():
     layer = read(diagram(graph, "layer").source)
     concats = [f"tiny_densenet/{n}" for n, op in graph.nodes(data="op") if op == "concat"]
     assert sorted(h for _, h, _ in layer.edges_of_class("shortcut")) == sorted(concats)
+
+
+# -- the paper's Figure 3: folded layers, output-size margins; direction and resolution ----------
+
+def test_fold_draws_bn_and_relu_inside_their_conv_box_as_figure_3():
+    from resdsl.viz.diagram import drawing
+
+    graph = resdsl.graph("resnet34")
+    folded = drawing(graph, "layer", fold=True)
+    kinds = [b.kind for b in folded.boxes]
+    assert "bn" not in kinds and "relu" not in kinds
+    # Figure 3 (right): 33 conv boxes (3 of them projections) + the fc, two pools, 16 "+"
+    assert kinds.count("conv") == 36 and kinds.count("add") == 16
+    assert [b.label for b in folded.boxes[1:3]] == ["7x7 conv, 64, /2", "3x3 max pool, /2"]
+    conv1 = folded.boxes[1]
+    assert conv1.nodes == ["conv1", "bn1", "relu"]
+    # the margin: one "output size" beside the first box of each size, as the figure's left edge
+    assert list(folded.margins.values()) == [f"output size: {s}" for s in (112, 56, 28, 14, 7, 1, 1000)]
+
+
+def test_fold_direction_and_dpi_reach_the_dot_source():
+    dot = resdsl.viz.diagram(resdsl.graph("resnet18"), "layer", fold=True, direction="LR", dpi=150).source
+    assert "rankdir=LR" in dot and "dpi=150" in dot and 'xlabel="output size: 56"' in dot
+    with pytest.raises(ValueError):
+        resdsl.viz.diagram(resdsl.graph("resnet18"), direction="RL")

@@ -34,8 +34,32 @@ def _label(graph: nx.DiGraph, node: str) -> str:
 
 # -- what differs --------------------------------------------------------------------------------
 
-def _network_changes(a: nx.DiGraph, b: nx.DiGraph) -> list[tuple]:
+def _source_changes(a: nx.DiGraph, b: nx.DiGraph) -> list[tuple]:
+    """What the source says differently: the template, and each of its parameters
+    (`k: 10 -> 4`, `block: basic -> bottleneck`), as written in the language."""
     changes = []
+    if a.graph.get("network") != b.graph.get("network"):
+        changes.append(("template", "network", str(a.graph.get("network")), str(b.graph.get("network"))))
+    params_a, params_b = a.graph.get("params") or {}, b.graph.get("params") or {}
+    for key in [*params_a, *(k for k in params_b if k not in params_a)]:
+        va, vb = params_a.get(key), params_b.get(key)
+        if _source_value(va) != _source_value(vb):
+            changes.append((f"parameter {key}", "network", _source_value(va), _source_value(vb)))
+    return changes
+
+
+def _source_value(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return "[" + ", ".join(_source_value(v) for v in value) + "]"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return _value(value)
+
+
+def _network_changes(a: nx.DiGraph, b: nx.DiGraph) -> list[tuple]:
+    changes = _source_changes(a, b)
     for what, key in (("input", "input"), ("shortcut option", "shortcuts")):
         if a.graph.get(key) != b.graph.get(key):
             changes.append((what, "network", _value(a.graph.get(key)), _value(b.graph.get(key))))

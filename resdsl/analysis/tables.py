@@ -252,3 +252,30 @@ def print_diff(console, data: dict) -> None:
         console.print(f"  {line}", highlight=False, soft_wrap=True)
     _print(console, None, _DIFF_COLUMNS, data["stages"], _diff_cell, diff_summary(data),
            {"name": "total", **data["totals"]})
+
+
+def _diff_rows(data: dict) -> list[dict]:
+    return [*data["stages"], {"name": "total", "title": None, **data["totals"]}]
+
+
+def diff_markdown(data: dict) -> str:
+    """What differs as a list, then the cost table: the source's changes first, as in the
+    terminal."""
+    head = [f"**{data['a']} (A) against {data['b']} (B): what differs**", ""]
+    head += [f"- {line}" for line in diff_lines(data)] + ["", ""]
+    return "\n".join(head) + _markdown(None, _DIFF_COLUMNS, _diff_rows(data), _diff_cell,
+                                       diff_summary(data))
+
+
+def diff_csv(data: dict) -> str:
+    """`#` lines with what differs, then one row per stage and a total (exact counts)."""
+    header = ["name", "title", "macs_a", "macs_b", "macs_change", "shortcut_macs_change",
+              "params_a", "params_b", "params_change"]
+    rows = [[r["name"], r.get("title") or "",
+             *(r[side]["macs"] if r[side] else "" for side in ("a", "b")),
+             r["macs_change"], r["shortcut_macs_change"],
+             *(r[side]["params"] if r[side] else "" for side in ("a", "b")), r["params_change"]]
+            for r in _diff_rows(data)]
+    comments = [f"{data['a']} (A) against {data['b']} (B): what differs",
+                *diff_lines(data), data["convention"]]
+    return _csv_text(comments, header, rows)

@@ -1,5 +1,5 @@
-"""The command line: `resdsl check | list | flops | diff | compile | viz | train | eval` (a face of
-the pipeline).
+"""The command line: `resdsl check | list | flops | diff | compile | viz | train | eval |
+experiment | analyze` (a face of the pipeline).
 
 Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage error, 3 internal error.
 `check`, `list`, `flops`, `viz` and `compile -o x.json` never import torch. Each command family is
@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from ..core.version import __version__
-from . import analysis, build, train
+from . import analysis, build, experiment, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,12 +22,12 @@ from . import analysis, build, train
                    "folder and the bundled library; also RESDSL_USE_PATH).")
 def main(allow_use):
     """resdsl: residual networks, declared. Check, cost, draw and compile .rdsl files."""
-    if allow_use:
-        from ..language.sources import allow_folders
+    from ..language.sources import allow_folders
 
-        allow_folders(allow_use)
+    allow_folders(allow_use)
 
 
 for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,
-                analysis.diff_, build.viz, train.train, train.eval_):
+                analysis.diff_, build.viz, train.train, train.eval_, experiment.experiment,
+                experiment.analyze):
     main.add_command(command)

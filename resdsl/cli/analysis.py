@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, command_line_budgets, console,
-                     diagnostics, graphs_of, one_graph, shape_text)
+from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, SKIP_EXPECT, command_line_budgets,
+                     console, diagnostics, graphs_of, one_graph, shape_text, without_expectations)
 
 
 @click.command()
@@ -14,8 +14,9 @@ from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, command_line_b
 @INPUT
 @MAX_FLOPS
 @MAX_PARAMS
+@SKIP_EXPECT
 @diagnostics
-def check(file, network, input_shape, max_flops, max_params):
+def check(file, network, input_shape, max_flops, max_params, skip_expect):
     """Parse, elaborate, infer shapes and check budgets and expectations."""
     from ..analysis.check import run_checks
     from ..core.errors import ErrorGroup
@@ -24,7 +25,17 @@ def check(file, network, input_shape, max_flops, max_params):
 
     errors = []
     budgets = command_line_budgets(max_flops, max_params)
-    for graph in graphs_of(file, network, input_shape):
+    graphs = graphs_of(file, network, input_shape, allow_empty=True)
+    if not graphs:  # a file of blocks: its names and syntax are all there is to check
+        from ..language.library import open_target
+
+        scope = open_target(file, allow_empty=True).scope
+        click.echo(f"{file}: {_definitions(scope)}, names resolve; no network to build "
+                   "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
+        return
+    for graph in graphs:
+        if skip_expect:
+            without_expectations(graph)
         figures = totals(graph)
         problems = run_checks(graph, budgets)
         errors += problems
@@ -38,6 +49,18 @@ def check(file, network, input_shape, max_flops, max_params):
                    f"output {outputs}{status}")
     if errors:
         raise ErrorGroup(errors)
+
+
+def _definitions(scope) -> str:
+    from ..language import ast
+
+    counts = {"block": 0, "template": 0}
+    for item in scope.own.values():
+        if isinstance(item, ast.BlockDef):
+            counts["block"] += 1
+        elif isinstance(item, ast.NetworkDef):
+            counts["template"] += 1
+    return ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for what, n in counts.items())
 
 
 @click.command("list")
@@ -107,8 +130,8 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
 @click.command("diff")
 @click.argument("a", metavar="A")
 @click.argument("b", metavar="B")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
+              default="table", show_default=True)
 @diagnostics
 def diff_(a, b, fmt):
     """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
@@ -121,5 +144,9 @@ def diff_(a, b, fmt):
     data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
     if fmt == "json":
         click.echo(tables.json_text(data), nl=False)
+    elif fmt == "csv":
+        click.echo(tables.diff_csv(data), nl=False)
+    elif fmt == "markdown":
+        click.echo(tables.diff_markdown(data), nl=False)
     else:
         tables.print_diff(console(), data)

@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from ..core.errors import ResdslError
-from .common import FILE, INPUT, NETWORK, diagnostics, graphs_of, shape_text
+from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, diagnostics, graphs_of, shape_text,
+                     without_expectations)
 
 ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
              ".onnx": "ONNX"}
 
 
-def _check_needs(graph, suffix: str | None, weights: str | None) -> None:
+def _check_needs(graph, suffix: str | None, weights: str | None, load_weights: str | None) -> None:
     """Everything the artifacts need, before any of them is built or written: a failure leaves
     every output as it was."""
     from ..analysis.allocation import check_activations
@@ -27,12 +28,13 @@ def _check_needs(graph, suffix: str | None, weights: str | None) -> None:
                               hint="pip install 'resdsl[torch]', or write only the IR: -o OUT.json") from None
         from ..torch.export import EXPORT_BATCH, check_packages
 
-        check_packages([suffix] + ([".safetensors"] if weights else []))
+        check_packages([suffix] + ([".safetensors"] if weights or load_weights else []))
         if suffix in (".pt2", ".onnx"):  # these trace a forward
             check_activations(graph, EXPORT_BATCH, f"the {suffix} export")
 
 
-def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | None) -> list[str]:
+def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | None,
+                     load_weights: str | None) -> list[str]:
     """Write every artifact to a temporary beside it, then move them all: all or none."""
     from ..core.files import Staged
 
@@ -46,6 +48,11 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
             module = build_module(graph)
             count = sum(p.numel() for p in module.parameters())
             click.echo(f"built {type(module).__name__} (nn.Module, {count:,} parameters)")
+            if load_weights:
+                from ..torch.export import read_weights
+
+                read_weights(module, load_weights)
+                click.echo(f"loaded {load_weights}")
         if out:
             if suffix == ".json":
                 from ..ir.codec import dumps
@@ -73,10 +80,18 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
               help="Write an artifact; the suffix picks it: .py (standalone PyTorch source), "
                    ".pt2 (torch.export), .onnx, .json (the IR).")
 @click.option("--weights", type=click.Path(dir_okay=False), metavar="FILE.safetensors",
-              help="Save the initialized weights (He et al.) as safetensors.")
+              help="Save the weights as safetensors: He et al.'s initial ones, or --load-weights'.")
+@click.option("--load-weights", type=click.Path(dir_okay=False, exists=True), metavar="CKPT",
+              help="Start from trained weights (.safetensors, or a torch state_dict .pt/.pth) "
+                   "before writing OUT: names and shapes must match exactly.")
+@click.option("--no-check", is_flag=True,
+              help="Compile even if a budget or expectation fails (a warning instead of exit 1).")
+@SKIP_EXPECT
 @diagnostics
-def compile_(file, network, input_shape, out, weights):
+def compile_(file, network, input_shape, out, weights, load_weights, no_check, skip_expect):
     """Build the network as a PyTorch module; print params, multiply-adds and shapes; write OUT."""
+    from ..analysis.check import run_checks
+    from ..core.errors import ErrorGroup, render
     from ..core.units import human
     from ..netgraph.infer import totals
 
@@ -88,17 +103,27 @@ def compile_(file, network, input_shape, out, weights):
         raise click.UsageError("--weights writes a .safetensors file")
     if out and weights and Path(out).resolve() == Path(weights).resolve():
         raise click.UsageError("-o and --weights name the same file")
+    if load_weights and not (weights or suffix in (".pt2", ".onnx")):
+        raise click.UsageError("--load-weights needs something to write them into: "
+                               "--weights, or -o OUT.pt2 / .onnx")
     graphs = graphs_of(file, network, input_shape)
     if len(graphs) > 1:
         raise click.UsageError(f"{file} defines several networks "
                                f"({', '.join(g.graph['name'] for g in graphs)}); choose one with -n")
     graph = graphs[0]
+    if skip_expect:
+        without_expectations(graph)
+    problems = run_checks(graph)
+    if problems and not no_check:  # as `check` fails: nothing written
+        raise ErrorGroup(problems)
+    for problem in problems:
+        click.echo("warning (--no-check): " + render([problem]), err=True)
     figures = totals(graph)
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
-    _check_needs(graph, suffix, weights)
-    for path in _write_artifacts(graph, out, suffix, weights):
+    _check_needs(graph, suffix, weights, load_weights)
+    for path in _write_artifacts(graph, out, suffix, weights, load_weights):
         click.echo(f"wrote {path}")
 
 
@@ -115,13 +140,20 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 @click.option("--level", type=click.Choice(["stage", "block", "layer"]), default="block",
               show_default=True, help="One box per stage, per block (repeats collapsed) or per layer.")
 @click.option("--cost", is_flag=True, help="Show each box's multiply-adds and shade it by them.")
+@click.option("--fold", is_flag=True,
+              help="At --level layer, draw BN and ReLU inside their conv's box, with the output "
+                   "size in a margin (the paper's Figure 3).")
+@click.option("--left-to-right", "left_to_right", is_flag=True, help="Lay networks out left to right.")
+@click.option("--dpi", type=click.IntRange(min=10, max=1200), metavar="N",
+              help="Resolution of PNG output (Graphviz's default: 96).")
 @diagnostics
-def viz(files, network, input_shape, out, level, cost):
+def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi):
     """Draw networks with Graphviz; several side by side, as in the paper's Figure 3:
 
     \b
         resdsl viz resnet34                        # resnet34.svg, one box per block
         resdsl viz plain34 resnet34 -o fig3.png --level layer
+        resdsl viz vgg19 plain34 resnet34 --level layer --fold -o figure3.png
     """
     from ..core.errors import ErrorGroup
     from ..viz.diagram import diagram
@@ -140,14 +172,18 @@ def viz(files, network, input_shape, out, level, cost):
             errors.extend(err.errors)
     if errors:
         raise ErrorGroup(errors)
-    dot = diagram(graphs, level, cost=cost)
+    if fold and level != "layer":
+        raise click.UsageError("--fold folds BN and ReLU into conv boxes at --level layer")
+    layers = sum(g.number_of_nodes() for g in graphs)
+    if level == "layer" and layers > SLOW_LAYERS and out != "-" and format_of(out or ".svg") != "dot":
+        # up front: Graphviz lays out 20,000 boxes for minutes before anything else is said
+        click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
+                   "(--level block draws them in seconds)", err=True)
+    dot = diagram(graphs, level, cost=cost, fold=fold, direction="LR" if left_to_right else "TB",
+                  dpi=dpi)
     if out == "-":
         click.echo(dot.source, nl=False)
         return
-    layers = sum(g.number_of_nodes() for g in graphs)
-    if level == "layer" and layers > SLOW_LAYERS and format_of(out or ".svg") != "dot":
-        click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
-                   "(--level block draws them in seconds)", err=True)
     names = [g.graph["name"] for g in graphs]
     out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
     write(dot, out)

@@ -77,7 +77,7 @@ def parse_input_option(ctx, param, value):
     return dims
 
 
-FILE = click.argument("file", metavar="FILE")
+FILE = click.argument("file", metavar="FILE")  # .rdsl, FILE:NAME, a bundled name or the IR (.json)
 NETWORK = click.option("-n", "--network", help="Which network of the file (or write FILE:NAME).")
 INPUT = click.option("--input", "input_shape", callback=parse_input_option, metavar="CxHxW",
                      help="Build for another input size, e.g. 3x320x320.")
@@ -107,11 +107,43 @@ def command_line_budgets(max_flops: int | None, max_params: int | None) -> list:
             for metric, value in (("flops", max_flops), ("params", max_params)) if value is not None]
 
 
-def graphs_of(file: str, network: str | None, input_shape=None):
+def is_ir(file: str) -> bool:
+    """A FILE that is the JSON IR (`resdsl compile ... -o net.json`) rather than a source."""
+    return file.lower().endswith(".json") and os.path.isfile(file)
+
+
+def ir_graph(file: str, network: str | None, input_shape=None):
+    """The typed graph an IR file holds: one network, built for its own input."""
+    from ..ir.codec import read
+
+    graph = read(file)
+    if network is not None and network != graph.graph["name"]:
+        raise click.UsageError(f"{file} holds network '{graph.graph['name']}', not '{network}'")
+    if input_shape is not None and tuple(input_shape) != tuple(graph.graph["input"]):
+        raise click.UsageError(f"{file} is built for input {shape_text(graph.graph['input'])}; "
+                               "--input needs the .rdsl source")
+    return graph
+
+
+SKIP_EXPECT = click.option("--skip-expect", is_flag=True,
+                           help="Leave out the file's expect lines (published figures that no "
+                                "longer apply, e.g. with another --input); budgets still hold.")
+
+
+def without_expectations(graph):
+    graph.graph["checks"] = [c for c in graph.graph.get("checks", []) if c.kind != "expect"]
+    return graph
+
+
+def graphs_of(file: str, network: str | None, input_shape=None, *, allow_empty: bool = False):
     from ..analysis.allocation import check_parameters
     from ..language.library import build_graph, open_target
 
-    target = open_target(file, network)
+    if is_ir(file):
+        graph = ir_graph(file, network, input_shape)
+        check_parameters(graph)
+        return [graph]
+    target = open_target(file, network, allow_empty=allow_empty)
     errors, graphs = [], []
     for name in target.names:
         try:

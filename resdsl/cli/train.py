@@ -9,6 +9,7 @@ import sys
 import click
 
 from .common import FILE, INPUT, NETWORK, diagnostics
+from .experiment import RESIZE, SCALES, TEN_CROP, eval_views
 
 
 def _pairs(ctx, param, values):
@@ -145,10 +146,18 @@ def train(file, network, data, recipe, out, resume, input_shape, params, lr, mom
 @DEVICE
 @click.option("--batch-size", type=int, default=256, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@TEN_CROP
+@SCALES
+@RESIZE
 @diagnostics
-def eval_(file, network, weights, data, split, recipe, input_shape, params, device, batch_size, as_json):
+def eval_(file, network, weights, data, split, recipe, input_shape, params, device, batch_size, as_json,
+          ten_crop, scales, resize):
     """Top-1 and top-5 error of trained weights on a data split, and what is confused with what."""
     from ..train.evaluate import evaluate
+
+    if ten_crop or scales:  # the paper's testing (sec. 3.4): resdsl/experiments/testing.py
+        return eval_views(file, network, weights, data, split, recipe, input_shape, params,
+                          as_json, ten_crop, scales, resize)
 
     result = evaluate(file, weights, data, network_name=network, split=split, recipe=recipe,
                       input_shape=input_shape, params=params, device=device, batch=batch_size)

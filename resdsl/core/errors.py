@@ -67,6 +67,15 @@ class ResdslError(Exception):
     def render(self) -> str:
         return render(self.errors)
 
+    def __str__(self) -> str:
+        # the whole diagnostic, as the command line prints it: in a notebook or a traceback the
+        # place, the source line and the hint are not lost (`.message` is the bare message)
+        return self.render()
+
+    def __repr__(self) -> str:
+        where = f" at {self.span}" if self.span else ""
+        return f"{type(self).__name__}({self.code}{where}: {self.message!r})"
+
 
 class ParseError(ResdslError):
     code = "E100"

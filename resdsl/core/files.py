@@ -17,9 +17,9 @@ import contextlib
 import errno
 import os
 import re
+import secrets
 import signal
 import stat
-import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -101,16 +101,26 @@ def _temporary(path: Path) -> Path:
     _check_parent(path)
     _remove_stale(path)
     _install_signal_handlers()
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.resdsl-{os.getpid()}-", suffix=".tmp",
-                                   dir=path.parent)
-    except OSError as err:
-        raise OutputError(path, _reason(err)) from None
-    os.close(fd)
-    tmp_path = Path(tmp)
+    # named and registered before it exists: a signal between creating it and registering it
+    # would otherwise leave it behind
+    for _ in range(100):
+        tmp_path = path.parent / f".{path.name}.resdsl-{os.getpid()}-{secrets.token_hex(4)}.tmp"
+        with _LOCK:
+            _LIVE.add(tmp_path)
+        try:
+            os.close(os.open(tmp_path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+            return tmp_path
+        except FileExistsError:
+            _discard_name(tmp_path)
+        except OSError as err:
+            _discard_name(tmp_path)
+            raise OutputError(path, _reason(err)) from None
+    raise OutputError(path, "no free name for a temporary file beside it")
+
+
+def _discard_name(tmp: Path) -> None:
     with _LOCK:
-        _LIVE.add(tmp_path)
-    return tmp_path
+        _LIVE.discard(tmp)
 
 
 def _check_parent(path: Path) -> None:

@@ -6,18 +6,19 @@ No torch here. Shapes are propagated as nodes are added, because the shortcut po
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
 
-from ..core.errors import ArgumentError, LimitError, Span
+from ..core.errors import ArgumentError, LimitError, ShapeError, Span
 from ..core.limits import LIMITS
 from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES
 from . import ast
-from .evaluate import IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate, unknown
+from .evaluate import IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate, unknown, unknown_op
 from .loader import Scope
 from .networks import NetworkSpec, bind_params, budget_checks, expect_checks, input_shape, policy_name, value_lookup
 
@@ -35,9 +36,13 @@ class Frame:
     block_input: str | None = None
     stack: tuple[str, ...] = ()
     taken: set = field(default_factory=set)
+    # what a name reads as a value (`from: branch1`, `add a, b`): the node holding its result
+    values: dict[str, str] = field(default_factory=dict)
+    input_node: str | None = None  # what `input` reads: the block's input, or the network's
     # the next suffix to try for each default name: the search for a free `relu_N` resumes where
     # the last one ended (names are only ever added), so N unnamed layers cost O(N), not O(N^2)
     next_suffix: dict = field(default_factory=dict)
+    groups: set = field(default_factory=set)  # the proper prefixes of dotted names taken
 
     def __post_init__(self):
         self.lookup = value_lookup(self.env, self.scope)  # (name, span) -> value
@@ -47,6 +52,7 @@ class Frame:
             if label in self.taken:
                 raise ArgumentError(f"the name '{label}' is used twice here", span, code="E313",
                                     hint="layer names must be unique within a block or network")
+            _group_clash(label, self.taken, self.groups, span)
             self.taken.add(label)
             return self.prefix + label
         n = self.next_suffix.get(default, 0)
@@ -57,6 +63,23 @@ class Frame:
         self.next_suffix[default] = n + 1
         self.taken.add(name)
         return self.prefix + name
+
+
+def _group_clash(label: str, taken: set, groups: set, span: Span) -> None:
+    """A dotted name is a path: `conv1.0` puts a layer inside a group `conv1`, so `conv1` cannot
+    also be a layer of its own (a module is a layer or a container, not both)."""
+    if label in groups:
+        raise ArgumentError(f"'{label}' is already a group here (it holds layers named "
+                            f"'{label}...')", span, code="E313", hint="choose another name for this layer")
+    parts = label.split(".")
+    prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
+    for group in prefixes:
+        if group in taken:
+            raise ArgumentError(f"'{label}' puts a layer inside '{group}', which is already a "
+                                f"layer here", span, code="E313",
+                                hint=f"name the layers of a group '{group}.0', '{group}.1', ... "
+                                     f"and nothing '{group}' alone")
+    groups.update(prefixes)
 
 
 @dataclass
@@ -109,6 +132,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
                                     code="E314", hint="start the network with 'input 3x224x224'")
             current = run.builder.add_op("input", "input", {"shape": run.input}, [],
                                          definition.span, {})
+            frame.input_node = current
         current = _statement(run, frame, stmt, current)
     if current is None:
         raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
@@ -188,58 +212,149 @@ def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
         raise ArgumentError(f"'{name}' is a network and cannot be used as a layer", span, code="E305")
     known = set(source_ops()) | {n for n in frame.scope.names()
                                  if isinstance(frame.scope.lookup(n)[0], ast.BlockDef)}
-    raise unknown(name, span, known, "op or block", ALIASES)
+    raise unknown_op(name, span, known, ALIASES)
 
 
 def _layer(run: Elaboration, frame: Frame, layer: ast.Layer, current: str) -> str:
     callee = _callee(frame, layer.op, layer.op_span)
+    layer, current = _reads(frame, layer, current)
     if isinstance(callee, BlockRef):
         values = [evaluate(e, frame.lookup) for e in layer.args]
         named = {k.name: (evaluate(k.value, frame.lookup), k.span) for k in layer.kwargs}
         prefix = frame.node_id(layer.label, callee.name, layer.span) + "."
-        return _block(run, frame, callee, values, [e.span for e in layer.args], named, layer.span,
-                      prefix, frame.node_scope, frame.policy, current)
-    args = op_arguments(callee, layer, frame)
+        output = _block(run, frame, callee, values, [e.span for e in layer.args], named,
+                        layer.span, prefix, frame.node_scope, frame.policy, current)
+        frame.values[prefix[:-1][len(frame.prefix):]] = output
+        return output
     if callee.arity == -1:
-        return _merge(run, frame, layer, callee, args, current)
+        return _merge(run, frame, layer, callee, current)
+    args = op_arguments(callee, layer, frame)
     node = frame.node_id(layer.label, callee.name, layer.span)
-    run.builder.add_op(node, callee.name, args, [current], layer.span, frame.node_scope)
+    _add(run, frame, node, callee.name, args, [current], layer.span)
+    frame.values[node[len(frame.prefix):]] = node
     if layer.label:
         run.named[node] = node
     return node
 
 
-def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, args: dict, current: str) -> str:
-    if args["source"] != "shortcut":
-        raise ArgumentError(f"{op.name} merges with 'shortcut', not '{args['source']}'",
-                            layer.args[0].span if layer.args else layer.span, code="E318")
-    if frame.block_input is None:
-        raise ArgumentError(f"'{op.name} shortcut' merges with a block's input, so it belongs "
-                            "in a block", layer.span, code="E319")
-    ends = {"residual": current, "shortcut": frame.block_input}
-    if op.residual:
-        policy = POLICIES[frame.policy]
-        ends["shortcut"] = policy.build(run.builder, frame.prefix, frame.node_scope,
-                                        frame.block_input, run.builder.shape(current), layer.span,
-                                        _projection_source(frame, layer, args))
-        if ends["shortcut"] is None:
-            return current
-        op, args = _policy_merge(op, OPS[policy.merge], args, layer)
+def _add(run: Elaboration, frame: Frame, node: str, op: str, args: dict, inputs: list[str],
+         span: Span, roles: list[str] | None = None) -> str:
+    """Add a node; a shape error inside a block names the block (`layer2.0`), since one block
+    written once is many blocks in the network."""
+    try:
+        return run.builder.add_op(node, op, args, inputs, span, frame.node_scope, roles=roles)
+    except ShapeError as err:
+        if frame.prefix and " (in block " not in err.message:
+            err.message += f" (in block {frame.prefix[:-1]})"
+            err.args = (err.message,)
+        raise
+
+
+# what `from:` and a merge may name besides the layers written before them
+_INPUT = "input"
+_SHORTCUT = "shortcut"
+
+
+def _reads(frame: Frame, layer: ast.Layer, current: str) -> tuple[ast.Layer, str]:
+    """The value a layer reads: `from: NAME` (the block's `input` or an earlier layer, block or
+    stage of this body), else the previous statement's."""
+    given = [k for k in layer.kwargs if k.name == "from"]
+    if not given:
+        return layer, current
+    rest = tuple(k for k in layer.kwargs if k.name != "from")
+    return replace(layer, kwargs=rest), _value(frame, given[0].value, "from")
+
+
+def _value(frame: Frame, expr: ast.Expr, where: str) -> str:
+    """The node a name reads (`input`, `branch1`, `branch1.0`)."""
+    if not isinstance(expr, ast.Var):
+        raise ArgumentError(f"'{where}' names a value: 'input' or a layer written before it",
+                            expr.span, code="E328")
+    if expr.name == _INPUT:
+        if frame.input_node is None:
+            raise ArgumentError("'input' is read before the network has an input", expr.span,
+                                code="E328")
+        return frame.input_node
+    if expr.name in frame.values:
+        return frame.values[expr.name]
+    if expr.name == _SHORTCUT:
+        raise ArgumentError("'shortcut' is what a merge adds ('add shortcut'); a layer reads "
+                            "the block's input as 'input'", expr.span, code="E328")
+    where_ = "layer of this block" if frame.block_input is not None else "layer"
+    raise unknown(expr.name, expr.span, [_INPUT, *frame.values], where_)
+
+
+def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, current: str) -> str:
+    """`add shortcut` (the residual sum, shaped by the shortcut option), `add a, b`,
+    `concat a, b, c`, `mul gate`: a merge names what it merges; one name is merged with the
+    previous statement's value (`concat` puts the named one first, as DenseNet)."""
+    if not layer.args:
+        raise ArgumentError(f"{op.name} needs what it merges: '{op.name} shortcut' or "
+                            f"'{op.name} a, b'", layer.span, code="E318")
+    args = op_arguments(op, replace(layer, args=()), frame)
+    names = [e.name if isinstance(e, ast.Var) else None for e in layer.args]
+    if None in names:
+        bad = layer.args[names.index(None)]
+        raise ArgumentError(f"{op.name} merges values named by their layers, 'shortcut' or "
+                            f"'input'", bad.span, code="E318")
+    if _SHORTCUT in names:
+        return _shortcut_merge(run, frame, layer, op, args, names, current)
+    inputs = [_value(frame, e, op.name) for e in layer.args]
+    if len(inputs) == 1:
+        inputs = [inputs[0], current] if op.name == "concat" else [current, inputs[0]]
+    shapes = [run.builder.shape(i) for i in inputs]
+    if op.name == "add" and len(set(shapes)) > 1:
+        given = ", ".join(f"{i[len(frame.prefix):]} gives {'x'.join(map(str, s))}"
+                          for i, s in zip(inputs, shapes))
+        where = f" (in block {frame.prefix[:-1]})" if frame.prefix else ""
+        raise ShapeError(f"add needs values of one shape, but {given}{where}", layer.span,
+                         code="E401", hint="give the branches the same width and stride")
     node = frame.node_id(layer.label, op.name, layer.span)
-    run.builder.add_op(node, op.name, args, [ends[role] for role in op.ports], layer.span,
-                       frame.node_scope, roles=list(op.ports))
+    _add(run, frame, node, op.name, args, inputs, layer.span)
+    frame.values[node[len(frame.prefix):]] = node
     return node
 
 
-def _projection_source(frame: Frame, layer: ast.Layer, args: dict) -> str:
-    """The block's input, or the layer of this block that `project_from` names."""
-    label = args.get("project_from")
-    if label is None:
+def _shortcut_merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, args: dict,
+                    names: list, current: str) -> str:
+    if frame.block_input is None:
+        raise ArgumentError(f"'{op.name} shortcut' merges with a block's input, so it belongs "
+                            "in a block", layer.span, code="E319")
+    if len(names) > 2 or not op.ports:
+        raise ArgumentError(f"'shortcut' is merged with one value: '{op.name} shortcut' or "
+                            f"'{op.name} NAME, shortcut'", layer.span, code="E318")
+    residual = current if len(names) == 1 else _value(frame, layer.args[names.index(_SHORTCUT) ^ 1], op.name)
+    ends = {"residual": residual, "shortcut": frame.block_input}
+    if op.residual:
+        policy = POLICIES[frame.policy]
+        ends["shortcut"] = policy.build(run.builder, frame.prefix, frame.node_scope,
+                                        frame.block_input, run.builder.shape(residual), layer.span,
+                                        _projection_source(frame, layer))
+        if ends["shortcut"] is None:
+            return residual
+        op, args = _policy_merge(op, OPS[policy.merge], args, layer)
+    node = frame.node_id(layer.label, op.name, layer.span)
+    try:
+        _add(run, frame, node, op.name, args, [ends[role] for role in op.ports], layer.span,
+             roles=list(op.ports))
+    except ShapeError as err:
+        if frame.policy == "identity":  # a projection would change the network: say what else
+            err.hint = ("the shortcut option 'identity' never projects: 'shortcuts B' adds a 1x1 "
+                        "projection, 'shortcuts matching' leaves the shortcut out where a block "
+                        "changes the shape (as MobileNetV2), or a stage's 'first:' block can "
+                        "differ from the rest")
+        raise
+    frame.values[node[len(frame.prefix):]] = node
+    return node
+
+
+def _projection_source(frame: Frame, layer: ast.Layer) -> str:
+    """The block's input, or the value that `project_from` names (`relu1`: pre-activation
+    nets project the normalised input)."""
+    given = [k for k in layer.kwargs if k.name == "project_from"]
+    if not given:
         return frame.block_input
-    if label not in frame.taken:
-        span = _argument_span(layer, OPS[layer.op], "project_from", value=True)
-        raise unknown(label, span, sorted(frame.taken), "layer of this block")
-    return frame.prefix + label
+    return _value(frame, given[0].value, "project_from")
 
 
 def _argument_span(layer: ast.Layer, op: Op, name: str, value: bool = False) -> Span:
@@ -311,20 +426,21 @@ def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, frame: Fra
             return _whole(value, where, span, name)
         raise ArgumentError(f"{where} is a size like 3x3 or a number, not {describe(value)}", span,
                             code="E320")
-    if kind == "int":
+    if kind in ("int", "int0"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ArgumentError(f"{where} is a whole number, not {describe(value)}", span, code="E320")
-        return _whole(value, where, span, name)
+        return _whole(value, where, span, name, floor=0 if kind == "int0" else None)
     raise AssertionError(kind)
 
 
-def _whole(value, where: str, span: Span, name: str) -> int:
+def _whole(value, where: str, span: Span, name: str, floor: int | None = None) -> int:
     if isinstance(value, float):
         if not value.is_integer():
             raise ArgumentError(f"{where} must be a whole number, not {value:g}", span, code="E321",
                                 hint="round it, or use '//' for whole-number division")
         value = int(value)
-    floor = 0 if name == "padding" else 1
+    if floor is None:
+        floor = 0 if name == "padding" else 1
     if value < floor:
         raise ArgumentError(f"{where} must be at least {floor}, not {value}", span, code="E322")
     if value > LIMITS.width:
@@ -359,7 +475,7 @@ def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans:
     env = bind_params(block.name, "block", definition.params, values, spans, named, call_span,
                       block.scope, known)
     inner = Frame({**known, **env}, block.scope, prefix, policy, node_scope, block_input=current,
-                  stack=frame.stack + (block.name,))
+                  stack=frame.stack + (block.name,), input_node=current)
     block_input, start = current, len(run.builder.added)
     for stmt in definition.body:
         current = _statement(run, inner, stmt, current)
@@ -382,6 +498,25 @@ def _frozen(value: Any) -> Any:
     return (type(value).__name__, value)
 
 
+_BLOCK_NAME = re.compile(r"([A-Za-z0-9_-]*)\{(\d+)\}([A-Za-z0-9_-]*)")
+
+
+def _block_names(kw: ast.Kwarg, frame: Frame) -> str:
+    """`names: "denselayer{1}"` (torchvision's DenseNet), `"block1-{0}"` (RegNet): the blocks'
+    names, `{N}` the block's number counted from N."""
+    value = evaluate(kw.value, frame.lookup)
+    if not isinstance(value, str) or not _BLOCK_NAME.fullmatch(value):
+        raise ArgumentError("'names' is a pattern such as \"denselayer{1}\": letters, digits, "
+                            "'_' or '-', and {N} where the block's number goes, counted from N",
+                            kw.value.span, code="E320")
+    return value
+
+
+def _block_name(pattern: str, index: int) -> str:
+    before, start, after = _BLOCK_NAME.fullmatch(pattern).groups()
+    return f"{before}{index + int(start)}{after}"
+
+
 def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> str:
     callee = _callee(frame, stage.block, stage.block_span)
     if not isinstance(callee, BlockRef):
@@ -402,7 +537,18 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
         repeat = value
     policy = frame.policy
     first: dict[str, tuple[Any, Span]] = {}
+    first_block = callee  # `first: other_block` gives the first block separately
+    names = "{0}"  # `names: "denselayer{1}"`: how the blocks are named, counted from 1
     for kw in stage.first_kwargs:
+        if kw.name == "names":
+            names = _block_names(kw, frame)
+            continue
+        if kw.name == "first":
+            first_block = evaluate(kw.value, frame.lookup)
+            if not isinstance(first_block, BlockRef):
+                raise ArgumentError(f"'first' names the block a stage starts with, not "
+                                    f"{describe(first_block)}", kw.value.span, code="E324")
+            continue
         if kw.name == "shortcuts":
             if not isinstance(kw.value, ast.Var):
                 raise ArgumentError("'shortcuts' takes an option such as A, B, C or none",
@@ -419,13 +565,15 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
     first_node = None
     for index in range(repeat):
         named = {**shared, **(first if index == 0 else {})}
-        node_scope = {"stage": stage.name, "block": index, "block_type": callee.name}
+        block = first_block if index == 0 else callee
+        node_scope = {"stage": stage.name, "block": index, "block_type": block.name}
         before = len(run.builder.added)
-        current = _block(run, frame, callee, values, [e.span for e in stage.args], named, stage.span,
-                         f"{stage_prefix}{index}.", node_scope, policy, current)
+        current = _block(run, frame, block, values, [e.span for e in stage.args], named, stage.span,
+                         f"{stage_prefix}{_block_name(names, index)}.", node_scope, policy, current)
         if first_node is None and len(run.builder.added) > before:
             first_node = run.builder.added[before]
     run.stages.append({"name": stage.name, "title": stage.title, "block": callee.name,
                        "repeat": repeat, "first": first_node, "last": current})
     run.stage_spans[stage_prefix[:-1]] = stage.span
+    frame.values[stage.name] = current
     return current

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_mean
 from ..core.limits import LIMITS
+from ..netgraph.ops import UNLIKE, source_ops
 from . import ast
 
 
@@ -207,3 +208,12 @@ def unknown(name: str, span: Span, known, kind: str = "name", aliases=None) -> U
                            hint=f"for example '{name}(0.5)'", code="E202")
     return UnknownName(f"unknown {kind} '{name}'", span, hint=did_you_mean(name, known, aliases),
                        code="E202")
+
+
+def unknown_op(name: str, span: Span, known, aliases=None) -> UnknownName:
+    """An unknown op or block: the closest name, unless the closest op computes something else
+    (`conv1d` is not `conv`), where the message lists what exists instead."""
+    if name.lower() in UNLIKE:
+        return UnknownName(f"unknown op '{name}': {UNLIKE[name.lower()]}", span, code="E202",
+                           hint="the ops are " + ", ".join(source_ops()))
+    return unknown(name, span, known, "op or block", aliases)

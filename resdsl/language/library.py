@@ -52,7 +52,9 @@ def split_target(target: str) -> tuple[str, str | None]:
     return target, None
 
 
-def open_target(target: str, network: str | None = None) -> Target:
+def open_target(target: str, network: str | None = None, *, allow_empty: bool = False) -> Target:
+    """The file (and networks) a FILE argument names; `allow_empty`: a file of blocks only gives
+    no names instead of E205 (`resdsl check` checks what it can)."""
     path_text, name = split_target(target)
     if network and name and network != name:
         raise UnknownName(f"'{target}' names network '{name}' but -n asks for '{network}'", None,
@@ -80,7 +82,7 @@ def open_target(target: str, network: str | None = None) -> Target:
             raise UnknownName(f"{path.name} has no network '{name}'", None, code="E202",
                               hint=did_you_mean(name, names) or f"it has {', '.join(names[:8])}")
         return Target(scope, [name])
-    if not names:
+    if not names and not allow_empty:
         raise UnknownName(f"{path} defines no network to build", None, code="E205",
                           hint="add an instance such as 'net = resnet(basic, [2, 2, 2, 2])'")
     return Target(scope, names)

@@ -20,7 +20,7 @@ from .mistakes import explain
 
 # How expected terminals read in a message.
 _TERMINAL_WORDS = {
-    "_NL": "end of line", "NAME": "a name", "NUMBER": "a number", "DIMS": "a size like 3x3",
+    "_NL": "end of line", "NAME": "a name", "PATH": "a name", "DOTTED": "a dotted name", "NUMBER": "a number", "DIMS": "a size like 3x3",
     "STRING": "a quoted string", "BLOCK": "'block'", "SHORTCUTS": "'shortcuts'", "$END": "end of file",
 }
 
@@ -153,9 +153,15 @@ class _ToAst(Transformer_NonRecursive):
                 tuple(i for i in items if isinstance(i, ast.Kwarg)))
 
     # statements
+    @v_args(meta=True)
+    def input_ref(self, meta, _children):
+        return ast.Var("input", self._s(meta))
+
     @v_args(meta=True, inline=True)
     def layer(self, meta, label, op, args):
         positional, keywords = self._split(args)
+        if label is not None:
+            _check_path(label, self._t(label), "layer")
         return ast.Layer(str(label) if label else None, str(op), positional, keywords,
                          self._s(meta), op.span)
 
@@ -173,10 +179,15 @@ class _ToAst(Transformer_NonRecursive):
 
     @v_args(meta=True)
     def stage(self, meta, children):
-        name, title, block, args, repeat, *first = children
+        (name, title), block, args, repeat, *first = children
         positional, keywords = self._split(args)
         return ast.Stage(str(name), str(title)[1:-1] if title else None, str(block), block.span,
                          positional, keywords, repeat, tuple(first), self._s(meta))
+
+    def stage_name(self, children):
+        name, title = (children + [None])[:2]
+        _check_path(name, self._t(name), "stage")
+        return name, title
 
     @v_args(meta=True, inline=True)
     def limit(self, meta, metric, value):
@@ -249,6 +260,15 @@ class _ToAst(Transformer_NonRecursive):
 
     def start(self, items):
         return items
+
+
+def _check_path(tok: Token, span: Span, what: str) -> None:
+    """A layer or stage name is a module path: names and numbers joined by dots (`conv1.0`),
+    not a keyword alone (inside a path one is only a name: `features.1.0.block.0`)."""
+    for part in [str(tok)]:
+        if part in _KEYWORDS:
+            raise ParseError(f"'{part}' is a keyword and cannot name a {what}", span, code="E103",
+                             hint=f"rename the {what}, e.g. '{part}_1'")
 
 
 def _too_deep(text: str) -> tuple[int, int, int] | None:
@@ -330,7 +350,8 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
         error = ParseError(message, span, hint=known[0], code="E102")
         error.notes = known[1]
         return error
-    hint = _outputs_hint(text, tok) or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok)
+    hint = (_outputs_hint(text, tok) or _stage_call_hint(text, tok)
+            or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok))
     return ParseError(message, span, hint=hint, code="E102")
 
 
@@ -357,6 +378,17 @@ def _outputs_hint(text: str, tok: Token) -> str | None:
     before = text.split("\n")[tok.line - 1][: tok.column - 1]
     if re.search(r"\bwith\b.*\boutputs\b.*,\s*$", before):
         return "'outputs' takes the rest of the list: put it last, as in 'with shortcuts B, outputs layer1, layer2'"
+    return None
+
+
+def _stage_call_hint(text: str, tok: Token) -> str | None:
+    """`stage layer1: basic x 2`: the block is called with its arguments in parentheses."""
+    if tok.type == "$END":
+        return None
+    before = text.split("\n")[tok.line - 1][: tok.column - 1]
+    found = re.search(r"\bstage\b[^:]*:\s*([A-Za-z_]\w*)\s*$", before)
+    if found:
+        return f"a stage calls its block with parentheses: '{found.group(1)}(...) x {2 if str(tok) == 'x' else 'N'}'"
     return None
 
 

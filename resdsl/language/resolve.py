@@ -10,7 +10,7 @@ from ..core.errors import ResdslError
 from ..netgraph.ops import ALIASES, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
-from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown
+from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown, unknown_op
 from .loader import Scope
 
 
@@ -45,7 +45,8 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
                 _expression(scope, expr, params, errors)
         elif isinstance(stmt, ast.Stage):
             _callee(scope, stmt.block, stmt.block_span, params,
-                    stmt.kwargs + tuple(k for k in stmt.first_kwargs if k.name != "shortcuts"), errors)
+                    stmt.kwargs + tuple(k for k in stmt.first_kwargs
+                                        if k.name not in ("shortcuts", "first", "names")), errors)
             exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs
                                       if k.name != "shortcuts")
             for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
@@ -59,15 +60,17 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
 
 
 def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):
-    """A layer's argument expressions, less the bare words an op takes (`add shortcut`)."""
+    """A layer's argument expressions, less the bare words an op takes (`add shortcut`) and the
+    values it reads (`from: branch1`, a merge's `a, b`: checked where the graph is built)."""
     op = OPS.get(layer.op)
+    kwargs = tuple(k for k in layer.kwargs if k.name != "from")
     if op is None or layer.op in params or scope.lookup(layer.op) is not None:
-        yield from layer.args + tuple(k.value for k in layer.kwargs)
+        yield from layer.args + tuple(k.value for k in kwargs)
         return
-    for spec, expr in zip(op.args, layer.args):
+    for spec, expr in zip(() if op.arity == -1 else op.args, layer.args):
         if spec.kind != "symbol":
             yield expr
-    for kw in layer.kwargs:
+    for kw in kwargs:
         spec = op.arg(kw.name)
         if spec is None or spec.kind != "symbol":
             yield kw.value
@@ -86,10 +89,10 @@ def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> 
     elif found is not None:
         return  # a network used as a layer: elaboration explains
     else:
-        errors.append(unknown(name, span, set(source_ops()) | _blocks(scope), "op or block", ALIASES))
+        errors.append(unknown_op(name, span, set(source_ops()) | _blocks(scope), ALIASES))
         return
     for kw in kwargs:
-        if kw.name not in allowed:
+        if kw.name not in allowed and kw.name != "from":  # any layer may say what it reads
             errors.append(unknown(kw.name, kw.span, allowed, what))
 
 

@@ -22,8 +22,8 @@ _ALLOWED: list[Path] = []  # folders the user allowed on the command line
 
 
 def allow_folders(folders) -> None:
-    """Let `use` read inside these folders too (the CLI's --allow-use)."""
-    _ALLOWED.extend(Path(f).resolve() for f in folders)
+    """Let `use` read inside these folders too (the CLI's --allow-use; each command sets them)."""
+    _ALLOWED[:] = [Path(f).resolve() for f in folders]
 
 
 def allowed_folders() -> list[Path]:

@@ -95,10 +95,17 @@ def _option_d(builder, prefix, scope, source, shape, span, project_from):
     x = project_from
     if stride > 1:
         x = builder.add_op(f"{prefix}downsample.0", "avgpool",
-                           {"kernel": stride, "stride": stride, "ceil": True}, [x], span, scope)
+                           {"kernel": stride, "stride": stride, "ceil": True,
+                            "include_pad": False}, [x], span, scope)
     conv = builder.add_op(f"{prefix}downsample.1", "conv",
                           {"kernel": 1, "out": shape[0], "padding": 0}, [x], span, scope)
     return builder.add_op(f"{prefix}downsample.2", "bn", {}, [conv], span, scope)
+
+
+def _matching(builder, prefix, scope, source, shape, span, project_from):
+    """Inverted residuals (MobileNetV2, EfficientNet): a shortcut only where the block keeps
+    its input's shape; where it changes it, no shortcut and no projection."""
+    return source if builder.shape(source) == shape else None
 
 
 POLICIES: dict[str, Policy] = {p.name: p for p in (
@@ -112,6 +119,8 @@ POLICIES: dict[str, Policy] = {p.name: p for p in (
            "(pre-activation ResNets, Wide ResNets)", _bare_projection),
     Policy("gate", "highway: T * branch + (1 - T) * shortcut, T = sigmoid(1x1 conv with bias); "
            "projections as B where dimensions change", _option_b, merge="gate"),
+    Policy("matching", "identity where the block keeps its input's shape; no shortcut where it "
+           "changes it (MobileNetV2, EfficientNet)", _matching),
     Policy("identity", "identity only; dimensions must match", _identity),
     Policy("none", "no shortcut: a plain network", _none),
 )}

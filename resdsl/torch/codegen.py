@@ -37,12 +37,12 @@ from ..core.escape import python_literal
 from ..netgraph.ops import OPS
 from .hierarchy import ROOT, ModuleTree, relative
 
-_INFIX = {operator.add: "+"}  # written as Python writes them: `a + b`
+_INFIX = {operator.add: "+", operator.mul: "*"}  # written as Python writes them: `a + b`
 
 # The source is run, so no user text may reach it as written: node ids, dotted names (the
 # language's and the IR schema's rule), appear as attribute names, strings and comments; output
 # names only through repr().
-_NODE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)*")
+_NODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*")
 
 
 def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
@@ -117,6 +117,8 @@ def _call(graph: nx.DiGraph, tree: ModuleTree, path: str, item: str,
         return f" {_INFIX[layer]} ".join(args) + f"  # {name}"
     if getattr(torch, layer.__name__, None) is layer:
         return f"torch.{layer.__name__}({', '.join(args)})  # {name}"
+    if getattr(torch.nn.functional, layer.__name__, None) is layer:
+        return f"torch.nn.functional.{layer.__name__}({', '.join(args)})  # {name}"
     raise TypeError(f"no source for {layer!r} (layer {item})")
 
 

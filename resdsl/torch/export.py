@@ -65,12 +65,21 @@ def _batch_dims() -> dict:
     return {"x": {0: torch.export.Dim("batch", min=1)}}
 
 
+def _batch_and_spatial_dims() -> dict:
+    # height and width dynamic where the network allows (a global pool before the fc); an fc
+    # reading a whole feature map (VGG) fixes them, and torch.export keeps them static
+    auto = torch.export.Dim.AUTO
+    return {"x": {0: torch.export.Dim("batch", min=1), 2: auto, 3: auto}}
+
+
 # -- .pt2 --------------------------------------------------------------------------------------
 
 def write_pt2(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
-    """`torch.export` in inference mode, with a dynamic batch size; read with `torch.export.load`."""
+    """`torch.export` in inference mode, with a dynamic batch size, and dynamic height and width
+    where the network allows other input sizes; read with `torch.export.load`."""
     with _eval_mode(module), _quiet("torch.export"):
-        program = torch.export.export(module, (example_input(graph),), dynamic_shapes=_batch_dims())
+        program = torch.export.export(module, (example_input(graph),),
+                                      dynamic_shapes=_batch_and_spatial_dims())
     with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a file: the temporary name is no .pt2
         torch.export.save(program, f)
 
@@ -123,6 +132,61 @@ def write_weights(module: nn.Module, path: str | Path) -> None:
     state = {key: value.detach().contiguous() for key, value in module.state_dict().items()}
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata={"format": "pt", "network": type(module).__name__})
+
+
+def read_weights(module: nn.Module, path: str | Path) -> None:
+    """Trained weights into `module`, names and shapes exactly: a .safetensors file, or a torch
+    checkpoint (.pt/.pth: a state_dict, or a dict holding one under 'state_dict' or 'model'),
+    read without unpickling code (`weights_only`)."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            for key in ("state_dict", "model"):
+                if isinstance(state, dict) and isinstance(state.get(key), dict):
+                    state = state[key]
+    except ImportError:
+        raise ExportError("reading .safetensors needs the 'safetensors' package",
+                          hint="pip install 'resdsl[export]'") from None
+    except Exception as err:  # not a checkpoint at all: say which file, not torch's internals
+        raise ExportError(f"cannot read weights from {path}: {type(err).__name__}: {err}",
+                          hint="give a .safetensors file or a torch state_dict (.pt, .pth)") from None
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    reshaped = [f"{k} {tuple(state[k].shape)} for {tuple(own[k].shape)}" for k in own
+                if k in state and tuple(state[k].shape) != tuple(own[k].shape)]
+    problems = [f"{len(v)} {what} ({', '.join(v[:3])}{', ...' if len(v) > 3 else ''})"
+                for what, v in (("missing", missing), ("unexpected", unexpected),
+                                ("of another shape", reshaped)) if v]
+    if problems:
+        raise ExportError(f"{path} does not fit {type(module).__name__}: " + "; ".join(problems),
+                          hint="the checkpoint must come from the same network (resdsl keeps "
+                               "torchvision's names: layer1.0.conv1.weight, fc.bias)")
+    module.load_state_dict(state, strict=True)
+
+
+def export(module: nn.Module, path: str | Path) -> Path:
+    """Write a compiled module (`resdsl.load`, trained or not) as the suffix of `path` says:
+    .py (standalone source), .pt2 (torch.export), .onnx, or .safetensors (its weights)."""
+    path = Path(path)
+    graph = getattr(module, "graph", None)
+    suffix = path.suffix.lower()
+    if suffix == ".safetensors":
+        write_weights(module, path)
+        return path
+    if suffix not in WRITERS:
+        raise ExportError(f"cannot write '{suffix or path.name}' files",
+                          hint="use .py, .pt2, .onnx or .safetensors")
+    if graph is None:
+        raise ExportError("only a module compiled by resdsl (resdsl.load) can be exported: "
+                          "it carries the typed graph (model.graph) the artifact is written from")
+    WRITERS[suffix](module, graph, path)
+    return path
 
 
 # -- .py ---------------------------------------------------------------------------------------

@@ -47,17 +47,80 @@ class ZeroPadShortcut(nn.Module):
 
 class SqueezeExcite(nn.Module):
     """Squeeze-and-excitation (Hu et al. 2018): channels rescaled by a gate computed from their
-    global averages. `fc1`/`fc2` are 1x1 convolutions with bias, as timm names them."""
+    global averages. `fc1`/`fc2` are 1x1 convolutions with bias, as timm and torchvision name
+    them; `act` between them is ReLU, or SiLU (EfficientNet)."""
 
-    def __init__(self, channels: int, reduced: int):
+    def __init__(self, channels: int, reduced: int, act: str = "relu"):
         super().__init__()
-        self.channels, self.reduced = channels, reduced  # kept, so the .py export can rebuild it
+        self.channels, self.reduced, self.act = channels, reduced, act  # kept for the .py export
         self.fc1 = nn.Conv2d(channels, reduced, 1)
         self.fc2 = nn.Conv2d(reduced, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = x.mean((2, 3), keepdim=True)  # N x C x 1 x 1
-        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(s))))
+        s = F.silu(self.fc1(s)) if self.act == "silu" else F.relu(self.fc1(s))
+        return x * torch.sigmoid(self.fc2(s))
+
+
+class EfficientChannelAttention(nn.Module):
+    """ECA (Wang et al. 2020): a 1-D convolution across the globally pooled channels, no bias,
+    then a sigmoid gate; `conv` as timm names it."""
+
+    def __init__(self, kernel: int):
+        super().__init__()
+        self.kernel = kernel
+        self.conv = nn.Conv1d(1, 1, kernel, padding=(kernel - 1) // 2, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x.mean((2, 3)).unsqueeze(1))  # N x 1 x C
+        return x * torch.sigmoid(y).view(x.shape[0], -1, 1, 1)
+
+
+class ChannelSplit(nn.Module):
+    """One of `parts` equal groups of channels (a view, as torch.split gives)."""
+
+    def __init__(self, parts: int, index: int):
+        super().__init__()
+        self.parts, self.index = parts, index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        width = x.shape[1] // self.parts
+        return x.narrow(1, self.index * width, width)
+
+    def extra_repr(self) -> str:
+        return f"parts={self.parts}, index={self.index}"
+
+
+class Scale(nn.Module):
+    """Multiplication by a constant (Inception-ResNet's scaled residuals)."""
+
+    def __init__(self, factor: float):
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+    def extra_repr(self) -> str:
+        return f"factor={self.factor}"
+
+
+class Softmax(nn.Module):
+    """Softmax over the channels, or with `groups` > 1 across the groups of each channel
+    (selective kernels: which path each channel takes)."""
+
+    def __init__(self, groups: int = 1):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.groups == 1:
+            return torch.softmax(x, 1)
+        shape = x.shape
+        return torch.softmax(x.reshape(shape[0], self.groups, -1), 1).reshape(shape)
+
+    def extra_repr(self) -> str:
+        return f"groups={self.groups}"
 
 
 class HighwayGate(nn.Module):

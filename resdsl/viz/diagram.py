@@ -67,6 +67,7 @@ class Drawing:
     boxes: list[Box]
     arrows: list[Arrow]
     stage_titles: dict[str, str] = field(default_factory=dict)
+    margins: dict[str, str] = field(default_factory=dict)  # box key -> text beside it
 
 
 # -- shortcuts -----------------------------------------------------------------------------------
@@ -121,6 +122,42 @@ def _layer_box(graph: nx.DiGraph, node: str) -> Box:
 
 def _boxes_by_layer(graph: nx.DiGraph, order: list[str], collapse: bool) -> list[Box]:
     return [_layer_box(graph, n) for n in order]
+
+
+FOLDED = ("bn", "relu", "sigmoid", "dropout")  # drawn inside the conv or fc box they follow
+
+
+def fold_layers(graph: nx.DiGraph, boxes: list[Box]) -> list[Box]:
+    """The paper's Figure 3: a BN or ReLU that reads a weighted layer's box or a merge (and
+    nothing else reads what that box ends with) joins it, so the box reads "3x3 conv, 64" alone
+    and a block ends at its "+"."""
+    folded: list[Box] = []
+    for box in boxes:
+        last = folded[-1] if folded else None
+        node = box.nodes[0]
+        if (last is not None and box.kind in FOLDED and OPS.get(last.kind) is not None
+                and (OPS[last.kind].weighted or OPS[last.kind].arity == -1)  # conv, fc, a merge
+                and last.stage == box.stage
+                and inputs_of(graph, node) == [last.nodes[-1]]
+                and graph.out_degree(last.nodes[-1]) == 1):
+            last.nodes.append(node)
+            continue
+        folded.append(box)
+    return folded
+
+
+def _size_margins(boxes: list[Box], graph: nx.DiGraph) -> dict[str, str]:
+    """'output size: 56' beside the first box of each output size, as Figure 3's left margin."""
+    margins, size = {}, None
+    for box in boxes:
+        if box.kind in ("input", "output") or not box.nodes:
+            continue
+        shape = graph.nodes[box.nodes[-1]]["out_shape"]
+        now = shape[1] if len(shape) == 3 else shape[0]
+        if now != size:
+            margins[box.key] = f"output size: {now}"
+            size = now
+    return margins
 
 
 def _block_ends(graph: nx.DiGraph, nodes: list[str]) -> tuple[tuple, tuple]:
@@ -259,12 +296,16 @@ def _label_shapes(arrows: list[Arrow]) -> None:
         arrow.label = " " + fmt(arrow.shape)
 
 
-def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True) -> Drawing:
+def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True,
+            fold: bool = False) -> Drawing:
     """The boxes and arrows of one typed graph at a level (stage, block or layer); `collapse`
-    draws identical consecutive blocks once."""
+    draws identical consecutive blocks once; `fold` (layer level) draws BN and ReLU inside
+    their conv's box, with the output size in a margin (the paper's Figure 3)."""
     if level not in LEVELS:
         raise ValueError(f"level is one of {', '.join(LEVELS)}, not {level!r}")
     boxes = BOXES[level](graph, layer_nodes(graph), collapse)
+    if fold and level == "layer":
+        boxes = fold_layers(graph, boxes)
     for box in boxes:
         box.macs = sum(graph.nodes[n]["macs"] for n in box.nodes)
         box.params = sum(graph.nodes[n]["params"] for n in box.nodes)
@@ -285,7 +326,8 @@ def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True) -> D
                f"{human(figures['macs'])} multiply-adds, {human(figures['params'])} params")
     titles = {s["name"]: f"{s['title']} ({s['name']})" if s["title"] else s["name"]
               for s in graph.graph["stages"]}
-    return Drawing(graph.graph["name"], caption, boxes, arrows, titles)
+    margins = _size_margins(boxes, graph) if fold and level == "layer" else {}
+    return Drawing(graph.graph["name"], caption, boxes, arrows, titles, margins)
 
 
 # -- DOT -----------------------------------------------------------------------------------------
@@ -358,6 +400,8 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                 label += f"\n{human(box.macs)} MACs"
         if box.key not in off_main_path:
             style["group"] = prefix  # one group per network: dot keeps its main path straight
+        if box.key in d.margins:
+            style["xlabel"] = _text(d.margins[box.key])
         g.node(prefix + box.key, _text(label), tooltip=_text(_tooltip(box)), **style)
 
     off_main_path = {a.head for a in d.arrows if a.role in ("shortcut-path", "output")}
@@ -388,16 +432,25 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
         dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **attrs)
 
 
-def diagram(graphs, level: str = "block", *, cost: bool = False,
-            collapse: bool = True) -> graphviz.Digraph:
+def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool = True,
+            fold: bool = False, direction: str = "TB", dpi: int | None = None) -> graphviz.Digraph:
     """DOT for one network, or for several side by side in columns (the paper's Figure 3): typed
     graphs or compiled modules (`resdsl.load`), which carry theirs as `.graph`.
-    `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all."""
+    `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all; `fold`
+    draws BN and ReLU inside their conv's box (layer level); `direction` "LR" lays the network
+    out left to right; `dpi` sets the resolution of PNG output."""
     # a compiled module (resdsl.load) carries its graph
     graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
     graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
-    drawings = [drawing(g, level, collapse) for g in graphs]
-    dot = graphviz.Digraph("resdsl", graph_attr=GRAPH_STYLE, node_attr=NODE_STYLE, edge_attr=EDGE_STYLE)
+    drawings = [drawing(g, level, collapse, fold) for g in graphs]
+    if direction not in ("TB", "LR"):
+        raise ValueError(f"direction is TB or LR, not {direction!r}")
+    graph_style = {**GRAPH_STYLE, "rankdir": direction}
+    if dpi is not None:
+        graph_style["dpi"] = str(dpi)
+    if fold:
+        graph_style["forcelabels"] = "true"  # the output-size margins
+    dot = graphviz.Digraph("resdsl", graph_attr=graph_style, node_attr=NODE_STYLE, edge_attr=EDGE_STYLE)
     most = max((b.macs for d in drawings for b in d.boxes), default=0) if cost else None
     if most is not None:
         dot.attr(label=f"shading: multiply-adds per box, darkest {human(most)}", labelloc="b",

@@ -1,0 +1,100 @@
+"""The residual-family zoo (issue 11): each bundled network is its reference implementation,
+names included. A hand-written reference (tests/reference_zoo.py, written from timm's and
+torchvision's documented structure) loads into the compiled module with strict=True and gives the
+same outputs with random weights and BN statistics, in eval and in train mode."""
+
+import pytest
+import torch
+
+import resdsl
+from resdsl.netgraph.infer import totals
+
+from . import torch_support  # noqa: F401  (one torch thread per worker)
+from .reference_zoo import (EfficientNetB0, InceptionResNetA, MobileNetV2, RegNetY400MF, ResNetV2, TorchvisionDenseNet,
+                            res2net50_26w_4s,
+                            skresnet18, timm_resnet)
+from .zoo_support import assert_same_network
+
+TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
+                "seresnext50_32x4d", "ecaresnet50d", "resnet50_gn"]
+
+
+@pytest.mark.parametrize("name", TIMM_RESNETS)
+def test_timm_resnets_load_timms_weights_and_compute_the_same(name):
+    torch.manual_seed(0)
+    reference = timm_resnet(name)
+    compiled = resdsl.load(name)
+    assert sum(p.numel() for p in reference.parameters()) == totals(resdsl.graph(name))["params"]
+    assert_same_network(compiled, reference, size=64 if name != "resnet101d" else 32)
+
+
+def test_the_deep_stem_is_a_numbered_sequence_as_timms():
+    keys = [k for k in resdsl.load("resnet50d").state_dict() if k.startswith("conv1.")]
+    assert keys[:2] == ["conv1.0.weight", "conv1.1.weight"]
+    assert {k.split(".")[1] for k in keys} == {"0", "1", "3", "4", "6"}  # the ReLUs hold nothing
+
+
+def test_skresnet18_is_timms_selective_kernel_resnet():
+    torch.manual_seed(0)
+    assert_same_network(resdsl.load("skresnet18"), skresnet18(), size=64)
+
+
+def test_inception_resnet_a_is_timms_first_forty_percent():
+    torch.manual_seed(0)
+    reference = InceptionResNetA()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        totals(resdsl.graph("inception_resnet_a10"))["params"]
+    assert_same_network(resdsl.load("inception_resnet_a10"), reference, size=75)
+
+
+def test_mobilenet_v2_is_torchvisions():
+    torch.manual_seed(0)
+    reference = MobileNetV2()
+    assert sum(p.numel() for p in reference.parameters()) == 3_504_872  # torchvision's docs
+    compiled = resdsl.load("mobilenet_v2")
+    # dropout differs between two modules in train mode: compare without it
+    reference.classifier[0].p = 0.0
+    compiled.get_submodule("classifier.0").p = 0.0
+    assert_same_network(compiled, reference, size=64)
+
+
+def test_res2net50_is_timms_hierarchical_split():
+    torch.manual_seed(0)
+    reference = res2net50_26w_4s()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        totals(resdsl.graph("res2net50_26w_4s"))["params"]
+    assert_same_network(resdsl.load("res2net50_26w_4s"), reference, size=64)
+
+
+def test_resnetv2_50_is_timms_preactivation_layout():
+    torch.manual_seed(0)
+    reference = ResNetV2()
+    assert sum(p.numel() for p in reference.parameters()) == \
+        totals(resdsl.graph("resnetv2_50"))["params"]
+    assert_same_network(resdsl.load("resnetv2_50"), reference, size=64)
+
+
+def test_densenet121_tv_has_torchvisions_names():
+    torch.manual_seed(0)
+    reference = TorchvisionDenseNet()
+    assert sum(p.numel() for p in reference.parameters()) == 7_978_856  # torchvision's docs
+    assert_same_network(resdsl.load("densenet121_tv"), reference, size=64)
+
+
+def test_efficientnet_b0_is_torchvisions():
+    torch.manual_seed(0)
+    reference = EfficientNetB0()
+    assert sum(p.numel() for p in reference.parameters()) == 5_288_548  # torchvision's docs
+    compiled = resdsl.load("efficientnet_b0")
+    reference.classifier[0].p = 0.0
+    compiled.get_submodule("classifier.0").p = 0.0
+    assert_same_network(compiled, reference, size=64)
+
+
+def test_regnet_y_400mf_is_torchvisions_names_with_hyphens():
+    torch.manual_seed(0)
+    reference = RegNetY400MF()
+    assert sum(p.numel() for p in reference.parameters()) == 4_344_144  # torchvision's docs
+    compiled = resdsl.load("regnet_y_400mf")
+    assert "trunk_output.block2.block2-1.f.se.fc1.weight" in compiled.state_dict()
+    assert_same_network(compiled, reference, size=64)
