@@ -91,9 +91,17 @@ def train(file, network, data, recipe, out, resume, input_shape, params, lr, mom
         argv = sys.argv[1:]
         if not argv or argv[0] != "train":
             raise click.UsageError("--nproc-per-node works from the command line (resdsl train ...)")
-        launch(strip_launch_flags(argv), nproc_per_node, nnodes=nnodes, node_rank=node_rank,
-               master_addr=master_addr, master_port=master_port, rdzv_endpoint=rdzv_endpoint,
-               rdzv_backend=rdzv_backend, rdzv_id=rdzv_id)
+        from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+        try:
+            launch(strip_launch_flags(argv), nproc_per_node, nnodes=nnodes, node_rank=node_rank,
+                   master_addr=master_addr, master_port=master_port, rdzv_endpoint=rdzv_endpoint,
+                   rdzv_backend=rdzv_backend, rdzv_id=rdzv_id)
+        except ChildFailedError as err:  # the processes printed their own diagnostics above
+            codes = sorted({f.exitcode for f in err.failures.values()})
+            click.echo(f"error: {len(err.failures)} of the training processes failed "
+                       f"(exit {', '.join(map(str, codes))}); their messages are above", err=True)
+            sys.exit(1)
         return
     if epochs is not None and iterations is not None:
         raise click.UsageError("give --epochs or --iterations, not both")

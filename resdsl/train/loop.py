@@ -72,11 +72,13 @@ def default_out(spec: RunSpec) -> Path:
 def run(spec: RunSpec) -> dict[str, Any]:
     if spec.threads:
         torch.set_num_threads(spec.threads)
+    deterministic = torch.are_deterministic_algorithms_enabled()
     world = distributed.join(spec.device)
     try:
         return _run(spec, world)
     finally:
         distributed.leave(world)
+        torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own setting
 
 
 def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
@@ -120,12 +122,13 @@ def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
                            device if keep_on_device else torch.device("cpu"))
     schedule = Schedule.from_recipe(recipe, batches.per_epoch)
 
-    start = 0
+    start, scaler_state = 0, None
     if spec.resume and (out / "checkpoint.json").is_file():
         record, tensors = checkpoint.load(out)
         checkpoint.restore(record, tensors, model, optimizer)
         start = record["iteration"]
         schedule.state = record["schedule"]
+        scaler_state = record.get("grad_scaler")
     elif spec.resume and not out.exists():
         from .checkpoint import CheckpointError
 
@@ -147,6 +150,8 @@ def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
     progress = Progress(schedule.stop, start, title, spec.quiet or not world.main)
     amp = _autocast(recipe["device.amp"], device)
     scaler = torch.amp.GradScaler(device.type) if recipe["device.amp"] == "fp16" else None
+    if scaler is not None and scaler_state:
+        scaler.load_state_dict(scaler_state)
     eval_every, ckpt_every = recipe["eval.every"], recipe["checkpoint.every"]
     global_batch = recipe["batch.size"]
     eval_batch = recipe.get("batch.eval_size") or max(global_batch, 256)
@@ -156,7 +161,7 @@ def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
     def state_json() -> dict[str, Any]:
         return {"schedule": schedule.state, "seed": recipe["seed"], "epoch": iteration // batches.per_epoch,
                 "batch_in_epoch": iteration % batches.per_epoch, "per_epoch": batches.per_epoch,
-                "world_size": world.size}
+                "world_size": world.size, "grad_scaler": scaler.state_dict() if scaler is not None else None}
 
     iteration = start
     trained.train()
