@@ -25,7 +25,7 @@ def test_every_bundled_name_is_defined_once_and_resolves_to_that_file():
 
 def test_resnet34_is_the_one_of_resnet_rdsl():
     assert bundled_index()["resnet34"].name == "resnet.rdsl"
-    assert bundled_index()["resnet34_full"].name == "resnet34_full.rdsl"
+    assert bundled_index()["resnet34_full"].name == "resnet34.rdsl"
 
 
 def test_list_networks_takes_shell_wildcards_as_timm():

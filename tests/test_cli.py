@@ -17,7 +17,7 @@ def test_check_a_bundled_name(run_cli):
 
 
 def test_check_a_path_and_a_path_with_name(run_cli, tmp_path):
-    assert "resnet34_full: 34 weighted" in run_cli("check", ARCH / "resnet34_full.rdsl").stdout
+    assert "resnet34_full: 34 weighted" in run_cli("check", ARCH / "resnet34.rdsl").stdout
     result = run_cli("check", f"{ARCH / 'resnet.rdsl'}:plain18")
     assert result.stdout.startswith("plain18: 18 weighted layers")
     result = run_cli("check", ARCH / "resnet.rdsl", "-n", "resnet152_v1")

@@ -15,7 +15,7 @@ def test_wheel_installs_and_runs_from_any_directory(tmp_path):
     wheel = next(wheels.glob("resdsl-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("resdsl/grammar/resdsl.lark", "resdsl/architectures/resnet.rdsl",
-                   "resdsl/architectures/resnet34_full.rdsl", "resdsl/ir/schema/ir-v1.json"):
+                   "resdsl/architectures/resnet34.rdsl", "resdsl/ir/schema/ir-v1.json"):
         assert needed in names
     # every module of the checkout ships: a subpackage missing from pyproject.toml would not
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "resdsl").rglob("*.py")}

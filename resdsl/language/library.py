@@ -64,11 +64,13 @@ def open_target(target: str, network: str | None = None, *, allow_empty: bool = 
     if not _exists(path):  # a FIFO or a folder is read (and refused) as the path it is
         bundled = [architectures_dir() / f"{path_text}.rdsl", architectures_dir() / path_text]
         bundled = [p for p in bundled if p.is_file() and "/" not in path_text]
-        if bundled:
-            path = bundled[0]
-        elif path_text in bundled_index():
-            # `resnet50`, `resnet50:resnet50`, or network="nope" (then the network is unknown)
+        if path_text in bundled_index():
+            # a bundled network's name before a bundled file's stem: `resnet34` is resnet.rdsl's
+            # network, `resnet34.rdsl` the file. `resnet50:resnet50`, or network="nope" (then
+            # the network is unknown)
             path, name = bundled_index()[path_text], name or path_text
+        elif bundled:
+            path = bundled[0]
         else:
             hint = did_you_mean(path_text, list(bundled_index())) or \
                 "give a path to a .rdsl file, or a name from 'resdsl list'"
