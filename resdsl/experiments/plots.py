@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.files import write_atomic
+from ..train.plot import smoothed
 
 
 def _pyplot():
@@ -30,17 +31,6 @@ def _save(figure, path: Path) -> None:
     figure.savefig(buffer, format=Path(path).suffix.lstrip(".") or "png", dpi=120,
                    bbox_inches="tight")
     write_atomic(path, buffer.getvalue())
-
-
-def running_mean(values: list[float], window: int) -> list[float]:
-    """The mean of the last `window` values at each point (per-batch errors are noisy)."""
-    out, total = [], 0.0
-    for i, value in enumerate(values):
-        total += value
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
-    return out
 
 
 def _mean_curve(histories: list[list[dict]], split: str) -> tuple[list[int], list[float], list[float], list[float]]:
@@ -77,7 +67,7 @@ def error_curves(groups: dict[str, dict[str, list[list[dict]]]], path: Path, tit
             colour = colour_of["".join(ch for ch in net if ch.isdigit()) or net]
             its, mean, low, high = _mean_curve(histories, "train")
             if its:
-                smooth = [running_mean(series, window) for series in (mean, low, high)]
+                smooth = [smoothed(series, window) for series in (mean, low, high)]
                 axis.plot(its, smooth[0], "--", color=colour, linewidth=0.9)
                 axis.fill_between(its, smooth[1], smooth[2], color=colour, alpha=0.12, linewidth=0)
                 top = max(top, max(smooth[0][len(its) // 10:] or smooth[0]))
