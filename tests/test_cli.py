@@ -24,6 +24,12 @@ def test_check_a_path_and_a_path_with_name(run_cli, tmp_path):
     assert result.stdout.startswith("resnet152_v1:")
 
 
+def test_check_counts_one_layer_in_the_singular(run_cli, tmp_path):
+    (tmp_path / "one.rdsl").write_text("network one {\n  input 3x8x8\n  conv 3x3, 4\n}\n")
+    result = run_cli("check", tmp_path / "one.rdsl")
+    assert result.stdout.startswith("one: 1 weighted layer (1 node), 108 params"), result.stdout
+
+
 def test_check_a_whole_family(run_cli):
     result = run_cli("check", ARCH / "resnet.rdsl")
     assert result.returncode == 0

@@ -21,7 +21,7 @@ def check(file, network, input_shape, max_flops, max_params, skip_expect):
     """Parse, elaborate, infer shapes and check budgets and expectations."""
     from ..analysis.check import run_checks
     from ..core.errors import ErrorGroup
-    from ..core.units import human
+    from ..core.units import counted, human
     from ..netgraph.infer import totals
 
     errors = []
@@ -44,7 +44,8 @@ def check(file, network, input_shape, max_flops, max_params, skip_expect):
                             for k, v in figures["outputs"].items())
         checks = graph.graph.get("checks", []) + budgets
         status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
-        click.echo(f"{graph.graph['name']}: {figures['depth']} weighted layers ({figures['layers']} nodes), "
+        click.echo(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
+                   f"({counted(figures['layers'], 'node')}), "
                    f"{figures['params']:,} params, "
                    f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
                    f"output {outputs}{status}")

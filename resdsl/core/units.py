@@ -21,6 +21,11 @@ def human(value: float) -> str:
     return f"{value:g}"
 
 
+def counted(count: int, noun: str) -> str:
+    """'1 weighted layer', '50 weighted layers': a count with its noun in the right number."""
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
 def parse_quantity(text: str) -> int:
     """'4G' -> 4_000_000_000, '30M', '2.5e9', '1_000': a count written as in a `budget` line."""
     if not _QUANTITY.fullmatch(text.strip().upper()):
