@@ -86,3 +86,60 @@ def crossings(lay: Layout, word: str = "main") -> list:
     """(edge tail, head, cluster) for each edge of a class that runs through a cluster's title."""
     return [(t, h, name) for t, h, _, points in lay.edges_of_class(word)
             for name, box in lay.titles.items() if any(inside(p, box) for p in points)]
+
+
+# -- a PNG's pixels: which rows of a node's label hold ink ------------------------------------------
+
+PAD = 4  # points dot leaves around a drawing (its `pad`)
+
+
+def ink_rows(source: str, dpi: int, names: list[str], darker_than: int = 215) -> dict[str, set[int]]:
+    """Per node: the pixel rows of its PNG (drawn from DOT `source` at `dpi`) where some pixel
+    within its label's width and inside its border is darker than the lightest fill (boxes are
+    white or light blue), i.e. holds text."""
+    import io
+
+    from PIL import Image
+
+    dot = graphviz.Source(source)
+    data = json.loads(dot.pipe(format="json"))
+    height = float(data["bb"].split(",")[3])
+    image = Image.open(io.BytesIO(dot.pipe(format="png"))).convert("L")
+    scale = dpi / 72
+    out = {}
+    for obj in data["objects"]:
+        if obj.get("name") not in names:
+            continue
+        x, y = map(float, obj["pos"].split(","))
+        half = float(obj["height"]) * 36 - 1.5  # inside the border
+        width = max(op["width"] for op in obj["_ldraw_"] if op["op"] == "T")
+        left, right = round((x - width / 2 + PAD) * scale), round((x + width / 2 + PAD) * scale)
+        top, bottom = round((height - y - half + PAD) * scale), round((height - y + half + PAD) * scale)
+        out[obj["name"]] = {row for row in range(top, bottom)
+                            if any(image.getpixel((col, row)) < darker_than for col in range(left, right))}
+    return out
+
+
+def runs(rows: set[int]) -> list[list[int]]:
+    """Consecutive rows as [first, last] runs, top first."""
+    out: list[list[int]] = []
+    for row in sorted(rows):
+        if out and row == out[-1][1] + 1:
+            out[-1][1] = row
+        else:
+            out.append([row, row])
+    return out
+
+
+def underscores_in_place(drawn: set[int], without: set[int]) -> bool:
+    """Whether a label's underscores show as their own ink, apart from the line below: `drawn`
+    are its ink rows, `without` those of the same label with '-' for '_' (its lines' bodies).
+    An underscore that sinks onto the next line either leaves no row of its own or joins that
+    line's ink from above."""
+    if not drawn - without:
+        return False
+    spans = runs(drawn)
+    for first, _ in runs(without)[1:]:  # each line after the first: does its ink start where it did?
+        if next(s for s in spans if s[0] <= first <= s[1])[0] < first:
+            return False
+    return True

@@ -15,7 +15,7 @@ from resdsl.viz import diagram
 
 from .conftest import ROOT
 from .dotsource import read
-from .graphviz_layout import crossings, layout
+from .graphviz_layout import crossings, ink_rows, layout, runs, underscores_in_place
 
 # VGG-19 (Simonyan & Zisserman; the paper's Fig. 3 left): 16 convolutions in five stages, 3 fc.
 VGG19 = """
@@ -503,3 +503,19 @@ def test_figure_3_vgg_fc_rows_level_with_the_resnets_head(fold):
     assert len(convs) == 16 + 2 * 32 and y("vgg19/fc6") < min(y(n) for n in convs)
     # the rows above stay where they were: each output size level across the columns
     assert abs(y("vgg19/pool5") - y("plain34/layer4.0.conv1")) < 0.5
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("dpi", [48, 72, 96, 150])
+def test_underscores_in_stage_titles_stay_on_their_line_in_png(dpi):
+    """`conv2_x` over `basic 64 x 3` (stage level): the underscore keeps a blank pixel row from
+    the line below. With Graphviz's own pick for "Helvetica" (DejaVu Sans here) it touched the
+    next line at 80 dpi and less (the README's Figure 3 is drawn at 72)."""
+    pytest.importorskip("PIL", reason="Pillow reads the PNG's pixels (pip install pillow)")
+    source = diagram(resdsl.graph("resnet34"), "stage", dpi=dpi).source
+    boxes = [f"resnet34/layer{i}" for i in (1, 2, 3, 4)]
+    assert "conv2_x\\nbasic 64" in source  # two lines, an underscore in the first
+    drawn = ink_rows(source, dpi, boxes)
+    without = ink_rows(source.replace("_x", "-x"), dpi, boxes)
+    assert [len(runs(without[b])) for b in boxes] == [2] * 4  # two lines of text found
+    assert [underscores_in_place(drawn[b], without[b]) for b in boxes] == [True] * 4

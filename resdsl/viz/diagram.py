@@ -343,7 +343,12 @@ def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True,
 
 # -- DOT -----------------------------------------------------------------------------------------
 
-FONT = "Helvetica"
+# A font list, not the bare PostScript name: Graphviz maps a bare "Helvetica" to its own pick
+# (DejaVu Sans on Debian), whose deep underscore its line spacing (1.1 x the size) cannot hold,
+# so in a PNG at 80 dpi or less `conv2_x` touched the line below; the list goes to fontconfig
+# (Liberation Sans, Helvetica's metrics, where Graphviz's recommended fonts are installed) and
+# stays a CSS font list in SVG.
+FONT = "Helvetica,Arial,sans-serif"
 GRAPH_STYLE = {"rankdir": "TB", "newrank": "true", "nodesep": "0.3", "ranksep": "0.22",
                "fontname": FONT}
 NODE_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "white", "fontname": FONT,
