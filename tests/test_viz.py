@@ -467,8 +467,10 @@ def test_the_main_arrow_never_runs_through_a_stage_title(networks):
         for direction in ("TB", "LR"):
             lay = layout(diagram(graphs, level, fold=fold, direction=direction))
             assert len(lay.titles) == clusters and lay.edges_of_class("main")
-            # the curve dot computes for every main-path arrow, against the box of every title
+            # the curve dot computes for every main-path arrow, against the box of every title;
+            # the shortcuts' arcs and paths keep clear of them too
             assert crossings(lay) == [], (level, fold, direction)
+            assert crossings(lay, "shortcut") + crossings(lay, "shortcut-path") == [], (level, fold, direction)
 
 
 @pytest.mark.needs_dot
