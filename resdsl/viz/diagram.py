@@ -458,7 +458,7 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     add_box(cluster, box)
                 on_path = [b.key for b in run if b.key not in off_main_path]
                 if direction == "TB" and on_path:  # left to right, the title sits above the path
-                    quiet = [k for k in on_path if k not in d.margins]  # a margin's text is left
+                    quiet = [k for k in on_path if k not in d.margins]  # an output-size margin is drawn on its left
                     _title_spacer(cluster, prefix, stage, title, (quiet or on_path)[0])
 
     for arrow in d.arrows:
