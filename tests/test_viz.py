@@ -3,6 +3,7 @@ paper (He et al. 2015, Table 1 and Figure 3), and pictures rendered by Graphviz'
 
 import xml.etree.ElementTree as ET
 
+import graphviz
 import networkx as nx
 import pytest
 
@@ -14,6 +15,7 @@ from resdsl.viz import diagram
 
 from .conftest import ROOT
 from .dotsource import read
+from .graphviz_layout import crossings, ink_rows, layout, runs, underscores_in_place
 
 # VGG-19 (Simonyan & Zisserman; the paper's Fig. 3 left): 16 convolutions in five stages, 3 fc.
 VGG19 = """
@@ -216,7 +218,9 @@ def test_columns_line_up_as_in_figure_3():
     # VGG-19 and the 34-layer nets level at each output size of Fig. 3: 112, 56, 28, 14, 7
     assert vgg_rows == [["vgg19/input", "plain34/input"], ["vgg19/pool1", "plain34/conv1"],
                         ["vgg19/pool2", "plain34/maxpool"], ["vgg19/pool3", "plain34/layer2.0.conv1"],
-                        ["vgg19/pool4", "plain34/layer3.0.conv1"], ["vgg19/pool5", "plain34/layer4.0.conv1"]]
+                        ["vgg19/pool4", "plain34/layer3.0.conv1"], ["vgg19/pool5", "plain34/layer4.0.conv1"],
+                        # and Figure 3's bottom: the first fc 4096 beside the average pool, fc 1000 beside fc 1000
+                        ["vgg19/fc6", "plain34/avgpool"], ["vgg19/fc8", "plain34/fc"]]
     # the plain and the residual net level layer by layer: every plain layer beside its twin
     plain = resdsl.graph("plain34")
     twins = [r for r in rows if r[0].startswith("plain34/")]
@@ -446,3 +450,74 @@ def test_fold_direction_and_dpi_reach_the_dot_source():
     assert "rankdir=LR" in dot and "dpi=150" in dot and 'xlabel="output size: 56"' in dot
     with pytest.raises(ValueError):
         resdsl.viz.diagram(resdsl.graph("resnet18"), direction="RL")
+
+
+# -- where dot puts things: titles beside the main path, Figure 3's rows ---------------------------
+
+TITLED = {"resnet34": ["resnet34"], "resnet50": ["resnet50"], "plain34": ["plain34"], "vgg19": ["vgg19"],
+          "cifar": ["resnet56"], "figure3": ["vgg19", "plain34", "resnet34"]}
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("networks", TITLED.values(), ids=TITLED.keys())
+def test_the_main_arrow_never_runs_through_a_stage_title(networks):
+    graphs = [resdsl.graph(n) for n in networks]
+    clusters = len(graphs) + sum(len(g.graph["stages"]) for g in graphs)  # a caption per network
+    for level, fold in (("block", False), ("layer", False), ("layer", True)):
+        for direction in ("TB", "LR"):
+            lay = layout(diagram(graphs, level, fold=fold, direction=direction))
+            assert len(lay.titles) == clusters and lay.edges_of_class("main")
+            # the curve dot computes for every main-path arrow, against the box of every title;
+            # the shortcuts' arcs and paths keep clear of them too
+            assert crossings(lay) == [], (level, fold, direction)
+            assert crossings(lay, "shortcut") + crossings(lay, "shortcut-path") == [], (level, fold, direction)
+
+
+@pytest.mark.needs_dot
+def test_a_title_crossed_by_an_arrow_is_seen():
+    """The check above can fail: a wide title over a narrow column, as resdsl drew it before."""
+    dot = graphviz.Digraph(node_attr={"shape": "box"})
+    dot.node("a")
+    with dot.subgraph(name="cluster_s") as cluster:
+        cluster.attr(label="a title much wider than the box", labeljust="l")
+        cluster.node("b")
+    dot.edge("a", "b", **{"class": "main"})
+    assert crossings(layout(dot)) == [("a", "b", "cluster_s")]
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("fold", [True, False])
+def test_figure_3_vgg_fc_rows_level_with_the_resnets_head(fold):
+    graphs = [resdsl.graph(n) for n in ("vgg19", "plain34", "resnet34")]
+    lay = layout(diagram(graphs, "layer", fold=fold))
+
+    def y(name):
+        return lay.nodes[name][1]
+
+    # the paper's Figure 3: VGG-19's first fc 4096 on the row of the 34-layer nets' average pool,
+    # its fc 1000 on the row of theirs; its second fc 4096 between them
+    for vgg, resnet in (("fc6", "avgpool"), ("fc8", "fc")):
+        assert abs(y(f"vgg19/{vgg}") - y(f"plain34/{resnet}")) < 0.5
+        assert abs(y(f"vgg19/{vgg}") - y(f"resnet34/{resnet}")) < 0.5
+    assert y("vgg19/fc6") > y("vgg19/fc7") > y("vgg19/fc8")
+    # and below every convolution of all three columns (y grows upwards)
+    convs = [n for n, (*_, attrs) in lay.nodes.items() if attrs.get("label", "").startswith("3x3 conv")]
+    assert len(convs) == 16 + 2 * 32 and y("vgg19/fc6") < min(y(n) for n in convs)
+    # the rows above stay where they were: each output size level across the columns
+    assert abs(y("vgg19/pool5") - y("plain34/layer4.0.conv1")) < 0.5
+
+
+@pytest.mark.needs_dot
+@pytest.mark.parametrize("dpi", [48, 72, 96, 150])
+def test_underscores_in_stage_titles_stay_on_their_line_in_png(dpi):
+    """`conv2_x` over `basic 64 x 3` (stage level): the underscore keeps a blank pixel row from
+    the line below. With Graphviz's own pick for "Helvetica" (DejaVu Sans here) it touched the
+    next line at 80 dpi and less (the README's Figure 3 is drawn at 72)."""
+    pytest.importorskip("PIL", reason="Pillow reads the PNG's pixels (pip install pillow)")
+    source = diagram(resdsl.graph("resnet34"), "stage", dpi=dpi).source
+    boxes = [f"resnet34/layer{i}" for i in (1, 2, 3, 4)]
+    assert "conv2_x\\nbasic 64" in source  # two lines, an underscore in the first
+    drawn = ink_rows(source, dpi, boxes)
+    without = ink_rows(source.replace("_x", "-x"), dpi, boxes)
+    assert [len(runs(without[b])) for b in boxes] == [2] * 4  # two lines of text found
+    assert [underscores_in_place(drawn[b], without[b]) for b in boxes] == [True] * 4

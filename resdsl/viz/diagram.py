@@ -343,7 +343,12 @@ def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True,
 
 # -- DOT -----------------------------------------------------------------------------------------
 
-FONT = "Helvetica"
+# A font list, not the bare PostScript name: Graphviz maps a bare "Helvetica" to its own pick
+# (DejaVu Sans on Debian), whose deep underscore its line spacing (1.1 x the size) cannot hold,
+# so in a PNG at 80 dpi or less `conv2_x` touched the line below; the list goes to fontconfig
+# (Liberation Sans, Helvetica's metrics, where Graphviz's recommended fonts are installed) and
+# stays a CSS font list in SVG.
+FONT = "Helvetica,Arial,sans-serif"
 GRAPH_STYLE = {"rankdir": "TB", "newrank": "true", "nodesep": "0.3", "ranksep": "0.22",
                "fontname": FONT}
 NODE_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "white", "fontname": FONT,
@@ -353,6 +358,7 @@ BLUE, GREEN, GREY = "#dce9f7", "#e4f1d9", "#eeeeee"
 SMALL_OPS = ("bn", "relu", "sigmoid", "dropout")  # drawn small: they keep the tensor's shape
 SMALL = {"fontsize": "9", "height": "0.2", "color": "#8c8c8c", "fontcolor": "#4d4d4d"}
 SHADES = 9  # Graphviz's oranges9 colour scheme: 1 lightest ... 9 darkest
+TITLE_SIZE = "11"  # a stage's title
 
 
 def _box_style(box: Box) -> dict:
@@ -401,7 +407,24 @@ def _text(text: str) -> str:
     return graphviz.nohtml(dot_label(text))
 
 
-def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | None, framed: bool) -> None:
+def _title_spacer(cluster: graphviz.Digraph, prefix: str, stage: str, title: str, beside: str) -> None:
+    """Room for a stage's title left of its main path (top to bottom): dot draws a cluster's
+    title in a band at its top-left, and the arrow into the cluster crosses that band where the
+    main path runs; an invisible copy of the title, held left of a box of the path by a flat
+    edge, widens the cluster to the left by the title's own width, so the title ends before
+    the arrow."""
+    spacer = f"{prefix}{stage} (title)"
+    cluster.node(spacer, _text(title), shape="plaintext", style="invis", width="0", height="0",
+                 margin="0", fontsize=TITLE_SIZE)
+    with cluster.subgraph() as row:
+        row.attr(rank="same")
+        row.node(spacer)
+        row.node(prefix + beside)
+    cluster.edge(spacer, prefix + beside, style="invis")
+
+
+def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | None, framed: bool,
+                 direction: str = "TB") -> None:
     def add_box(g: graphviz.Digraph, box: Box) -> None:
         style = _box_style(box)
         label = box.label
@@ -427,10 +450,16 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     add_box(net, box)
                 continue
             with net.subgraph(name=f"cluster_{prefix}{stage}") as cluster:
-                cluster.attr(label=_text(d.stage_titles.get(stage, stage)), labeljust="l",
-                             fontsize="11", style="rounded,filled", fillcolor="#f7f7f7", color="#b3b3b3")
+                title = d.stage_titles.get(stage, stage)
+                cluster.attr(label=_text(title), labeljust="l", fontsize=TITLE_SIZE,
+                             style="rounded,filled", fillcolor="#f7f7f7", color="#b3b3b3")
+                run = list(run)
                 for box in run:
                     add_box(cluster, box)
+                on_path = [b.key for b in run if b.key not in off_main_path]
+                if direction == "TB" and on_path:  # left to right, the title sits above the path
+                    quiet = [k for k in on_path if k not in d.margins]  # an output-size margin is drawn on its left
+                    _title_spacer(cluster, prefix, stage, title, (quiet or on_path)[0])
 
     for arrow in d.arrows:
         attrs = {"class": arrow.role, "weight": "8" if arrow.role == "main" else "1"}
@@ -471,7 +500,7 @@ def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool 
     names = [d.name for d in drawings]
     prefixes = [f"{d.name}/" if names.count(d.name) == 1 else f"{d.name}#{i}/" for i, d in enumerate(drawings)]
     for d, prefix in zip(drawings, prefixes):
-        _add_network(dot, d, prefix, most, framed=len(drawings) > 1)
+        _add_network(dot, d, prefix, most, framed=len(drawings) > 1, direction=direction)
     for (left, p), (right, q) in itertools.pairwise(zip(drawings, prefixes)):
         for a, b in _counterparts(left, right):
             with dot.subgraph() as row:
@@ -489,7 +518,38 @@ def _counterparts(left: Drawing, right: Drawing) -> list[tuple[str, str]]:
     if 2 * len(same) >= min(len(left.boxes), len(right.boxes)):
         return [(left.boxes[i].key, right.boxes[j].key) for i, j in same]
     a, b = _first_at_each_size(left), _first_at_each_size(right)
-    return [(a[i][1], b[j][1]) for i, j in _matches([s for s, _ in a], [s for s, _ in b])]
+    pairs = [(a[i][1], b[j][1]) for i, j in _matches([s for s, _ in a], [s for s, _ in b])]
+    return pairs + _heads(left, right, pairs)
+
+
+def _head(d: Drawing) -> list[int]:
+    """Indices of a column's classifier head: the first box past the last feature map (VGG's
+    first fc, a ResNet's global average pool) and the last box (the final fc); [] without one."""
+    boxes = [i for i, box in enumerate(d.boxes) if box.kind != "output"]
+
+    def flat(i: int) -> bool:  # a vector, or a map pooled to 1x1
+        shape = d.boxes[i].out_shape
+        return len(shape) != 3 or shape[1:] == (1, 1)
+
+    if not boxes or not flat(boxes[-1]):
+        return []
+    first = next((k for k in range(len(boxes) - 1, -1, -1) if not flat(boxes[k])), -1) + 1
+    return sorted({boxes[first], boxes[-1]})
+
+
+def _heads(left: Drawing, right: Drawing, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Figure 3's bottom rows: VGG's first fc beside the ResNets' average pool, and the last fc
+    beside the last fc, below every row already paired."""
+    a, b = _head(left), _head(right)
+    if not a or not b:
+        return []
+    if len(a) != len(b):  # one head is a single box: only the last boxes pair
+        a, b = a[-1:], b[-1:]
+    at_a = {box.key: i for i, box in enumerate(left.boxes)}
+    at_b = {box.key: i for i, box in enumerate(right.boxes)}
+    done_a = max((at_a[k] for k, _ in pairs), default=-1)
+    done_b = max((at_b[k] for _, k in pairs), default=-1)
+    return [(left.boxes[i].key, right.boxes[j].key) for i, j in zip(a, b) if i > done_a and j > done_b]
 
 
 def _matches(a: list, b: list) -> list[tuple[int, int]]:
