@@ -4,13 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v dot >/dev/null 2>&1; then
+# Graphviz, and a font with Helvetica's metrics: with DejaVu alone, PNGs at 80 dpi or less draw a
+# title's underscore onto the next line (resdsl/viz/diagram.py, FONT).
+missing=()
+command -v dot >/dev/null 2>&1 || missing+=(graphviz)
+fc-list 2>/dev/null | grep -i "Liberation Sans" >/dev/null || missing+=(fonts-liberation2)  # no -q: SIGPIPE + pipefail
+if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     elif command -v sudo >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "warning: Graphviz's dot is missing; install it (apt install graphviz, brew install graphviz)" >&2
+        echo "warning: missing ${missing[*]}; install Graphviz (apt install graphviz, brew install graphviz)" \
+             "and a Helvetica-metric font (Liberation Sans)" >&2
     fi
 fi
 
