@@ -442,7 +442,10 @@ def test_fold_draws_bn_and_relu_inside_their_conv_box_as_figure_3():
     conv1 = folded.boxes[1]
     assert conv1.nodes == ["conv1", "bn1", "relu"]
     # the margin: one "output size" beside the first box of each size, as the figure's left edge
-    assert list(folded.margins.values()) == [f"output size: {s}" for s in (112, 56, 28, 14, 7, 1, 1000)]
+    # (224 for VGG's first conv, then 112 ... 7, and 1 from the pool on: the fc's vector is 1x1)
+    assert list(folded.margins.values()) == [f"output size: {s}" for s in (112, 56, 28, 14, 7, 1)]
+    vgg = drawing(resdsl.graph("vgg19"), "layer", fold=True)
+    assert list(vgg.margins.values()) == [f"output size: {s}" for s in (224, 112, 56, 28, 14, 7, 1)]
 
 
 def test_fold_direction_and_dpi_reach_the_dot_source():

@@ -159,7 +159,7 @@ def _size_margins(boxes: list[Box], graph: nx.DiGraph) -> dict[str, str]:
         if box.kind in ("input", "output") or not box.nodes:
             continue
         shape = graph.nodes[box.nodes[-1]]["out_shape"]
-        now = shape[1] if len(shape) == 3 else shape[0]
+        now = shape[1] if len(shape) == 3 else 1  # a vector is 1x1: the figure's "output size: 1" for fc
         if now != size:
             margins[box.key] = f"output size: {now}"
             size = now
