@@ -7,7 +7,7 @@ gets all of them in one go.
 from __future__ import annotations
 
 from ..core.errors import ResdslError
-from ..netgraph.ops import ALIASES, OPS, source_ops
+from ..netgraph.ops import ALIASES, ARGUMENT_HINTS, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
 from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown, unknown_op
@@ -107,7 +107,9 @@ def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> 
         return
     for kw in kwargs:
         if kw.name not in allowed and kw.name != "from":  # any layer may say what it reads
-            errors.append(unknown(kw.name, kw.span, allowed, what))
+            error = unknown(kw.name, kw.span, allowed, what)
+            error.hint = ARGUMENT_HINTS.get((name, kw.name), error.hint)
+            errors.append(error)
 
 
 def _expression(scope: Scope, expr, params: set[str], errors) -> None:
