@@ -99,6 +99,9 @@ def _names(kw: ast.Kwarg, lookup) -> str | tuple[str, ...]:
         return value
     if isinstance(value, list) and value and all(isinstance(v, str) and LAYER_PATH.fullmatch(v)
                                                  for v in value):
+        if len(set(value)) < len(value):
+            raise ArgumentError("'names' gives one name twice", kw.value.span, code="E313",
+                                hint="each layer of the projection needs its own name")
         return tuple(value)
     raise ArgumentError("'names' is a pattern such as \"proj.{0}\" ({N}: the layer's number, "
                         "counted from N) or a list of layer names, one per layer of the projection",

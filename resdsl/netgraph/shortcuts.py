@@ -102,6 +102,12 @@ def _projection(builder, prefix, scope, source, shape, span, project_from, polic
     "Bag of Tricks": the 1x1 conv then sees every input pixel), a 1x1 conv, a norm."""
     scope = {**scope, "branch": "shortcut"}
     names = projection.layer_names(policy.layers(projection))
+    for name in names.values():
+        if builder.graph.has_node(prefix + name):
+            raise ArgumentError(f"the shortcut's projection would be named '{name}', which is a "
+                                f"layer of block {prefix[:-1]} already", projection.span or span,
+                                code="E313", hint="name the projection's layers otherwise with the "
+                                "shortcuts option 'names', or rename the block's layer")
     stride = shortcut_stride(builder.shape(project_from), shape, span)
     x = project_from
     if "pool" in policy.roles:
