@@ -127,3 +127,66 @@ def test_python_export_rebuilds_the_zoos_modules(name, size):
     x = torch.randn(2, 3, size, size)
     with torch.no_grad():
         torch.testing.assert_close(rebuilt(x), module(x), rtol=0, atol=0)
+
+
+# -- MXNet's resnet-28-small (architectures/mxnet.rdsl) -----------------------------------------
+
+def _mxnet_reference():
+    from .reference_mxnet import MXNetBatchNorm, MXNetResNetSmall
+
+    torch.manual_seed(0)
+    reference = MXNetResNetSmall(3)
+    gen = torch.Generator().manual_seed(2)
+    for m in reference.modules():  # randomize() knows torch's BNs only: these are written out
+        if isinstance(m, MXNetBatchNorm):
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=gen) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=gen) + 0.5)
+    return reference
+
+
+def test_mxnet_resnet_28_small_is_its_example_symbol():
+    from pathlib import Path
+
+    from .reference_mxnet import mxnet_resnet_small_figures
+
+    hand = mxnet_resnet_small_figures(3)
+    reference = _mxnet_reference()
+    assert sum(p.numel() for p in reference.parameters()) == hand["params"] == 272_474
+    graph = resdsl.graph("resnet_28_small")
+    assert (totals(graph)["params"], totals(graph)["macs"]) == (hand["params"], hand["macs"])
+    assert totals(graph)["depth"] == 20  # "3*6+2=20 layers", the source says
+    text = (Path(__file__).resolve().parent.parent / "architectures" / "mxnet.rdsl").read_text()
+    assert f"params {hand['params']:_} within 0%, flops {hand['macs']:_} within 0%" in text
+    compiled = resdsl.load("resnet_28_small")
+    assert "stage2.0.project_data.conv.bias" in compiled.state_dict()
+    assert not any(k.endswith("bn.weight") for k in compiled.state_dict())  # gamma fixed at 1
+    assert_same_network(compiled, reference, size=28, batch=4)
+
+
+def test_mxnet_argument_names_map_to_the_module_paths():
+    """docs/architectures.md's mapping: the k-th Convolution/BatchNorm of the source is the k-th
+    conv_factory unit; gamma (fixed at 1) is dropped, beta is the BN's bias."""
+    from torch import nn
+
+    from .reference_mxnet import mxnet_argument_names, mxnet_resnet_small_figures
+
+    compiled = resdsl.load("resnet_28_small")
+    units = [path[:-len(".conv")] for path, m in compiled.named_modules() if isinstance(m, nn.Conv2d)]
+    assert len(units) == mxnet_resnet_small_figures(3)["convolutions"] == 21
+    suffix = {"weight": "conv.weight", "bias": "conv.bias", "beta": "bn.bias",
+              "moving_mean": "bn.running_mean", "moving_var": "bn.running_var"}
+    converted, stored = {}, 0
+    for name, shape in mxnet_argument_names(3):
+        stored += torch.Size(shape).numel() if "moving" not in name else 0
+        symbol, _, what = name.partition("_")
+        if symbol.startswith(("convolution", "batchnorm")):
+            if what == "gamma":
+                continue
+            k = int(symbol.lstrip("convolutinbahrm"))
+            converted[f"{units[k]}.{suffix[what]}"] = torch.randn(shape)
+            if what == "beta":
+                converted[f"{units[k]}.bn.num_batches_tracked"] = torch.tensor(0)
+        else:
+            converted[f"{symbol}.{what}"] = torch.randn(shape)
+    compiled.load_state_dict(converted, strict=True)
+    assert stored == mxnet_resnet_small_figures(3)["mxnet_arguments"] == 272_474 + 784

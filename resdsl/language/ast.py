@@ -105,8 +105,12 @@ class InputDecl:
 
 @dataclass(frozen=True)
 class ShortcutsDecl:
+    """`shortcuts B`, with options for its projections (`norm: groupnorm`, `names`, `bias`)."""
+
     kind: str
     span: Span
+    options: tuple[Kwarg, ...] = ()
+    kind_span: Span | None = None
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,12 @@ from ..core.errors import ArgumentError, LimitError, ShapeError, Span
 from ..core.limits import LIMITS
 from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
-from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES
+from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES, Projection
 from . import ast
 from .evaluate import IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate, unknown, unknown_op
 from .loader import Scope
 from .networks import NetworkSpec, bind_params, budget_checks, expect_checks, input_shape, policy_name, value_lookup
+from .shortcut_options import mark_shortcut, marked_shortcut, projection_options
 
 # -- bodies to nodes ------------------------------------------------------------------------------
 
@@ -43,6 +44,7 @@ class Frame:
     # the last one ended (names are only ever added), so N unnamed layers cost O(N), not O(N^2)
     next_suffix: dict = field(default_factory=dict)
     groups: set = field(default_factory=set)  # the proper prefixes of dotted names taken
+    projection: Projection = Projection()  # how the policy's projections are made
 
     def __post_init__(self):
         self.lookup = value_lookup(self.env, self.scope)  # (name, span) -> value
@@ -124,8 +126,9 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
             if spec.outputs is None:  # `with outputs ...` replaces the network's own taps
                 run.outputs += list(stmt.names)
             continue
-        if isinstance(stmt, ast.ShortcutsDecl) and spec.shortcuts:
-            continue  # `with shortcuts X` overrides the network's own choice
+        if isinstance(stmt, ast.ShortcutsDecl) and spec.shortcuts:  # `with shortcuts X` sets
+            frame.projection = _projection(stmt, frame)  # the option; the statement its projections
+            continue
         if current is None and isinstance(stmt, (ast.Layer, ast.Stage)):
             if run.input is None:
                 raise ArgumentError(f"network '{definition.name}' has no input", stmt.span,
@@ -186,7 +189,8 @@ def _prune(graph: nx.DiGraph, outputs: list[dict], stages: list[dict]) -> list[d
 
 def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str:
     if isinstance(stmt, ast.ShortcutsDecl):
-        frame.policy = policy_name(stmt.kind, stmt.span)
+        frame.policy = policy_name(stmt.kind, stmt.kind_span or stmt.span)
+        frame.projection = _projection(stmt, frame)
         return current
     if isinstance(stmt, ast.Stage):
         return _stage(run, frame, stmt, current)
@@ -195,6 +199,11 @@ def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str
     keyword = {ast.InputDecl: "input", ast.OutputsDecl: "outputs", ast.Budget: "budget",
                ast.Expect: "expect"}[type(stmt)]
     raise ArgumentError(f"'{keyword}' belongs in a network, not in a block", stmt.span, code="E316")
+
+
+def _projection(stmt: ast.ShortcutsDecl, frame: Frame) -> Projection:
+    policy_name(stmt.kind, stmt.kind_span or stmt.span)
+    return projection_options(stmt, lambda op, layer: op_arguments(op, layer, frame), frame.lookup)
 
 
 def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
@@ -288,6 +297,7 @@ def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, current: st
     """`add shortcut` (the residual sum, shaped by the shortcut option), `add a, b`,
     `concat a, b, c`, `mul gate`: a merge names what it merges; one name is merged with the
     previous statement's value (`concat` puts the named one first, as DenseNet)."""
+    layer, marked = marked_shortcut(layer, op)  # `add bn3, shortcut: proj.1`
     if not layer.args:
         raise ArgumentError(f"{op.name} needs what it merges: '{op.name} shortcut' or "
                             f"'{op.name} a, b'", layer.span, code="E318")
@@ -310,7 +320,9 @@ def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, current: st
         raise ShapeError(f"add needs values of one shape, but {given}{where}", layer.span,
                          code="E401", hint="give the branches the same width and stride")
     node = frame.node_id(layer.label, op.name, layer.span)
-    _add(run, frame, node, op.name, args, inputs, layer.span)
+    _add(run, frame, node, op.name, args, inputs, layer.span, ["residual", "shortcut"] if marked else None)
+    if marked:
+        mark_shortcut(run.builder, node, frame.prefix, frame.block_input)
     frame.values[node[len(frame.prefix):]] = node
     return node
 
@@ -329,7 +341,7 @@ def _shortcut_merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, ar
         policy = POLICIES[frame.policy]
         ends["shortcut"] = policy.build(run.builder, frame.prefix, frame.node_scope,
                                         frame.block_input, run.builder.shape(residual), layer.span,
-                                        _projection_source(frame, layer))
+                                        _projection_source(frame, layer), policy, frame.projection)
         if ends["shortcut"] is None:
             return residual
         op, args = _policy_merge(op, OPS[policy.merge], args, layer)
@@ -465,7 +477,7 @@ def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans:
     named = {**{key: (value, span) for key, value, span in block.fixed}, **named}
     known = {IN_CHANNELS: run.builder.shape(current)[0]}
     replay_key = (block.name, id(definition), _frozen(values),
-                  _frozen({k: v for k, (v, _) in named.items()}), policy,
+                  _frozen({k: v for k, (v, _) in named.items()}), policy, frame.projection,
                   run.builder.shape(current), frame.stack)
     if run.templates.get(replay_key):
         template, labelled = run.templates[replay_key]
@@ -475,7 +487,7 @@ def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans:
     env = bind_params(block.name, "block", definition.params, values, spans, named, call_span,
                       block.scope, known)
     inner = Frame({**known, **env}, block.scope, prefix, policy, node_scope, block_input=current,
-                  stack=frame.stack + (block.name,), input_node=current)
+                  stack=frame.stack + (block.name,), input_node=current, projection=frame.projection)
     block_input, start = current, len(run.builder.added)
     for stmt in definition.body:
         current = _statement(run, inner, stmt, current)

@@ -169,9 +169,10 @@ class _ToAst(Transformer_NonRecursive):
     def input_decl(self, meta, tok):
         return ast.InputDecl(tuple(int(p) for p in str(tok).split("x")), self._s(meta))
 
-    @v_args(meta=True, inline=True)
-    def shortcuts_decl(self, meta, _kw, tok):
-        return ast.ShortcutsDecl(str(tok), self._s(meta))
+    @v_args(meta=True)
+    def shortcuts_decl(self, meta, children):
+        _kw, tok, *options = children
+        return ast.ShortcutsDecl(str(tok), self._s(meta), tuple(options), self._t(tok))
 
     @v_args(meta=True)
     def outputs_decl(self, meta, toks):

@@ -7,11 +7,12 @@ gets all of them in one go.
 from __future__ import annotations
 
 from ..core.errors import ResdslError
-from ..netgraph.ops import ALIASES, OPS, source_ops
+from ..netgraph.ops import ALIASES, ARGUMENT_HINTS, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
 from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown, unknown_op
 from .loader import Scope
+from .shortcut_options import OPTIONS, SHORTCUT, check_option_names
 
 
 def check_names(scope: Scope) -> list[ResdslError]:
@@ -55,15 +56,26 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
                 if k.name == "shortcuts" and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
                     errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option",
                                           POLICY_ALIASES))
-        elif isinstance(stmt, ast.ShortcutsDecl) and stmt.kind not in POLICIES:
-            errors.append(unknown(stmt.kind, stmt.span, POLICIES, "shortcut option", POLICY_ALIASES))
+        elif isinstance(stmt, ast.ShortcutsDecl):
+            if stmt.kind not in POLICIES:
+                errors.append(unknown(stmt.kind, stmt.kind_span or stmt.span, POLICIES,
+                                      "shortcut option", POLICY_ALIASES))
+            errors += check_option_names(stmt)
+            for kw in stmt.options:  # a norm's arguments, the names, the bias: expressions
+                value = kw.value
+                if kw.name == "norm":
+                    value = ast.ListLit(value.args + tuple(k.value for k in value.kwargs), value.span) \
+                        if isinstance(value, ast.Call) else None
+                if value is not None and kw.name in OPTIONS:
+                    _expression(scope, value, params, errors)
 
 
 def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):
     """A layer's argument expressions, less the bare words an op takes (`add shortcut`) and the
     values it reads (`from: branch1`, a merge's `a, b`: checked where the graph is built)."""
     op = OPS.get(layer.op)
-    kwargs = tuple(k for k in layer.kwargs if k.name != "from")
+    kwargs = tuple(k for k in layer.kwargs if k.name != "from"
+                   and not (k.name == SHORTCUT and op is not None and op.arity == -1))
     if op is None or layer.op in params or scope.lookup(layer.op) is not None:
         yield from layer.args + tuple(k.value for k in kwargs)
         return
@@ -85,6 +97,8 @@ def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> 
         what = f"parameter of block '{name}'"
     elif found is None and name in OPS and not OPS[name].internal:
         allowed = {a.name for a in OPS[name].args}
+        if OPS[name].arity == -1:
+            allowed.add(SHORTCUT)  # `add bn3, shortcut: proj.1` (elaboration: add's only)
         what = f"argument of {name}"
     elif found is not None:
         return  # a network used as a layer: elaboration explains
@@ -93,7 +107,9 @@ def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> 
         return
     for kw in kwargs:
         if kw.name not in allowed and kw.name != "from":  # any layer may say what it reads
-            errors.append(unknown(kw.name, kw.span, allowed, what))
+            error = unknown(kw.name, kw.span, allowed, what)
+            error.hint = ARGUMENT_HINTS.get((name, kw.name), error.hint)
+            errors.append(error)
 
 
 def _expression(scope: Scope, expr, params: set[str], errors) -> None:

@@ -68,17 +68,25 @@ CONV = Op(
 # -- normalisation and activations -------------------------------------------------------------
 
 def _bn_torch(a: dict, ins: list[Shape], lib):
+    if not a["scale"]:  # no `weight` at all: nothing to train, save or load
+        return lib.ShiftOnlyBatchNorm(ins[0][0], eps=a["eps"], momentum=a["momentum"])
     kind = lib.nn.BatchNorm2d if len(ins[0]) == 3 else lib.nn.BatchNorm1d
     return kind(ins[0][0], eps=a["eps"], momentum=a["momentum"])
 
 
 # eps and momentum as PyTorch means them: momentum is the weight of the new batch's statistics
-# (MXNet's and Keras' momentum is 1 minus it)
+# (MXNet's and Keras' momentum is 1 minus it). `scale: false` fixes the scale (gamma) at 1, as
+# MXNet's fix_gamma (its BatchNorm's default) and Keras' scale=False: only the shift is a
+# parameter, so it counts C, not 2C, and the module has no `weight` (MXNet stores a gamma it
+# never uses; a converted checkpoint drops it).
 BN = Op("bn", "batch normalization (a scale and a shift per channel)",
         args=(Arg("eps", "float", 1e-5, doc="added to the variance"),
               Arg("momentum", "float", 0.1, doc="weight of each batch in the running statistics, "
-                  "as PyTorch's (1 - MXNet's momentum)")),
-        params=lambda a, s, o: 2 * s[0][0], label=lambda a: "BN", torch=_bn_torch)
+                  "as PyTorch's (1 - MXNet's momentum)"),
+              Arg("scale", "bool", True, doc="a learned scale; false fixes it at 1 (MXNet's "
+                  "fix_gamma)")),
+        params=lambda a, s, o: (2 if a["scale"] else 1) * s[0][0],
+        label=lambda a: "BN" if a["scale"] else "BN, no scale", torch=_bn_torch)
 
 
 def _gn_shape(a: dict, ins: list[Shape]) -> Shape:
@@ -247,6 +255,13 @@ UNLIKE = {
     "celu": "there is no CELU", "mish": "there is no mish", "tanh": "there is no tanh",
     "layernorm": "there is no layer norm", "instancenorm": "there is no instance norm",
     "maxpool1d": "pools are 2-D", "avgpool1d": "pools are 2-D", "lrn": "there is no local response norm",
+}
+
+
+# Arguments other frameworks name otherwise, for the hint of an unknown argument
+ARGUMENT_HINTS = {
+    ("bn", "fix_gamma"): "MXNet's 'fix_gamma: true' is 'scale: false' here (the scale fixed at 1)",
+    ("bn", "affine"): "'scale: false' fixes the scale at 1; the shift is always learned",
 }
 
 

@@ -24,7 +24,9 @@ def init_weights(model: nn.Module, zero_bns: Iterable[str] = ()) -> None:
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
-            nn.init.ones_(module.weight)
+            if module.weight is not None:  # a BN without a scale (`scale: false`) has none
+                nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
     for name in zero_bns:
-        nn.init.zeros_(model.get_submodule(name).weight)
+        if model.get_submodule(name).weight is not None:
+            nn.init.zeros_(model.get_submodule(name).weight)

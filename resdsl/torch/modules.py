@@ -28,6 +28,23 @@ def attach(root: nn.Module, path: str, module: nn.Module) -> None:
     root.add_module(name, module)
 
 
+class ShiftOnlyBatchNorm(nn.BatchNorm2d):
+    """Batch normalization whose scale is fixed at 1 (MXNet's fix_gamma, Keras' scale=False):
+    only the shift (`bias`) is learned; there is no `weight`. Feature maps or vectors."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
+        super().__init__(num_features, eps=eps, momentum=momentum)
+        self.weight = None  # F.batch_norm then scales by nothing
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        nn.init.zeros_(self.bias)
+
+    def _check_input_dim(self, x: torch.Tensor) -> None:
+        if x.dim() not in (2, 4):
+            raise ValueError(f"expected a 2-D or 4-D input, got {x.dim()}-D")
+
+
 class ZeroPadShortcut(nn.Module):
     """Option A shortcut (paper, sec. 3.3): strided identity, extra channels filled with zeros."""
 
