@@ -8,12 +8,14 @@ import torch
 
 import resdsl
 from resdsl.netgraph.infer import totals
+from resdsl.torch.modules import DropPathAdd
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (CaffeResNet50, EfficientNetB0, InceptionResNetA, MobileNetV2, RegNetY400MF, ResNetV2, TorchvisionDenseNet,
+from .reference_zoo import (CaffeResNet50, EfficientNetB0, InceptionResNetA, MBConv, MobileNetV2, RegNetY400MF, ResNetV2,
+                            TorchvisionDenseNet,
                             res2net50_26w_4s,
                             skresnet18, timm_resnet)
-from .zoo_support import assert_same_network
+from .zoo_support import assert_same_network, randomize
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
                 "seresnext50_32x4d", "ecaresnet50d", "resnet50_gn", "seresnet50"]
@@ -86,9 +88,48 @@ def test_efficientnet_b0_is_torchvisions():
     reference = EfficientNetB0(stochastic_depth_prob=0.0)
     assert sum(p.numel() for p in reference.parameters()) == 5_288_548  # torchvision's docs
     compiled = resdsl.load("efficientnet_b0")
+    # no randomness here (the next test draws): no dropout, no drop-path
     reference.classifier[0].p = 0.0
     compiled.get_submodule("classifier.0").p = 0.0
+    for m in compiled.modules():
+        if isinstance(m, DropPathAdd):
+            m.p = 0.0
     assert_same_network(compiled, reference, size=64)
+
+
+def test_efficientnet_b0_drops_paths_as_torchvision():
+    """torchvision's stochastic depth: the i-th of the 16 blocks drops with 0.2 i / 16 (mode
+    "row"), only where it adds its input. Same rates, and with the same random draws in the
+    same order the same outputs in training, drop-path and the classifier's dropout active."""
+    torch.manual_seed(0)
+    reference, compiled = EfficientNetB0(), resdsl.load("efficientnet_b0")
+    want = {name: m.drop for name, m in reference.named_modules() if isinstance(m, MBConv) and m.residual}
+    got = {name.rsplit(".", 1)[0]: m.p for name, m in compiled.named_modules() if isinstance(m, DropPathAdd)}
+    assert got == want and len(got) == 9
+    assert got["features.2.1"] == 0.2 * 2 / 16 and got["features.6.3"] == 0.2 * 14 / 16
+    randomize(reference)
+    compiled.load_state_dict(reference.state_dict(), strict=True)
+    reference.train(), compiled.train()
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    outputs = []
+    with torch.no_grad():
+        for seed in (1, 2):
+            torch.manual_seed(seed)
+            expected = reference(x)
+            torch.manual_seed(seed)
+            actual = compiled(x)
+            torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+            outputs.append(expected)
+        reference.classifier[0].p = 0.0  # only drop-path left random
+        torch.manual_seed(1)
+        with_drop_path = reference(x)
+        for m in reference.modules():
+            if isinstance(m, MBConv):
+                m.drop = 0.0
+        torch.manual_seed(1)
+        without = reference(x)
+    assert not torch.allclose(outputs[0], outputs[1])  # the draws matter
+    assert not torch.allclose(with_drop_path, without)  # and drop-path is among them
 
 
 def test_regnet_y_400mf_is_torchvisions_names_with_hyphens():

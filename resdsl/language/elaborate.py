@@ -93,6 +93,8 @@ class Elaboration:
     named: dict[str, str] = field(default_factory=dict)
     # a block expanded once with the same arguments, policy and input shape is replayed
     templates: dict[tuple, tuple | None] = field(default_factory=dict)
+    # the nodes of each block the network itself calls, in order (`linear_decay(p, over: blocks)`)
+    blocks: list[list[str]] = field(default_factory=list)
 
 
 def elaborate(spec: NetworkSpec) -> nx.DiGraph:
@@ -139,7 +141,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     graph = run.builder.graph
     outputs = _outputs(run, current)
     stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
-    _scheduled_rates(graph)
+    _scheduled_rates(graph, run.blocks)
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
         outputs=outputs, stages=stages,
@@ -149,14 +151,24 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     return graph
 
 
-def _scheduled_rates(graph: nx.DiGraph) -> None:
+def _scheduled_rates(graph: nx.DiGraph, blocks: list[list[str]]) -> None:
     """Replace each schedule (`drop: linear_decay(0.5)`) by its layer's rate: the l-th of the L
-    layers given one, in network order (after pruning: only the layers the network keeps)."""
+    layers given one, in network order, or with `over: blocks` the place of the layer's block
+    among the network's blocks (after pruning: only the layers and blocks the network keeps)."""
     scheduled = [(node, key, value) for node in layer_nodes(graph)
                  for key, value in graph.nodes[node]["args"].items() if isinstance(value, LinearDecay)]
-    for index, (node, key, schedule) in enumerate(scheduled, 1):
+    layers = [node for node, _, schedule in scheduled if schedule.over == "layers"]
+    kept = [b for b in blocks if any(n in graph for n in b)]
+    place = {node: index for index, block in enumerate(kept) for node in block}
+    counted = {"layers": ({n: i for i, n in enumerate(layers)}, len(layers)), "blocks": (place, len(kept))}
+    for node, key, schedule in scheduled:
         data = graph.nodes[node]
-        data["args"] = {**data["args"], key: schedule.rate(index, len(scheduled))}
+        where, count = counted[schedule.over]
+        if node not in where:
+            raise ArgumentError(f"{schedule} counts blocks, but '{node}' is in none", data["span"],
+                                code="E327", hint="give it to a layer inside a block, or leave "
+                                                  "'over: blocks' out to count the layers given it")
+        data["args"] = {**data["args"], key: schedule.rate(where[node], count)}
 
 
 def _outputs(run: Elaboration, last: str) -> list[dict]:
@@ -449,9 +461,17 @@ def _whole(value, where: str, span: Span, name: str, floor: int | None = None) -
     return value
 
 
-def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans: list[Span],
-           named: dict, call_span: Span, prefix: str, node_scope: dict, policy: str,
-           current: str) -> str:
+def _block(run: Elaboration, frame: Frame, block: BlockRef, *rest) -> str:
+    begin = len(run.builder.added)
+    output = _expand(run, frame, block, *rest)
+    if not frame.stack:  # a block of the network itself
+        run.blocks.append(run.builder.added[begin:])
+    return output
+
+
+def _expand(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans: list[Span],
+            named: dict, call_span: Span, prefix: str, node_scope: dict, policy: str,
+            current: str) -> str:
     definition = block.definition
     if block.name in frame.stack:
         chain = " -> ".join(frame.stack + (block.name,))
