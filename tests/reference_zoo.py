@@ -289,6 +289,84 @@ class InceptionResNetA(nn.Module):
         return self.classif(x.mean((2, 3)))
 
 
+# -- the whole Inception-ResNet-v2, as timm's inception_resnet_v2 (issue 11, second part) -------
+
+class Mixed6a(nn.Module):
+    """Reduction-A: 35x35 to 17x17, three branches side by side (the last a max pool)."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch0 = CBA(320, 384, 3, stride=2)
+        self.branch1 = nn.Sequential(CBA(320, 256), CBA(256, 256, 3, padding=1), CBA(256, 384, 3, stride=2))
+        self.branch2 = nn.MaxPool2d(3, stride=2)
+
+    def forward(self, x):
+        return torch.cat([self.branch0(x), self.branch1(x), self.branch2(x)], 1)
+
+
+class Mixed7a(nn.Module):
+    """Reduction-B: 17x17 to 8x8, four branches (the last a max pool)."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch0 = nn.Sequential(CBA(1088, 256), CBA(256, 384, 3, stride=2))
+        self.branch1 = nn.Sequential(CBA(1088, 256), CBA(256, 288, 3, stride=2))
+        self.branch2 = nn.Sequential(CBA(1088, 256), CBA(256, 288, 3, padding=1), CBA(288, 320, 3, stride=2))
+        self.branch3 = nn.MaxPool2d(3, stride=2)
+
+    def forward(self, x):
+        return torch.cat([self.branch0(x), self.branch1(x), self.branch2(x), self.branch3(x)], 1)
+
+
+class ScaledResidual(nn.Module):
+    """Inception-ResNet-B and -C: two branches (a 1x1; a 1x1 then factorized 1xk, kx1 convs),
+    concatenated, a 1x1 conv with bias back to the input's width, x + scale * that, a ReLU
+    unless `relu` is off (the network's last block)."""
+
+    def __init__(self, width, b0, b1, k, scale, relu=True):
+        super().__init__()
+        self.scale, self.relu = scale, relu
+        self.branch0 = CBA(width, b0)
+        self.branch1 = nn.Sequential(CBA(width, b1[0]), CBA(b1[0], b1[1], (1, k), padding=(0, k // 2)),
+                                     CBA(b1[1], b1[2], (k, 1), padding=(k // 2, 0)))
+        self.conv2d = nn.Conv2d(b0 + b1[2], width, 1)
+
+    def forward(self, x):
+        out = self.conv2d(torch.cat([self.branch0(x), self.branch1(x)], 1)) * self.scale + x
+        return F.relu(out) if self.relu else out
+
+
+def block17(scale=0.10) -> ScaledResidual:
+    return ScaledResidual(1088, 192, (128, 160, 192), 7, scale)
+
+
+def block8(scale=0.20, relu=True) -> ScaledResidual:
+    return ScaledResidual(2080, 192, (192, 224, 256), 3, scale, relu)
+
+
+class InceptionResNetV2(InceptionResNetA):
+    """timm's inception_resnet_v2: the stem, Mixed-5b and 10 x Block35 of InceptionResNetA,
+    then Mixed-6a, 20 x Block17, Mixed-7a, 9 x Block8, a last Block8 at scale 1 with no ReLU,
+    a 1x1 conv to 1536, the global average and `classif`."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__(blocks=10, num_classes=num_classes)
+        self.mixed_6a = Mixed6a()
+        self.repeat_1 = nn.Sequential(*[block17(0.10) for _ in range(20)])
+        self.mixed_7a = Mixed7a()
+        self.repeat_2 = nn.Sequential(*[block8(0.20) for _ in range(9)])
+        self.block8 = block8(1.0, relu=False)
+        self.conv2d_7b = CBA(2080, 1536)
+        self.classif = nn.Linear(1536, num_classes)
+
+    def forward(self, x):
+        for name in ("conv2d_1a", "conv2d_2a", "conv2d_2b", "maxpool_3a", "conv2d_3b", "conv2d_4a",
+                     "maxpool_5a", "mixed_5b", "repeat", "mixed_6a", "repeat_1", "mixed_7a",
+                     "repeat_2", "block8", "conv2d_7b"):
+            x = getattr(self, name)(x)
+        return self.classif(x.mean((2, 3)))
+
+
 def conv_bn_relu6(cin, cout, k=3, stride=1, groups=1) -> nn.Sequential:
     """torchvision's Conv2dNormActivation with ReLU6: children 0 (conv), 1 (BN), 2 (ReLU6)."""
     return nn.Sequential(conv(cin, cout, k, stride, groups=groups), nn.BatchNorm2d(cout),
