@@ -289,6 +289,84 @@ class InceptionResNetA(nn.Module):
         return self.classif(x.mean((2, 3)))
 
 
+# -- the whole Inception-ResNet-v2, as timm's inception_resnet_v2 (issue 11, second part) -------
+
+class Mixed6a(nn.Module):
+    """Reduction-A: 35x35 to 17x17, three branches side by side (the last a max pool)."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch0 = CBA(320, 384, 3, stride=2)
+        self.branch1 = nn.Sequential(CBA(320, 256), CBA(256, 256, 3, padding=1), CBA(256, 384, 3, stride=2))
+        self.branch2 = nn.MaxPool2d(3, stride=2)
+
+    def forward(self, x):
+        return torch.cat([self.branch0(x), self.branch1(x), self.branch2(x)], 1)
+
+
+class Mixed7a(nn.Module):
+    """Reduction-B: 17x17 to 8x8, four branches (the last a max pool)."""
+
+    def __init__(self):
+        super().__init__()
+        self.branch0 = nn.Sequential(CBA(1088, 256), CBA(256, 384, 3, stride=2))
+        self.branch1 = nn.Sequential(CBA(1088, 256), CBA(256, 288, 3, stride=2))
+        self.branch2 = nn.Sequential(CBA(1088, 256), CBA(256, 288, 3, padding=1), CBA(288, 320, 3, stride=2))
+        self.branch3 = nn.MaxPool2d(3, stride=2)
+
+    def forward(self, x):
+        return torch.cat([self.branch0(x), self.branch1(x), self.branch2(x), self.branch3(x)], 1)
+
+
+class ScaledResidual(nn.Module):
+    """Inception-ResNet-B and -C: two branches (a 1x1; a 1x1 then factorized 1xk, kx1 convs),
+    concatenated, a 1x1 conv with bias back to the input's width, x + scale * that, a ReLU
+    unless `relu` is off (the network's last block)."""
+
+    def __init__(self, width, b0, b1, k, scale, relu=True):
+        super().__init__()
+        self.scale, self.relu = scale, relu
+        self.branch0 = CBA(width, b0)
+        self.branch1 = nn.Sequential(CBA(width, b1[0]), CBA(b1[0], b1[1], (1, k), padding=(0, k // 2)),
+                                     CBA(b1[1], b1[2], (k, 1), padding=(k // 2, 0)))
+        self.conv2d = nn.Conv2d(b0 + b1[2], width, 1)
+
+    def forward(self, x):
+        out = self.conv2d(torch.cat([self.branch0(x), self.branch1(x)], 1)) * self.scale + x
+        return F.relu(out) if self.relu else out
+
+
+def block17(scale=0.10) -> ScaledResidual:
+    return ScaledResidual(1088, 192, (128, 160, 192), 7, scale)
+
+
+def block8(scale=0.20, relu=True) -> ScaledResidual:
+    return ScaledResidual(2080, 192, (192, 224, 256), 3, scale, relu)
+
+
+class InceptionResNetV2(InceptionResNetA):
+    """timm's inception_resnet_v2: the stem, Mixed-5b and 10 x Block35 of InceptionResNetA,
+    then Mixed-6a, 20 x Block17, Mixed-7a, 9 x Block8, a last Block8 at scale 1 with no ReLU,
+    a 1x1 conv to 1536, the global average and `classif`."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__(blocks=10, num_classes=num_classes)
+        self.mixed_6a = Mixed6a()
+        self.repeat_1 = nn.Sequential(*[block17(0.10) for _ in range(20)])
+        self.mixed_7a = Mixed7a()
+        self.repeat_2 = nn.Sequential(*[block8(0.20) for _ in range(9)])
+        self.block8 = block8(1.0, relu=False)
+        self.conv2d_7b = CBA(2080, 1536)
+        self.classif = nn.Linear(1536, num_classes)
+
+    def forward(self, x):
+        for name in ("conv2d_1a", "conv2d_2a", "conv2d_2b", "maxpool_3a", "conv2d_3b", "conv2d_4a",
+                     "maxpool_5a", "mixed_5b", "repeat", "mixed_6a", "repeat_1", "mixed_7a",
+                     "repeat_2", "block8", "conv2d_7b"):
+            x = getattr(self, name)(x)
+        return self.classif(x.mean((2, 3)))
+
+
 def conv_bn_relu6(cin, cout, k=3, stride=1, groups=1) -> nn.Sequential:
     """torchvision's Conv2dNormActivation with ReLU6: children 0 (conv), 1 (BN), 2 (ReLU6)."""
     return nn.Sequential(conv(cin, cout, k, stride, groups=groups), nn.BatchNorm2d(cout),
@@ -470,32 +548,58 @@ class SESiLU(SE):
         return x * torch.sigmoid(self.fc2(F.silu(self.fc1(s))))
 
 
+def make_divisible(v: float, divisor: int = 8) -> int:
+    """MobileNet's channel rounding (torchvision's models/_utils.py): the nearest multiple of
+    `divisor`, never below `divisor` nor more than 10% below `v`."""
+    rounded = max(divisor, int(v + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * v else rounded
+
+
 class MBConv(nn.Module):
-    def __init__(self, cin, cout, k, stride, t):
+    """torchvision's MBConv: an expanding 1x1 only where the expanded width differs from the
+    input's, SE squeezing to a quarter of the block's *input*, the residual (and its stochastic
+    depth, mode "row") only where the block keeps its shape."""
+
+    def __init__(self, cin, cout, k, stride, t, drop=0.0):
         super().__init__()
-        mid = cin * t
-        layers = [conv_bn_silu(cin, mid, 1)] if t != 1 else []
+        mid = make_divisible(cin * t)
+        layers = [conv_bn_silu(cin, mid, 1)] if mid != cin else []
         layers += [conv_bn_silu(mid, mid, k, stride, groups=mid), SESiLU(mid, max(1, cin // 4)),
                    conv_bn_silu(mid, cout, 1, act=False)]
         self.block = nn.Sequential(*layers)
         self.residual = stride == 1 and cin == cout
+        self.drop = drop
 
     def forward(self, x):
-        return x + self.block(x) if self.residual else self.block(x)
+        out = self.block(x)
+        if not self.residual:
+            return out
+        if self.training and self.drop > 0:  # drop whole samples' branches ("row" mode)
+            keep = 1.0 - self.drop
+            out = out * torch.empty((out.shape[0], 1, 1, 1), dtype=out.dtype).bernoulli_(keep).div_(keep)
+        return out + x
+
+
+# EfficientNet-B0's stages as torchvision lists them: expansion, kernel, stride, output width, blocks
+EFFICIENTNET_B0 = [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
+                   (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]
 
 
 class EfficientNetB0(nn.Module):
-    """The paper's Table 1 (B0), torchvision's names; no stochastic depth."""
+    """The paper's Table 1 (B0), torchvision's names, and torchvision's stochastic depth: the
+    i-th block of the network (counted from 0 over all stages, with or without a residual) gets
+    the rate `stochastic_depth_prob * i / total_blocks`."""
 
-    def __init__(self, num_classes=1000):
+    def __init__(self, num_classes=1000, stochastic_depth_prob=0.2):
         super().__init__()
         stages, cin = [conv_bn_silu(3, 32, 3, 2)], 32
-        for t, k, s, c, n in [(1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3),
-                              (6, 5, 1, 112, 3), (6, 5, 2, 192, 4), (6, 3, 1, 320, 1)]:
+        total, index = sum(n for *_, n in EFFICIENTNET_B0), 0
+        for t, k, s, c, n in EFFICIENTNET_B0:
             blocks = []
             for i in range(n):
-                blocks.append(MBConv(cin, c, k, s if i == 0 else 1, t))
-                cin = c
+                blocks.append(MBConv(cin, c, k, s if i == 0 else 1, t,
+                                     drop=stochastic_depth_prob * index / total))
+                cin, index = c, index + 1
             stages.append(nn.Sequential(*blocks))
         stages.append(conv_bn_silu(cin, 1280, 1))
         self.features = nn.Sequential(*stages)
@@ -510,15 +614,31 @@ def conv_bn_act(cin, cout, k=1, stride=1, groups=1, act=True) -> nn.Sequential:
     return nn.Sequential(*layers, nn.ReLU()) if act else nn.Sequential(*layers)
 
 
-class RegNetYBlock(nn.Module):
-    """torchvision's ResBottleneckBlock, bottleneck ratio 1, group width 8, SE of the input/4."""
+def regnet_stages(depth=16, w_0=48, w_a=27.89, w_m=2.09, quantum=8):
+    """RegNet's widths (Radosavovic et al. 2020, as torchvision's BlockParams derives them):
+    block j's width w_0 + j w_a, snapped to w_0 times a whole power of w_m, rounded to a multiple
+    of 8; runs of equal widths are the stages. Returns [(width, depth), ...]."""
+    stages: list[list[int]] = []
+    for j in range(depth):
+        power = round(math.log((w_0 + j * w_a) / w_0) / math.log(w_m))
+        width = int(round(w_0 * w_m ** power / quantum) * quantum)
+        if stages and stages[-1][0] == width:
+            stages[-1][1] += 1
+        else:
+            stages.append([width, 1])
+    return [tuple(s) for s in stages]
 
-    def __init__(self, cin, cout, stride):
+
+class RegNetYBlock(nn.Module):
+    """torchvision's ResBottleneckBlock, bottleneck ratio 1, group width 8, SE squeezing to
+    round(0.25 x the block's input width)."""
+
+    def __init__(self, cin, cout, stride, group_width=8, se_ratio=0.25):
         super().__init__()
         self.f = nn.Module()
         self.f.a = conv_bn_act(cin, cout)
-        self.f.b = conv_bn_act(cout, cout, 3, stride, groups=cout // 8)
-        self.f.se = SE(cout, cin // 4)
+        self.f.b = conv_bn_act(cout, cout, 3, stride, groups=cout // min(group_width, cout))
+        self.f.se = SE(cout, int(round(se_ratio * cin)))
         self.f.c = conv_bn_act(cout, cout, act=False)
         self.proj = conv_bn_act(cin, cout, 1, stride, act=False) \
             if stride != 1 or cin != cout else None
@@ -534,7 +654,7 @@ class RegNetY400MF(nn.Module):
         self.stem = conv_bn_act(3, 32, 3, 2)
         self.trunk_output = nn.Sequential()
         cin = 32
-        for i, (w, d) in enumerate(zip((48, 104, 208, 440), (1, 3, 6, 6)), 1):
+        for i, (w, d) in enumerate(regnet_stages(), 1):
             stage = nn.Sequential()
             for j in range(d):
                 stage.add_module(f"block{i}-{j}", RegNetYBlock(cin, w, 2 if j == 0 else 1))

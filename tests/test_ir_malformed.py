@@ -70,7 +70,7 @@ CASES = {
     "an unknown argument": (_set_arg("conv", "colour", 1), "E808", "conv takes no 'colour'"),
     "a second input node": (_input_op, "E809", "input takes 0 inputs, not 1"),
     "no input node": (_no_input, "E809", "a network has one input node, this one has 0"),
-    "an add with one input": (_add_with_one_input, "E809", "add takes 2 inputs, not 1"),
+    "an add with one input": (_add_with_one_input, "E809", "add merges two or more inputs, not 1"),
     "an empty node": (lambda d: d["nodes"].append({}), "E801", "'id' is a required property"),
     "a 40-digit count": (lambda d: node(d, "conv").update(macs=10**40), "E801",
                          "is greater than the maximum of"),

@@ -122,3 +122,64 @@ def test_pool_ceil_mode_follows_torchs_rule():
         ours = resdsl.graph_from_text(text).nodes["maxpool"]["out_shape"]
         pool = torch.nn.MaxPool2d(kernel, stride, padding, ceil_mode=True)
         assert ours == tuple(pool(torch.zeros(1, 1, size, size)).shape[1:]), (size, kernel, stride)
+
+
+# -- linear_decay over the network's blocks (torchvision's EfficientNet rule) -------------------
+
+DECAY = """
+block unit(width, stride = 1, drop = 0) {
+    conv1: conv 3x3, width, stride: stride;  bn1: bn;  relu
+    conv2: conv 3x3, width;  bn2: bn
+    add shortcut, drop: drop
+}
+network net(rate) {
+    input 3x16x16
+    shortcuts matching
+    conv1: conv 3x3, 8
+    stage s1: unit(8, drop: rate) x 2
+    stage s2: unit(16, drop: rate) x 3, stride: 2
+    avgpool;  fc: fc 10
+}
+"""
+
+
+def _drops(text, name):
+    graph = resdsl.graph_from_text(DECAY + text, name)
+    return {n: graph.nodes[n]["args"]["drop"] for n in graph if graph.nodes[n]["op"] == "add"}
+
+
+def test_linear_decay_over_blocks_counts_the_blocks_without_a_residual_too():
+    # s2.0 changes the shape, so under `shortcuts matching` it has no sum: the paper's rule skips
+    # it, counting over blocks does not (5 blocks; s2.1 is the 4th, number 3 from 0)
+    layers = _drops("a = net(linear_decay(0.4))", "a")
+    assert layers == {"s1.0.add": 0.4 * 1 / 4, "s1.1.add": 0.4 * 2 / 4,
+                      "s2.1.add": 0.4 * 3 / 4, "s2.2.add": 0.4}
+    blocks = _drops("b = net(linear_decay(0.4, over: blocks, start: 0))", "b")
+    assert blocks == {"s1.0.add": 0.0, "s1.1.add": 0.4 * 1 / 5,
+                      "s2.1.add": 0.4 * 3 / 5, "s2.2.add": 0.4 * 4 / 5}
+    from_one = _drops("c = net(linear_decay(0.4, over: blocks))", "c")
+    assert from_one["s1.0.add"] == 0.4 / 5 and from_one["s2.2.add"] == 0.4
+
+
+def test_linear_decay_options_are_checked_where_written():
+    import pytest
+
+    from resdsl.core.errors import ResdslError
+
+    for text, words, code in (
+            ("a = net(linear_decay(0.4, over: stages))", "'over' is 'layers'", "E327"),
+            ("a = net(linear_decay(0.4, start: 2))", "'start' is 0 or 1", "E327"),
+            ("a = net(linear_decay(0.4, step: 2))", "unknown argument of linear_decay 'step'", "E202")):
+        with pytest.raises(ResdslError) as err:
+            resdsl.graph_from_text(DECAY + text, "a")
+        assert words in err.value.message and err.value.code == code, err.value.message
+    outside = """
+    network flat {
+        input 3x8x8
+        conv1: conv 3x3, 8
+        conv2: conv 3x3, 8
+        add conv1, drop: linear_decay(0.3, over: blocks)
+    }
+    """
+    with pytest.raises(ResdslError, match="counts blocks"):
+        resdsl.graph_from_text(outside, "flat")

@@ -8,12 +8,14 @@ import torch
 
 import resdsl
 from resdsl.netgraph.infer import totals
+from resdsl.torch.modules import DropPathAdd
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (CaffeResNet50, EfficientNetB0, InceptionResNetA, MobileNetV2, RegNetY400MF, ResNetV2, TorchvisionDenseNet,
+from .reference_zoo import (CaffeResNet50, EfficientNetB0, InceptionResNetA, InceptionResNetV2, MBConv, MobileNetV2, RegNetY400MF, ResNetV2,
+                            TorchvisionDenseNet,
                             res2net50_26w_4s,
                             skresnet18, timm_resnet)
-from .zoo_support import assert_same_network
+from .zoo_support import assert_same_network, randomize
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
                 "seresnext50_32x4d", "ecaresnet50d", "resnet50_gn", "seresnet50"]
@@ -45,6 +47,23 @@ def test_inception_resnet_a_is_timms_first_forty_percent():
     assert sum(p.numel() for p in reference.parameters()) == \
         totals(resdsl.graph("inception_resnet_a10"))["params"]
     assert_same_network(resdsl.load("inception_resnet_a10"), reference, size=75)
+
+
+def test_inception_resnet_v2_is_timms():
+    """The whole network under timm's names; 107x107 instead of 299x299 to keep the test short
+    (the valid-padded stem and reductions leave 2x2 at the end instead of 8x8, so BN in training
+    still sees several values per channel); the published figures hold at 299 (`expect`)."""
+    torch.manual_seed(0)
+    reference = InceptionResNetV2()
+    assert sum(p.numel() for p in reference.parameters()) == 55_843_464  # timm's 55.84M
+    compiled = resdsl.load("inception_resnet_v2")
+    keys = list(compiled.state_dict())
+    assert {"conv2d_1a.conv.weight", "conv2d_1a.bn.running_mean", "mixed_5b.branch3.1.conv.weight",
+            "repeat.9.conv2d.bias", "mixed_6a.branch1.2.bn.weight", "repeat_1.19.branch1.2.conv.weight",
+            "mixed_7a.branch2.2.conv.weight", "repeat_2.8.conv2d.weight", "block8.conv2d.bias",
+            "conv2d_7b.bn.bias", "classif.weight"} <= set(keys)
+    assert compiled.get_submodule("conv2d_1a.bn").eps == 0.001
+    assert_same_network(compiled, reference, size=107)
 
 
 def test_mobilenet_v2_is_torchvisions():
@@ -83,12 +102,51 @@ def test_densenet121_tv_has_torchvisions_names():
 
 def test_efficientnet_b0_is_torchvisions():
     torch.manual_seed(0)
-    reference = EfficientNetB0()
+    reference = EfficientNetB0(stochastic_depth_prob=0.0)
     assert sum(p.numel() for p in reference.parameters()) == 5_288_548  # torchvision's docs
     compiled = resdsl.load("efficientnet_b0")
+    # no randomness here (the next test draws): no dropout, no drop-path
     reference.classifier[0].p = 0.0
     compiled.get_submodule("classifier.0").p = 0.0
+    for m in compiled.modules():
+        if isinstance(m, DropPathAdd):
+            m.p = 0.0
     assert_same_network(compiled, reference, size=64)
+
+
+def test_efficientnet_b0_drops_paths_as_torchvision():
+    """torchvision's stochastic depth: the i-th of the 16 blocks drops with 0.2 i / 16 (mode
+    "row"), only where it adds its input. Same rates, and with the same random draws in the
+    same order the same outputs in training, drop-path and the classifier's dropout active."""
+    torch.manual_seed(0)
+    reference, compiled = EfficientNetB0(), resdsl.load("efficientnet_b0")
+    want = {name: m.drop for name, m in reference.named_modules() if isinstance(m, MBConv) and m.residual}
+    got = {name.rsplit(".", 1)[0]: m.p for name, m in compiled.named_modules() if isinstance(m, DropPathAdd)}
+    assert got == want and len(got) == 9
+    assert got["features.2.1"] == 0.2 * 2 / 16 and got["features.6.3"] == 0.2 * 14 / 16
+    randomize(reference)
+    compiled.load_state_dict(reference.state_dict(), strict=True)
+    reference.train(), compiled.train()
+    x = torch.randn(8, 3, 32, 32, generator=torch.Generator().manual_seed(1))
+    outputs = []
+    with torch.no_grad():
+        for seed in (1, 2):
+            torch.manual_seed(seed)
+            expected = reference(x)
+            torch.manual_seed(seed)
+            actual = compiled(x)
+            torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4 * expected.abs().max().item())
+            outputs.append(expected)
+        reference.classifier[0].p = 0.0  # only drop-path left random
+        torch.manual_seed(1)
+        with_drop_path = reference(x)
+        for m in reference.modules():
+            if isinstance(m, MBConv):
+                m.drop = 0.0
+        torch.manual_seed(1)
+        without = reference(x)
+    assert not torch.allclose(outputs[0], outputs[1])  # the draws matter
+    assert not torch.allclose(with_drop_path, without)  # and drop-path is among them
 
 
 def test_regnet_y_400mf_is_torchvisions_names_with_hyphens():

@@ -86,8 +86,10 @@ def wiring(name: str, graph: nx.DiGraph, index: dict[str, int]) -> list[ResdslEr
         op = OPS[data["op"]]
         where = f"$.nodes[{index[node]}]"
         count = len(graph.pred[node])
-        wanted = len(op.ports) if op.ports else op.arity
-        if op.arity == -1 and not op.ports and count < 2:
+        # a merge takes two or more (its ports name the two of `add shortcut`; `concat a, b, c`
+        # and `add a, b, c` merge more)
+        wanted = op.arity
+        if op.arity == -1 and count < 2:
             errors.append(IRError(f"{name}: {where}: {op.name} merges two or more inputs, not "
                                   f"{count}", code="E809"))
         elif wanted >= 0 and count != wanted:

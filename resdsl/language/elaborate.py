@@ -18,9 +18,10 @@ from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES, Projection
 from . import ast
-from .evaluate import IN_CHANNELS, BlockRef, Dims, LinearDecay, describe, evaluate, unknown, unknown_op
+from .evaluate import IN_CHANNELS, BlockRef, LinearDecay, describe, evaluate, unknown, unknown_op
 from .loader import Scope
 from .networks import NetworkSpec, bind_params, budget_checks, expect_checks, input_shape, policy_name, value_lookup
+from .arguments import argument_span, op_arguments
 from .shortcut_options import mark_shortcut, marked_shortcut, projection_options
 
 # -- bodies to nodes ------------------------------------------------------------------------------
@@ -95,6 +96,8 @@ class Elaboration:
     named: dict[str, str] = field(default_factory=dict)
     # a block expanded once with the same arguments, policy and input shape is replayed
     templates: dict[tuple, tuple | None] = field(default_factory=dict)
+    # the nodes of each block the network itself calls, in order (`linear_decay(p, over: blocks)`)
+    blocks: list[list[str]] = field(default_factory=list)
 
 
 def elaborate(spec: NetworkSpec) -> nx.DiGraph:
@@ -142,7 +145,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     graph = run.builder.graph
     outputs = _outputs(run, current)
     stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
-    _scheduled_rates(graph)
+    _scheduled_rates(graph, run.blocks)
     graph.graph.update(
         name=spec.name, network=definition.name, input=run.input,
         outputs=outputs, stages=stages,
@@ -152,14 +155,24 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     return graph
 
 
-def _scheduled_rates(graph: nx.DiGraph) -> None:
+def _scheduled_rates(graph: nx.DiGraph, blocks: list[list[str]]) -> None:
     """Replace each schedule (`drop: linear_decay(0.5)`) by its layer's rate: the l-th of the L
-    layers given one, in network order (after pruning: only the layers the network keeps)."""
+    layers given one, in network order, or with `over: blocks` the place of the layer's block
+    among the network's blocks (after pruning: only the layers and blocks the network keeps)."""
     scheduled = [(node, key, value) for node in layer_nodes(graph)
                  for key, value in graph.nodes[node]["args"].items() if isinstance(value, LinearDecay)]
-    for index, (node, key, schedule) in enumerate(scheduled, 1):
+    layers = [node for node, _, schedule in scheduled if schedule.over == "layers"]
+    kept = [b for b in blocks if any(n in graph for n in b)]
+    place = {node: index for index, block in enumerate(kept) for node in block}
+    counted = {"layers": ({n: i for i, n in enumerate(layers)}, len(layers)), "blocks": (place, len(kept))}
+    for node, key, schedule in scheduled:
         data = graph.nodes[node]
-        data["args"] = {**data["args"], key: schedule.rate(index, len(scheduled))}
+        where, count = counted[schedule.over]
+        if node not in where:
+            raise ArgumentError(f"{schedule} counts blocks, but '{node}' is in none", data["span"],
+                                code="E327", hint="give it to a layer inside a block, or leave "
+                                                  "'over: blocks' out to count the layers given it")
+        data["args"] = {**data["args"], key: schedule.rate(where[node], count)}
 
 
 def _outputs(run: Elaboration, last: str) -> list[dict]:
@@ -203,7 +216,7 @@ def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str
 
 def _projection(stmt: ast.ShortcutsDecl, frame: Frame) -> Projection:
     policy_name(stmt.kind, stmt.kind_span or stmt.span)
-    return projection_options(stmt, lambda op, layer: op_arguments(op, layer, frame), frame.lookup)
+    return projection_options(stmt, lambda op, layer: op_arguments(op, layer, frame.lookup), frame.lookup)
 
 
 def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
@@ -237,7 +250,7 @@ def _layer(run: Elaboration, frame: Frame, layer: ast.Layer, current: str) -> st
         return output
     if callee.arity == -1:
         return _merge(run, frame, layer, callee, current)
-    args = op_arguments(callee, layer, frame)
+    args = op_arguments(callee, layer, frame.lookup)
     node = frame.node_id(layer.label, callee.name, layer.span)
     _add(run, frame, node, callee.name, args, [current], layer.span)
     frame.values[node[len(frame.prefix):]] = node
@@ -301,7 +314,7 @@ def _merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, current: st
     if not layer.args:
         raise ArgumentError(f"{op.name} needs what it merges: '{op.name} shortcut' or "
                             f"'{op.name} a, b'", layer.span, code="E318")
-    args = op_arguments(op, replace(layer, args=()), frame)
+    args = op_arguments(op, replace(layer, args=()), frame.lookup)
     names = [e.name if isinstance(e, ast.Var) else None for e in layer.args]
     if None in names:
         bad = layer.args[names.index(None)]
@@ -369,17 +382,6 @@ def _projection_source(frame: Frame, layer: ast.Layer) -> str:
     return _value(frame, given[0].value, "project_from")
 
 
-def _argument_span(layer: ast.Layer, op: Op, name: str, value: bool = False) -> Span:
-    """Where a layer's argument is written (`name: value`, or just the value), else the layer."""
-    for kw in layer.kwargs:
-        if kw.name == name:
-            return kw.value.span if value else kw.span
-    for spec, expr in zip(op.args, layer.args):
-        if spec.name == name:
-            return expr.span
-    return layer.span
-
-
 def _policy_merge(written: Op, merge: Op, args: dict, layer: ast.Layer) -> tuple[Op, dict]:
     """The policy's merge op in place of the written one, keeping the arguments it has."""
     if merge is written:
@@ -387,83 +389,22 @@ def _policy_merge(written: Op, merge: Op, args: dict, layer: ast.Layer) -> tuple
     for name, value in args.items():
         if merge.arg(name) is None and value != written.arg(name).default:
             raise ArgumentError(f"with shortcuts merged by '{merge.name}', {written.name} takes no "
-                                f"'{name}'", _argument_span(layer, written, name), code="E327",
+                                f"'{name}'", argument_span(layer, written, name), code="E327",
                                 hint=f"leave '{name}' out, or choose shortcuts that add")
     return merge, {k: v for k, v in args.items() if merge.arg(k) is not None}
 
 
-def op_arguments(op: Op, layer: ast.Layer, frame: Frame) -> dict[str, Any]:
-    """Match a layer's arguments to the op's, checking each value's kind."""
-    writable = [a for a in op.args]
-    if len(layer.args) > len(writable):
-        raise ArgumentError(f"{op.name} takes at most {len(writable)} positional argument"
-                            f"{'s' if len(writable) != 1 else ''} "
-                            f"({', '.join(a.name for a in writable) or 'none'})",
-                            layer.args[len(writable)].span, code="E308")
-    given: dict[str, tuple[ast.Expr, Span]] = {}
-    for spec, expr in zip(writable, layer.args):
-        given[spec.name] = (expr, expr.span)
-    for kw in layer.kwargs:
-        if op.arg(kw.name) is None:
-            raise unknown(kw.name, kw.span, [a.name for a in op.args], f"argument of {op.name}")
-        if kw.name in given:
-            raise ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309")
-        given[kw.name] = (kw.value, kw.value.span)
-    return {name: _coerce(op, op.arg(name).kind, name, expr, span, frame)
-            for name, (expr, span) in given.items()}
+def _block(run: Elaboration, frame: Frame, block: BlockRef, *rest) -> str:
+    begin = len(run.builder.added)
+    output = _expand(run, frame, block, *rest)
+    if not frame.stack:  # a block of the network itself
+        run.blocks.append(run.builder.added[begin:])
+    return output
 
 
-def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, frame: Frame) -> Any:
-    if kind == "symbol":
-        if not isinstance(expr, ast.Var):
-            raise ArgumentError(f"{op.name}'s '{name}' is a word such as 'shortcut'", span,
-                                code="E320")
-        return expr.name
-    value = evaluate(expr, frame.lookup)
-    where = f"{op.name}'s '{name}'"
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise ArgumentError(f"{where} is true or false, not {describe(value)}", span, code="E320")
-        return value
-    if kind == "rate" and isinstance(value, LinearDecay):
-        return value  # a rate per layer, set once the network is built (`_scheduled_rates`)
-    if kind in ("float", "rate"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ArgumentError(f"{where} is a number, not {describe(value)}", span, code="E320")
-        return float(value)
-    if kind == "size":
-        if isinstance(value, Dims) and len(value) == 2:
-            return tuple(_whole(v, where, span, name) for v in value)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return _whole(value, where, span, name)
-        raise ArgumentError(f"{where} is a size like 3x3 or a number, not {describe(value)}", span,
-                            code="E320")
-    if kind in ("int", "int0"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ArgumentError(f"{where} is a whole number, not {describe(value)}", span, code="E320")
-        return _whole(value, where, span, name, floor=0 if kind == "int0" else None)
-    raise AssertionError(kind)
-
-
-def _whole(value, where: str, span: Span, name: str, floor: int | None = None) -> int:
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise ArgumentError(f"{where} must be a whole number, not {value:g}", span, code="E321",
-                                hint="round it, or use '//' for whole-number division")
-        value = int(value)
-    if floor is None:
-        floor = 0 if name == "padding" else 1
-    if value < floor:
-        raise ArgumentError(f"{where} must be at least {floor}, not {value}", span, code="E322")
-    if value > LIMITS.width:
-        raise LimitError(f"{where} is {value}, over the limit of {LIMITS.width}", span, code="E605",
-                         hint="raise it with RESDSL_MAX_WIDTH")
-    return value
-
-
-def _block(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans: list[Span],
-           named: dict, call_span: Span, prefix: str, node_scope: dict, policy: str,
-           current: str) -> str:
+def _expand(run: Elaboration, frame: Frame, block: BlockRef, values: list, spans: list[Span],
+            named: dict, call_span: Span, prefix: str, node_scope: dict, policy: str,
+            current: str) -> str:
     definition = block.definition
     if block.name in frame.stack:
         chain = " -> ".join(frame.stack + (block.name,))

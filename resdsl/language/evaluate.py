@@ -51,19 +51,32 @@ class LinearDecay:
     """`linear_decay(0.5)`: a drop rate that grows along the network, stochastic depth's linear
     decay rule (Huang et al. 2016, eq. 4: survival p_l = 1 - l/L (1 - p_L)). The l-th of the L
     layers given it, in network order, drops with probability l/L x `last`: the last one with
-    `last`, the first with nearly none. Resolved once the whole network is built."""
+    `last`, the first with nearly none. Resolved once the whole network is built.
+
+    `over: blocks` counts the network's blocks instead (every block a stage repeats or the
+    network calls, whether or not it holds the layer), so a layer's rate is that of its block's
+    place in the whole network; `start: 0` numbers the first counted 0 instead of 1 (it then
+    drops nothing and the last drops `last` x (L - 1)/L: torchvision's EfficientNet rule)."""
 
     last: float
+    over: str = "layers"
+    start: int = 1
 
     def rate(self, index: int, count: int) -> float:
-        return self.last * index / count
+        """The rate of the `index`-th (from 0) of `count` counted layers or blocks."""
+        return self.last * (index + self.start) / count
 
     def __str__(self) -> str:
-        return f"linear_decay({self.last:g})"
+        options = ([f"over: {self.over}"] if self.over != "layers" else []) + \
+            ([f"start: {self.start}"] if self.start != 1 else [])
+        return f"linear_decay({', '.join([f'{self.last:g}', *options])})"
+
+
+DECAY_COUNTS = ("layers", "blocks")  # what `linear_decay(p, over: ...)` counts
 
 
 def _linear_decay(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> LinearDecay:
-    if expr.kwargs or len(expr.args) != 1:
+    if len(expr.args) != 1:
         raise ArgumentError("linear_decay takes one number: the drop rate of the last block",
                             expr.span, code="E327", hint="for example 'drop: linear_decay(0.5)'")
     value = evaluate(expr.args[0], lookup)
@@ -71,11 +84,31 @@ def _linear_decay(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> LinearD
         raise ArgumentError(f"linear_decay's rate is a probability from 0 up to 1 (excluded), not "
                             f"{describe(value)}", expr.args[0].span, code="E327",
                             hint="the paper drops the last block with probability 0.5")
-    return LinearDecay(float(value))
+    options: dict[str, Any] = {}
+    for kw in expr.kwargs:
+        if kw.name in options:
+            raise ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309")
+        if kw.name == "over":
+            if not isinstance(kw.value, ast.Var) or kw.value.name not in DECAY_COUNTS:
+                raise ArgumentError("linear_decay's 'over' is 'layers' (the layers given it, the "
+                                    "default) or 'blocks' (every block of the network)",
+                                    kw.value.span, code="E327")
+            options["over"] = kw.value.name
+        elif kw.name == "start":
+            first = evaluate(kw.value, lookup)
+            if isinstance(first, bool) or first not in (0, 1):
+                raise ArgumentError(f"linear_decay's 'start' is 0 or 1 (the number of the first "
+                                    f"block counted), not {describe(first)}", kw.value.span,
+                                    code="E327", hint="'start: 0' gives the first block no drop")
+            options["start"] = int(first)
+        else:
+            raise unknown(kw.name, kw.span, ["over", "start"], "argument of linear_decay")
+    return LinearDecay(float(value), **options)
 
 
 # values written like calls that are not blocks: `drop: linear_decay(0.5)`
 SCHEDULES = {"linear_decay": _linear_decay}
+SCHEDULE_WORDS = frozenset({"over"})  # a schedule's options given as a bare word (`over: blocks`)
 
 
 def _show(value: Any) -> str:

@@ -10,7 +10,7 @@ from ..core.errors import ResdslError
 from ..netgraph.ops import ALIASES, ARGUMENT_HINTS, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
-from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULES, outside_block, unknown, unknown_op
+from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULE_WORDS, SCHEDULES, outside_block, unknown, unknown_op
 from .loader import Scope
 from .shortcut_options import OPTIONS, SHORTCUT, check_option_names
 
@@ -133,7 +133,8 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
         elif isinstance(node, ast.Call):
             if node.name not in SCHEDULES:
                 _fixed_block(scope, node, params, errors)
-            stack += [k.value for k in reversed(node.kwargs)] + list(reversed(node.args))
+            stack += [k.value for k in reversed(node.kwargs)
+                      if node.name not in SCHEDULES or k.name not in SCHEDULE_WORDS] + list(reversed(node.args))
 
 
 def _fixed_block(scope: Scope, call: ast.Call, params: set[str], errors) -> None:

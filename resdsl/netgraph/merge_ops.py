@@ -50,6 +50,10 @@ def _drop_rate(a: dict, ins: list[Shape]) -> Shape:
     if isinstance(a["drop"], float) and not 0 <= a["drop"] < 1:
         raise OpShapeError(f"add's 'drop' is the probability of dropping the branch, from 0 up to "
                            f"1 (excluded), not {a['drop']:g}", hint="give a rate such as 0.1")
+    if a["drop"] and len(ins) > 2:
+        raise OpShapeError(f"add's 'drop' drops one branch added to one other value, but this add "
+                           f"merges {len(ins)}", hint="add the branches first ('add a, b'), then "
+                                                      "add the sum with 'drop'")
     return _same_shapes(a, ins)
 
 

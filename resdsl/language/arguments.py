@@ -1,0 +1,93 @@
+"""A layer's arguments matched to its op's and coerced to the kind each takes (a size, a whole
+number, a rate, a word), with the error a user sees at the argument that is wrong."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..core.errors import ArgumentError, LimitError, Span
+from ..core.limits import LIMITS
+from ..netgraph.ops import Op
+from . import ast
+from .evaluate import Dims, LinearDecay, describe, evaluate, unknown
+
+
+def argument_span(layer: ast.Layer, op: Op, name: str, value: bool = False) -> Span:
+    """Where a layer's argument is written (`name: value`, or just the value), else the layer."""
+    for kw in layer.kwargs:
+        if kw.name == name:
+            return kw.value.span if value else kw.span
+    for spec, expr in zip(op.args, layer.args):
+        if spec.name == name:
+            return expr.span
+    return layer.span
+
+
+
+def op_arguments(op: Op, layer: ast.Layer, lookup: Callable) -> dict[str, Any]:
+    """Match a layer's arguments to the op's, checking each value's kind."""
+    writable = [a for a in op.args]
+    if len(layer.args) > len(writable):
+        raise ArgumentError(f"{op.name} takes at most {len(writable)} positional argument"
+                            f"{'s' if len(writable) != 1 else ''} "
+                            f"({', '.join(a.name for a in writable) or 'none'})",
+                            layer.args[len(writable)].span, code="E308")
+    given: dict[str, tuple[ast.Expr, Span]] = {}
+    for spec, expr in zip(writable, layer.args):
+        given[spec.name] = (expr, expr.span)
+    for kw in layer.kwargs:
+        if op.arg(kw.name) is None:
+            raise unknown(kw.name, kw.span, [a.name for a in op.args], f"argument of {op.name}")
+        if kw.name in given:
+            raise ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309")
+        given[kw.name] = (kw.value, kw.value.span)
+    return {name: _coerce(op, op.arg(name).kind, name, expr, span, lookup)
+            for name, (expr, span) in given.items()}
+
+
+def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, lookup: Callable) -> Any:
+    if kind == "symbol":
+        if not isinstance(expr, ast.Var):
+            raise ArgumentError(f"{op.name}'s '{name}' is a word such as 'shortcut'", span,
+                                code="E320")
+        return expr.name
+    value = evaluate(expr, lookup)
+    where = f"{op.name}'s '{name}'"
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ArgumentError(f"{where} is true or false, not {describe(value)}", span, code="E320")
+        return value
+    if kind == "rate" and isinstance(value, LinearDecay):
+        return value  # a rate per layer, set once the network is built (`_scheduled_rates`)
+    if kind in ("float", "rate"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgumentError(f"{where} is a number, not {describe(value)}", span, code="E320")
+        return float(value)
+    if kind == "size":
+        if isinstance(value, Dims) and len(value) == 2:
+            return tuple(_whole(v, where, span, name) for v in value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return _whole(value, where, span, name)
+        raise ArgumentError(f"{where} is a size like 3x3 or a number, not {describe(value)}", span,
+                            code="E320")
+    if kind in ("int", "int0"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ArgumentError(f"{where} is a whole number, not {describe(value)}", span, code="E320")
+        return _whole(value, where, span, name, floor=0 if kind == "int0" else None)
+    raise AssertionError(kind)
+
+
+def _whole(value, where: str, span: Span, name: str, floor: int | None = None) -> int:
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ArgumentError(f"{where} must be a whole number, not {value:g}", span, code="E321",
+                                hint="round it, or use '//' for whole-number division")
+        value = int(value)
+    if floor is None:
+        floor = 0 if name == "padding" else 1
+    if value < floor:
+        raise ArgumentError(f"{where} must be at least {floor}, not {value}", span, code="E322")
+    if value > LIMITS.width:
+        raise LimitError(f"{where} is {value}, over the limit of {LIMITS.width}", span, code="E605",
+                         hint="raise it with RESDSL_MAX_WIDTH")
+    return value
