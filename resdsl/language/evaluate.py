@@ -239,8 +239,16 @@ def unknown(name: str, span: Span, known, kind: str = "name", aliases=None) -> U
     if name in SCHEDULES:  # a schedule's name without its call
         return UnknownName(f"'{name}' is written with its rate", span,
                            hint=f"for example '{name}(0.5)'", code="E202")
+    if name.lower() in _SWITCH_WORDS:  # `bias: True`, `bias: yes`: a switch as other languages write it
+        return UnknownName(f"unknown {kind} '{name}'", span, code="E202",
+                           hint=f"write '{_SWITCH_WORDS[name.lower()]}': the language's switches are "
+                                "true and false, in lower case")
     return UnknownName(f"unknown {kind} '{name}'", span, hint=did_you_mean(name, known, aliases),
                        code="E202")
+
+
+_SWITCH_WORDS = {"true": "true", "false": "false", "yes": "true", "no": "false", "on": "true",
+                 "off": "false"}
 
 
 def unknown_op(name: str, span: Span, known, aliases=None) -> UnknownName:
