@@ -18,10 +18,10 @@ from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES, Projection
 from . import ast
+from .arguments import argument_span, op_arguments
 from .evaluate import IN_CHANNELS, BlockRef, LinearDecay, describe, evaluate, unknown, unknown_op
 from .loader import Scope
 from .networks import NetworkSpec, bind_params, budget_checks, expect_checks, input_shape, policy_name, value_lookup
-from .arguments import argument_span, op_arguments
 from .shortcut_options import mark_shortcut, marked_shortcut, projection_options
 
 # -- bodies to nodes ------------------------------------------------------------------------------

@@ -61,12 +61,13 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
                 errors.append(unknown(stmt.kind, stmt.kind_span or stmt.span, POLICIES,
                                       "shortcut option", POLICY_ALIASES))
             errors += check_option_names(stmt)
-            for kw in stmt.options:  # a norm's arguments, the names, the bias: expressions
-                value = kw.value
-                if kw.name == "norm":
-                    value = ast.ListLit(value.args + tuple(k.value for k in value.kwargs), value.span) \
-                        if isinstance(value, ast.Call) else None
-                if value is not None and kw.name in OPTIONS:
+            for kw in stmt.options:  # the names, the bias, a norm's arguments: expressions
+                if kw.name == "norm":  # `groupnorm(16)`: a norm's name is no expression, its arguments are
+                    call = kw.value if isinstance(kw.value, ast.Call) else None
+                    values = call.args + tuple(k.value for k in call.kwargs) if call else ()
+                else:
+                    values = (kw.value,) if kw.name in OPTIONS else ()
+                for value in values:
                     _expression(scope, value, params, errors)
 
 

@@ -28,5 +28,6 @@ def init_weights(model: nn.Module, zero_bns: Iterable[str] = ()) -> None:
                 nn.init.ones_(module.weight)
             nn.init.zeros_(module.bias)
     for name in zero_bns:
-        if model.get_submodule(name).weight is not None:
-            nn.init.zeros_(model.get_submodule(name).weight)
+        weight = model.get_submodule(name).weight
+        if weight is not None:
+            nn.init.zeros_(weight)
