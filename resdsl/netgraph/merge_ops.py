@@ -126,7 +126,8 @@ SOFTMAX = Op("softmax", "softmax over the channels; with `groups: k`, over the k
              "channel (selective kernels' attention across paths)",
              args=(Arg("groups", "int", 1, doc="softmax across this many channel groups"),),
              shape=_softmax_shape, label=lambda a: "softmax" + (f" /{a['groups']}" if a["groups"] > 1 else ""),
-             torch=lambda a, s, lib: lib.Softmax(a["groups"]), role="activation")
+             # not element-wise (each output reads its whole group): drawn as a layer of its own
+             torch=lambda a, s, lib: lib.Softmax(a["groups"]), role="other")
 
 
 # -- squeeze-and-excitation (Hu et al. 2018) --------------------------------------------------

@@ -37,7 +37,6 @@ NODE_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "white", "
               "fontsize": "11", "height": "0.3", "margin": "0.1,0.04"}
 EDGE_STYLE = {"fontname": FONT, "fontsize": "9", "fontcolor": "#4d4d4d", "arrowsize": "0.6"}
 BLUE, GREEN, GREY = "#dce9f7", "#e4f1d9", "#eeeeee"
-SMALL_OPS = ("bn", "relu", "sigmoid", "dropout")  # drawn small: they keep the tensor's shape
 SMALL = {"fontsize": "9", "height": "0.2", "color": "#8c8c8c", "fontcolor": "#4d4d4d"}
 SHADES = 9  # Graphviz's oranges9 colour scheme: 1 lightest ... 9 darkest
 TITLE_SIZE = "11"  # a stage's title
@@ -58,11 +57,11 @@ def _box_style(box: Box) -> dict:
         return {"peripheries": "2", "fontsize": "9", "height": "0.2"}
     if op.weighted:
         return {"fillcolor": BLUE}
-    if box.kind.endswith("pool"):
+    if op.role == "pool":
         return {"fillcolor": GREEN}
-    if box.kind == "pad_shortcut":
+    if op.role == "shortcut":  # option A's zero-padding, made by the compiler
         return {"style": "rounded,dashed"}
-    if box.kind in SMALL_OPS:
+    if op.minor:  # norms, activations, dropout: they keep the tensor's shape
         return SMALL
     return {}
 

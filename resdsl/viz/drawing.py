@@ -85,10 +85,10 @@ def merges(graph: nx.DiGraph, nodes: list[str]) -> list[str]:
 def shortcut_kind(graph: nx.DiGraph, merge: str) -> str:
     """What a merge's shortcut carries: identity, a projection or zero-padding (option A); or the
     input itself concatenated (DenseNet)."""
-    ops = {graph.nodes[n]["op"] for n in _shortcut_path(graph, merge)}
-    if "conv" in ops:
+    roles = {OPS[graph.nodes[n]["op"]].role for n in _shortcut_path(graph, merge)}
+    if "conv" in roles:
         return "projection"
-    if "pad_shortcut" in ops:
+    if "shortcut" in roles:  # made by the compiler: option A's zero-padding
         return "padding"
     return "concat" if graph.nodes[merge]["op"] == "concat" else "identity"
 
@@ -100,11 +100,12 @@ def layer_label(graph: nx.DiGraph, node: str) -> str:
 
 
 def _shortcut_arcs(graph: nx.DiGraph, box: Box) -> list[Arrow]:
-    """A block's shortcuts as arcs beside its box, labelled with any layers they hold."""
+    """A block's shortcuts as arcs beside its box, labelled with any layers they hold but
+    their norms (a projection is "1x1 conv, 128, /2")."""
     arcs = []
     for merge in merges(graph, box.nodes):
         layers = [layer_label(graph, n) for n in _shortcut_path(graph, merge)
-                  if graph.nodes[n]["op"] != "bn"]
+                  if OPS[graph.nodes[n]["op"]].role != "norm"]
         label = " " + "\n".join(layers) if layers else ""
         if graph.nodes[merge]["op"] == "concat":
             label = label or " concat"
@@ -124,18 +125,15 @@ def _boxes_by_layer(graph: nx.DiGraph, order: list[str], collapse: bool) -> list
     return [_layer_box(graph, n) for n in order]
 
 
-FOLDED = ("bn", "relu", "sigmoid", "dropout")  # drawn inside the conv or fc box they follow
-
-
 def fold_layers(graph: nx.DiGraph, boxes: list[Box]) -> list[Box]:
-    """The paper's Figure 3: a BN or ReLU that reads a weighted layer's box or a merge (and
-    nothing else reads what that box ends with) joins it, so the box reads "3x3 conv, 64" alone
-    and a block ends at its "+"."""
+    """The paper's Figure 3: a norm, an activation or dropout (the op table's minor ops) that
+    reads a weighted layer's box or a merge (and nothing else reads what that box ends with)
+    joins it, so the box reads "3x3 conv, 64" alone and a block ends at its "+"."""
     folded: list[Box] = []
     for box in boxes:
         last = folded[-1] if folded else None
         node = box.nodes[0]
-        if (last is not None and box.kind in FOLDED and OPS.get(last.kind) is not None
+        if (last is not None and OPS[box.kind].minor and OPS.get(last.kind) is not None
                 and (OPS[last.kind].weighted or OPS[last.kind].arity == -1)  # conv, fc, a merge
                 and last.stage == box.stage
                 and inputs_of(graph, node) == [last.nodes[-1]]
