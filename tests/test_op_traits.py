@@ -2,13 +2,16 @@
 treated by them everywhere, with no list of names to edit. A throwaway norm, `mynorm`, is
 registered for each test and removed after it."""
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
 import resdsl
+from resdsl.netgraph.opkit import ROLES
 from resdsl.netgraph.ops import OPS, Op, ops_with
 from resdsl.torch.backend import build_module
 from resdsl.train.network import parameter_groups
@@ -131,3 +134,10 @@ def test_an_activation_overwrites_a_new_norm_in_place_only_if_its_result_is_fres
     assert f"x = {relu}  # relu" in model.code
     x = torch.randn(2, 3, 16, 16)
     model(x).sum().backward()  # in place or not, the backward pass runs
+
+
+def test_every_role_and_only_these_is_documented_for_contributors():
+    text = (Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
+    section = text.split("### Adding an op", 1)[1].split("\n## ", 1)[0]
+    assert re.findall(r"^\| `(\w+)` \|", section, flags=re.M) == list(ROLES)
+    assert {op.role for op in OPS.values()} <= set(ROLES)
