@@ -141,3 +141,16 @@ def test_every_role_and_only_these_is_documented_for_contributors():
     section = text.split("### Adding an op", 1)[1].split("\n## ", 1)[0]
     assert re.findall(r"^\| `(\w+)` \|", section, flags=re.M) == list(ROLES)
     assert {op.role for op in OPS.values()} <= set(ROLES)
+
+
+def test_groupnorm_is_a_norm_everywhere_as_timm_treats_it():
+    """timm's resnet50_gn: zero_init_last zeroes each bottleneck's bn3 (a GroupNorm), every
+    GroupNorm starts at 1 and 0, and its ReLUs run in place after the norms."""
+    model = resdsl.load("resnet50_gn", zero_init_residual=True)
+    blocks = [f"layer{i + 1}.{b}" for i, n in enumerate([3, 4, 6, 3]) for b in range(n)]
+    for name, m in model.named_modules():
+        if isinstance(m, nn.GroupNorm):
+            last = name.rpartition(".")[0] in blocks and name.endswith(".bn3")
+            assert (m.weight == (0 if last else 1)).all() and (m.bias == 0).all(), name
+    assert "x1 = torch.relu_(x1)  # relu" in model.layer1[0].code
+    assert '"resnet50_gn/bn1" [label="GN /32" color="#8c8c8c"' in diagram(resdsl.graph("resnet50_gn"), "layer").source

@@ -244,7 +244,7 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
         f"class {name}(nn.Module):",
         f"    input_shape = {tuple(graph.graph['input'])!r}",
         f"    norm_types = {norms_tuple}  # the norms, started at scale 1 and shift 0",
-        f"    residual_bns = ({bns}\n    )  # the BNs that zero_init_residual starts at zero",
+        f"    residual_bns = ({bns}\n    )  # the norms zero_init_residual starts at zero",
         "",
         "    def __init__(self, zero_init_residual: bool = False):",
         "        super().__init__()",
