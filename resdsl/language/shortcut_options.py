@@ -14,13 +14,12 @@ from typing import Callable
 
 from ..core.errors import ArgumentError
 from ..netgraph.builder import GraphBuilder
-from ..netgraph.ops import ALIASES, OPS
+from ..netgraph.ops import ALIASES, OPS, ops_with
 from ..netgraph.shortcuts import LAYER_PATH, NAME_PATTERN, POLICIES, POLICY_NORM, Projection
 from . import ast
 from .evaluate import describe, evaluate, unknown
 
 OPTIONS = ("norm", "names", "bias")
-NORMS = ("bn", "groupnorm")  # what `norm:` may name, besides `none`
 _NO_NORM = "none"
 _WITH_PROJECTIONS = ", ".join(name for name, p in POLICIES.items() if p.roles)
 
@@ -75,20 +74,26 @@ def _norm(kw: ast.Kwarg, arguments: Callable) -> tuple | None:
     elif isinstance(value, ast.Call):
         name, args, kwargs, span = value.name, value.args, value.kwargs, value.name_span
     else:
-        raise ArgumentError("'norm' names a normalisation: bn, groupnorm or none, with its "
+        raise ArgumentError(f"'norm' names a normalisation: {_choices()}, with its "
                             "arguments in parentheses if it has any", value.span, code="E329",
                             hint="for example 'norm: groupnorm(32)'")
     if name == _NO_NORM and isinstance(value, ast.Var):
         return None
-    if name not in NORMS:
+    norms = ops_with(role="norm")
+    if name not in norms:
         if name in OPS:
             raise ArgumentError(f"'{name}' is not a normalisation; a projection's 'norm' is "
-                                f"one of bn, groupnorm, none", span, code="E329",
+                                f"one of {', '.join(norms + [_NO_NORM])}", span, code="E329",
                                 hint="write another projection by hand in the block and mark it as the "
                                      "shortcut: 'add BRANCH, shortcut: LAST_LAYER'")
-        raise unknown(name, span, NORMS + (_NO_NORM,), "normalisation", ALIASES)
+        raise unknown(name, span, tuple(norms) + (_NO_NORM,), "normalisation", ALIASES)
     layer = ast.Layer(None, name, args, kwargs, value.span, span)
     return name, tuple(sorted(arguments(OPS[name], layer).items()))
+
+
+def _choices() -> str:
+    """What `norm:` may name: the op table's norms, or none."""
+    return ", ".join(ops_with(role="norm")) + " or " + _NO_NORM
 
 
 def _names(kw: ast.Kwarg, lookup) -> str | tuple[str, ...]:

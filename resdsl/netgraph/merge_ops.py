@@ -68,12 +68,12 @@ ADD = Op("add", "element-wise sum: `add shortcut` adds the block's shortcut to t
                                                      "linear_decay(p): growing to p at the last block"),
                _PROJECT_FROM),
          shape=_drop_rate, label=_add_label, torch=_add_torch, arity=-1,
-         ports=("residual", "shortcut"), residual=True)
+         ports=("residual", "shortcut"), residual=True, role="merge", fresh_result=True)
 # DenseNet's order: the block's input first, then the new features
 CONCAT = Op("concat", "channel concatenation: `concat shortcut` puts the block's input before the "
             "branch (DenseNet), `concat a, b, c` the named values in order",
             shape=_concat_shape, label=lambda a: "concat", torch=_concat_torch,
-            arity=-1, ports=("shortcut", "residual"))
+            arity=-1, ports=("shortcut", "residual"), role="merge", fresh_result=True)
 
 
 def _broadcast(a: dict, ins: list[Shape]) -> Shape:
@@ -88,7 +88,8 @@ def _broadcast(a: dict, ins: list[Shape]) -> Shape:
 
 MUL = Op("mul", "element-wise product: `mul gate` rescales the previous value by a computed gate "
          "(C x 1 x 1 broadcasts over the map), `mul a, b` the named values",
-         shape=_broadcast, label=lambda a: "\u00d7", torch=lambda a, s, lib: operator.mul, arity=-1)
+         shape=_broadcast, label=lambda a: "\u00d7", torch=lambda a, s, lib: operator.mul, arity=-1,
+         role="merge")
 
 
 def _split_shape(a: dict, ins: list[Shape]) -> Shape:
@@ -106,11 +107,12 @@ SPLIT = Op("split", "one of `parts` equal groups of channels (counted from 0): "
            args=(Arg("parts", "int", doc="how many equal groups"),
                  Arg("index", "int0", doc="which one, from 0")),
            shape=_split_shape, label=lambda a: f"split {a['index']}/{a['parts']}",
-           torch=lambda a, s, lib: lib.ChannelSplit(a["parts"], a["index"]))
+           torch=lambda a, s, lib: lib.ChannelSplit(a["parts"], a["index"]), role="shape")
 
 SCALE = Op("scale", "multiplication by a constant (Inception-ResNet's residual scaling, "
            "`x + 0.17 * F(x)`)", args=(Arg("factor", "float", doc="the constant"),),
-           label=lambda a: f"\u00d7 {a['factor']:g}", torch=lambda a, s, lib: lib.Scale(a["factor"]))
+           label=lambda a: f"\u00d7 {a['factor']:g}", torch=lambda a, s, lib: lib.Scale(a["factor"]),
+           role="scale")
 
 
 def _softmax_shape(a: dict, ins: list[Shape]) -> Shape:
@@ -124,7 +126,8 @@ SOFTMAX = Op("softmax", "softmax over the channels; with `groups: k`, over the k
              "channel (selective kernels' attention across paths)",
              args=(Arg("groups", "int", 1, doc="softmax across this many channel groups"),),
              shape=_softmax_shape, label=lambda a: "softmax" + (f" /{a['groups']}" if a["groups"] > 1 else ""),
-             torch=lambda a, s, lib: lib.Softmax(a["groups"]))
+             # not element-wise (each output reads its whole group): drawn as a layer of its own
+             torch=lambda a, s, lib: lib.Softmax(a["groups"]), role="other")
 
 
 # -- squeeze-and-excitation (Hu et al. 2018) --------------------------------------------------
@@ -163,7 +166,7 @@ SE = Op("se", "squeeze-and-excitation: global average pool, fc to C/reduction, R
         shape=_se_shape,
         macs=lambda a, s, o: 2 * s[0][0] * _se_width(a, s),
         params=lambda a, s, o: 2 * s[0][0] * _se_width(a, s) + _se_width(a, s) + s[0][0],
-        label=_se_label, torch=_se_torch)
+        label=_se_label, torch=_se_torch, role="attention")
 
 
 def eca_kernel(channels: int) -> int:
@@ -184,7 +187,7 @@ ECA = Op("eca", "efficient channel attention: global average pool, a 1-D conv of
          shape=lambda a, s: feature_map(s[0], "eca"),
          macs=lambda a, s, o: s[0][0] * _eca_k(a, s), params=lambda a, s, o: _eca_k(a, s),
          label=lambda a: "ECA" + (f", k {a['kernel']}" if a["kernel"] else ""),
-         torch=lambda a, s, lib: lib.EfficientChannelAttention(_eca_k(a, s)))
+         torch=lambda a, s, lib: lib.EfficientChannelAttention(_eca_k(a, s)), role="attention")
 
 
 
@@ -199,7 +202,7 @@ GATE = Op("gate", "highway merge: T * branch + (1 - T) * shortcut, T = sigmoid(1
           macs=lambda a, s, o: math.prod(s[1]) * s[1][0],
           params=lambda a, s, o: s[1][0] * s[1][0] + s[1][0],
           label=lambda a: "gate", torch=_gate_torch, arity=-1, internal=True,
-          ports=("residual", "shortcut"))
+          ports=("residual", "shortcut"), role="merge")
 
 
 

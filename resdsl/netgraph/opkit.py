@@ -26,6 +26,27 @@ class Arg:
     doc: str = ""
 
 
+# An op's role, what the passes that treat ops alike ask for: a norm is accepted as a projection
+# shortcut's `norm:`, starts at scale 1 and shift 0 (zero for a residual branch's last norm when
+# asked), and diagrams fold it into the layer before it.
+ROLES = {
+    "input": "the network's input",
+    "conv": "a convolution",
+    "norm": "a normalisation with a learned scale and shift per channel",
+    "activation": "an element-wise nonlinearity",
+    "pool": "pooling over windows",
+    "linear": "a fully connected layer",
+    "merge": "several values made one (sum, product, concatenation, gate)",
+    "attention": "channels rescaled by a gate computed from the input",
+    "shape": "the same numbers regrouped or selected (flatten, split)",
+    "scale": "multiplication by a constant",
+    "regularizer": "training-only noise (dropout)",
+    "shortcut": "a shortcut made by the compiler (zero-padding)",
+    "other": "none of the above",
+}
+MINOR_ROLES = ("norm", "activation", "regularizer")
+
+
 @dataclass(frozen=True)
 class Op:
     name: str
@@ -47,6 +68,22 @@ class Op:
     ports: tuple[str, ...] = ()  # a merge's inputs in order: "residual" (the branch), "shortcut"
     residual: bool = False  # a residual merge: the shortcut policy shapes its shortcut
     defaults: Callable[[dict], dict] = field(default=lambda a: a)
+    # -- traits: what the op is, asked by the passes that treat ops alike (see ROLES) --
+    role: str = "other"
+    # returns a tensor of its own that its backward does not read, so an activation after it may
+    # overwrite it in place (conv, BN, a sum; not dropout, whose result is its input in eval mode)
+    fresh_result: bool = False
+    decay: bool = True  # its weights get weight decay (no norm's do; biases never by default)
+
+    def __post_init__(self):
+        if self.role not in ROLES:
+            raise ValueError(f"op {self.name}: role is one of {', '.join(ROLES)}, not {self.role!r}")
+
+    @property
+    def minor(self) -> bool:
+        """A per-element step (a norm, an activation, dropout): diagrams draw it small and, as
+        the paper's Figure 3, inside the box of the conv, fc or sum it follows."""
+        return self.role in MINOR_ROLES
 
     def arg(self, name: str) -> Arg | None:
         return next((a for a in self.args if a.name == name), None)
@@ -109,8 +146,6 @@ def window_defaults(a: dict, stride_is_kernel: bool) -> dict:
 
 def size_text(t: tuple[int, int]) -> str:
     return f"{t[0]}x{t[1]}"
-
-
 
 
 def fmt(shape: Shape) -> str:

@@ -14,8 +14,8 @@ from .opkit import (REQUIRED, Arg, Op, OpShapeError, Shape, feature_map, fmt, si
                     sliding, window_defaults, window_shape)
 
 __all__ = ["OPS", "ALIASES", "REQUIRED", "Arg", "Op", "OpShapeError", "Shape", "feature_map",
-           "fmt", "sliding", "window_defaults", "window_shape", "source_ops", "ADD", "CONCAT",
-           "GATE"]
+           "fmt", "sliding", "window_defaults", "window_shape", "source_ops", "ops_with", "ADD",
+           "CONCAT", "GATE"]
 
 # -- conv --------------------------------------------------------------------------------------
 
@@ -60,7 +60,7 @@ CONV = Op(
           Arg("stride", "size", None), Arg("padding", "size", None), Arg("groups", "int", 1),
           Arg("dilation", "int", 1), Arg("bias", "bool", False)),
     shape=_conv_shape, macs=_conv_macs, params=_conv_params, label=_conv_label, torch=_conv_torch,
-    weighted=True,
+    weighted=True, role="conv", fresh_result=True,
     defaults=lambda a: window_defaults(a, stride_is_kernel=False),
 )
 
@@ -86,7 +86,8 @@ BN = Op("bn", "batch normalization (a scale and a shift per channel)",
               Arg("scale", "bool", True, doc="a learned scale; false fixes it at 1 (MXNet's "
                   "fix_gamma)")),
         params=lambda a, s, o: (2 if a["scale"] else 1) * s[0][0],
-        label=lambda a: "BN" if a["scale"] else "BN, no scale", torch=_bn_torch)
+        label=lambda a: "BN" if a["scale"] else "BN, no scale", torch=_bn_torch,
+        role="norm", fresh_result=True, decay=False)
 
 
 def _gn_shape(a: dict, ins: list[Shape]) -> Shape:
@@ -101,7 +102,8 @@ GROUPNORM = Op("groupnorm", "group normalization (Wu & He 2018): statistics over
                args=(Arg("groups", "int", 32, doc="channel groups"), Arg("eps", "float", 1e-5)),
                shape=_gn_shape, params=lambda a, s, o: 2 * s[0][0],
                label=lambda a: f"GN /{a['groups']}",
-               torch=lambda a, s, lib: lib.nn.GroupNorm(a["groups"], s[0][0], eps=a["eps"]))
+               torch=lambda a, s, lib: lib.nn.GroupNorm(a["groups"], s[0][0], eps=a["eps"]),
+               role="norm", fresh_result=True, decay=False)
 
 
 def _activation(name: str, label: str, doc: str) -> Op:
@@ -112,7 +114,8 @@ def _activation(name: str, label: str, doc: str) -> Op:
     def build_inplace(a: dict, ins: list[Shape], lib):
         return getattr(lib.torch, name + "_")
 
-    return Op(name, doc, label=lambda a: label, torch=build, torch_inplace=build_inplace)
+    return Op(name, doc, label=lambda a: label, torch=build, torch_inplace=build_inplace,
+              role="activation")
 
 
 RELU = _activation("relu", "ReLU", "rectified linear unit")  # labelled as papers write it
@@ -121,7 +124,8 @@ SIGMOID = _activation("sigmoid", "Sigmoid", "logistic sigmoid")
 
 def _functional(name: str, label: str, doc: str) -> Op:
     """An activation of torch.nn.functional (the generated forward calls it there)."""
-    return Op(name, doc, label=lambda a: label, torch=lambda a, s, lib: getattr(lib.F, name))
+    return Op(name, doc, label=lambda a: label, torch=lambda a, s, lib: getattr(lib.F, name),
+              role="activation")
 
 
 RELU6 = _functional("relu6", "ReLU6", "min(max(x, 0), 6) (MobileNetV2)")
@@ -166,7 +170,8 @@ def _pool(name: str, module: str, doc: str, global_ok: bool) -> Op:
             Arg("padding", "size", None), Arg("ceil", "bool", False))
     if average:  # padded cells count in the average, as PyTorch's count_include_pad
         args += (Arg("include_pad", "bool", True, doc="padded zeros count in the average"),)
-    return Op(name, doc, args=args, shape=shape, label=label, torch=build, defaults=defaults)
+    return Op(name, doc, args=args, shape=shape, label=label, torch=build, defaults=defaults,
+              role="pool")
 
 
 # maxpool keeps the size at stride 1 by default (torchvision's `maxpool 3x3, stride: 2` pads 1);
@@ -186,12 +191,13 @@ FC = Op("fc", "fully connected layer; a feature map is flattened first",
         shape=lambda a, s: (a["out"],),
         macs=lambda a, s, o: math.prod(s[0]) * a["out"],
         params=lambda a, s, o: math.prod(s[0]) * a["out"] + (a["out"] if a["bias"] else 0),
-        label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True, flattens=True)
+        label=lambda a: f"fc {a['out']}", torch=_fc_torch, weighted=True, flattens=True,
+        role="linear", fresh_result=True)
 
 
 FLATTEN = Op("flatten", "a feature map as a vector (timm's 1x1-conv classifiers end with it)",
              shape=lambda a, s: (math.prod(s[0]),), label=lambda a: "flatten",
-             torch=lambda a, s, lib: lib.nn.Flatten())
+             torch=lambda a, s, lib: lib.nn.Flatten(), role="shape")
 
 
 def _dropout_torch(a: dict, ins: list[Shape], lib):
@@ -206,7 +212,8 @@ def _dropout_shape(a: dict, ins: list[Shape]) -> Shape:
 
 
 DROPOUT = Op("dropout", "dropout (training only)", args=(Arg("p", "float", 0.5),),
-             shape=_dropout_shape, label=lambda a: f"dropout {a['p']}", torch=_dropout_torch)
+             shape=_dropout_shape, label=lambda a: f"dropout {a['p']}", torch=_dropout_torch,
+             role="regularizer")
 
 
 # -- made by the compiler ----------------------------------------------------------------------
@@ -223,11 +230,11 @@ def _pad_torch(a: dict, ins: list[Shape], lib):
 
 INPUT = Op("input", "the network's input", args=(Arg("shape", "shape"),),
            shape=lambda a, s: tuple(a["shape"]), label=lambda a: f"input {fmt(tuple(a['shape']))}",
-           arity=0, internal=True)
+           arity=0, internal=True, role="input")
 PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded channels, no parameters",
                   args=(Arg("stride", "int"), Arg("out", "int")), shape=_pad_shape,
                   label=lambda a: f"pad to {a['out']}" + (f", /{a['stride']}" if a["stride"] > 1 else ""),
-                  torch=_pad_torch, internal=True)
+                  torch=_pad_torch, internal=True, role="shortcut")
 
 
 OPS: dict[str, Op] = {op.name: op for op in (
@@ -263,6 +270,12 @@ ARGUMENT_HINTS = {
     ("bn", "fix_gamma"): "MXNet's 'fix_gamma: true' is 'scale: false' here (the scale fixed at 1)",
     ("bn", "affine"): "'scale: false' fixes the scale at 1; the shift is always learned",
 }
+
+
+def ops_with(**traits) -> list[str]:
+    """The ops whose entries have these traits, in the table's order: `ops_with(role="norm")`."""
+    return [name for name, op in OPS.items()
+            if all(getattr(op, trait) == value for trait, value in traits.items())]
 
 
 def source_ops() -> list[str]:

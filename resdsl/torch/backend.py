@@ -25,7 +25,7 @@ import itertools
 import linecache
 import re
 import weakref
-from typing import Callable
+from typing import Callable, Mapping
 
 import networkx as nx
 import torch
@@ -39,12 +39,6 @@ from . import modules
 from .codegen import forward_source
 from .hierarchy import ROOT, ModuleTree, module_tree, prefixes, relative
 from .init import init_weights
-
-# Ops whose result is a tensor of their own, which an activation may overwrite when nothing
-# else reads it (as torchvision's ReLU(inplace=True) overwrites a BN's output); none of them
-# needs its result for the backward pass.
-_FRESH_RESULT = {"conv", "bn", "fc", "add", "concat"}
-
 
 def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
     """The network of a typed graph, with the paper's initial weights."""
@@ -71,7 +65,8 @@ def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "Com
                 parent = owner_path(node)
                 made[parent].add_module(relative(node, parent), layer)
         network.graph = graph
-        init_weights(network, residual_bns(graph) if zero_init_residual else ())
+        init_weights(network, norm_types(graph, layers),
+                     residual_bns(graph) if zero_init_residual else ())
     return network
 
 
@@ -239,23 +234,35 @@ def _restore(base: type, name: str, forward: str) -> GeneratedModule:
 
 
 def _may_overwrite_input(graph: nx.DiGraph, node: str, returned: set[str]) -> bool:
+    """Whether an activation may overwrite what it reads, as torchvision's ReLU(inplace=True)
+    overwrites a BN's output: only a result of its own (the op table's `fresh_result`) that
+    nothing else reads, within one container (a module's input or output may be held by a
+    forward hook)."""
     (source,) = inputs_of(graph, node)
-    # only within one container: a module's input or output may be held by a forward hook
     return (graph.out_degree(source) == 1 and source not in returned
             and owner_path(source) == owner_path(node)
-            and graph.nodes[source]["op"] in _FRESH_RESULT)
+            and OPS[graph.nodes[source]["op"]].fresh_result)
+
+
+def norm_types(graph: nx.DiGraph, layers: Mapping[str, nn.Module | Callable]) -> tuple[type, ...]:
+    """The module classes of the graph's norms (the op table's role "norm"), which init_weights
+    starts at scale 1 and shift 0; `layers` maps node ids to what computes them."""
+    found = (type(layers[node]) for node in layer_nodes(graph)
+             if OPS[graph.nodes[node]["op"]].role == "norm")
+    return tuple(dict.fromkeys(found))
 
 
 def residual_bns(graph: nx.DiGraph) -> list[str]:
-    """The BN that ends each residual branch: the one feeding an `add` as its residual input."""
-    bns = []
+    """The norm that ends each residual branch: the one feeding a residual sum (`add`) as its
+    residual input (torchvision's and timm's zero-init of the last BN, or GN, of a block)."""
+    norms = []
     for node in layer_nodes(graph):
-        if graph.nodes[node]["op"] != "add":
+        if not OPS[graph.nodes[node]["op"]].residual:
             continue
         for source, _, role in graph.in_edges(node, data="role"):
-            if role == "residual" and graph.nodes[source]["op"] == "bn":
-                bns.append(source)
-    return bns
+            if role == "residual" and OPS[graph.nodes[source]["op"]].role == "norm":
+                norms.append(source)
+    return norms
 
 
 def class_name(network: str) -> str:

@@ -24,7 +24,7 @@ from ..core.version import __version__
 from ..netgraph.infer import totals
 from ..netgraph.ops import fmt
 from . import init as torch_init, modules as torch_modules
-from .backend import GeneratedModule, residual_bns
+from .backend import GeneratedModule, norm_types, residual_bns
 
 
 EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
@@ -218,6 +218,8 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
     figures = totals(graph)
     source_file = graph.graph["span"].source.name if graph.graph.get("span") else "<string>"
     bns = "".join(f'\n        {python_literal(bn)},' for bn in residual_bns(graph))
+    norms = [_class_source(cls) for cls in norm_types(graph, dict(module.named_modules()))]
+    norms_tuple = f"({', '.join(norms)}{',' if len(norms) == 1 else ''})"
     return "\n".join([
         f'"""{python_docstring_text(graph.graph["name"])}: compiled by resdsl {__version__} from '
         f'{python_docstring_text(source_file)}.',
@@ -241,12 +243,13 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
         "",
         f"class {name}(nn.Module):",
         f"    input_shape = {tuple(graph.graph['input'])!r}",
-        f"    residual_bns = ({bns}\n    )  # the BNs that zero_init_residual starts at zero",
+        f"    norm_types = {norms_tuple}  # the norms, started at scale 1 and shift 0",
+        f"    residual_bns = ({bns}\n    )  # the norms zero_init_residual starts at zero",
         "",
         "    def __init__(self, zero_init_residual: bool = False):",
         "        super().__init__()",
         *calls,
-        "        init_weights(self, self.residual_bns if zero_init_residual else ())",
+        "        init_weights(self, self.norm_types, self.residual_bns if zero_init_residual else ())",
         "",
         _indented(module.code),
         "",
@@ -288,6 +291,15 @@ def _container(sub: nn.Module, classes: dict[type, str]) -> str:
     return "nn.Module()"
 
 
+def _class_source(cls: type) -> str:
+    """How the written file names a layer's class: `nn.Conv2d`, or one of ours it copies."""
+    if getattr(nn, cls.__name__, None) is cls:
+        return f"nn.{cls.__name__}"
+    if cls.__module__ == torch_modules.__name__:
+        return cls.__name__
+    raise ExportError(f"cannot write {cls.__module__}.{cls.__name__} as source")
+
+
 def constructor(layer: nn.Module) -> str:
     """Source that builds `layer` again: `nn.Conv2d(3, 64, kernel_size=(7, 7), ...)`.
 
@@ -295,12 +307,7 @@ def constructor(layer: nn.Module) -> str:
     arguments equal to their defaults are left out.
     """
     cls = type(layer)
-    if getattr(nn, cls.__name__, None) is cls:
-        qualified = f"nn.{cls.__name__}"
-    elif cls.__module__ == torch_modules.__name__:
-        qualified = cls.__name__
-    else:
-        raise ExportError(f"cannot write {cls.__module__}.{cls.__name__} as source")
+    qualified = _class_source(cls)
     args = []
     for param in list(inspect.signature(cls.__init__).parameters.values())[1:]:
         if param.name in ("device", "dtype") or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):

@@ -11,22 +11,24 @@ from typing import Iterable
 from torch import nn
 
 
-def init_weights(model: nn.Module, zero_bns: Iterable[str] = ()) -> None:
-    """He ("MSRA") normal convolution weights, fan-out as torchvision; BN scale 1, shift 0.
+def init_weights(model: nn.Module, norms: tuple[type, ...] = (), zero_bns: Iterable[str] = ()) -> None:
+    """He ("MSRA") normal convolution weights, fan-out as torchvision; every norm (modules of the
+    classes `norms`: BN, GN) scale 1, shift 0.
 
     Biases of convolutions (the paper's have none) and the fc keep torch's default, or what a
     module made for a composite op chose for itself.
 
-    `zero_bns` names BNs whose scale starts at zero: the last BN of each residual branch
+    `zero_bns` names norms whose scale starts at zero: the last BN of each residual branch
     ("zero-init-residual", Goyal et al. 2017), so every block starts as the identity.
     """
     for module in model.modules():
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
-        elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        elif isinstance(module, norms):
             if module.weight is not None:  # a BN without a scale (`scale: false`) has none
                 nn.init.ones_(module.weight)
-            nn.init.zeros_(module.bias)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
     for name in zero_bns:
         weight = model.get_submodule(name).weight
         if weight is not None:

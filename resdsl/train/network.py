@@ -79,14 +79,20 @@ def build_model(graph: nx.DiGraph, seed: int) -> torch.nn.Module:
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float, decay_norm_and_bias: bool) -> list[dict[str, Any]]:
-    """Weight decay for every weight (the paper's), or only for conv and fc weights."""
+    """Weight decay for every weight (the paper's), or only for the weights of ops whose op table
+    entry says so (`decay`: convs and fcs, not norms), never for biases. `model` is one resdsl
+    compiled: each parameter belongs to the layer (graph node) whose module path starts its name."""
     if decay_norm_and_bias:
         return [{"params": [p for p in model.parameters() if p.requires_grad], "weight_decay": weight_decay}]
+    from ..netgraph.ops import OPS
+    from ..torch.hierarchy import prefixes
+
+    graph = model.graph
     decay, no_decay = [], []
-    for module in model.modules():
-        for name, p in module.named_parameters(recurse=False):
-            if not p.requires_grad:
-                continue
-            norm = isinstance(module, torch.nn.modules.batchnorm._NormBase) or isinstance(module, torch.nn.GroupNorm)
-            (no_decay if norm or name == "bias" else decay).append(p)
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        layer = next(path for path in reversed(prefixes(name)) if path in graph)
+        decayed = OPS[graph.nodes[layer]["op"]].decay and name.rpartition(".")[2] != "bias"
+        (decay if decayed else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]

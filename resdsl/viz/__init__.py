@@ -1,4 +1,5 @@
-"""The diagram backend: typed graphs as Graphviz DOT (diagram.py), rendered by `dot` (dot.py).
+"""The diagram backend: typed graphs as boxes and arrows (drawing.py), written as Graphviz DOT
+(diagram.py, with Figure 3's column alignment in columns.py), rendered by `dot` (dot.py).
 
 Rule: imports resdsl.core, resdsl.netgraph and resdsl.analysis; never torch."""
 
