@@ -47,9 +47,9 @@ def keywords(lark: Lark) -> frozenset[str]:
 @functools.cache
 def top_level_keywords(lark: Lark) -> tuple[str, ...]:
     """The keywords a file's definitions start with (`network`, `block`, `use`)."""
-    starts = lark.parse_interactive("").accepts()
-    return tuple(sorted(lark.get_terminal(t).pattern.value for t in starts
-                        if t in {k.upper() for k in keywords(lark)}))
+    words = {t.name: t.pattern.value for t in lark.terminals
+             if t.pattern.type == "str" and t.pattern.value in keywords(lark)}
+    return tuple(sorted(words[t] for t in lark.parse_interactive("").accepts() if t in words))
 
 
 def character_error(err: UnexpectedCharacters, text: str) -> Diagnosis:
@@ -268,5 +268,6 @@ def _keyword_as_name(c: _Context) -> str | None:
     return None
 
 
+# Tried in order; each returns a hint, a hint and its notes, or None.
 _RULES = (_unclosed_brace, _typical_mistake, _op_with_parentheses, _open_parenthesis_before_x,
           _separators, _keyword_as_name)
