@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import sys
 from pathlib import Path
 
@@ -16,14 +15,8 @@ from ..core.limits import LIMITS
 from ..core.resources import grammar_file
 from ..core.units import parse_number
 from . import ast
-from .mistakes import explain
-
-# How expected terminals read in a message.
-_TERMINAL_WORDS = {
-    "_NL": "end of line", "NAME": "a name", "PATH": "a name", "DOTTED": "a dotted name", "NUMBER": "a number", "DIMS": "a size like 3x3",
-    "STRING": "a quoted string", "BLOCK": "'block'", "SHORTCUTS": "'shortcuts'", "$END": "end of file",
-}
-
+from .brackets import position, too_deep
+from .syntax_hints import character_error, keywords, token_error
 
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
@@ -267,141 +260,33 @@ def _check_path(tok: Token, span: Span, what: str) -> None:
     """A layer or stage name is a module path: names and numbers joined by dots (`conv1.0`),
     not a keyword alone (inside a path one is only a name: `features.1.0.block.0`)."""
     for part in [str(tok)]:
-        if part in _KEYWORDS:
+        if part in keywords(parser()):
             raise ParseError(f"'{part}' is a keyword and cannot name a {what}", span, code="E103",
                              hint=f"rename the {what}, e.g. '{part}_1'")
 
 
-def _too_deep(text: str) -> tuple[int, int, int] | None:
-    """The line and column of the first bracket nested deeper than the limit (brackets in
-    comments and strings do not count), and how deep it is."""
-    depth, line, start = 0, 1, 0
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch == "\n":
-            line, start = line + 1, i + 1
-        elif ch == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end
-            continue
-        elif ch == '"':
-            end = text.find('"', i + 1)
-            newline = text.find("\n", i + 1)
-            if end < 0 or 0 <= newline < end:  # an unclosed string ends at the line
-                i = n if newline < 0 else newline
-                continue
-            i = end
-        elif ch in "([{":
-            depth += 1
-            if depth > LIMITS.nesting:
-                return line, i - start + 1, depth
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        i += 1
-    return None
-
-
-def _expected_words(names) -> list[str]:
-    words = set()
-    for name in names:
-        if name in _TERMINAL_WORDS:
-            words.add(_TERMINAL_WORDS[name])
-            continue
-        try:
-            pattern = parser().get_terminal(name).pattern
-        except KeyError:
-            continue
-        words.add(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
-    return sorted(words)
-
-
 def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
-    text = source.text
+    """Lark's error as ours: where it is, and what `syntax_hints` says about it."""
     if isinstance(err, UnexpectedCharacters):
-        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        said = character_error(err, source.text)
         span = Span(source, err.line, err.column, err.line, err.column + 1)
-        hint = None
-        if not ch.isprintable() or ord(ch) > 127:
-            shown = repr(ch)
-            hint = "resdsl source is plain ASCII outside comments and strings"
-        else:
-            shown = f"'{ch}'"
-        return ParseError(f"unexpected character {shown}", span, hint=hint, code="E101")
+        return ParseError(said.message, span, hint=said.hint, code="E101")
     assert isinstance(err, UnexpectedToken)
     tok = err.token
-    expected = _expected_words(err.expected)
-    if tok.type == "$END":
-        lines = text.rstrip("\n").split("\n")
+    if tok.type == "$END":  # Lark places it at the last token: point past the last character
+        lines = source.text.rstrip("\n").split("\n")
         line, col = len(lines), len(lines[-1]) + 1
         span = Span(source, line, col, line, col + 1)
-        found = "end of file"
+    elif tok.type == "_NL":
+        span = Span(source, tok.line, tok.column, tok.line, tok.column + 1)
     else:
         span = Span(source, tok.line, tok.column, tok.end_line or tok.line,
                     tok.end_column or tok.column + 1)
-        found = "end of line" if tok.type == "_NL" else f"'{tok}'"
-        if tok.type == "_NL":
-            span = Span(source, tok.line, tok.column, tok.line, tok.column + 1)
-    message = f"unexpected {found}"
-    if expected and len(expected) <= 4:
-        message += "; expected " + (expected[0] if len(expected) == 1 else
-                                    "one of " + ", ".join(expected))
-    known = explain(tok, err.expected, source)
-    if known:
-        error = ParseError(message, span, hint=known[0], code="E102")
-        error.notes = known[1]
-        return error
-    hint = (_outputs_hint(text, tok) or _stage_call_hint(text, tok)
-            or _syntax_hint(tok, err.expected) or _keyword_hint(text, tok))
-    return ParseError(message, span, hint=hint, code="E102")
-
-
-_KEYWORDS = {"use", "block", "network", "input", "shortcuts", "outputs", "stage", "budget",
-             "expect", "with", "within", "x"}
-
-
-def _syntax_hint(tok: Token, expected: set[str]) -> str | None:
-    if tok.type == "$END" and "RBRACE" in expected:
-        return "a '{' is never closed; add '}' on a line of its own"
-    if tok.type in _TERMINAL_WORDS or str(tok) not in _KEYWORDS:
-        if tok.type == "NAME" and "_NL" in expected and "SEMICOLON" in expected:
-            return "separate layers on one line with ';'"
-        if tok.type == "NUMBER" and "COMMA" in expected:
-            return "separate arguments with ','"
-        return None
-    return f"'{tok}' is a keyword and cannot be used as a name"
-
-
-def _outputs_hint(text: str, tok: Token) -> str | None:
-    """`with outputs a, b, shortcuts B`: the outputs list swallows what follows it."""
-    if tok.type == "$END":
-        return None
-    before = text.split("\n")[tok.line - 1][: tok.column - 1]
-    if re.search(r"\bwith\b.*\boutputs\b.*,\s*$", before):
-        return "'outputs' takes the rest of the list: put it last, as in 'with shortcuts B, outputs layer1, layer2'"
-    return None
-
-
-def _stage_call_hint(text: str, tok: Token) -> str | None:
-    """`stage layer1: basic x 2`: the block is called with its arguments in parentheses."""
-    if tok.type == "$END":
-        return None
-    before = text.split("\n")[tok.line - 1][: tok.column - 1]
-    found = re.search(r"\bstage\b[^:]*:\s*([A-Za-z_]\w*)\s*$", before)
-    if found:
-        return f"a stage calls its block with parentheses: '{found.group(1)}(...) x {2 if str(tok) == 'x' else 'N'}'"
-    return None
-
-
-def _keyword_hint(text: str, tok: Token) -> str | None:
-    """A keyword just before the error is often a name the user meant."""
-    if tok.type == "$END":
-        return None
-    line = text.split("\n")[tok.line - 1][: tok.column - 1].split()
-    if line and line[-1].rstrip(":") in _KEYWORDS:
-        word = line[-1].rstrip(":")
-        return f"'{word}' is a keyword and cannot be used as a name"
-    return None
+    said = token_error(err, source, parser())
+    error = ParseError(said.message, span, hint=said.hint, code="E102")
+    if said.notes:
+        error.notes = list(said.notes)
+    return error
 
 
 def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Module:
@@ -417,9 +302,9 @@ def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Modul
         raise LimitError(f"source is larger than {LIMITS.source_bytes:,} bytes",
                          Span(source, 1, 1, 1, 2), code="E601",
                          hint="raise the limit with RESDSL_MAX_SOURCE_BYTES")
-    deep = _too_deep(text)
+    deep = too_deep(text, LIMITS.nesting)
     if deep:
-        line, column, depth = deep
+        line, column = position(text, deep[0])
         raise LimitError(f"brackets nest more than {LIMITS.nesting} deep here",
                          Span(source, line, column, line, column + 1), code="E602",
                          hint="raise the limit with RESDSL_MAX_NESTING")
