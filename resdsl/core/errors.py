@@ -67,6 +67,14 @@ class ResdslError(Exception):
     def render(self) -> str:
         return render(self.errors)
 
+    def to_json(self, severity: str = "error") -> dict:
+        """The machine form of this one diagnostic (schema: core/schema/diagnostics-v1.json)."""
+        return {"code": self.code, "severity": severity, "message": self.message,
+                "span": self.span.to_json() if self.span else None, "hint": self.hint,
+                "notes": [{"message": text, "span": at.to_json() if at else None}
+                          for text, at in self.notes],
+                "rendered": render_one(self)}
+
     def __str__(self) -> str:
         # the whole diagnostic, as the command line prints it: in a notebook or a traceback the
         # place, the source line and the hint are not lost (`.message` is the bare message)
@@ -136,6 +144,15 @@ def raise_all(errors: list[ResdslError]) -> None:
         raise errors[0]
     if errors:
         raise ErrorGroup(errors)
+
+
+DIAGNOSTICS_VERSION = 1  # of the JSON document below; a new field is not a new version
+
+
+def json_document(errors: list[ResdslError], warnings: list[ResdslError] = ()) -> dict:
+    """What `--error-format json` prints: every diagnostic of one run, warnings first."""
+    return {"version": DIAGNOSTICS_VERSION,
+            "diagnostics": [w.to_json("warning") for w in warnings] + [e.to_json() for e in errors]}
 
 
 WIDEST = 160  # characters of a source line shown; a longer one is cut around the caret
