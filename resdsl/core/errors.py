@@ -138,6 +138,11 @@ class ErrorGroup(ResdslError):
         return self._errors
 
 
+def given_twice(name: str, span: Span | None) -> ArgumentError:
+    """One argument (or option) given twice in one call, said alike wherever it is found."""
+    return ArgumentError(f"'{name}' is given twice", span, code="E309")
+
+
 def raise_all(errors: list[ResdslError]) -> None:
     """Raise nothing, the one error, or all of them as a group."""
     if len(errors) == 1:

@@ -11,8 +11,8 @@ from typing import Any
 
 import networkx as nx
 
-from ..core.errors import ArgumentError, LimitError, ShapeError, Span
-from ..core.limits import LIMITS
+from ..core.errors import ArgumentError, ShapeError, Span
+from ..core.limits import LIMITS, too_large, too_many_layers, too_wide
 from .ops import OPS, REQUIRED, OpShapeError, Shape
 
 
@@ -30,8 +30,7 @@ class GraphBuilder:
         """Add a layer; `args` are already checked values, missing ones take the op's defaults."""
         op = OPS[op_name]
         if self.graph.number_of_nodes() >= LIMITS.layers:
-            raise LimitError(f"the network has more than {LIMITS.layers} layers", span, code="E604",
-                             hint="raise the limit with RESDSL_MAX_LAYERS")
+            raise too_many_layers(span)
         full = {a.name: args.get(a.name, a.default) for a in op.args}
         missing = [name for name, value in full.items() if value is REQUIRED]
         if missing:
@@ -82,8 +81,7 @@ class GraphBuilder:
         the same layers without evaluating, checking and shaping them again."""
         entries, output = template
         if len(self.shapes) + len(entries) > LIMITS.layers:
-            raise LimitError(f"the network has more than {LIMITS.layers} layers", entries[0][4],
-                             code="E604", hint="raise the limit with RESDSL_MAX_LAYERS")
+            raise too_many_layers(entries[0][4])
         for name, op, args, node_scope, span, inputs, out_shape in entries:
             node = prefix + name
             sources = [block_input if ref is None else prefix + ref for ref, _ in inputs]
@@ -106,12 +104,11 @@ def check_tensor(op_name: str, shape: Shape, span: Span | None) -> None:
         return
     text = "x".join(map(str, shape))
     if shape[0] > LIMITS.width:
-        raise LimitError(f"{op_name} makes a tensor of {text}: {shape[0]} channels are over the "
-                         f"limit of {LIMITS.width}", span, code="E605",
-                         hint="raise it with RESDSL_MAX_WIDTH")
+        raise too_wide(f"{op_name} makes a tensor of {text}: {shape[0]} channels are over the "
+                       f"limit of {LIMITS.width}", span)
     if len(shape) > 1 and max(shape[1:]) > LIMITS.spatial:
-        raise LimitError(f"{op_name} makes a tensor of {text}, over the spatial limit of "
-                         f"{LIMITS.spatial}", span, code="E605", hint="raise it with RESDSL_MAX_SPATIAL")
+        raise too_large(f"{op_name} makes a tensor of {text}, over the spatial limit of "
+                        f"{LIMITS.spatial}", span)
 
 
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:
