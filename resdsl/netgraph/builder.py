@@ -16,6 +16,11 @@ from ..core.limits import LIMITS, too_large, too_many_layers, too_wide
 from .ops import OPS, REQUIRED, OpShapeError, Shape
 
 
+def at_layer(err: OpShapeError, span: Span | None) -> ShapeError:
+    """An op's shape rule's complaint (E401), placed at the layer that made it."""
+    return ShapeError(err.args[0], span, hint=err.hint, code="E401")
+
+
 class GraphBuilder:
     def __init__(self, name: str):
         self.graph = nx.DiGraph(name=name)
@@ -40,7 +45,7 @@ class GraphBuilder:
         try:
             out_shape = tuple(op.shape(full, in_shapes))
         except OpShapeError as err:
-            raise ShapeError(err.args[0], span, hint=err.hint, code="E401") from None
+            raise at_layer(err, span) from None
         check_tensor(op_name, out_shape, span)
         self.graph.add_node(node_id, op=op_name, args=full, scope=dict(scope), span=span,
                             in_shapes=in_shapes, out_shape=out_shape)
