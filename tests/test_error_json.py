@@ -83,7 +83,8 @@ def test_a_check_passed_over_is_a_warning(tmp_path):
     assert result.exit_code == 0 and (tmp_path / "n.json").exists()
     assert [(d["code"], d["severity"], d["span"]["line"]) for d in found] == [("E701", "warning", 4)]
     human = CliRunner().invoke(main, ["compile", str(path), "--no-check", "-o", str(tmp_path / "m.json")])
-    assert human.stderr.startswith("warning (--no-check): ")
+    assert human.stderr.startswith(f"warning (--no-check): {path}:4:12: error[E701]: ")
+    assert human.stderr.rstrip("\n") == found[0]["rendered"]
 
 
 def _leaves(group, prefix=""):

@@ -69,13 +69,15 @@ class _Report:
 
     def __init__(self, error_format: str):
         self.json = error_format == "json"
-        self.warnings: list[ResdslError] = []
+        self.warnings: list[tuple[ResdslError, str]] = []
 
     def warn(self, error: ResdslError, why: str) -> None:
         if self.json:
-            self.warnings.append(error)
+            self.warnings.append((error, why))
         else:
-            click.echo(f"warning ({why}): " + render([error]), err=True)
+            from ..core.errors import render_warning
+
+            click.echo(render_warning(error, why), err=True)
 
     def fail(self, errors: list[ResdslError]) -> None:
         if self.json:
