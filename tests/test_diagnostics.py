@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from resdsl.cli import main
 from resdsl.core.errors import ResdslError
 from resdsl.language.library import build_graph, open_target
+
+from .diagnostics_support import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.rdsl"))
@@ -50,7 +50,7 @@ def assert_diagnostic(path: Path, stderr: str) -> None:
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
 def test_malformed_file_reports_position_code_and_message(path, monkeypatch):
     monkeypatch.chdir(ROOT)  # messages name files relative to where resdsl runs
-    result = CliRunner().invoke(main, ["check", str(path)])
+    result = invoke("check", path)
     assert result.exit_code == 1, result.output
     assert_diagnostic(path, result.stderr)
 

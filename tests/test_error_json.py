@@ -8,15 +8,16 @@ from importlib.resources import files
 
 import jsonschema
 import pytest
-from click.testing import CliRunner
 
 from resdsl.cli import main
+
+from .diagnostics_support import invoke
 
 SCHEMA = json.loads(files("resdsl.core").joinpath("schema/diagnostics-v1.json").read_text())
 
 
 def run(*args):
-    result = CliRunner().invoke(main, [str(a) for a in args])
+    result = invoke(*args)
     document = json.loads(result.stderr.splitlines()[-1])
     jsonschema.validate(document, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     return result, document["diagnostics"]
@@ -45,7 +46,7 @@ def test_several_errors_with_their_spans(tmp_path):
 def test_the_human_form_is_unchanged_without_the_option(tmp_path):
     path = tmp_path / "zero.rdsl"
     path.write_text("network n {\n    input 3x32x32\n    conv 3x3, 16 // 0\n}\n")
-    human = CliRunner().invoke(main, ["check", str(path)])
+    human = invoke("check", path)
     result, found = run("check", path, "--error-format", "json")
     assert human.exit_code == result.exit_code == 1
     assert human.stderr.rstrip("\n") == found[0]["rendered"]
@@ -82,7 +83,7 @@ def test_a_check_passed_over_is_a_warning(tmp_path):
     result, found = run("compile", path, "--no-check", "-o", tmp_path / "n.json", "--error-format", "json")
     assert result.exit_code == 0 and (tmp_path / "n.json").exists()
     assert [(d["code"], d["severity"], d["span"]["line"]) for d in found] == [("E701", "warning", 4)]
-    human = CliRunner().invoke(main, ["compile", str(path), "--no-check", "-o", str(tmp_path / "m.json")])
+    human = invoke("compile", path, "--no-check", "-o", tmp_path / "m.json")
     assert human.stderr.startswith(f"warning (--no-check): {path}:4:12: error[E701]: ")
     assert human.stderr.rstrip("\n") == found[0]["rendered"]
 

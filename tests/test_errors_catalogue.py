@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from resdsl.cli import main
 from resdsl.core.catalogue import entries
+
+from .diagnostics_support import invoke
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "resdsl"
@@ -30,7 +30,7 @@ def raised_codes() -> set[str]:
 
 
 def explain(*args):
-    return CliRunner().invoke(main, ["explain", *args])
+    return invoke("explain", *args)
 
 
 def test_the_source_walk_finds_the_codes_it_should():
@@ -67,7 +67,7 @@ def test_entries_are_complete():
 def test_the_example_causes_its_code(code, tmp_path):
     source = tmp_path / "example.rdsl"
     source.write_text(entries()[code].example + "\n")
-    result = CliRunner().invoke(main, ["compile", str(source), "-o", str(tmp_path / "out.json")])
+    result = invoke("compile", source, "-o", tmp_path / "out.json")
     assert result.exit_code == 1, result.output
     assert f"error[{code}]" in result.output, result.output
 
