@@ -1,4 +1,6 @@
-"""Every malformed file gets file:line:col, the source line, a caret and the expected message."""
+"""Every malformed file gets file:line:col, its error code, the source line, a caret and the
+expected message. The fixtures run in this process (click's runner); a few also run as a user
+runs them, in a process of their own, for the exit code and stderr."""
 
 import re
 from pathlib import Path
@@ -8,40 +10,57 @@ import pytest
 from resdsl.core.errors import ResdslError
 from resdsl.language.library import build_graph, open_target
 
+from .diagnostics_support import invoke
+
+ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.rdsl"))
+END_TO_END = ("bad_character", "channel_mismatch", "use_missing", "budget_exceeded")
 
 
 def expectation(path: Path):
+    """The header `# expect: LINE:COLUMN: error[CODE]: MESSAGE | HINT` (the hint optional)."""
     first = path.read_text().splitlines()[0]
-    m = re.match(r"# expect: (\d+):(\d+): (.*)", first)
-    assert m, f"{path.name} lacks an '# expect:' header"
-    message, _, hint = m.group(3).partition(" | ")
-    return int(m.group(1)), int(m.group(2)), message, hint
+    m = re.match(r"# expect: (\d+):(\d+): error\[(E\d{3})\]: (.*)", first)
+    assert m, f"{path.name} lacks an '# expect: LINE:COLUMN: error[CODE]: MESSAGE' header"
+    message, _, hint = m.group(4).partition(" | ")
+    return int(m.group(1)), int(m.group(2)), m.group(3), message, hint
 
 
 def test_there_are_enough_malformed_files():
     assert len(MALFORMED) >= 25
 
 
-@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
-def test_malformed_file_reports_position_and_message(path, run_cli):
-    line, column, message, hint = expectation(path)
-    result = run_cli("check", path)
-    assert result.returncode == 1, result.stdout + result.stderr
-    err = result.stderr
-    assert "Traceback" not in err
-    assert f"{path.name}:{line}:{column}: error[" in err, err
-    assert message in err, err
+def assert_diagnostic(path: Path, stderr: str) -> None:
+    line, column, code, message, hint = expectation(path)
+    assert "Traceback" not in stderr
+    assert f"{path.name}:{line}:{column}: error[{code}]: " in stderr, stderr
+    assert message in stderr, stderr
     if hint:
-        assert hint in err, err
+        assert hint in stderr, stderr
     # the source line, and a caret under the column
     source_line = path.read_text().splitlines()[line - 1]
-    rendered = err.splitlines()
+    rendered = stderr.splitlines()
     at = next(i for i, text in enumerate(rendered) if f":{line}:{column}: error[" in text)
     assert rendered[at + 1].endswith(source_line)
     caret_line = rendered[at + 2]
     gutter = rendered[at + 1].index("| ") + 2
-    assert caret_line[gutter + column - 1] == "^", err
+    assert caret_line[gutter + column - 1] == "^", stderr
+
+
+@pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
+def test_malformed_file_reports_position_code_and_message(path, monkeypatch):
+    monkeypatch.chdir(ROOT)  # messages name files relative to where resdsl runs
+    result = invoke("check", path)
+    assert result.exit_code == 1, result.output
+    assert_diagnostic(path, result.stderr)
+
+
+@pytest.mark.parametrize("name", END_TO_END)
+def test_malformed_file_end_to_end(name, run_cli):
+    path = Path(__file__).parent / "malformed" / f"{name}.rdsl"
+    result = run_cli("check", path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert_diagnostic(path, result.stderr)
 
 
 def test_errors_are_structured():

@@ -15,7 +15,8 @@ def test_wheel_installs_and_runs_from_any_directory(tmp_path):
     wheel = next(wheels.glob("resdsl-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("resdsl/grammar/resdsl.lark", "resdsl/architectures/resnet.rdsl",
-                   "resdsl/architectures/resnet34.rdsl", "resdsl/ir/schema/ir-v1.json"):
+                   "resdsl/architectures/resnet34.rdsl", "resdsl/ir/schema/ir-v1.json",
+                   "resdsl/core/catalogue.toml", "resdsl/core/schema/diagnostics-v1.json"):
         assert needed in names
     # every module of the checkout ships: a subpackage missing from pyproject.toml would not
     modules = {str(p.relative_to(ROOT)) for p in (ROOT / "resdsl").rglob("*.py")}
@@ -32,3 +33,6 @@ def test_wheel_installs_and_runs_from_any_directory(tmp_path):
     where = subprocess.run([sys.executable, "-c", "import resdsl; print(resdsl.__file__)"],
                            cwd=elsewhere, env=env, capture_output=True, text=True).stdout
     assert where.startswith(str(target))
+    explained = subprocess.run([sys.executable, "-m", "resdsl", "explain", "E202"], cwd=elsewhere,
+                               env=env, capture_output=True, text=True)
+    assert explained.returncode == 0 and explained.stdout.startswith("E202: unknown name"), explained.stderr

@@ -80,14 +80,15 @@ def test_dump_toml_writes_what_tomllib_reads():
 
 
 def expectation(path: Path):
-    m = re.match(r"# expect: (\d+):(\d+): (.*)", path.read_text().splitlines()[0])
-    message, _, hint = m.group(3).partition(" | ")
-    return int(m.group(1)), int(m.group(2)), message, hint
+    """The header `# expect: LINE:COLUMN: error[CODE]: MESSAGE | HINT` (the hint optional)."""
+    m = re.match(r"# expect: (\d+):(\d+): error\[(E\d{3})\]: (.*)", path.read_text().splitlines()[0])
+    message, _, hint = m.group(4).partition(" | ")
+    return int(m.group(1)), int(m.group(2)), m.group(3), message, hint
 
 
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
 def test_malformed_recipe_reports_line_column_and_caret(path):
-    line, column, message, hint = expectation(path)
+    line, column, code, message, hint = expectation(path)
     with pytest.raises(RecipeError) as err:
         load_recipe(path)
     error = err.value.errors[0]
@@ -96,7 +97,8 @@ def test_malformed_recipe_reports_line_column_and_caret(path):
     if hint:
         assert hint in (error.hint or "")
     rendered = err.value.render()
-    assert rendered.startswith(f"{path}:{line}:{column}: error[E930]")
+    assert error.code == code
+    assert rendered.startswith(f"{path}:{line}:{column}: error[{code}]: ")
     assert "^" in rendered.splitlines()[2]
 
 

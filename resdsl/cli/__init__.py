@@ -1,5 +1,5 @@
 """The command line: `resdsl check | list | flops | diff | compile | viz | train | eval |
-experiment | analyze` (a face of the pipeline).
+experiment | analyze | explain` (a face of the pipeline).
 
 Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage error, 3 internal error.
 `check`, `list`, `flops`, `viz` and `compile -o x.json` never import torch. Each command family is
@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from ..core.version import __version__
-from . import analysis, build, experiment, train
+from . import analysis, build, experiment, explain, train
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,5 +29,5 @@ def main(allow_use):
 
 for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,
                 analysis.diff_, build.viz, train.train, train.eval_, experiment.experiment,
-                experiment.analyze):
+                experiment.analyze, explain.explain):
     main.add_command(command)

@@ -8,7 +8,7 @@ import click
 
 from ..core.errors import ResdslError
 from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, complete_file, diagnostics, graphs_of,
-                     shape_text, without_expectations)
+                     shape_text, warn, without_expectations)
 
 ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
              ".onnx": "ONNX"}
@@ -91,7 +91,7 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
 def compile_(file, network, input_shape, out, weights, load_weights, no_check, skip_expect):
     """Build the network as a PyTorch module; print params, multiply-adds and shapes; write OUT."""
     from ..analysis.check import run_checks
-    from ..core.errors import ErrorGroup, render
+    from ..core.errors import ErrorGroup
     from ..core.units import human
     from ..netgraph.infer import totals
 
@@ -117,7 +117,7 @@ def compile_(file, network, input_shape, out, weights, load_weights, no_check, s
     if problems and not no_check:  # as `check` fails: nothing written
         raise ErrorGroup(problems)
     for problem in problems:
-        click.echo("warning (--no-check): " + render([problem]), err=True)
+        warn(problem, "--no-check")
     figures = totals(graph)
     click.echo(f"{graph.graph['name']}: {figures['params']:,} params, {human(figures['macs'])} "
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "

@@ -17,27 +17,31 @@ from ..core.errors import ResdslError, render
 REPORT_TO = "the resdsl issue tracker (README.md, 'Reporting bugs', says where and what to send)"
 
 
+ERROR_FORMATS = ("human", "json")
+
+
 def diagnostics(fn):
-    """Render user errors as diagnostics on stderr with exit code 1, never a traceback."""
+    """Render user errors as diagnostics on stderr with exit code 1, never a traceback; adds
+    `--error-format json`, where stderr's last line is one JSON document of every diagnostic
+    (docs/errors.md), printed on success too so that a reader always finds one."""
     @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args, error_format="human", **kwargs):
+        report = _Report(error_format)
+        click.get_current_context().meta[_REPORT] = report
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except ResdslError as err:
-            click.echo(render(err.errors), err=True)
-            sys.exit(1)
+            report.fail(err.errors)
         except RecursionError:  # a last resort: the front end guards depth with located limits
-            click.echo("error[E607]: the input nests too deeply to process", err=True)
-            sys.exit(1)
+            report.fail([ResdslError("the input nests too deeply to process", code="E607")])
         except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt):
             raise
         except BrokenPipeError:  # `resdsl list | head`: the reader has all it wanted
             _closed_pipe()
         except MemoryError:
-            click.echo("error[E608]: out of memory; the limits (RESDSL_MAX_PARAMS, "
-                       "RESDSL_MAX_ACTIVATION_BYTES) may be set higher than this machine allows",
-                       err=True)
-            sys.exit(1)
+            report.fail([ResdslError("out of memory; the limits (RESDSL_MAX_PARAMS, "
+                                     "RESDSL_MAX_ACTIVATION_BYTES) may be set higher than this "
+                                     "machine allows", code="E608")])
         except Exception as err:  # a bug in resdsl, not in the input: say so, without a traceback
             if os.environ.get("RESDSL_DEBUG"):
                 raise
@@ -49,7 +53,55 @@ def diagnostics(fn):
                        "  with the command you ran; RESDSL_DEBUG=1 shows the traceback to attach",
                        err=True)
             sys.exit(3)
-    return wrapper
+        report.finish()
+        return result
+    return click.option("--error-format", type=click.Choice(ERROR_FORMATS), default="human",
+                        show_default=True,
+                        help="How diagnostics are printed on stderr: for people, or as one JSON "
+                             "document (docs/errors.md).")(wrapper)
+
+
+_REPORT = "resdsl.diagnostics"
+
+
+class _Report:
+    """The diagnostics of one command: printed as they come (human) or as one document (json)."""
+
+    def __init__(self, error_format: str):
+        self.json = error_format == "json"
+        self.warnings: list[tuple[ResdslError, str]] = []
+
+    def warn(self, error: ResdslError, why: str) -> None:
+        if self.json:
+            self.warnings.append((error, why))
+        else:
+            from ..core.errors import render_warning
+
+            click.echo(render_warning(error, why), err=True)
+
+    def fail(self, errors: list[ResdslError]) -> None:
+        if self.json:
+            self._print(errors)
+        else:
+            click.echo(render(errors), err=True)
+        sys.exit(1)
+
+    def finish(self) -> None:
+        if self.json:
+            self._print([])
+
+    def _print(self, errors: list[ResdslError]) -> None:
+        import json
+
+        from ..core.errors import json_document
+
+        click.echo(json.dumps(json_document(errors, self.warnings)), err=True)
+
+
+def warn(error: ResdslError, why: str) -> None:
+    """A problem the user chose to pass over (`compile --no-check`): a warning, in either format."""
+    report = click.get_current_context().meta.get(_REPORT) or _Report("human")
+    report.warn(error, why)
 
 
 def quiet_stdout() -> None:

@@ -67,6 +67,14 @@ class ResdslError(Exception):
     def render(self) -> str:
         return render(self.errors)
 
+    def to_json(self, severity: str = "error", rendered: str | None = None) -> dict:
+        """The machine form of this one diagnostic (schema: core/schema/diagnostics-v1.json)."""
+        return {"code": self.code, "severity": severity, "message": self.message,
+                "span": self.span.to_json() if self.span else None, "hint": self.hint,
+                "notes": [{"message": text, "span": at.to_json() if at else None}
+                          for text, at in self.notes],
+                "rendered": rendered or render_one(self)}
+
     def __str__(self) -> str:
         # the whole diagnostic, as the command line prints it: in a notebook or a traceback the
         # place, the source line and the hint are not lost (`.message` is the bare message)
@@ -130,12 +138,33 @@ class ErrorGroup(ResdslError):
         return self._errors
 
 
+def given_twice(name: str, span: Span | None) -> ArgumentError:
+    """One argument (or option) given twice in one call, said alike wherever it is found."""
+    return ArgumentError(f"'{name}' is given twice", span, code="E309")
+
+
 def raise_all(errors: list[ResdslError]) -> None:
     """Raise nothing, the one error, or all of them as a group."""
     if len(errors) == 1:
         raise errors[0]
     if errors:
         raise ErrorGroup(errors)
+
+
+DIAGNOSTICS_VERSION = 1  # of the JSON document below; a new field is not a new version
+
+
+def json_document(errors: list[ResdslError], warnings: list[tuple[ResdslError, str]] = ()) -> dict:
+    """What `--error-format json` prints: every diagnostic of one run, warnings (each with why
+    it is only a warning, e.g. '--no-check') first."""
+    return {"version": DIAGNOSTICS_VERSION,
+            "diagnostics": [w.to_json("warning", render_warning(w, why)) for w, why in warnings]
+            + [e.to_json() for e in errors]}
+
+
+def render_warning(error: ResdslError, why: str) -> str:
+    """An error the user chose to pass over, as the human form prints it."""
+    return f"warning ({why}): {render_one(error)}"
 
 
 WIDEST = 160  # characters of a source line shown; a longer one is cut around the caret

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .errors import LimitError
+
 
 def _env_int(name: str, default: int) -> int:
     try:
@@ -38,3 +40,20 @@ class Limits:
 
 
 LIMITS = Limits()
+
+
+# The limit errors raised at several places, each naming the variable that raises its limit.
+
+def too_many_layers(span) -> LimitError:
+    return LimitError(f"the network has more than {LIMITS.layers} layers", span, code="E604",
+                      hint="raise the limit with RESDSL_MAX_LAYERS")
+
+
+def too_wide(message: str, span) -> LimitError:
+    """Channels (or a width-like argument) over RESDSL_MAX_WIDTH."""
+    return LimitError(message, span, code="E605", hint="raise it with RESDSL_MAX_WIDTH")
+
+
+def too_large(message: str, span) -> LimitError:
+    """A feature map's side over RESDSL_MAX_SPATIAL."""
+    return LimitError(message, span, code="E605", hint="raise it with RESDSL_MAX_SPATIAL")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..core.errors import ArgumentError, LimitError, Span
-from ..core.limits import LIMITS
+from ..core.errors import ArgumentError, Span, given_twice
+from ..core.limits import LIMITS, too_wide
 from ..netgraph.ops import Op
 from . import ast
 from .evaluate import Dims, LinearDecay, describe, evaluate, unknown
@@ -39,7 +39,7 @@ def op_arguments(op: Op, layer: ast.Layer, lookup: Callable) -> dict[str, Any]:
         if op.arg(kw.name) is None:
             raise unknown(kw.name, kw.span, [a.name for a in op.args], f"argument of {op.name}")
         if kw.name in given:
-            raise ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309")
+            raise given_twice(kw.name, kw.span)
         given[kw.name] = (kw.value, kw.value.span)
     return {name: _coerce(op, op.arg(name).kind, name, expr, span, lookup)
             for name, (expr, span) in given.items()}
@@ -88,6 +88,5 @@ def _whole(value, where: str, span: Span, name: str, floor: int | None = None) -
     if value < floor:
         raise ArgumentError(f"{where} must be at least {floor}, not {value}", span, code="E322")
     if value > LIMITS.width:
-        raise LimitError(f"{where} is {value}, over the limit of {LIMITS.width}", span, code="E605",
-                         hint="raise it with RESDSL_MAX_WIDTH")
+        raise too_wide(f"{where} is {value}, over the limit of {LIMITS.width}", span)
     return value

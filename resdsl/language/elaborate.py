@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..core.errors import ArgumentError, LimitError, ShapeError, Span
+from ..core.errors import ArgumentError, LimitError, ShapeError, Span, given_twice
 from ..core.limits import LIMITS
 from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
@@ -513,7 +513,7 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
     shared = {k.name: (evaluate(k.value, frame.lookup), k.span) for k in stage.kwargs}
     for key, (_, span) in first.items():
         if key in shared:
-            raise ArgumentError(f"'{key}' is given twice", span, code="E309")
+            raise given_twice(key, span)
     stage_prefix = frame.node_id(stage.name, stage.name, stage.span) + "."
     first_node = None
     for index in range(repeat):

@@ -6,7 +6,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_mean
+from ..core.errors import (ArgumentError, LimitError, Span, UnknownName, did_you_mean,
+                           given_twice)
 from ..core.limits import LIMITS
 from ..netgraph.ops import UNLIKE, source_ops
 from . import ast
@@ -41,7 +42,7 @@ class BlockRef:
             if key not in params:
                 raise unknown(key, span, params, f"parameter of block '{self.name}'")
             if key in taken:
-                raise ArgumentError(f"'{key}' is given twice", span, code="E309")
+                raise given_twice(key, span)
             taken.add(key)
         return BlockRef(self.name, self.definition, self.scope, self.fixed + tuple(arguments))
 
@@ -87,7 +88,7 @@ def _linear_decay(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> LinearD
     options: dict[str, Any] = {}
     for kw in expr.kwargs:
         if kw.name in options:
-            raise ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309")
+            raise given_twice(kw.name, kw.span)
         if kw.name == "over":
             if not isinstance(kw.value, ast.Var) or kw.value.name not in DECAY_COUNTS:
                 raise ArgumentError("linear_decay's 'over' is 'layers' (the layers given it, the "

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..core.errors import ArgumentError, LimitError, Span
-from ..core.limits import LIMITS
+from ..core.errors import ArgumentError, LimitError, Span, given_twice
+from ..core.limits import LIMITS, too_large, too_wide
 from ..netgraph.checks import Check
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
@@ -125,7 +125,7 @@ def bind_params(owner: str, kind: str, params: tuple[ast.Param, ...], values: li
         if key not in names:
             raise unknown(key, key_span, names, f"parameter of {kind} '{owner}'")
         if key in bound:
-            raise ArgumentError(f"'{key}' is given twice", key_span, code="E309")
+            raise given_twice(key, key_span)
         bound[key] = value
     for param in params:
         if param.name in bound:
@@ -169,11 +169,9 @@ def input_shape(shape: tuple[int, ...], span: Span) -> tuple[int, ...]:
         raise ArgumentError(f"the input must be CxHxW with every size at least 1, not "
                             f"{'x'.join(map(str, shape))}", span, code="E311")
     if shape[0] > LIMITS.width:  # channels are a width, not a spatial size
-        raise LimitError(f"input channels {shape[0]} are over the limit of {LIMITS.width}", span,
-                         code="E605", hint="raise it with RESDSL_MAX_WIDTH")
+        raise too_wide(f"input channels {shape[0]} are over the limit of {LIMITS.width}", span)
     if max(shape[1:]) > LIMITS.spatial:
-        raise LimitError(f"input size {max(shape[1:])} is over the limit of {LIMITS.spatial}", span,
-                         code="E605", hint="raise it with RESDSL_MAX_SPATIAL")
+        raise too_large(f"input size {max(shape[1:])} is over the limit of {LIMITS.spatial}", span)
     return shape
 
 

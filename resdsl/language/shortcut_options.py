@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ..core.errors import ArgumentError
+from ..core.errors import ArgumentError, given_twice
 from ..netgraph.builder import GraphBuilder
 from ..netgraph.ops import ALIASES, OPS, ops_with
 from ..netgraph.shortcuts import LAYER_PATH, NAME_PATTERN, POLICIES, POLICY_NORM, Projection
@@ -31,7 +31,7 @@ def check_option_names(stmt: ast.ShortcutsDecl) -> list:
         if kw.name not in OPTIONS:
             errors.append(unknown(kw.name, kw.span, OPTIONS, "option of shortcuts"))
         elif kw.name in seen:
-            errors.append(ArgumentError(f"'{kw.name}' is given twice", kw.span, code="E309"))
+            errors.append(given_twice(kw.name, kw.span))
         seen.add(kw.name)
     return errors
 

@@ -11,9 +11,14 @@ from typing import Any
 
 import networkx as nx
 
-from ..core.errors import ArgumentError, LimitError, ShapeError, Span
-from ..core.limits import LIMITS
+from ..core.errors import ArgumentError, ShapeError, Span
+from ..core.limits import LIMITS, too_large, too_many_layers, too_wide
 from .ops import OPS, REQUIRED, OpShapeError, Shape
+
+
+def at_layer(err: OpShapeError, span: Span | None) -> ShapeError:
+    """An op's shape rule's complaint (E401), placed at the layer that made it."""
+    return ShapeError(err.args[0], span, hint=err.hint, code="E401")
 
 
 class GraphBuilder:
@@ -30,8 +35,7 @@ class GraphBuilder:
         """Add a layer; `args` are already checked values, missing ones take the op's defaults."""
         op = OPS[op_name]
         if self.graph.number_of_nodes() >= LIMITS.layers:
-            raise LimitError(f"the network has more than {LIMITS.layers} layers", span, code="E604",
-                             hint="raise the limit with RESDSL_MAX_LAYERS")
+            raise too_many_layers(span)
         full = {a.name: args.get(a.name, a.default) for a in op.args}
         missing = [name for name, value in full.items() if value is REQUIRED]
         if missing:
@@ -41,7 +45,7 @@ class GraphBuilder:
         try:
             out_shape = tuple(op.shape(full, in_shapes))
         except OpShapeError as err:
-            raise ShapeError(err.args[0], span, hint=err.hint, code="E401") from None
+            raise at_layer(err, span) from None
         check_tensor(op_name, out_shape, span)
         self.graph.add_node(node_id, op=op_name, args=full, scope=dict(scope), span=span,
                             in_shapes=in_shapes, out_shape=out_shape)
@@ -82,8 +86,7 @@ class GraphBuilder:
         the same layers without evaluating, checking and shaping them again."""
         entries, output = template
         if len(self.shapes) + len(entries) > LIMITS.layers:
-            raise LimitError(f"the network has more than {LIMITS.layers} layers", entries[0][4],
-                             code="E604", hint="raise the limit with RESDSL_MAX_LAYERS")
+            raise too_many_layers(entries[0][4])
         for name, op, args, node_scope, span, inputs, out_shape in entries:
             node = prefix + name
             sources = [block_input if ref is None else prefix + ref for ref, _ in inputs]
@@ -106,12 +109,11 @@ def check_tensor(op_name: str, shape: Shape, span: Span | None) -> None:
         return
     text = "x".join(map(str, shape))
     if shape[0] > LIMITS.width:
-        raise LimitError(f"{op_name} makes a tensor of {text}: {shape[0]} channels are over the "
-                         f"limit of {LIMITS.width}", span, code="E605",
-                         hint="raise it with RESDSL_MAX_WIDTH")
+        raise too_wide(f"{op_name} makes a tensor of {text}: {shape[0]} channels are over the "
+                       f"limit of {LIMITS.width}", span)
     if len(shape) > 1 and max(shape[1:]) > LIMITS.spatial:
-        raise LimitError(f"{op_name} makes a tensor of {text}, over the spatial limit of "
-                         f"{LIMITS.spatial}", span, code="E605", hint="raise it with RESDSL_MAX_SPATIAL")
+        raise too_large(f"{op_name} makes a tensor of {text}, over the spatial limit of "
+                        f"{LIMITS.spatial}", span)
 
 
 def inputs_of(graph: nx.DiGraph, node: str) -> list[str]:

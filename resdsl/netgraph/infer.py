@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..core.errors import ShapeError
-from .builder import inputs_of, layer_nodes
+from .builder import at_layer, inputs_of, layer_nodes
 from .ops import OPS, OpShapeError
 
 
@@ -18,7 +17,7 @@ def infer(graph: nx.DiGraph) -> nx.DiGraph:
         try:
             out_shape = tuple(op.shape(attrs["args"], in_shapes))
         except OpShapeError as err:
-            raise ShapeError(err.args[0], attrs.get("span"), hint=err.hint, code="E401") from None
+            raise at_layer(err, attrs.get("span")) from None
         attrs["in_shapes"] = in_shapes
         attrs["out_shape"] = out_shape
         attrs["macs"] = op.macs(attrs["args"], in_shapes, out_shape)

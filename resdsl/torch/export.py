@@ -33,6 +33,11 @@ EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dyn
 NEEDS = {".onnx": ("onnx", "onnxscript"), ".safetensors": ("safetensors",)}
 
 
+def needs_package(doing: str, package: str) -> ExportError:
+    """An optional package missing for an artifact (the `export` extra installs them all)."""
+    return ExportError(f"{doing} needs the '{package}' package", hint="pip install 'resdsl[export]'")
+
+
 def check_packages(suffixes) -> None:
     """Raise E910 naming the first missing package any of these artifacts needs."""
     import importlib.util
@@ -41,8 +46,7 @@ def check_packages(suffixes) -> None:
         for package in NEEDS.get(suffix, ()):
             if importlib.util.find_spec(package) is None:
                 what = "weights" if suffix == ".safetensors" else suffix.lstrip(".").upper()
-                raise ExportError(f"writing {what} needs the '{package}' package",
-                                  hint="pip install 'resdsl[export]'")
+                raise needs_package(f"writing {what}", package)
 
 
 def example_input(graph: nx.DiGraph, batch: int = EXPORT_BATCH) -> torch.Tensor:
@@ -95,8 +99,7 @@ def write_onnx(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
         import onnx
         import onnxscript  # noqa: F401  (torch's exporter needs it; say so before it fails)
     except ImportError as err:
-        raise ExportError(f"writing ONNX needs the '{err.name}' package",
-                          hint="pip install 'resdsl[export]'") from None
+        raise needs_package("writing ONNX", err.name) from None
     names = [o["name"] for o in graph.graph["outputs"]]
     with atomic_path(path) as tmp, _eval_mode(module), _quiet("torch.onnx"):
         torch.onnx.export(module, (example_input(graph),), str(tmp), input_names=["input"],
@@ -127,8 +130,7 @@ def write_weights(module: nn.Module, path: str | Path) -> None:
     try:
         from safetensors.torch import save_file
     except ImportError:
-        raise ExportError("writing weights needs the 'safetensors' package",
-                          hint="pip install 'resdsl[export]'") from None
+        raise needs_package("writing weights", "safetensors") from None
     state = {key: value.detach().contiguous() for key, value in module.state_dict().items()}
     with atomic_path(path) as tmp:
         save_file(state, str(tmp), metadata={"format": "pt", "network": type(module).__name__})
@@ -150,8 +152,7 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
                 if isinstance(state, dict) and isinstance(state.get(key), dict):
                     state = state[key]
     except ImportError:
-        raise ExportError("reading .safetensors needs the 'safetensors' package",
-                          hint="pip install 'resdsl[export]'") from None
+        raise needs_package("reading .safetensors", "safetensors") from None
     except Exception as err:  # not a checkpoint at all: say which file, not torch's internals
         raise ExportError(f"cannot read weights from {path}: {type(err).__name__}: {err}",
                           hint="give a .safetensors file or a torch state_dict (.pt, .pth)") from None
