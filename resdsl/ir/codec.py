@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +17,7 @@ from ..core.resources import schema_file
 from ..netgraph.checks import Check
 from ..netgraph.builder import check_tensor
 from ..netgraph.infer import infer, totals
+from ..netgraph.meta import NetworkMeta, Output, Stage
 from ..netgraph.ops import OPS
 from .checks import node_args, wiring
 
@@ -31,18 +33,18 @@ def validator() -> Draft202012Validator:
 
 def dump(graph: nx.DiGraph) -> dict:
     """The IR of a typed graph, as a JSON-ready dict."""
-    meta = graph.graph
+    meta = NetworkMeta.of(graph)
     figures = totals(graph)
     data = {
         "ir_version": IR_VERSION,
-        "network": meta["name"],
-        "template": meta.get("network", meta["name"]),
-        "input": list(meta["input"]),
-        "shortcuts": meta.get("shortcuts", "B"),
-        "params": {k: _jsonable(v) for k, v in meta.get("params", {}).items()},
-        "outputs": [dict(o) for o in meta["outputs"]],
-        "stages": [dict(s) for s in meta.get("stages", [])],
-        "checks": [_check(c) for c in meta.get("checks", [])],
+        "network": meta.name,
+        "template": meta.network,
+        "input": list(meta.input),
+        "shortcuts": meta.shortcuts,
+        "params": {k: _jsonable(v) for k, v in meta.params.items()},
+        "outputs": [asdict(o) for o in meta.outputs],
+        "stages": [asdict(s) for s in meta.stages],
+        "checks": [_check(c) for c in meta.checks],
         "totals": {"macs": figures["macs"], "params": figures["params"]},
         "nodes": [_node(n, d) for n, d in graph.nodes(data=True)],
         "edges": [_edge(u, v, d) for u, v, d in graph.edges(data=True)],
@@ -148,15 +150,7 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
     raise_all(wiring(name, graph, index))
     if not nx.is_directed_acyclic_graph(graph):
         raise IRError(f"{name}: $.edges: the graph has a cycle", code="E803")
-    graph.graph.update(
-        name=data["network"], network=data.get("template", data["network"]),
-        input=tuple(data["input"]), outputs=[dict(o) for o in data["outputs"]],
-        stages=[dict(s) for s in data.get("stages", [])], shortcuts=data.get("shortcuts", "B"),
-        params=dict(data.get("params", {})),
-        checks=[Check(c["kind"], c["metric"], c["value"], c["tolerance"], _span(c.get("span")))
-                for c in data.get("checks", [])],
-        span=None,
-    )
+    _meta(data).write(graph)
     (first,) = [n for n, d in graph.nodes(data=True) if d["op"] == "input"]
     if tuple(graph.nodes[first]["args"]["shape"]) != graph.graph["input"]:
         raise IRError(f"{name}: $.input: {list(graph.graph['input'])} is not the input node's "
@@ -174,6 +168,18 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
             raise IRError(f"{name}: node '{node}' records {shape}, {macs} MACs, {params} params, "
                           f"but its op gives {d['out_shape']}, {d['macs']}, {d['params']}", code="E805")
     return graph
+
+
+def _meta(data: dict) -> NetworkMeta:
+    """The network's metadata from an IR dict (the schema has checked its keys and types)."""
+    return NetworkMeta(
+        data["network"], data.get("template", data["network"]), tuple(data["input"]),
+        outputs=[Output(o["name"], o["node"]) for o in data["outputs"]],
+        stages=[Stage(s["name"], s.get("title"), s["block"], s["repeat"], s["first"], s["last"])
+                for s in data.get("stages", [])],
+        shortcuts=data.get("shortcuts", "B"), params=dict(data.get("params", {})),
+        checks=[Check(c["kind"], c["metric"], c["value"], c["tolerance"], _span(c.get("span")))
+                for c in data.get("checks", [])])
 
 
 def _span(data: dict | None) -> Span | None:

@@ -15,6 +15,7 @@ import networkx as nx
 from ..core.errors import ArgumentError, LimitError, ShapeError, Span
 from ..core.limits import LIMITS
 from ..netgraph.builder import GraphBuilder, layer_nodes
+from ..netgraph.meta import NetworkMeta, Output, Stage
 from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, POLICIES, Projection
 from . import ast
@@ -91,7 +92,7 @@ class Elaboration:
     spec: NetworkSpec
     input: tuple[int, ...] | None = None
     outputs: list[tuple[str, Span]] = field(default_factory=list)
-    stages: list[dict] = field(default_factory=list)
+    stages: list[Stage] = field(default_factory=list)
     stage_spans: dict[str, Span] = field(default_factory=dict)  # where each stage is written
     named: dict[str, str] = field(default_factory=dict)
     # a block expanded once with the same arguments, policy and input shape is replayed
@@ -146,12 +147,9 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
     outputs = _outputs(run, current)
     stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
     _scheduled_rates(graph, run.blocks)
-    graph.graph.update(
-        name=spec.name, network=definition.name, input=run.input,
-        outputs=outputs, stages=stages,
-        shortcuts=frame.policy, checks=checks, span=spec.span,
-        params={k: v for k, v in spec.bindings.items()}, stage_spans=run.stage_spans,
-    )
+    NetworkMeta(spec.name, definition.name, run.input, outputs, stages, shortcuts=frame.policy,
+                checks=checks, params=dict(spec.bindings), span=spec.span,
+                stage_spans=run.stage_spans).write(graph)
     return graph
 
 
@@ -175,29 +173,29 @@ def _scheduled_rates(graph: nx.DiGraph, blocks: list[list[str]]) -> None:
         data["args"] = {**data["args"], key: schedule.rate(where[node], count)}
 
 
-def _outputs(run: Elaboration, last: str) -> list[dict]:
+def _outputs(run: Elaboration, last: str) -> list[Output]:
     if not run.outputs:
-        return [{"name": "out", "node": last}]
-    stage_ends = {s["name"]: s["last"] for s in run.stages}
+        return [Output("out", last)]
+    stage_ends = {s.name: s.last for s in run.stages}
     outputs = []
     for name, span in run.outputs:
         node = stage_ends.get(name) or run.named.get(name)
         if node is None:
             raise unknown(name, span, set(stage_ends) | set(run.named), "stage or layer")
-        outputs.append({"name": name, "node": node})
+        outputs.append(Output(name, node))
     return outputs
 
 
-def _prune(graph: nx.DiGraph, outputs: list[dict], stages: list[dict]) -> list[dict]:
+def _prune(graph: nx.DiGraph, outputs: list[Output], stages: list[Stage]) -> list[Stage]:
     """Drop the layers no output depends on (a classifier's head behind a backbone's taps);
     returns the stages that remain."""
-    needed = {o["node"] for o in outputs}
+    needed = {o.node for o in outputs}
     for node in list(needed):
         needed |= nx.ancestors(graph, node)
     if len(needed) == graph.number_of_nodes():
         return stages
     graph.remove_nodes_from([n for n in graph if n not in needed])
-    return [s for s in stages if s["last"] in needed]
+    return [s for s in stages if s.last in needed]
 
 
 def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str:
@@ -525,8 +523,7 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
                          f"{stage_prefix}{_block_name(names, index)}.", node_scope, policy, current)
         if first_node is None and len(run.builder.added) > before:
             first_node = run.builder.added[before]
-    run.stages.append({"name": stage.name, "title": stage.title, "block": callee.name,
-                       "repeat": repeat, "first": first_node, "last": current})
+    run.stages.append(Stage(stage.name, stage.title, callee.name, repeat, first_node, current))
     run.stage_spans[stage_prefix[:-1]] = stage.span
     frame.values[stage.name] = current
     return current
