@@ -26,8 +26,9 @@ class GraphBuilder:
         return self.shapes[node]
 
     def add_op(self, node_id: str, op_name: str, args: dict[str, Any], inputs: list[str],
-               span: Span, scope: dict, roles: list[str] | None = None) -> str:
-        """Add a layer; `args` are already checked values, missing ones take the op's defaults."""
+               span: Span, scope: dict, roles: list[str] | None = None, where: str = "") -> str:
+        """Add a layer; `args` are already checked values, missing ones take the op's defaults.
+        `where` (" (in block layer2.0)") ends the message of a shape error."""
         op = OPS[op_name]
         if self.graph.number_of_nodes() >= LIMITS.layers:
             raise LimitError(f"the network has more than {LIMITS.layers} layers", span, code="E604",
@@ -41,7 +42,7 @@ class GraphBuilder:
         try:
             out_shape = tuple(op.shape(full, in_shapes))
         except OpShapeError as err:
-            raise ShapeError(err.args[0], span, hint=err.hint, code="E401") from None
+            raise ShapeError(err.args[0] + where, span, hint=err.hint, code="E401") from None
         check_tensor(op_name, out_shape, span)
         self.graph.add_node(node_id, op=op_name, args=full, scope=dict(scope), span=span,
                             in_shapes=in_shapes, out_shape=out_shape)
