@@ -10,7 +10,7 @@ from typing import Any
 
 import networkx as nx
 
-from ..core.errors import ArgumentError, LimitError, Span
+from ..core.errors import ArgumentError, LimitError, ResdslError, Span
 from ..core.limits import LIMITS
 from ..netgraph.builder import GraphBuilder, layer_nodes
 from ..netgraph.meta import NetworkMeta, Output, Stage
@@ -208,10 +208,26 @@ def _layer(run: Elaboration, frame: Frame, layer: ast.Layer, current: str) -> st
 
 def _block(run: Elaboration, frame: Frame, call: Call, current: str) -> str:
     begin = len(run.builder.added)
-    output = _expand(run, frame, call, current)
+    try:
+        output = _expand(run, frame, call, current)
+    except ResdslError as err:
+        if not frame.stack:  # the network's own statement that led there
+            _note_call(err, call)
+        raise
     if not frame.stack:  # a block of the network itself
         run.blocks.append(run.builder.added[begin:])
     return output
+
+
+def _note_call(err: ResdslError, call: Call) -> None:
+    """An error inside a block written once and used many times: a note shows the network's
+    statement that made this block (`stage layer2: ...`)."""
+    for error in err.errors:
+        span = error.span
+        if span is None or (span.source is call.span.source
+                            and call.span.line <= span.line <= call.span.end_line):
+            continue  # at the call itself: nothing to add
+        error.notes.append((f"in block {call.prefix[:-1]}", call.span))
 
 
 def _expand(run: Elaboration, frame: Frame, call: Call, current: str) -> str:
