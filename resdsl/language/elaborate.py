@@ -6,6 +6,7 @@ No torch here. Shapes are propagated as nodes are added, because the shortcut po
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
@@ -334,15 +335,15 @@ def _repeat(frame: Frame, stage: ast.Stage, callee: BlockRef) -> int:
     return value
 
 
+@dataclass
 class _StageOptions:
-    """What a stage's arguments after `x N` say (reserved.py splits them): the block it starts
+    """What a stage's arguments after `x N` say (reserved.py names them): the block it starts
     with, its blocks' names, its shortcut option, and the first block's own arguments."""
 
-    def __init__(self, block: BlockRef, policy: str):
-        self.first_block = block
-        self.names = DEFAULT_NAMES
-        self.policy = policy
-        self.first_named: dict[str, tuple[Any, Span]] = {}
+    first_block: BlockRef
+    policy: str
+    names: str = DEFAULT_NAMES
+    first_named: dict[str, tuple[Any, Span]] = field(default_factory=dict)
 
     def read(self, frame: Frame, stage: ast.Stage) -> None:
         for kw in stage.first_kwargs:  # in source order: the first mistake is the one reported

@@ -46,29 +46,34 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
             for expr in _value_args(scope, stmt, params):
                 _expression(scope, expr, params, errors)
         elif isinstance(stmt, ast.Stage):
-            _callee(scope, stmt.block, stmt.block_span, params, stmt.kwargs + first_block_args(stmt),
-                    errors)
-            exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs
-                                      if k.name != SHORTCUTS)
-            for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
-                _expression(scope, expr, params, errors)
-            for k in stmt.first_kwargs:
-                if k.name == SHORTCUTS and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
-                    errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option",
-                                          POLICY_ALIASES))
+            _stage(scope, stmt, params, errors)
         elif isinstance(stmt, ast.ShortcutsDecl):
-            if stmt.kind not in POLICIES:
-                errors.append(unknown(stmt.kind, stmt.kind_span or stmt.span, POLICIES,
-                                      "shortcut option", POLICY_ALIASES))
-            errors += check_option_names(stmt)
-            for kw in stmt.options:  # the names, the bias, a norm's arguments: expressions
-                if kw.name == "norm":  # `groupnorm(16)`: a norm's name is no expression, its arguments are
-                    call = kw.value if isinstance(kw.value, ast.Call) else None
-                    values = call.args + tuple(k.value for k in call.kwargs) if call else ()
-                else:
-                    values = (kw.value,) if kw.name in OPTIONS else ()
-                for value in values:
-                    _expression(scope, value, params, errors)
+            _shortcuts(scope, stmt, params, errors)
+
+
+def _stage(scope: Scope, stmt: ast.Stage, params: set[str], errors: list[ResdslError]) -> None:
+    _callee(scope, stmt.block, stmt.block_span, params, stmt.kwargs + first_block_args(stmt), errors)
+    exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs if k.name != SHORTCUTS)
+    for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
+        _expression(scope, expr, params, errors)
+    for k in stmt.first_kwargs:
+        if k.name == SHORTCUTS and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
+            errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option", POLICY_ALIASES))
+
+
+def _shortcuts(scope: Scope, stmt: ast.ShortcutsDecl, params: set[str], errors: list[ResdslError]) -> None:
+    if stmt.kind not in POLICIES:
+        errors.append(unknown(stmt.kind, stmt.kind_span or stmt.span, POLICIES,
+                              "shortcut option", POLICY_ALIASES))
+    errors += check_option_names(stmt)
+    for kw in stmt.options:  # the names, the bias, a norm's arguments: expressions
+        if kw.name == "norm":  # `groupnorm(16)`: a norm's name is no expression, its arguments are
+            call = kw.value if isinstance(kw.value, ast.Call) else None
+            values = call.args + tuple(k.value for k in call.kwargs) if call else ()
+        else:
+            values = (kw.value,) if kw.name in OPTIONS else ()
+        for value in values:
+            _expression(scope, value, params, errors)
 
 
 def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):
