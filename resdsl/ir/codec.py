@@ -106,8 +106,26 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
     validate(data, name)
     graph = nx.DiGraph(name=data["network"])
     errors: list[ResdslError] = []
+    index, broken = _add_nodes(graph, data, name, errors)
+    _add_edges(graph, data, name, index, broken, errors)
+    for i, out in enumerate(data["outputs"]):
+        if out["node"] not in index and out["node"] not in broken:
+            errors.append(IRError(f"{name}: $.outputs[{i}].node: no node '{out['node']}'", code="E802"))
+    raise_all(errors)
+    raise_all(wiring(name, graph, index))
+    if not nx.is_directed_acyclic_graph(graph):
+        raise IRError(f"{name}: $.edges: the graph has a cycle", code="E803")
+    _meta(data).write(graph)
+    _check_figures(graph, name)
+    return graph
+
+
+def _add_nodes(graph: nx.DiGraph, data: dict, name: str, errors: list[ResdslError]
+               ) -> tuple[dict[str, int], set[str]]:
+    """The IR's nodes into `graph`: returns each added node's place in the file, and the nodes
+    already reported (their edges say nothing more)."""
     index: dict[str, int] = {}
-    broken: set[str] = set()  # nodes already reported: their edges say nothing more
+    broken: set[str] = set()
     for i, node in enumerate(data["nodes"]):
         op = OPS.get(node["op"])
         if op is None:
@@ -127,6 +145,11 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
                        scope=dict(node["scope"]), span=_span(node.get("span")),
                        in_shapes=[tuple(s) for s in node["in_shapes"]],
                        out_shape=tuple(node["out_shape"]), macs=node["macs"], params=node["params"])
+    return index, broken
+
+
+def _add_edges(graph: nx.DiGraph, data: dict, name: str, index: dict[str, int], broken: set[str],
+               errors: list[ResdslError]) -> None:
     for i, edge in enumerate(data["edges"]):
         if edge["source"] in broken or edge["target"] in broken:
             continue
@@ -143,14 +166,10 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
         if "role" in edge:
             attrs["role"] = edge["role"]
         graph.add_edge(edge["source"], edge["target"], **attrs)
-    for i, out in enumerate(data["outputs"]):
-        if out["node"] not in index and out["node"] not in broken:
-            errors.append(IRError(f"{name}: $.outputs[{i}].node: no node '{out['node']}'", code="E802"))
-    raise_all(errors)
-    raise_all(wiring(name, graph, index))
-    if not nx.is_directed_acyclic_graph(graph):
-        raise IRError(f"{name}: $.edges: the graph has a cycle", code="E803")
-    _meta(data).write(graph)
+
+
+def _check_figures(graph: nx.DiGraph, name: str) -> None:
+    """The input, shapes and costs the file records, against what the op table gives."""
     (first,) = [n for n, d in graph.nodes(data=True) if d["op"] == "input"]
     if tuple(graph.nodes[first]["args"]["shape"]) != graph.graph["input"]:
         raise IRError(f"{name}: $.input: {list(graph.graph['input'])} is not the input node's "
@@ -167,7 +186,6 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
         if (d["out_shape"], d["macs"], d["params"]) != (shape, macs, params):
             raise IRError(f"{name}: node '{node}' records {shape}, {macs} MACs, {params} params, "
                           f"but its op gives {d['out_shape']}, {d['macs']}, {d['params']}", code="E805")
-    return graph
 
 
 def _meta(data: dict) -> NetworkMeta:
