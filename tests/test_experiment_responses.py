@@ -7,6 +7,7 @@ import torch
 from resdsl.api import graph, graph_from_text
 from resdsl.experiments.responses import response_module, response_stds
 from resdsl.experiments.taps import response_nodes, with_outputs
+from resdsl.netgraph.meta import Output
 from resdsl.torch.backend import build_module
 
 from .reference_models import CifarResNet
@@ -39,8 +40,8 @@ def test_taps_keep_only_what_the_outputs_need():
     full = graph("resnet20")
     taps = with_outputs(full, ["layer1.0.bn1"])
     assert set(taps) == {"input", "conv1", "bn1", "relu", "layer1.0.conv1", "layer1.0.bn1"}
-    assert taps.graph["outputs"] == [{"name": "layer1.0.bn1", "node": "layer1.0.bn1"}]
-    assert full.graph["outputs"][0]["node"] == "fc"  # the original is untouched
+    assert taps.graph["outputs"] == [Output(name="layer1.0.bn1", node="layer1.0.bn1")]
+    assert full.graph["outputs"][0].node == "fc"  # the original is untouched
 
 
 def test_response_stds_equal_hooks_on_a_reference_network():

@@ -89,7 +89,7 @@ def test_use_finds_files_beside_the_importer_then_the_library(tmp_path):
 def test_block_parameter_holds_a_block():
     graph = resdsl.graph("resnet18")
     assert graph.nodes["layer1.0.conv2"]["op"] == "conv"
-    assert graph.graph["stages"][0]["block"] == "basic"
+    assert graph.graph["stages"][0].block == "basic"
 
 
 def test_derived_network_does_not_inherit_expectations():

@@ -47,7 +47,7 @@ def test_plain_counterparts_have_the_same_layers_and_parameters(name):
 
 def test_stages_run_on_32_16_and_8_pixel_maps_with_16_32_64_filters():
     graph = resdsl.graph("resnet56")
-    ends = [graph.nodes[s["last"]]["out_shape"] for s in graph.graph["stages"]]
+    ends = [graph.nodes[s.last]["out_shape"] for s in graph.graph["stages"]]
     assert ends == [(16, 32, 32), (32, 16, 16), (64, 8, 8)]
     pads = sorted(n for n, d in graph.nodes(data=True) if d["op"] == "pad_shortcut")
     assert pads == ["layer2.0.shortcut", "layer3.0.shortcut"]

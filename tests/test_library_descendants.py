@@ -70,9 +70,9 @@ def test_cifar_wide_resnets_have_the_papers_parameters(name, printed):
 
 def test_wrn28_10_widths():
     graph = network("wrn28_10")
-    ends = [graph.nodes[s["last"]]["out_shape"] for s in graph.graph["stages"]]
+    ends = [graph.nodes[s.last]["out_shape"] for s in graph.graph["stages"]]
     assert ends == [(160, 32, 32), (320, 16, 16), (640, 8, 8)]
-    assert [s["repeat"] for s in graph.graph["stages"]] == [4, 4, 4]
+    assert [s.repeat for s in graph.graph["stages"]] == [4, 4, 4]
 
 
 # -- squeeze-and-excitation -----------------------------------------------------------------------

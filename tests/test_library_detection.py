@@ -13,8 +13,8 @@ FC_PARAMS = 2048 * 1000 + 1000
 def test_backbone_taps_the_end_of_each_stage():
     graph = resdsl.graph("resnet50_backbone")
     assert totals(graph)["outputs"] == TAPS
-    ends = {s["name"]: s["last"] for s in graph.graph["stages"]}
-    assert {o["name"]: o["node"] for o in graph.graph["outputs"]} == ends
+    ends = {s.name: s.last for s in graph.graph["stages"]}
+    assert {o.name: o.node for o in graph.graph["outputs"]} == ends
 
 
 def test_backbone_drops_the_head_and_keeps_every_other_layer():
@@ -42,4 +42,4 @@ def test_with_outputs_composes_with_other_changes_and_replaces_declared_taps():
     m = resdsl.graph_from_text(text, "m")
     assert totals(m)["outputs"] == {"stem": (16, 64, 64), "s1": (16, 64, 64)}
     assert not [n for n in m if n.startswith("s2.")]
-    assert [s["name"] for s in m.graph["stages"]] == ["s1"]
+    assert [s.name for s in m.graph["stages"]] == ["s1"]

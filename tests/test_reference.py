@@ -22,7 +22,7 @@ BASIC_WIDTHS, BOTTLENECK_WIDTHS = (64, 128, 256, 512), (256, 512, 1024, 2048)
 
 
 def stage_end(graph, stage):
-    return graph.nodes[next(s["last"] for s in graph.graph["stages"] if s["name"] == stage)]
+    return graph.nodes[next(s.last for s in graph.graph["stages"] if s.name == stage)]
 
 
 @pytest.mark.parametrize("name", list(TORCHVISION_PARAMS) + [n + "_v1" for n in ("resnet50", "resnet101", "resnet152")])
@@ -35,7 +35,7 @@ def test_table1_output_sizes_and_widths(name):
     for stage, width in zip(("layer1", "layer2", "layer3", "layer4"), widths):
         size = TABLE1_SIZES[stage]
         assert stage_end(graph, stage)["out_shape"] == (width, size, size)
-    assert [s["repeat"] for s in graph.graph["stages"]] == list(TABLE1_DEPTHS[base])
+    assert [s.repeat for s in graph.graph["stages"]] == list(TABLE1_DEPTHS[base])
     assert totals(graph)["outputs"] == {"out": (1000,)}
 
 

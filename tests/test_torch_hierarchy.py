@@ -4,6 +4,7 @@ torchvision's ResNet (the hand-written tests/reference_models.py stands in for i
 
 import copy
 import pickle
+from dataclasses import replace
 
 import networkx as nx
 import torch
@@ -118,8 +119,8 @@ def test_containers_come_from_node_ids_not_from_stages():
     renamed = {"conv1": "stem.0", "bn1": "stem.1", "relu": "stem.2",  # one value out: callable
                "maxpool": "mixed.pool", "layer1.0.conv1": "mixed.conv"}  # two values out: holder
     regrouped = nx.relabel_nodes(graph, renamed)
-    for output in regrouped.graph["outputs"]:
-        output["node"] = renamed.get(output["node"], output["node"])
+    regrouped.graph["outputs"] = [replace(o, node=renamed.get(o.node, o.node))
+                                  for o in regrouped.graph["outputs"]]
     model = build_module(regrouped).eval()
     assert isinstance(model.stem, GeneratedModule)  # holds a ReLU function: not a Sequential
     assert type(model.mixed) is nn.Module and not hasattr(type(model.mixed), "code")

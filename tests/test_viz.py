@@ -276,7 +276,7 @@ def svg_nodes(svg: bytes) -> list:
 def test_odd_stage_titles_are_drawn_as_written():
     text = CIFAR.replace("stage layer1:", "stage layer1 \"x\\ny \\l <b>&amp; 'q'\":")
     graph = resdsl.graph_from_text(text, "resnet20")
-    title = graph.graph["stages"][0]["title"]
+    title = graph.graph["stages"][0].title
     assert title == "x\\ny \\l <b>&amp; 'q'"  # backslashes as written, not DOT escapes
     svg = render(diagram(graph, "block"), "svg")
     texts = [t.text for t in ET.fromstring(svg).iter(f"{SVG}text")]

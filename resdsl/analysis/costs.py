@@ -165,7 +165,7 @@ def cost_rows(graph: nx.DiGraph, by: str = "stage", grouped: Grouped | None = No
     if by == "layer":
         return [_row(nodes, node, "layer", None, OPS[nodes[node]["op"]].describe(nodes[node]["args"]),
                      [node]) for part in grouped.parts for node in part.nodes]
-    titles = {s["name"]: s.get("title") for s in graph.graph.get("stages", [])}
+    titles = {s.name: s.title for s in graph.graph.get("stages", [])}
     rows: list[Row] = []
     for index, part in enumerate(grouped.parts):
         if part.stage is None:
@@ -193,7 +193,7 @@ def activation_memory(graph: nx.DiGraph, batch: int = 1, grouped: Grouped | None
     grouped = grouped or group(graph)
     size = {n: math.prod(grouped.nodes[n]["out_shape"]) * batch for n in grouped.order}
     readers = {n: len(graph.succ[n]) for n in grouped.order}
-    outputs = {o["node"] for o in graph.graph["outputs"]}
+    outputs = {o.node for o in graph.graph["outputs"]}
     live = peak = 0
     for node in grouped.order:
         live += size[node]

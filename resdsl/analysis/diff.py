@@ -63,7 +63,7 @@ def _network_changes(a: nx.DiGraph, b: nx.DiGraph) -> list[tuple]:
     for what, key in (("input", "input"), ("shortcut option", "shortcuts")):
         if a.graph.get(key) != b.graph.get(key):
             changes.append((what, "network", _value(a.graph.get(key)), _value(b.graph.get(key))))
-    outs = [{o["name"]: g.nodes[o["node"]]["out_shape"] for o in g.graph["outputs"]} for g in (a, b)]
+    outs = [{o.name: g.nodes[o.node]["out_shape"] for o in g.graph["outputs"]} for g in (a, b)]
     if outs[0] != outs[1]:
         changes.append(("output", "network", *(", ".join(f"{k} {_value(v)}" for k, v in o.items())
                                                for o in outs)))
@@ -81,7 +81,7 @@ def _shortcut_words(kinds: dict[str, list[str]]) -> str:
 
 def _stage_facts(graph: nx.DiGraph, grouped: Grouped, row: Row) -> dict[str, str]:
     """What a row is made of, as words to compare (counts apart from `blocks`)."""
-    meta = next((s for s in graph.graph.get("stages", []) if s["name"] == row.name), None)
+    meta = next((s for s in graph.graph.get("stages", []) if s.name == row.name), None)
     if meta is None:
         return {"structure": row.structure, "output size": "x".join(map(str, row.output))}
     blocks = stage_blocks(graph, row.name, grouped)
@@ -89,8 +89,8 @@ def _stage_facts(graph: nx.DiGraph, grouped: Grouped, row: Row) -> dict[str, str
     kinds = {kind: [b for b in members if b in blocks]
              for kind, members in shortcut_kinds(graph, grouped).items()}
     return {
-        "block type": meta["block"],
-        "blocks": str(meta["repeat"]),
+        "block type": meta.block,
+        "blocks": str(meta.repeat),
         "structure": ", ".join(dict.fromkeys(block_structure(graph, m) for m in blocks.values())),
         "width": str(row.output[0]),
         "output size": "x".join(map(str, row.output)),

@@ -42,7 +42,7 @@ def graphs_at_scales(graph: nx.DiGraph, build: Callable[[tuple[int, int, int]], 
     layer that fails."""
     head = global_head(graph)
     if head is None:
-        last = graph.graph["outputs"][-1]["node"] if graph.graph["outputs"] else None
+        last = graph.graph["outputs"][-1].node if graph.graph["outputs"] else None
         raise ScaleError(
             f"network '{graph.graph['name']}' has no fully convolutional form: multi-scale testing "
             "needs a classifier 'fc' reading a global 'avgpool', and it ends otherwise",

@@ -8,9 +8,12 @@ that returns them, and nothing downstream of them is built. No torch here.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import networkx as nx
 
 from ..netgraph.builder import inputs_of, layer_nodes
+from ..netgraph.meta import NetworkMeta, Output
 
 
 def with_outputs(graph: nx.DiGraph, nodes: list[str]) -> nx.DiGraph:
@@ -21,8 +24,9 @@ def with_outputs(graph: nx.DiGraph, nodes: list[str]) -> nx.DiGraph:
         needed |= nx.ancestors(graph, node)
     # the graph's own node order is source order; the subgraph view keeps it
     copy = graph.subgraph([n for n in graph if n in needed]).copy()
-    copy.graph = {**graph.graph, "outputs": [{"name": n, "node": n} for n in nodes]}
-    copy.graph["stages"] = [s for s in graph.graph.get("stages", []) if s.get("last") in needed]
+    meta = NetworkMeta.of(graph)
+    replace(meta, outputs=[Output(n, n) for n in nodes],
+            stages=[s for s in meta.stages if s.last in needed]).write(copy)
     return copy
 
 
@@ -51,9 +55,9 @@ def global_head(graph: nx.DiGraph) -> tuple[str, str, str] | None:
     """(features, pool, fc) where the network ends `... -> global average pool -> fc`: the last
     feature map, the pooling node and the classifier; None for any other ending."""
     outputs = graph.graph["outputs"]
-    if len(outputs) != 1 or graph.nodes[outputs[0]["node"]]["op"] != "fc":
+    if len(outputs) != 1 or graph.nodes[outputs[0].node]["op"] != "fc":
         return None
-    output = outputs[0]["node"]
+    output = outputs[0].node
     (pool,) = inputs_of(graph, output)
     data = graph.nodes[pool]
     if data["op"] != "avgpool" or data["args"]["kernel"] is not None or graph.out_degree(pool) != 1:

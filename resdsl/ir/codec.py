@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 import networkx as nx
@@ -16,6 +17,7 @@ from ..core.resources import schema_file
 from ..netgraph.checks import Check
 from ..netgraph.builder import check_tensor
 from ..netgraph.infer import infer, totals
+from ..netgraph.meta import NetworkMeta, Output, Stage
 from ..netgraph.ops import OPS
 from .checks import node_args, wiring
 
@@ -31,18 +33,18 @@ def validator() -> Draft202012Validator:
 
 def dump(graph: nx.DiGraph) -> dict:
     """The IR of a typed graph, as a JSON-ready dict."""
-    meta = graph.graph
+    meta = NetworkMeta.of(graph)
     figures = totals(graph)
     data = {
         "ir_version": IR_VERSION,
-        "network": meta["name"],
-        "template": meta.get("network", meta["name"]),
-        "input": list(meta["input"]),
-        "shortcuts": meta.get("shortcuts", "B"),
-        "params": {k: _jsonable(v) for k, v in meta.get("params", {}).items()},
-        "outputs": [dict(o) for o in meta["outputs"]],
-        "stages": [dict(s) for s in meta.get("stages", [])],
-        "checks": [_check(c) for c in meta.get("checks", [])],
+        "network": meta.name,
+        "template": meta.network,
+        "input": list(meta.input),
+        "shortcuts": meta.shortcuts,
+        "params": {k: _jsonable(v) for k, v in meta.params.items()},
+        "outputs": [asdict(o) for o in meta.outputs],
+        "stages": [asdict(s) for s in meta.stages],
+        "checks": [_check(c) for c in meta.checks],
         "totals": {"macs": figures["macs"], "params": figures["params"]},
         "nodes": [_node(n, d) for n, d in graph.nodes(data=True)],
         "edges": [_edge(u, v, d) for u, v, d in graph.edges(data=True)],
@@ -104,8 +106,26 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
     validate(data, name)
     graph = nx.DiGraph(name=data["network"])
     errors: list[ResdslError] = []
+    index, broken = _add_nodes(graph, data, name, errors)
+    _add_edges(graph, data, name, index, broken, errors)
+    for i, out in enumerate(data["outputs"]):
+        if out["node"] not in index and out["node"] not in broken:
+            errors.append(IRError(f"{name}: $.outputs[{i}].node: no node '{out['node']}'", code="E802"))
+    raise_all(errors)
+    raise_all(wiring(name, graph, index))
+    if not nx.is_directed_acyclic_graph(graph):
+        raise IRError(f"{name}: $.edges: the graph has a cycle", code="E803")
+    _meta(data).write(graph)
+    _check_figures(graph, name)
+    return graph
+
+
+def _add_nodes(graph: nx.DiGraph, data: dict, name: str, errors: list[ResdslError]
+               ) -> tuple[dict[str, int], set[str]]:
+    """The IR's nodes into `graph`: returns each added node's place in the file, and the nodes
+    already reported (their edges say nothing more)."""
     index: dict[str, int] = {}
-    broken: set[str] = set()  # nodes already reported: their edges say nothing more
+    broken: set[str] = set()
     for i, node in enumerate(data["nodes"]):
         op = OPS.get(node["op"])
         if op is None:
@@ -125,6 +145,11 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
                        scope=dict(node["scope"]), span=_span(node.get("span")),
                        in_shapes=[tuple(s) for s in node["in_shapes"]],
                        out_shape=tuple(node["out_shape"]), macs=node["macs"], params=node["params"])
+    return index, broken
+
+
+def _add_edges(graph: nx.DiGraph, data: dict, name: str, index: dict[str, int], broken: set[str],
+               errors: list[ResdslError]) -> None:
     for i, edge in enumerate(data["edges"]):
         if edge["source"] in broken or edge["target"] in broken:
             continue
@@ -141,22 +166,10 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
         if "role" in edge:
             attrs["role"] = edge["role"]
         graph.add_edge(edge["source"], edge["target"], **attrs)
-    for i, out in enumerate(data["outputs"]):
-        if out["node"] not in index and out["node"] not in broken:
-            errors.append(IRError(f"{name}: $.outputs[{i}].node: no node '{out['node']}'", code="E802"))
-    raise_all(errors)
-    raise_all(wiring(name, graph, index))
-    if not nx.is_directed_acyclic_graph(graph):
-        raise IRError(f"{name}: $.edges: the graph has a cycle", code="E803")
-    graph.graph.update(
-        name=data["network"], network=data.get("template", data["network"]),
-        input=tuple(data["input"]), outputs=[dict(o) for o in data["outputs"]],
-        stages=[dict(s) for s in data.get("stages", [])], shortcuts=data.get("shortcuts", "B"),
-        params=dict(data.get("params", {})),
-        checks=[Check(c["kind"], c["metric"], c["value"], c["tolerance"], _span(c.get("span")))
-                for c in data.get("checks", [])],
-        span=None,
-    )
+
+
+def _check_figures(graph: nx.DiGraph, name: str) -> None:
+    """The input, shapes and costs the file records, against what the op table gives."""
     (first,) = [n for n, d in graph.nodes(data=True) if d["op"] == "input"]
     if tuple(graph.nodes[first]["args"]["shape"]) != graph.graph["input"]:
         raise IRError(f"{name}: $.input: {list(graph.graph['input'])} is not the input node's "
@@ -173,7 +186,18 @@ def load(data, name: str = "<ir>") -> nx.DiGraph:
         if (d["out_shape"], d["macs"], d["params"]) != (shape, macs, params):
             raise IRError(f"{name}: node '{node}' records {shape}, {macs} MACs, {params} params, "
                           f"but its op gives {d['out_shape']}, {d['macs']}, {d['params']}", code="E805")
-    return graph
+
+
+def _meta(data: dict) -> NetworkMeta:
+    """The network's metadata from an IR dict (the schema has checked its keys and types)."""
+    return NetworkMeta(
+        data["network"], data.get("template", data["network"]), tuple(data["input"]),
+        outputs=[Output(o["name"], o["node"]) for o in data["outputs"]],
+        stages=[Stage(s["name"], s.get("title"), s["block"], s["repeat"], s["first"], s["last"])
+                for s in data.get("stages", [])],
+        shortcuts=data.get("shortcuts", "B"), params=dict(data.get("params", {})),
+        checks=[Check(c["kind"], c["metric"], c["value"], c["tolerance"], _span(c.get("span")))
+                for c in data.get("checks", [])])
 
 
 def _span(data: dict | None) -> Span | None:

@@ -125,8 +125,14 @@ def _note_call_site(err: ResdslError, scope: Scope, spec: NetworkSpec) -> None:
     if spec.span is None or spec.span.source is not here:
         return
     for error in err.errors:
-        if error.span is not None and error.span.source is not here and not error.notes:
+        if error.span is not None and error.span.source is not here and not _noted_here(error, here):
             error.notes.append((f"in the instance '{spec.name}'", spec.span))
+
+
+
+def _noted_here(error: ResdslError, here) -> bool:
+    """Whether a note already shows a place in the user's file (the block's call, say)."""
+    return any(at.source is here for _, at in error.notes)
 
 
 def _with_params(scope: Scope, name: str, params: dict[str, Any]) -> NetworkSpec:

@@ -12,6 +12,7 @@ from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
 from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULE_WORDS, SCHEDULES, outside_block, unknown, unknown_op
 from .loader import Scope
+from .reserved import READS, SHORTCUTS, first_block_args
 from .shortcut_options import OPTIONS, SHORTCUT, check_option_names
 
 
@@ -45,37 +46,41 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
             for expr in _value_args(scope, stmt, params):
                 _expression(scope, expr, params, errors)
         elif isinstance(stmt, ast.Stage):
-            _callee(scope, stmt.block, stmt.block_span, params,
-                    stmt.kwargs + tuple(k for k in stmt.first_kwargs
-                                        if k.name not in ("shortcuts", "first", "names")), errors)
-            exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs
-                                      if k.name != "shortcuts")
-            for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
-                _expression(scope, expr, params, errors)
-            for k in stmt.first_kwargs:
-                if k.name == "shortcuts" and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
-                    errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option",
-                                          POLICY_ALIASES))
+            _stage(scope, stmt, params, errors)
         elif isinstance(stmt, ast.ShortcutsDecl):
-            if stmt.kind not in POLICIES:
-                errors.append(unknown(stmt.kind, stmt.kind_span or stmt.span, POLICIES,
-                                      "shortcut option", POLICY_ALIASES))
-            errors += check_option_names(stmt)
-            for kw in stmt.options:  # the names, the bias, a norm's arguments: expressions
-                if kw.name == "norm":  # `groupnorm(16)`: a norm's name is no expression, its arguments are
-                    call = kw.value if isinstance(kw.value, ast.Call) else None
-                    values = call.args + tuple(k.value for k in call.kwargs) if call else ()
-                else:
-                    values = (kw.value,) if kw.name in OPTIONS else ()
-                for value in values:
-                    _expression(scope, value, params, errors)
+            _shortcuts(scope, stmt, params, errors)
+
+
+def _stage(scope: Scope, stmt: ast.Stage, params: set[str], errors: list[ResdslError]) -> None:
+    _callee(scope, stmt.block, stmt.block_span, params, stmt.kwargs + first_block_args(stmt), errors)
+    exprs = stmt.args + tuple(k.value for k in stmt.kwargs + stmt.first_kwargs if k.name != SHORTCUTS)
+    for expr in exprs + ((stmt.repeat,) if stmt.repeat is not None else ()):
+        _expression(scope, expr, params, errors)
+    for k in stmt.first_kwargs:
+        if k.name == SHORTCUTS and isinstance(k.value, ast.Var) and k.value.name not in POLICIES:
+            errors.append(unknown(k.value.name, k.value.span, POLICIES, "shortcut option", POLICY_ALIASES))
+
+
+def _shortcuts(scope: Scope, stmt: ast.ShortcutsDecl, params: set[str], errors: list[ResdslError]) -> None:
+    if stmt.kind not in POLICIES:
+        errors.append(unknown(stmt.kind, stmt.kind_span or stmt.span, POLICIES,
+                              "shortcut option", POLICY_ALIASES))
+    errors += check_option_names(stmt)
+    for kw in stmt.options:  # the names, the bias, a norm's arguments: expressions
+        if kw.name == "norm":  # `groupnorm(16)`: a norm's name is no expression, its arguments are
+            call = kw.value if isinstance(kw.value, ast.Call) else None
+            values = call.args + tuple(k.value for k in call.kwargs) if call else ()
+        else:
+            values = (kw.value,) if kw.name in OPTIONS else ()
+        for value in values:
+            _expression(scope, value, params, errors)
 
 
 def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):
     """A layer's argument expressions, less the bare words an op takes (`add shortcut`) and the
     values it reads (`from: branch1`, a merge's `a, b`: checked where the graph is built)."""
     op = OPS.get(layer.op)
-    kwargs = tuple(k for k in layer.kwargs if k.name != "from"
+    kwargs = tuple(k for k in layer.kwargs if k.name != READS
                    and not (k.name == SHORTCUT and op is not None and op.arity == -1))
     if op is None or layer.op in params or scope.lookup(layer.op) is not None:
         yield from layer.args + tuple(k.value for k in kwargs)
@@ -107,7 +112,7 @@ def _callee(scope: Scope, name: str, span, params: set[str], kwargs, errors) -> 
         errors.append(unknown_op(name, span, set(source_ops()) | _blocks(scope), ALIASES))
         return
     for kw in kwargs:
-        if kw.name not in allowed and kw.name != "from":  # any layer may say what it reads
+        if kw.name not in allowed and kw.name != READS:  # any layer may say what it reads
             error = unknown(kw.name, kw.span, allowed, what)
             error.hint = ARGUMENT_HINTS.get((name, kw.name), error.hint)
             errors.append(error)

@@ -16,9 +16,10 @@ from ..core.limits import LIMITS, too_large, too_many_layers, too_wide
 from .ops import OPS, REQUIRED, OpShapeError, Shape
 
 
-def at_layer(err: OpShapeError, span: Span | None) -> ShapeError:
-    """An op's shape rule's complaint (E401), placed at the layer that made it."""
-    return ShapeError(err.args[0], span, hint=err.hint, code="E401")
+def at_layer(err: OpShapeError, span: Span | None, where: str = "") -> ShapeError:
+    """An op's shape rule's complaint (E401), placed at the layer that made it; `where`
+    (" (in block layer2.0)") ends the message."""
+    return ShapeError(err.args[0] + where, span, hint=err.hint, code="E401")
 
 
 class GraphBuilder:
@@ -31,8 +32,9 @@ class GraphBuilder:
         return self.shapes[node]
 
     def add_op(self, node_id: str, op_name: str, args: dict[str, Any], inputs: list[str],
-               span: Span, scope: dict, roles: list[str] | None = None) -> str:
-        """Add a layer; `args` are already checked values, missing ones take the op's defaults."""
+               span: Span, scope: dict, roles: list[str] | None = None, where: str = "") -> str:
+        """Add a layer; `args` are already checked values, missing ones take the op's defaults.
+        `where` (" (in block layer2.0)") ends the message of a shape error."""
         op = OPS[op_name]
         if self.graph.number_of_nodes() >= LIMITS.layers:
             raise too_many_layers(span)
@@ -45,7 +47,7 @@ class GraphBuilder:
         try:
             out_shape = tuple(op.shape(full, in_shapes))
         except OpShapeError as err:
-            raise at_layer(err, span) from None
+            raise at_layer(err, span, where) from None
         check_tensor(op_name, out_shape, span)
         self.graph.add_node(node_id, op=op_name, args=full, scope=dict(scope), span=span,
                             in_shapes=in_shapes, out_shape=out_shape)

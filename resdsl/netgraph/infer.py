@@ -37,5 +37,5 @@ def totals(graph: nx.DiGraph) -> dict:
         # the paper's depth: weighted layers on the main path ("34-layer")
         "depth": sum(1 for _, d in nodes(data=True)
                      if OPS[d["op"]].weighted and d["scope"].get("branch") != "shortcut"),
-        "outputs": {o["name"]: nodes[o["node"]]["out_shape"] for o in graph.graph["outputs"]},
+        "outputs": {o.name: nodes[o.node]["out_shape"] for o in graph.graph["outputs"]},
     }

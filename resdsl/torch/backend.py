@@ -135,7 +135,7 @@ def _collector_paused():
 
 def build_layers(graph: nx.DiGraph) -> dict[str, nn.Module | Callable]:
     """What computes each node, from the op table: a module, or a torch function."""
-    returned = {o["node"] for o in graph.graph["outputs"]}
+    returned = {o.node for o in graph.graph["outputs"]}
     layers = {}
     for node in layer_nodes(graph):
         data = graph.nodes[node]

@@ -56,7 +56,7 @@ def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
             raise ValueError(f"node id {item!r} is not a dotted name: it cannot be written as code")
         steps.append((item, tree.sources_of(graph, item), tree.value_of(item)))
     if path == ROOT:
-        returns = [(o["name"], o["node"]) for o in graph.graph["outputs"]]
+        returns = [(o.name, o.node) for o in graph.graph["outputs"]]
     else:
         returns = [(None, container.output)]
     return straight_line(container.inputs, steps, returns,

@@ -100,7 +100,7 @@ def write_onnx(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
         import onnxscript  # noqa: F401  (torch's exporter needs it; say so before it fails)
     except ImportError as err:
         raise needs_package("writing ONNX", err.name) from None
-    names = [o["name"] for o in graph.graph["outputs"]]
+    names = [o.name for o in graph.graph["outputs"]]
     with atomic_path(path) as tmp, _eval_mode(module), _quiet("torch.onnx"):
         torch.onnx.export(module, (example_input(graph),), str(tmp), input_names=["input"],
                           output_names=names, dynamic_shapes=_batch_dims(), dynamo=True,

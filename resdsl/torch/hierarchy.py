@@ -77,7 +77,7 @@ def module_tree(graph: nx.DiGraph, is_module) -> ModuleTree:
     order = layer_nodes(graph)
     entry = next(n for n in order if graph.nodes[n]["op"] == "input")
     nodes = [n for n in order if n != entry]
-    returned = [o["node"] for o in graph.graph["outputs"]]
+    returned = [o.node for o in graph.graph["outputs"]]
     members: dict[str, list[str]] = {}
     for node in nodes:
         for path in prefixes(node):

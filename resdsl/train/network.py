@@ -60,7 +60,7 @@ def check_fit(graph: nx.DiGraph, data: Dataset, adapted: bool = False) -> None:
     if len(outputs) != 1:
         raise FitError(f"network {name} has {len(outputs)} outputs; training needs one classifier output",
                        span)
-    out_shape = graph.nodes[outputs[0]["node"]]["out_shape"]
+    out_shape = graph.nodes[outputs[0].node]["out_shape"]
     classes = out_shape[0] if len(out_shape) == 1 else None
     if classes is None:
         raise FitError(f"network {name} ends in a {shape_text(out_shape)} feature map, not class scores",

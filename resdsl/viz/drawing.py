@@ -18,6 +18,7 @@ import networkx as nx
 from ..core.units import human
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.infer import totals
+from ..netgraph.meta import Stage
 from ..netgraph.ops import OPS, fmt
 
 LEVELS = ("stage", "block", "layer")
@@ -246,19 +247,19 @@ def _boxes_by_stage(graph: nx.DiGraph, order: list[str], collapse: bool) -> list
         else:
             last.nodes.append(node)
             last.label += "\n" + layer_label(graph, node)
-    stages = {s["name"]: s for s in graph.graph["stages"]}
+    stages = {s.name: s for s in graph.graph["stages"]}
     for box in boxes:
         if box.kind == "stage":
             box.label = _stage_label(graph, stages[box.key], box.nodes)
-            box.blocks = stages[box.key]["repeat"]
+            box.blocks = stages[box.key].repeat
     return boxes
 
 
-def _stage_label(graph: nx.DiGraph, stage: dict, nodes: list[str]) -> str:
+def _stage_label(graph: nx.DiGraph, stage: Stage, nodes: list[str]) -> str:
     """'conv3_x', then 'basic 128 x 4, /2'."""
     before, after = _block_ends(graph, nodes)
-    repeat = f" {TIMES} {stage['repeat']}" if stage["repeat"] > 1 else ""
-    return f"{stage['title'] or stage['name']}\n{stage['block']} {after[0]}{repeat}{_stride_text(before, after)}"
+    repeat = f" {TIMES} {stage.repeat}" if stage.repeat > 1 else ""
+    return f"{stage.title or stage.name}\n{stage.block} {after[0]}{repeat}{_stride_text(before, after)}"
 
 
 BOXES = {"layer": _boxes_by_layer, "block": _boxes_by_block, "stage": _boxes_by_stage}
@@ -319,15 +320,15 @@ def drawing(graph: nx.DiGraph, level: str = "block", collapse: bool = True,
     if len(graph.graph["outputs"]) > 1:  # taps (a detection backbone): name each
         owner = {n: box.key for box in boxes for n in box.nodes}
         for output in graph.graph["outputs"]:
-            shape = graph.nodes[output["node"]]["out_shape"]
-            tap = Box(f"{output['name']} (output)", f"{output['name']}: {fmt(shape)}", [], "output",
+            shape = graph.nodes[output.node]["out_shape"]
+            tap = Box(f"{output.name} (output)", f"{output.name}: {fmt(shape)}", [], "output",
                       out_shape=shape)
             boxes.append(tap)
-            arrows.append(Arrow(owner[output["node"]], tap.key, shape, role="output"))
+            arrows.append(Arrow(owner[output.node], tap.key, shape, role="output"))
     figures = totals(graph)
     caption = (f"{graph.graph['name']}\n{figures['depth']} weighted layers, "
                f"{human(figures['macs'])} multiply-adds, {human(figures['params'])} params")
-    titles = {s["name"]: f"{s['title']} ({s['name']})" if s["title"] else s["name"]
+    titles = {s.name: f"{s.title} ({s.name})" if s.title else s.name
               for s in graph.graph["stages"]}
     margins = _size_margins(boxes, graph) if fold and level == "layer" else {}
     return Drawing(graph.graph["name"], caption, boxes, arrows, titles, margins)
