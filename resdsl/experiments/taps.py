@@ -14,6 +14,7 @@ import networkx as nx
 
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.meta import NetworkMeta, Output
+from ..netgraph.ops import OPS
 
 
 def with_outputs(graph: nx.DiGraph, nodes: list[str]) -> nx.DiGraph:
@@ -33,7 +34,8 @@ def with_outputs(graph: nx.DiGraph, nodes: list[str]) -> nx.DiGraph:
 def response_nodes(graph: nx.DiGraph) -> list[str]:
     """The paper's Figure 7 responses: for each 3x3 convolution, in network order, the node whose
     result is that layer's response "after BN and before other nonlinearity (ReLU/addition)" --
-    the BN that reads the convolution, or the convolution itself where no BN follows it.
+    the norm (BN, or any op whose role is norm) that reads the convolution, or the convolution
+    itself where no norm follows it.
 
     Convolutions on a shortcut (projections) are not layers of the stack and are left out."""
     nodes = []
@@ -44,7 +46,7 @@ def response_nodes(graph: nx.DiGraph) -> list[str]:
         if data["scope"].get("branch") == "shortcut":
             continue
         readers = list(graph.succ[node])
-        if len(readers) == 1 and graph.nodes[readers[0]]["op"] == "bn":
+        if len(readers) == 1 and OPS[graph.nodes[readers[0]]["op"]].role == "norm":
             nodes.append(readers[0])
         else:
             nodes.append(node)
