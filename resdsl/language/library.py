@@ -28,12 +28,44 @@ def bundled_files() -> list[Path]:
 
 @functools.lru_cache(maxsize=1)
 def bundled_index() -> dict[str, Path]:
-    """Every bundled network name and the file that defines it (first file wins)."""
+    """Every bundled network name and the file that defines it (first file wins). Kept in the
+    user's cache under a key of the library's files, so that finding `resnet50` does not parse
+    the whole library; built again whenever a file (or the grammar) changes."""
+    from ..core import usercache
+
+    files = bundled_files()
+    key = _library_key(files)
+    cached = usercache.read_json(INDEX_CACHE)
+    if _is_index(cached, key, {p.name for p in files}):
+        return {name: architectures_dir() / file for name, file in cached["index"].items()}
     index: dict[str, Path] = {}
-    for path in bundled_files():
+    for path in files:
         for name in load_file(path).networks():
             index.setdefault(name, path)
+    usercache.write_json(INDEX_CACHE, {"key": key, "index": {n: p.name for n, p in index.items()}})
     return index
+
+
+INDEX_CACHE = "bundled-index.json"
+
+
+def _library_key(files: list[Path]) -> str:
+    """A hash of what the index depends on: resdsl's version, the grammar and every library file."""
+    import hashlib
+
+    from ..core.resources import grammar_file
+    from ..core.version import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for path in [grammar_file(), *files]:
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _is_index(cached, key: str, files: set[str]) -> bool:
+    return (isinstance(cached, dict) and cached.get("key") == key
+            and isinstance(cached.get("index"), dict)
+            and all(isinstance(n, str) and f in files for n, f in cached["index"].items()))
 
 
 @dataclass
