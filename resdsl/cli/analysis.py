@@ -30,7 +30,7 @@ def check(file, network, input_shape, max_flops, max_params, skip_expect):
     if not graphs:  # a file of blocks: its names and syntax are all there is to check
         from ..language.library import open_target
 
-        scope = open_target(file, allow_empty=True).scope
+        scope = open_target(file).scope
         click.echo(f"{file}: {_definitions(scope)}, names resolve; no network to build "
                    "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
         return

@@ -74,6 +74,7 @@ class Target:
 
     scope: Scope
     names: list[str]
+    path: Path
 
 
 def split_target(target: str) -> tuple[str, str | None]:
@@ -84,9 +85,9 @@ def split_target(target: str) -> tuple[str, str | None]:
     return target, None
 
 
-def open_target(target: str, network: str | None = None, *, allow_empty: bool = False) -> Target:
-    """The file (and networks) a FILE argument names; `allow_empty`: a file of blocks only gives
-    no names instead of E205 (`resdsl check` checks what it can)."""
+def open_target(target: str, network: str | None = None) -> Target:
+    """The file a FILE argument names, and the network asked for or every network it builds
+    (none for a file of blocks only: resdsl.targets decides what that means)."""
     path_text, name = split_target(target)
     if network and name and network != name:
         raise UnknownName(f"'{target}' names network '{name}' but -n asks for '{network}'", None,
@@ -115,11 +116,8 @@ def open_target(target: str, network: str | None = None, *, allow_empty: bool = 
         if scope.lookup(name) is None:
             raise UnknownName(f"{path.name} has no network '{name}'", None, code="E202",
                               hint=did_you_mean(name, names) or f"it has {', '.join(names[:8])}")
-        return Target(scope, [name])
-    if not names and not allow_empty:
-        raise UnknownName(f"{path} defines no network to build", None, code="E205",
-                          hint="add an instance such as 'net = resnet(basic, [2, 2, 2, 2])'")
-    return Target(scope, names)
+        return Target(scope, [name], path)
+    return Target(scope, names, path)
 
 
 def _exists(path: Path) -> bool:
