@@ -111,6 +111,23 @@ MAX_PARAMS = click.option("--max-params", callback=quantity, metavar="N",
                           help="Fail (exit 1) above N parameters, e.g. 30M.")
 
 
+def format_option(*formats: str):
+    """`--format`: how a command prints its result; a table on the terminal by default."""
+    return click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
+                        show_default=True, help="A table, or text for machines and documents.")
+
+
+FORMAT = format_option("table", "json", "csv", "markdown")
+
+
+def show(fmt: str, writers: dict) -> None:
+    """Print a result in the --format asked. Each writer returns its text, or draws the result
+    itself (a rich table on the console) and returns None."""
+    text = writers[fmt]()
+    if text is not None:
+        click.echo(text, nl=False)
+
+
 def command_line_budgets(max_flops: int | None, max_params: int | None) -> list:
     from ..analysis.check import command_line_budget
 
