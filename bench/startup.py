@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -38,36 +39,45 @@ def commands(python: str) -> dict[str, list[str]]:
     }
 
 
-def run_once(argv: list[str]) -> float:
+def run_once(argv: list[str]) -> tuple[float, float]:
+    """Wall-clock seconds of a whole process, and the CPU seconds it used (user and system:
+    less moved by other work on a busy machine than the wall clock)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure(argvs: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+def measure(argvs: dict[str, list[str]], repeat: int) -> dict[str, list[tuple[float, float]]]:
     for argv in argvs.values():
         run_once(argv)  # uncounted: caches and the page cache warm
-    times: dict[str, list[float]] = {name: [] for name in argvs}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
     for _ in range(repeat):
         for name, argv in argvs.items():  # in turns: load that comes and goes hits every command
             times[name].append(run_once(argv))
     return times
 
 
-def table(times: dict[str, list[float]]) -> tuple[str, float]:
-    """The table of medians and ratios, and the largest ratio of a resdsl command."""
+def table(times: dict[str, list[tuple[float, float]]]) -> tuple[str, float]:
+    """The table of medians and ratios (wall clock; CPU time beside it), and the largest wall
+    ratio of a resdsl command."""
     names = list(times)
-    base = statistics.median(times[names[0]])
+    walls = {name: [wall for wall, _ in runs] for name, runs in times.items()}
+    cpus = {name: [cpu for _, cpu in runs] for name, runs in times.items()}
+    base, base_cpu = statistics.median(walls[names[0]]), statistics.median(cpus[names[0]])
     width = max(len(n) for n in names)
-    lines = [f"{'command':<{width}}  {'median s':>8}  {'min s':>7}  {'ratio':>5}",
-             f"{'-' * width}  {'-' * 8}  {'-' * 7}  {'-' * 5}"]
+    lines = [f"{'command':<{width}}  {'median s':>8}  {'min s':>7}  {'ratio':>5}  {'cpu s':>6}  {'cpu ratio':>9}",
+             f"{'-' * width}  {'-' * 8}  {'-' * 7}  {'-' * 5}  {'-' * 6}  {'-' * 9}"]
     worst = 0.0
     for name in names:
-        median = statistics.median(times[name])
+        median, cpu = statistics.median(walls[name]), statistics.median(cpus[name])
         ratio = median / base
         if name != names[0]:
             worst = max(worst, ratio)
-        lines.append(f"{name:<{width}}  {median:>8.3f}  {min(times[name]):>7.3f}  {ratio:>5.2f}")
+        lines.append(f"{name:<{width}}  {median:>8.3f}  {min(walls[name]):>7.3f}  {ratio:>5.2f}  "
+                     f"{cpu:>6.3f}  {cpu / base_cpu:>9.2f}")
     return "\n".join(lines), worst
 
 

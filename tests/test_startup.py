@@ -1,5 +1,5 @@
-"""Start-up: Lark's tables and the index of bundled names are cached in the user's cache folder,
-and a bad cache is rebuilt."""
+"""Start-up: Lark's tables, the index of bundled names and the library's syntax trees are cached in
+the user's cache folder, and a bad cache is rebuilt."""
 
 import json
 
@@ -13,6 +13,8 @@ def test_parser_tables_are_cached_and_a_broken_cache_is_rebuilt(run_cli, tmp_pat
     [cache] = (tmp_path / "resdsl").glob("*.lark-cache")
     good = cache.read_bytes()
     cache.write_bytes(good[: len(good) // 2])  # a write cut short
+    for tree in (tmp_path / "resdsl").glob("tree-*.pickle"):
+        tree.unlink()  # kept syntax trees would spare the parser: make this run parse
     again = run_cli("check", "resnet18", env=env)
     assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
     assert len(cache.read_bytes()) > len(good) // 2  # written again, whole
@@ -52,3 +54,16 @@ def test_a_stale_index_is_not_believed(run_cli, tmp_path):
     assert (again.returncode, again.stdout) == (0, fresh.stdout)
     assert run_cli("check", "resnet9000", env=env).returncode == 1
     assert _index(tmp_path) == good
+
+
+def test_damaged_or_stale_syntax_trees_are_parsed_again(run_cli, tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    first = run_cli("check", "resnet18", env=env)
+    # resnet18 is resnet.rdsl's, which uses blocks.rdsl
+    trees = [next((tmp_path / "resdsl").glob(f"tree-{stem}-*.pickle")) for stem in ("blocks", "resnet")]
+    whole = {t: t.read_bytes() for t in trees}
+    trees[0].write_bytes(whole[trees[0]][:100])  # cut short
+    trees[1].write_bytes(whole[trees[0]])  # another file's tree under resnet's key
+    again = run_cli("check", "resnet18", env=env)
+    assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
+    assert {t: t.read_bytes() for t in trees} == whole  # written again, whole

@@ -20,18 +20,18 @@ def cache_folder() -> Path | None:
     return folder
 
 
-def read_json(name: str) -> Any:
-    """An entry as it was written, or None when there is none or it cannot be read whole."""
+def read_bytes(name: str) -> bytes | None:
+    """An entry as it was written, or None when there is none or it cannot be read."""
     folder = cache_folder()
     if folder is None:
         return None
     try:
-        return json.loads((folder / name).read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # absent, unreadable, cut short or not JSON
+        return (folder / name).read_bytes()
+    except OSError:
         return None
 
 
-def write_json(name: str, value: Any) -> None:
+def write_bytes(name: str, data: bytes) -> None:
     """Write an entry atomically (a reader sees the old one or the new one, never half), or
     nothing when the folder cannot take it."""
     folder = cache_folder()
@@ -39,10 +39,36 @@ def write_json(name: str, value: Any) -> None:
         return
     tmp = folder / f".{name}.{os.getpid()}.tmp"
     try:
-        tmp.write_text(json.dumps(value), encoding="utf-8")
+        tmp.write_bytes(data)
         os.replace(tmp, folder / name)
     except OSError:
         try:
             tmp.unlink()
         except OSError:
             pass
+
+
+def read_json(name: str) -> Any:
+    """A JSON entry, or None when there is none or it is not whole JSON."""
+    data = read_bytes(name)
+    try:
+        return None if data is None else json.loads(data)
+    except ValueError:  # cut short, or not JSON
+        return None
+
+
+def write_json(name: str, value: Any) -> None:
+    write_bytes(name, json.dumps(value).encode())
+
+
+def drop(pattern: str, keep: str) -> None:
+    """Remove the entries matching a glob `pattern` but `keep` (what a newer version replaced)."""
+    folder = cache_folder()
+    if folder is None:
+        return
+    for path in folder.glob(pattern):
+        if path.name != keep:
+            try:
+                path.unlink()
+            except OSError:
+                pass

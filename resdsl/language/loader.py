@@ -10,6 +10,7 @@ from ..core.errors import LimitError, ParseError, ResdslError, Span, UseError, r
 from . import ast
 from .parse import parse
 from .sources import display, find_use, is_private, read_source
+from .treecache import cached_tree, is_bundled
 
 
 @dataclass(eq=False)
@@ -55,7 +56,11 @@ def _load(path: Path, chain: tuple[Path, ...], cache: dict[Path, Scope],
     if path in cache:
         return cache[path]
     shown = display(path)
-    module = _parse_file(read_source(path, shown, at), shown, is_private(path), at)
+    text = read_source(path, shown, at)
+    if is_bundled(path):  # the library's trees are kept between runs
+        module = cached_tree(path, text, shown, lambda: _parse_file(text, shown, False, at))
+    else:
+        module = _parse_file(text, shown, is_private(path), at)
     scope = _bind(module, path, chain + (path,), cache)
     cache[path] = scope
     return scope
