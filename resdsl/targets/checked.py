@@ -1,5 +1,4 @@
-"""From a target to checked graphs: the one path every face takes (the API, the command line,
-training and the experiments).
+"""From a target to checked graphs, in one place.
 
 A target is what a FILE argument names: a path, `path:NAME`, a bundled network (`resnet50`), a
 bundled file (`resnet.rdsl`) or the JSON IR (`net.json`). `choose` opens it and picks its network;
@@ -15,9 +14,9 @@ from typing import Any
 
 import networkx as nx
 
-from .core.errors import ResdslError, UnknownName, raise_all
-from .language import library
-from .language.loader import Scope
+from ..core.errors import ResdslError, UnknownName, raise_all
+from ..language import library
+from ..language.loader import Scope
 
 
 class ChoiceError(UnknownName):
@@ -38,7 +37,7 @@ class Chosen:
               *, forward_batch: int | None = None) -> nx.DiGraph:
         """The typed graph, its parameters within the limits, and with `forward_batch` the
         activations of a forward at that batch."""
-        from .analysis.allocation import check_activations, check_parameters
+        from ..analysis.allocation import check_activations, check_parameters
 
         graph = self._ir_as_asked(input_shape, params) if self.ir is not None else \
             library.build_graph(self.scope, self.name, input_shape=input_shape, params=params)
@@ -102,7 +101,7 @@ def _pick(found: list[Chosen], what: str, how: str) -> Chosen:
 
 
 def _ir_choice(target: str, network: str | None) -> Chosen:
-    from .ir.codec import read
+    from ..ir.codec import read
 
     graph = read(target)
     if network is not None and network != graph.graph["name"]:
