@@ -50,14 +50,13 @@ INDEX_CACHE = "bundled-index.json"
 
 
 def _library_key(files: list[Path]) -> str:
-    """A hash of what the index depends on: resdsl's version, the grammar and every library file."""
+    """A hash of what the index depends on: the front end's code and every library file."""
     import hashlib
 
-    from ..core.resources import grammar_file
-    from ..core.version import __version__
+    from .treecache import front_end_key
 
-    digest = hashlib.sha256(__version__.encode())
-    for path in [grammar_file(), *files]:
+    digest = hashlib.sha256(front_end_key().encode())
+    for path in files:
         digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 

@@ -1,7 +1,7 @@
 """The bundled library's syntax trees, kept in the user's cache: a command that builds resnet50
 unpickles two small trees instead of loading Lark's tables and parsing the files. Keyed by the
-file's text, the name it is shown under, the grammar and resdsl's version; anything else found
-under that key (stale, cut short, not a tree) is parsed again and written over."""
+file's text, the name it is shown under and the front end's own code (`front_end_key`); anything
+else found under that key (stale, cut short, not a tree) is parsed again and written over."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def is_bundled(path: Path) -> bool:
 
 def cached_tree(path: Path, text: str, shown: str, parse: Callable[[], ast.Module]) -> ast.Module:
     """The tree of a bundled file: from the cache, or `parse()` and then kept."""
-    digest = hashlib.sha256(_grammar_key().encode())
+    digest = hashlib.sha256(front_end_key().encode())
     for part in (shown, text):
         digest.update(b"\0" + part.encode())
     name = f"tree-{path.stem}-{digest.hexdigest()[:32]}.pickle"
@@ -42,5 +42,14 @@ def cached_tree(path: Path, text: str, shown: str, parse: Callable[[], ast.Modul
 
 
 @functools.lru_cache(maxsize=1)
-def _grammar_key() -> str:
-    return __version__ + "\0" + hashlib.sha256(grammar_file().read_bytes()).hexdigest()
+def front_end_key() -> str:
+    """A hash of resdsl's version, the grammar and the language's modules (those that turn text
+    into trees and names among them): two checkouts, or an upgrade, sharing one cache never read
+    each other's trees."""
+    digest = hashlib.sha256(__version__.encode())
+    for path in [grammar_file(), *sorted(Path(__file__).parent.glob("*.py"))]:
+        try:
+            digest.update(b"\0" + path.read_bytes())
+        except OSError:  # no source beside the bytecode: the version alone
+            digest.update(b"\0?")
+    return digest.hexdigest()
