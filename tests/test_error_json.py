@@ -89,8 +89,12 @@ def test_a_check_passed_over_is_a_warning(tmp_path):
 
 
 def _leaves(group, prefix=""):
-    for name, command in group.commands.items():
-        if hasattr(command, "commands"):
+    import click
+
+    context = click.Context(group)  # the commands are loaded when asked for by name
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        if isinstance(command, click.Group):
             yield from _leaves(command, f"{prefix}{name} ")
         else:
             yield prefix + name, command

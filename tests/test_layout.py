@@ -17,8 +17,9 @@ ALLOWED = {
     "ir": {"core", "netgraph", "ir"},
     "viz": {"core", "netgraph", "analysis", "viz"},
     "torch": {"core", "netgraph", "analysis", "torch"},
-    "train": {"core", "netgraph", "language", "analysis", "torch", "train"},
-    "experiments": {"core", "netgraph", "language", "analysis", "torch", "train", "experiments"},
+    "targets": {"core", "netgraph", "language", "analysis", "ir", "targets"},
+    "train": {"core", "netgraph", "language", "analysis", "targets", "torch", "train"},
+    "experiments": {"core", "netgraph", "language", "analysis", "targets", "torch", "train", "experiments"},
 }
 FACES = {"cli", "api", "fuzzing", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments"}  # the only stages that may import torch

@@ -3,18 +3,42 @@ experiment | analyze | explain` (a face of the pipeline).
 
 Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage error, 3 internal error.
 `check`, `list`, `flops`, `viz` and `compile -o x.json` never import torch. Each command family is
-a module here; this one only gathers them.
+a module here; this one only gathers them, and imports a family when one of its commands runs
+(`resdsl flops` does not pay for the training commands' options).
 """
 
 from __future__ import annotations
 
+import importlib
+
 import click
 
 from ..core.version import __version__
-from . import analysis, build, experiment, explain, train
+
+# command -> (module of this package, the click command in it)
+COMMANDS = {
+    "check": ("analysis", "check"), "list": ("analysis", "list_networks"),
+    "compile": ("build", "compile_"), "flops": ("analysis", "flops"), "diff": ("analysis", "diff_"),
+    "viz": ("build", "viz"), "train": ("train", "train"), "eval": ("train", "eval_"),
+    "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
+    "explain": ("explain", "explain"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """A group whose commands are imported by name, when asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in COMMANDS and name not in self.commands:
+            module, attribute = COMMANDS[name]
+            self.add_command(getattr(importlib.import_module(f".{module}", __name__), attribute), name)
+        return self.commands.get(name)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="resdsl")
 @click.option("--allow-use", "allow_use", multiple=True, metavar="FOLDER",
               type=click.Path(file_okay=False),
@@ -25,9 +49,3 @@ def main(allow_use):
     from ..language.sources import allow_folders
 
     allow_folders(allow_use)
-
-
-for command in (analysis.check, analysis.list_networks, build.compile_, analysis.flops,
-                analysis.diff_, build.viz, train.train, train.eval_, experiment.experiment,
-                experiment.analyze, explain.explain):
-    main.add_command(command)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from .common import (FILE, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, SKIP_EXPECT, command_line_budgets,
-                     complete_file, console, diagnostics, graphs_of, one_graph, shape_text,
-                     without_expectations)
+from .common import (FILE, FORMAT, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, SKIP_EXPECT,
+                     command_line_budgets, complete_file, console, diagnostics, graphs_of, one_graph,
+                     shape_text, show, without_expectations)
 
 
 @click.command()
@@ -30,7 +30,7 @@ def check(file, network, input_shape, max_flops, max_params, skip_expect):
     if not graphs:  # a file of blocks: its names and syntax are all there is to check
         from ..language.library import open_target
 
-        scope = open_target(file, allow_empty=True).scope
+        scope = open_target(file).scope
         click.echo(f"{file}: {_definitions(scope)}, names resolve; no network to build "
                    "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
         return
@@ -68,8 +68,7 @@ def _definitions(scope) -> str:
 @click.command("list")
 @click.argument("pattern", required=False)
 @click.option("--blocks", is_flag=True, help="List the blocks and templates, with their parameters.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
-              default="table", show_default=True)
+@FORMAT
 @diagnostics
 def list_networks(pattern, blocks, fmt):
     """The bundled architectures: networks with their parameters and multiply-adds.
@@ -79,7 +78,8 @@ def list_networks(pattern, blocks, fmt):
     from .listing import render_listing
 
     rows = definition_rows(pattern) if blocks else network_rows(pattern)
-    click.echo(render_listing(rows, "blocks" if blocks else "networks", fmt, pattern), nl=False)
+    what = "blocks" if blocks else "networks"
+    show(fmt, {f: lambda f=f: render_listing(rows, what, f, pattern) for f in ("table", "json", "csv", "markdown")})
 
 
 @click.command()
@@ -88,8 +88,7 @@ def list_networks(pattern, blocks, fmt):
 @INPUT
 @click.option("--by", type=click.Choice(["stage", "block", "layer"]), default="stage",
               show_default=True, help="One row per stage (like Table 1), block or layer.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
-              default="table", show_default=True)
+@FORMAT
 @click.option("--flops", "show_flops", is_flag=True, help="Also show FLOPs = 2 x multiply-adds.")
 @click.option("--batch", type=click.IntRange(min=1), metavar="N",
               help="Activation memory for a batch of N (default 1); adds an activations column.")
@@ -113,17 +112,15 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
     else:
         graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table")]
         data = report(graphs[0], by, batch or 1, budgets)
-    if fmt == "json":
-        click.echo(tables.json_text(data), nl=False)
-    elif fmt == "csv":
-        click.echo(tables.family_csv(data) if every else tables.csv_text(data), nl=False)
-    elif fmt == "markdown":
-        click.echo(tables.family_markdown(data, show_flops) if every
-                   else tables.markdown(data, show_flops, batch is not None), nl=False)
-    elif every:
-        tables.print_family(console(), data, show_flops)
-    else:
-        tables.print_table(console(), data, show_flops, show_activations=batch is not None)
+    activations = batch is not None
+    show(fmt, {
+        "json": lambda: tables.json_text(data),
+        "csv": lambda: tables.family_csv(data) if every else tables.csv_text(data),
+        "markdown": lambda: tables.family_markdown(data, show_flops) if every
+        else tables.markdown(data, show_flops, activations),
+        "table": lambda: tables.print_family(console(), data, show_flops) if every
+        else tables.print_table(console(), data, show_flops, show_activations=activations),
+    })
     errors = [e for graph in graphs for e in run_checks(graph, budgets)]
     if errors:
         raise ErrorGroup(errors)
@@ -132,8 +129,7 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
 @click.command("diff")
 @click.argument("a", metavar="A", shell_complete=complete_file)
 @click.argument("b", metavar="B", shell_complete=complete_file)
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "markdown"]),
-              default="table", show_default=True)
+@FORMAT
 @diagnostics
 def diff_(a, b, fmt):
     """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
@@ -144,11 +140,6 @@ def diff_(a, b, fmt):
     graph_a, graph_b = (one_graph(target, None, hint=f"{target}:NAME") for target in (a, b))
     names = (graph_a.graph["name"], graph_b.graph["name"])
     data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
-    if fmt == "json":
-        click.echo(tables.json_text(data), nl=False)
-    elif fmt == "csv":
-        click.echo(tables.diff_csv(data), nl=False)
-    elif fmt == "markdown":
-        click.echo(tables.diff_markdown(data), nl=False)
-    else:
-        tables.print_diff(console(), data)
+    show(fmt, {"json": lambda: tables.json_text(data), "csv": lambda: tables.diff_csv(data),
+               "markdown": lambda: tables.diff_markdown(data),
+               "table": lambda: tables.print_diff(console(), data)})

@@ -8,7 +8,7 @@ import click
 
 from ..core.errors import ResdslError
 from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, complete_file, diagnostics, graphs_of,
-                     shape_text, warn, without_expectations)
+                     one_graph, shape_text, warn, without_expectations)
 
 ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
              ".onnx": "ONNX"}
@@ -106,11 +106,7 @@ def compile_(file, network, input_shape, out, weights, load_weights, no_check, s
     if load_weights and not (weights or suffix in (".pt2", ".onnx")):
         raise click.UsageError("--load-weights needs something to write them into: "
                                "--weights, or -o OUT.pt2 / .onnx")
-    graphs = graphs_of(file, network, input_shape)
-    if len(graphs) > 1:
-        raise click.UsageError(f"{file} defines several networks "
-                               f"({', '.join(g.graph['name'] for g in graphs)}); choose one with -n")
-    graph = graphs[0]
+    graph = one_graph(file, network, input_shape)
     if skip_expect:
         without_expectations(graph)
     problems = run_checks(graph)

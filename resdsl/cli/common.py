@@ -163,29 +163,28 @@ MAX_PARAMS = click.option("--max-params", callback=quantity, metavar="N",
                           help="Fail (exit 1) above N parameters, e.g. 30M.")
 
 
+def format_option(*formats: str):
+    """`--format`: how a command prints its result; a table on the terminal by default."""
+    return click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
+                        show_default=True, help="A table, or text for machines and documents.")
+
+
+FORMAT = format_option("table", "json", "csv", "markdown")
+
+
+def show(fmt: str, writers: dict) -> None:
+    """Print a result in the --format asked. Each writer returns its text, or draws the result
+    itself (a rich table on the console) and returns None."""
+    text = writers[fmt]()
+    if text is not None:
+        click.echo(text, nl=False)
+
+
 def command_line_budgets(max_flops: int | None, max_params: int | None) -> list:
     from ..analysis.check import command_line_budget
 
     return [command_line_budget(metric, value)
             for metric, value in (("flops", max_flops), ("params", max_params)) if value is not None]
-
-
-def is_ir(file: str) -> bool:
-    """A FILE that is the JSON IR (`resdsl compile ... -o net.json`) rather than a source."""
-    return file.lower().endswith(".json") and os.path.isfile(file)
-
-
-def ir_graph(file: str, network: str | None, input_shape=None):
-    """The typed graph an IR file holds: one network, built for its own input."""
-    from ..ir.codec import read
-
-    graph = read(file)
-    if network is not None and network != graph.graph["name"]:
-        raise click.UsageError(f"{file} holds network '{graph.graph['name']}', not '{network}'")
-    if input_shape is not None and tuple(input_shape) != tuple(graph.graph["input"]):
-        raise click.UsageError(f"{file} is built for input {shape_text(graph.graph['input'])}; "
-                               "--input needs the .rdsl source")
-    return graph
 
 
 SKIP_EXPECT = click.option("--skip-expect", is_flag=True,
@@ -199,34 +198,25 @@ def without_expectations(graph):
 
 
 def graphs_of(file: str, network: str | None, input_shape=None, *, allow_empty: bool = False):
-    from ..analysis.allocation import check_parameters
-    from ..language.library import build_graph, open_target
+    """Every network of FILE (the one -n names), checked; a choice FILE cannot make (another
+    input of an IR file) is a usage error."""
+    from ..targets import ChoiceError, checked_graphs
 
-    if is_ir(file):
-        graph = ir_graph(file, network, input_shape)
-        check_parameters(graph)
-        return [graph]
-    target = open_target(file, network, allow_empty=allow_empty)
-    errors, graphs = [], []
-    for name in target.names:
-        try:
-            graph = build_graph(target.scope, name, input_shape=input_shape)
-            check_parameters(graph)
-            graphs.append(graph)
-        except ResdslError as err:
-            errors.extend(err.errors)
-    if errors:
-        from ..core.errors import ErrorGroup
-        raise ErrorGroup(errors)
-    return graphs
+    try:
+        return checked_graphs(file, network, input_shape=input_shape, allow_empty=allow_empty)
+    except ChoiceError as err:
+        raise click.UsageError(err.message) from None
 
 
 def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"):
-    graphs = graphs_of(file, network, input_shape)
-    if len(graphs) > 1:
-        raise click.UsageError(f"{file} defines several networks "
-                               f"({', '.join(g.graph['name'] for g in graphs)}); choose one with {hint}")
-    return graphs[0]
+    """The one network of FILE, checked; several without -n is a usage error (`hint` says how
+    to choose, in the command's terms)."""
+    from ..targets import ChoiceError, checked_graph
+
+    try:
+        return checked_graph(file, network, input_shape=input_shape, how=hint)
+    except ChoiceError as err:
+        raise click.UsageError(err.message) from None
 
 
 def terminal_width() -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import diagnostics
+from .common import diagnostics, format_option
 
 
 def _names(ctx, param, value):
@@ -204,8 +204,7 @@ def analyze():
 @click.option("--split", type=click.Choice(["val", "test", "train"]), default="val", show_default=True)
 @click.option("-o", "--out", type=click.Path(dir_okay=False), metavar="PLOT.png",
               help="Draw the stds in layer order and sorted by magnitude.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
+@format_option("table", "json")
 @diagnostics
 def responses(files, weights, data, recipe, split, out, fmt):
     """The std of each 3x3 layer's response (after BN, before ReLU and addition), as the

@@ -22,9 +22,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
 
-from ..core.errors import UnknownName
 from ..core.files import write_atomic
-from ..language.library import build_graph, open_target
 from ..netgraph.infer import totals
 from ..netgraph.ops import OPS
 
@@ -94,11 +92,9 @@ def plan(networks: list[str], seeds: list[int], out: Path, data: str, recipe: st
 def network_figures(target: str, input_shape: tuple[int, ...] | None = None) -> dict[str, Any]:
     """Depth, parameters and multiply-adds of a network, and whether it is plain (no merge of a
     branch with a shortcut anywhere), from its graph."""
-    opened = open_target(target)
-    if len(opened.names) != 1:
-        raise UnknownName(f"{target} defines several networks ({', '.join(opened.names)}); name "
-                          "one as FILE:NAME", None, code="E206")
-    graph = build_graph(opened.scope, opened.names[0], input_shape=input_shape)
+    from ..targets import checked_graph
+
+    graph = checked_graph(target, input_shape=input_shape, how="FILE:NAME")
     figures = totals(graph)
     plain = not any(OPS[d["op"]].ports for _, d in graph.nodes(data=True))
     return {"depth": figures["depth"], "params": figures["params"], "macs": figures["macs"],

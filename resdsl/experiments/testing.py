@@ -17,30 +17,24 @@ from typing import Any, Iterator
 import networkx as nx
 import torch
 
-from ..core.errors import UnknownName
-from ..language.library import build_graph, open_target
+from ..targets import Chosen, choose
 from .scales import graphs_at_scales
 
 # the channels each data kind gives, known without reading it (for the scale check)
 _CHANNELS = {"digits": 1, "cifar10": 3, "folder": 3}
+HOW = "-n NAME or FILE:NAME"  # how to choose one network of several, on the command line
 
 
-def check_scales(target: str, data: str, recipe, scales: list[int], network: str | None = None,
+def check_scales(target: str | Chosen, data: str, recipe, scales: list[int], network: str | None = None,
                  input_shape=None, params: dict | None = None) -> dict[int, nx.DiGraph]:
     """The graph at each scale, or the diagnostics of every scale the network cannot take;
     reads the network's source only."""
-    opened = open_target(target, network)
-    if len(opened.names) != 1:
-        raise UnknownName(f"{target} defines several networks ({', '.join(opened.names)}); choose "
-                          "one with -n NAME or FILE:NAME", None, code="E206")
-    name = opened.names[0]
-    graph = build_graph(opened.scope, name, input_shape=input_shape, params=params)
+    chosen = choose(target, network, how=HOW)
+    graph = chosen.graph(input_shape, params)
     channels = _CHANNELS.get(data.partition(":")[0]) if recipe["data.input"] == "data" else None
     if input_shape is None and channels is not None and channels != graph.graph["input"][0]:
-        graph = build_graph(opened.scope, name, input_shape=(channels, *graph.graph["input"][1:]),
-                            params=params)
-    return graphs_at_scales(
-        graph, lambda shape: build_graph(opened.scope, name, input_shape=shape, params=params), scales)
+        graph = chosen.graph((channels, *graph.graph["input"][1:]), params)
+    return graphs_at_scales(graph, lambda shape: chosen.graph(shape, params), scales)
 
 
 def native_batches(data, split, batch: int = 64) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -102,12 +96,13 @@ def evaluate_views(target: str, weights: str | Path, data: str, *, split: str | 
 
     beside = Path(weights).parent / "recipe.toml"
     chosen = recipe_for(data, recipe if recipe is not None else (beside if beside.is_file() else None))
+    opened = choose(target, network, how=HOW)  # once: the scale check and the module share it
     if scales:
-        check_scales(target, data, chosen, scales, network, input_shape, params)  # before any data
+        check_scales(opened, data, chosen, scales, None, input_shape, params)  # before any data
     dataset = open_for(data, chosen)
     split = split or ("test" if data.startswith("cifar10") else "val")  # as `resdsl eval`
-    graph, model = trained_network(target, weights, dataset, chosen, network=network,
-                                   input_shape=input_shape, params=params)
+    graph, model = trained_network(opened, weights, dataset, chosen, input_shape=input_shape,
+                                   params=params)
     result = view_errors(model, graph, native_batches(dataset, dataset.split(split)),
                          ten_crop=ten_crop, scales=scales, resize=resize)
     return {"network": graph.graph["name"], "weights": str(weights), "split": split, **result}

@@ -28,12 +28,43 @@ def bundled_files() -> list[Path]:
 
 @functools.lru_cache(maxsize=1)
 def bundled_index() -> dict[str, Path]:
-    """Every bundled network name and the file that defines it (first file wins)."""
+    """Every bundled network name and the file that defines it (first file wins). Kept in the
+    user's cache under a key of the library's files, so that finding `resnet50` does not parse
+    the whole library; built again whenever a file (or the grammar) changes."""
+    from ..core import usercache
+
+    files = bundled_files()
+    key = _library_key(files)
+    cached = usercache.read_json(INDEX_CACHE)
+    if _is_index(cached, key, {p.name for p in files}):
+        return {name: architectures_dir() / file for name, file in cached["index"].items()}
     index: dict[str, Path] = {}
-    for path in bundled_files():
+    for path in files:
         for name in load_file(path).networks():
             index.setdefault(name, path)
+    usercache.write_json(INDEX_CACHE, {"key": key, "index": {n: p.name for n, p in index.items()}})
     return index
+
+
+INDEX_CACHE = "bundled-index.json"
+
+
+def _library_key(files: list[Path]) -> str:
+    """A hash of what the index depends on: the front end's code and every library file."""
+    import hashlib
+
+    from .treecache import front_end_key
+
+    digest = hashlib.sha256(front_end_key().encode())
+    for path in files:
+        digest.update(b"\0" + path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _is_index(cached, key: str, files: set[str]) -> bool:
+    return (isinstance(cached, dict) and cached.get("key") == key
+            and isinstance(cached.get("index"), dict)
+            and all(isinstance(n, str) and f in files for n, f in cached["index"].items()))
 
 
 @dataclass
@@ -42,6 +73,7 @@ class Target:
 
     scope: Scope
     names: list[str]
+    path: Path
 
 
 def split_target(target: str) -> tuple[str, str | None]:
@@ -52,9 +84,9 @@ def split_target(target: str) -> tuple[str, str | None]:
     return target, None
 
 
-def open_target(target: str, network: str | None = None, *, allow_empty: bool = False) -> Target:
-    """The file (and networks) a FILE argument names; `allow_empty`: a file of blocks only gives
-    no names instead of E205 (`resdsl check` checks what it can)."""
+def open_target(target: str, network: str | None = None) -> Target:
+    """The file a FILE argument names, and the network asked for or every network it builds
+    (none for a file of blocks only: resdsl.targets decides what that means)."""
     path_text, name = split_target(target)
     if network and name and network != name:
         raise UnknownName(f"'{target}' names network '{name}' but -n asks for '{network}'", None,
@@ -83,11 +115,8 @@ def open_target(target: str, network: str | None = None, *, allow_empty: bool = 
         if scope.lookup(name) is None:
             raise UnknownName(f"{path.name} has no network '{name}'", None, code="E202",
                               hint=did_you_mean(name, names) or f"it has {', '.join(names[:8])}")
-        return Target(scope, [name])
-    if not names and not allow_empty:
-        raise UnknownName(f"{path} defines no network to build", None, code="E205",
-                          hint="add an instance such as 'net = resnet(basic, [2, 2, 2, 2])'")
-    return Target(scope, names)
+        return Target(scope, [name], path)
+    return Target(scope, names, path)
 
 
 def _exists(path: Path) -> bool:

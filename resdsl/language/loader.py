@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ..core.errors import LimitError, ParseError, ResdslError, Span, UseError, raise_all
 from . import ast
-from .parse import parse
 from .sources import display, find_use, is_private, read_source
+from .treecache import cached_tree, is_bundled
 
 
 @dataclass(eq=False)
@@ -41,6 +41,8 @@ def load_file(path: str | Path) -> Scope:
 
 
 def load_text(text: str, name: str = "<string>", folder: Path | None = None) -> Scope:
+    from .parse import parse  # here, not above: the library's kept trees need no parser
+
     module = parse(text, name)
     return _bind(module, folder / name if folder else None, (), {})
 
@@ -55,7 +57,11 @@ def _load(path: Path, chain: tuple[Path, ...], cache: dict[Path, Scope],
     if path in cache:
         return cache[path]
     shown = display(path)
-    module = _parse_file(read_source(path, shown, at), shown, is_private(path), at)
+    text = read_source(path, shown, at)
+    if is_bundled(path):  # the library's trees are kept between runs
+        module = cached_tree(path, text, shown, lambda: _parse_file(text, shown, False, at))
+    else:
+        module = _parse_file(text, shown, is_private(path), at)
     scope = _bind(module, path, chain + (path,), cache)
     cache[path] = scope
     return scope
@@ -77,6 +83,8 @@ def _parse_file(text: str, shown: str, private: bool, at: Span | None) -> ast.Mo
 def _parse_cached(text: str, shown: str, private: bool = False) -> ast.Module:
     """A file's syntax tree, parsed once per content (the bundled library's files are imported
     by many others, and parsing is the front end's slowest step)."""
+    from .parse import parse
+
     return parse(text, shown, private=private)
 
 

@@ -10,8 +10,8 @@ loop, checkpoint, metrics, plot, progress, distributed (torch.distributed), eval
 This package is callable, so that `resdsl.train(...)` is both the function and the package's
 name: `import resdsl.train.recipe` and `resdsl.train("resnet20")` both work.
 
-Rule: imports resdsl.core, resdsl.netgraph, resdsl.language, resdsl.analysis and resdsl.torch;
-may import torch (inside its modules; importing the package itself does not).
+Rule: imports resdsl.core, resdsl.netgraph, resdsl.language, resdsl.targets, resdsl.analysis and
+resdsl.torch; may import torch (inside its modules; importing the package itself does not).
 """
 
 from __future__ import annotations

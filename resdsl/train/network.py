@@ -8,8 +8,7 @@ from typing import Any
 import networkx as nx
 import torch
 
-from ..core.errors import ResdslError, UnknownName
-from ..language.library import build_graph, open_target
+from ..core.errors import ResdslError
 from .data import Dataset
 
 
@@ -23,18 +22,15 @@ def shape_text(shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def graph_for(target: str, network: str | None, *, input_shape=None, params: dict | None = None) -> nx.DiGraph:
-    opened = open_target(str(target), network)
-    names = opened.names
-    if not names:
-        raise UnknownName(f"{target} defines no network to train", None, code="E205")
-    if len(names) > 1 and network is None:
-        raise UnknownName(f"{target} defines several networks ({', '.join(names)}); choose one "
-                          "with -n NAME or FILE:NAME", None, code="E206")
-    return build_graph(opened.scope, network or names[0], input_shape=input_shape, params=params or {})
+def graph_for(target, network: str | None, *, input_shape=None, params: dict | None = None) -> nx.DiGraph:
+    """The checked graph of the network to train (`target` may be a `resdsl.targets.Chosen`)."""
+    from ..targets import checked_graph
+
+    return checked_graph(target, network, input_shape=input_shape, params=params,
+                         how="-n NAME or FILE:NAME")
 
 
-def graph_for_data(target: str, network: str | None, data: Dataset, recipe, *, input_shape=None,
+def graph_for_data(target, network: str | None, data: Dataset, recipe, *, input_shape=None,
                    params: dict | None = None) -> nx.DiGraph:
     """The graph, built for the data's image size when the recipe says `data.input = "data"`
     (and no --input says otherwise), then checked to fit the data."""
