@@ -107,8 +107,8 @@ class Run:
     """One training run: set up from its spec, stepped until it stops, its files written.
 
     Each step leaves its batch's loss and error on the device; they are read to the host, as
-    metric rows, only when something needs them (see `_read_due`), so a GPU is not made to wait
-    every iteration."""
+    metric rows, only when something needs them (a validation, a checkpoint, the warm-up, the
+    end) or READ_EVERY_S has passed, so a GPU is not made to wait every iteration."""
 
     def __init__(self, spec: RunSpec, world: distributed.World):
         self.spec, self.world = spec, world
@@ -119,9 +119,8 @@ class Run:
         self.device = world.device
         self.setup()
 
-    # ---- setup ----
-
     def setup(self) -> None:
+        """Data, network, optimizer, batches and schedule; the checkpoint's state when resuming."""
         recipe, world = self.recipe, self.world
         self._choose_algorithms()
         self.data = open_data(self.spec.data, recipe)
@@ -203,8 +202,6 @@ class Run:
             model = torch.compile(model)
         return model
 
-    # ---- training ----
-
     def train(self) -> dict[str, Any]:
         """Train to the schedule's stop (or `stop_after` more iterations); the run's summary."""
         stop = self.schedule.stop
@@ -241,6 +238,7 @@ class Run:
 
     def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """One iteration: forward, backward, update. The batch's loss and error stay on the device."""
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)  # data.on_device = "no"
         if self.memory_format is torch.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         lr = self.schedule.rate(self.iteration)
@@ -259,7 +257,7 @@ class Run:
             self.optimizer.step()
         wrong = (scores.detach().argmax(1) != y).sum()
         # float64, as the host adds: loss * images is the same number whenever it is read
-        images = torch.full((), float(len(y)), dtype=torch.float64, device=y.device)
+        images = torch.full((), float(len(y)), dtype=torch.float64, device=self.device)
         sums = distributed.all_sum(self.world, torch.stack(
             [loss.detach().double() * len(y), wrong.double(), images]))
         self.iteration += 1
@@ -325,8 +323,6 @@ class Run:
                 "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
                 "per_epoch": per_epoch, "world_size": self.world.size,
                 "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}
-
-    # ---- the end ----
 
     def finish(self) -> dict[str, Any]:
         """The summary; on rank 0 also the final weights (when finished), the plot and summary.json."""
