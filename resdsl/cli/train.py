@@ -28,6 +28,8 @@ def _pairs(ctx, param, values):
 
 PARAMS = click.option("-p", "--param", "params", multiple=True, callback=_pairs, metavar="NAME=VALUE",
                       help="A template parameter of the network, e.g. classes=5 (repeatable).")
+
+
 def _toml_value(ctx, param, value):
     from ..train.recipe import parse_override_value
 
@@ -38,14 +40,14 @@ def _recipe_option(field: Field):
     """The option of a short-named recipe field, its type and help from the field's declaration."""
     flag = "--" + field.short.replace("_", "-")
     kind = field.value.get("type")
-    help = f"{field.help[0].upper()}{field.help[1:]} ({field.key})."
+    text = f"{field.help[0].upper()}{field.help[1:]} ({field.key})."
     if kind == "boolean":
-        return click.option(f"{flag}/--no-{flag[2:]}", field.short, default=None, help=help)
+        return click.option(f"{flag}/--no-{flag[2:]}", field.short, default=None, help=text)
     if "enum" in field.value:
-        return click.option(flag, field.short, type=click.Choice(field.value["enum"]), help=help)
+        return click.option(flag, field.short, type=click.Choice(field.value["enum"]), help=text)
     if kind in ("integer", "number"):
-        return click.option(flag, field.short, type=int if kind == "integer" else float, help=help)
-    return click.option(flag, field.short, callback=_toml_value, metavar="TOML", help=help)
+        return click.option(flag, field.short, type=int if kind == "integer" else float, help=text)
+    return click.option(flag, field.short, callback=_toml_value, metavar="TOML", help=text)
 
 
 def recipe_options(command):
