@@ -111,3 +111,57 @@ def test_resdsl_train_is_callable_and_importing_it_does_not_import_torch():
             "assert 'torch' not in sys.modules, 'torch imported'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_published_schema_is_the_declared_one():
+    """recipes/recipe-v1.json is what `python -m resdsl.train.fields` writes from the field table."""
+    import json
+    from importlib import resources
+
+    from resdsl.train.fields import schema
+
+    published = json.loads(resources.files("resdsl.train").joinpath("recipes/recipe-v1.json").read_text())
+    assert published == schema()
+
+
+def test_a_recipe_that_says_little_gets_the_documented_defaults(tmp_path):
+    # docs/train.md's recipe fields: SGD momentum 0.9, wd 1e-4 on every weight, lr /10 at each drop,
+    # plateau patience 5, validation and a checkpoint every 1000 iterations, deterministic
+    path = tmp_path / "least.toml"
+    path.write_text("recipe = 1\n[optimizer]\nlr = 0.1\n[batch]\nsize = 8\n[stop]\niterations = 5\n")
+    r = load_recipe(path)
+    assert r["optimizer.momentum"] == 0.9 and r["optimizer.weight_decay"] == 1e-4
+    assert r["optimizer.decay_norm_and_bias"] is True and r["optimizer.nesterov"] is False
+    assert r["schedule.kind"] == "steps" and r["schedule.factor"] == 0.1 and r["schedule.patience"] == 5
+    assert r["eval.every"] == 1000 and r["checkpoint.every"] == 1000
+    assert r["device.deterministic"] is True and r["device.amp"] == "none"
+    assert r["seed"] == 0 and r["data.validation"] == 0 and r["augment.flip"] is False
+
+
+def test_every_short_name_is_an_option_that_sets_its_field(tmp_path):
+    from click.testing import CliRunner
+
+    from resdsl.cli import main
+
+    shown = CliRunner().invoke(main, ["train", "--help"], terminal_width=200).output
+    given = {"--lr": ("0.05", "optimizer.lr", 0.05), "--momentum": ("0.8", "optimizer.momentum", 0.8),
+             "--weight-decay": ("0.0005", "optimizer.weight_decay", 5e-4),
+             "--batch-size": ("32", "batch.size", 32), "--seed": ("3", "seed", 3),
+             "--milestones": ("[10, 20]", "schedule.milestones", [10, 20]),
+             "--epochs": ("2", "stop", {"epochs": 2}), "--iterations": ("7", "stop", {"iterations": 7}),
+             "--validation": ("297", "data.validation", 297), "--workers": ("2", "data.workers", 2),
+             "--eval-every": ("5", "eval.every", 5), "--checkpoint-every": ("6", "checkpoint.every", 6),
+             "--amp": ("bf16", "device.amp", "bf16")}
+    for flag in [*given, "--channels-last", "--compile", "--sync-bn", "--deterministic", "--no-deterministic"]:
+        assert flag in shown, flag
+    from resdsl.cli.train import train
+
+    for flag, (text, key, value) in given.items():
+        ctx = train.make_context("train", ["resnet20", flag, text])
+        fields = {p.name: ctx.params[p.name] for p in train.params if p.name in ctx.params}
+        chosen = {k: v for k, v in fields.items() if v is not None and k.replace("_", "-") == flag[2:]}
+        assert load_recipe("digits", recipe_overrides(chosen))[key] == value, flag
+    ctx = train.make_context("train", ["resnet20", "--no-deterministic", "--channels-last"])
+    r = load_recipe("digits", recipe_overrides({"deterministic": ctx.params["deterministic"],
+                                                "channels_last": ctx.params["channels_last"]}))
+    assert r["device.deterministic"] is False and r["device.channels_last"] is True

@@ -160,3 +160,49 @@ def test_cifar10_and_folder_data_train_through_the_loop(tmp_path, one_thread):
                            workers=0, augment__crop=32, augment__scale=[32, 40], augment__eval_resize=36)
     assert summary["finished"] and summary["data"]["shape"] == [3, 32, 32]
     assert summary["final"]["val_error"] is not None
+
+
+def test_a_step_leaves_its_loss_on_the_device_until_a_row_is_read(tmp_path, one_thread, monkeypatch):
+    """No host read inside a training step: the rows of a 30-iteration run validated every 10 are
+    read in three batches of ten, before each validation, and hold the same numbers."""
+    from resdsl.train import loop
+
+    net = tiny_file(tmp_path)
+    reads, in_step = [], []
+    real_item, real_tolist, real_step, real_read = (torch.Tensor.item, torch.Tensor.tolist,
+                                                      loop.Run.step, loop.Run.read_rows)
+    stepping = []
+
+    def item(self):
+        if stepping:
+            in_step.append("item")
+        return real_item(self)
+
+    def tolist(self):
+        if stepping:
+            in_step.append("tolist")
+        return real_tolist(self)
+
+    def step(self, x, y):
+        stepping.append(1)
+        try:
+            return real_step(self, x, y)
+        finally:
+            stepping.pop()
+
+    def read_rows(self):
+        if self.pending:
+            reads.append([p.iteration for p in self.pending])
+        return real_read(self)
+
+    monkeypatch.setattr(torch.Tensor, "item", item)
+    monkeypatch.setattr(torch.Tensor, "tolist", tolist)
+    monkeypatch.setattr(loop.Run, "step", step)
+    monkeypatch.setattr(loop.Run, "read_rows", read_rows)
+    monkeypatch.setattr(loop, "READ_EVERY_S", 1e9)
+    summary = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "a", **FAST)
+    assert in_step == []
+    assert reads == [list(range(1, 11)), list(range(11, 21)), list(range(21, 31))]
+    train = [r for r in summary["history"] if r["split"] == "train"]
+    assert [r["iteration"] for r in train] == list(range(1, 31))
+    assert all(0 < r["loss"] < 10 and 0 <= r["error"] <= 1 for r in train)

@@ -8,6 +8,7 @@ import sys
 
 import click
 
+from ..train.fields import BY_SHORT, Field
 from .common import FILE, INPUT, NETWORK, diagnostics
 from .experiment import RESIZE, SCALES, TEN_CROP, eval_views
 
@@ -27,6 +28,35 @@ def _pairs(ctx, param, values):
 
 PARAMS = click.option("-p", "--param", "params", multiple=True, callback=_pairs, metavar="NAME=VALUE",
                       help="A template parameter of the network, e.g. classes=5 (repeatable).")
+
+
+def _toml_value(ctx, param, value):
+    from ..train.recipe import parse_override_value
+
+    return None if value is None else parse_override_value(value)
+
+
+def _recipe_option(field: Field):
+    """The option of a short-named recipe field, its type and help from the field's declaration."""
+    flag = "--" + field.short.replace("_", "-")
+    kind = field.value.get("type")
+    text = f"{field.help[0].upper()}{field.help[1:]} ({field.key})."
+    if kind == "boolean":
+        return click.option(f"{flag}/--no-{flag[2:]}", field.short, default=None, help=text)
+    if "enum" in field.value:
+        return click.option(flag, field.short, type=click.Choice(field.value["enum"]), help=text)
+    if kind in ("integer", "number"):
+        return click.option(flag, field.short, type=int if kind == "integer" else float, help=text)
+    return click.option(flag, field.short, callback=_toml_value, metavar="TOML", help=text)
+
+
+def recipe_options(command):
+    """An option for every recipe field with a short name (--lr, --batch-size, --epochs, ...)."""
+    for field in reversed(BY_SHORT.values()):
+        command = _recipe_option(field)(command)
+    return command
+
+
 DEVICE = click.option("--device", default=None, metavar="DEVICE",
                       help="cpu, cuda, cuda:1 (default: cuda when there is one).")
 
@@ -43,23 +73,10 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
 @INPUT
 @PARAMS
-@click.option("--lr", type=float, help="Learning rate (optimizer.lr).")
-@click.option("--momentum", type=float)
-@click.option("--weight-decay", type=float)
-@click.option("--batch-size", type=int, help="Global batch, over all processes (batch.size).")
-@click.option("--epochs", type=int, help="Stop after N epochs (replaces the recipe's stop).")
-@click.option("--iterations", type=int, help="Stop after N iterations (replaces the recipe's stop).")
-@click.option("--seed", type=int)
-@click.option("--eval-every", type=int, help="Iterations between validations.")
-@click.option("--checkpoint-every", type=int, help="Iterations between checkpoints.")
-@click.option("--workers", type=int, help="DataLoader workers for folder data.")
+@recipe_options
 @click.option("--set", "sets", multiple=True, callback=_pairs, metavar="KEY=VALUE",
               help="Any recipe field, e.g. --set schedule.factor=0.2 (repeatable).")
 @DEVICE
-@click.option("--amp", type=click.Choice(["none", "bf16", "fp16"]), help="Autocast precision.")
-@click.option("--channels-last/--no-channels-last", default=None, help="NHWC memory format.")
-@click.option("--compile/--no-compile", "compile_", default=None, help="torch.compile the model.")
-@click.option("--sync-bn/--no-sync-bn", default=None, help="Synchronized BN over processes.")
 @click.option("--threads", type=int, default=None,
               help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
@@ -74,18 +91,17 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--rdzv-backend", default=None)
 @click.option("--rdzv-id", default=None)
 @diagnostics
-def train(file, network, data, recipe, out, resume, input_shape, params, lr, momentum, weight_decay,
-          batch_size, epochs, iterations, seed, eval_every, checkpoint_every, workers, sets, device,
-          amp, channels_last, compile_, sync_bn, threads, quiet, as_json, nproc_per_node, nnodes, node_rank,
-          master_addr, master_port, rdzv_endpoint, rdzv_backend, rdzv_id):
+def train(file, network, data, recipe, out, resume, input_shape, params, sets, device, threads, quiet, as_json,
+          nproc_per_node, **options):
     """Train FILE (a path, FILE:NAME or a bundled network) on --data with a recipe.
 
     Leaves in the run folder the resolved recipe, metrics (CSV and JSONL, appended as it runs),
     checkpoints, the final weights (safetensors) and a plot of training and validation error.
     """
+    fields = {name: options.pop(name) for name in BY_SHORT}  # the rest: torchrun's flags
+    if fields["epochs"] is not None and fields["iterations"] is not None:
+        raise click.UsageError("give --epochs or --iterations, not both")
     if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
-        if epochs is not None and iterations is not None:
-            raise click.UsageError("give --epochs or --iterations, not both")
         from ..train.distributed import launch, strip_launch_flags
 
         argv = sys.argv[1:]
@@ -94,26 +110,18 @@ def train(file, network, data, recipe, out, resume, input_shape, params, lr, mom
         from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
 
         try:
-            launch(strip_launch_flags(argv), nproc_per_node, nnodes=nnodes, node_rank=node_rank,
-                   master_addr=master_addr, master_port=master_port, rdzv_endpoint=rdzv_endpoint,
-                   rdzv_backend=rdzv_backend, rdzv_id=rdzv_id)
+            launch(strip_launch_flags(argv), nproc_per_node, **options)
         except ChildFailedError as err:  # the processes printed their own diagnostics above
             codes = sorted({f.exitcode for f in err.failures.values()})
             click.echo(f"error: {len(err.failures)} of the training processes failed "
                        f"(exit {', '.join(map(str, codes))}); their messages are above", err=True)
             sys.exit(1)
         return
-    if epochs is not None and iterations is not None:
-        raise click.UsageError("give --epochs or --iterations, not both")
     from pathlib import Path
 
     from ..train.loop import RunSpec, run
     from ..train.options import recipe_overrides
 
-    fields = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, batch_size=batch_size,
-                  epochs=epochs, iterations=iterations, seed=seed, eval_every=eval_every,
-                  checkpoint_every=checkpoint_every, workers=workers, amp=amp,
-                  channels_last=channels_last, compile=compile_, sync_bn=sync_bn)
     overrides = recipe_overrides(fields)
     overrides.update(sets)
     spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from ..core.errors import ResdslError, did_you_mean
+from .images import load_eval_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 KINDS = ("digits", "cifar10", "folder")
@@ -113,8 +114,6 @@ def _fill_normalization(data: Dataset, recipe) -> None:
     if data.train.images is not None:
         x = data.train.images.float() / data.scale
     else:
-        from .pipeline import load_eval_image
-
         take = data.train.files[:: max(1, len(data.train.files) // 256)][:256]
         x = torch.stack([load_eval_image(p, recipe) for p in take])
     data.mean = x.mean(dim=(0, 2, 3)).tolist()

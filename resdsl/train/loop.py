@@ -75,7 +75,7 @@ def run(spec: RunSpec) -> dict[str, Any]:
     deterministic = torch.are_deterministic_algorithms_enabled()
     world = distributed.join(spec.device)
     try:
-        return _run(spec, world)
+        return Run(spec, world).train()
     finally:
         distributed.leave(world)
         torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own setting
@@ -87,162 +87,293 @@ def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
     return load_recipe(spec.recipe or default_recipe(spec.data), spec.overrides)
 
 
-def _run(spec: RunSpec, world: distributed.World) -> dict[str, Any]:
-    started = time.perf_counter()
-    # every process must use rank 0's folder, picked before any of them makes it
-    out = Path(distributed.same_text(world, str(spec.out if spec.out is not None else default_out(spec))))
-    recipe = _resolve_recipe(spec, out)
-    device = world.device
-    if recipe["device.deterministic"]:
-        torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")
-        if device.type == "cuda":
-            torch.backends.cudnn.benchmark = False
-    elif device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
+# How often, at most, the training rows are read off the device when nothing else needs them
+# (a validation, a checkpoint, the warm-up's error): each read waits for the device to finish.
+READ_EVERY_S = 1.0
 
-    data = open_data(spec.data, recipe)
-    graph = graph_for_data(spec.target, spec.network, data, recipe, input_shape=spec.input_shape,
-                           params=spec.params)
-    model = build_model(graph, recipe["seed"])
-    if recipe["device.sync_bn"] and world.distributed:
-        if device.type == "cpu":  # torch's SyncBatchNorm refuses CPU tensors
-            from .syncbn import convert
 
-            model = convert(model)
+@dataclass
+class _Pending:
+    """A training row whose loss and error are still on the device."""
+
+    iteration: int
+    lr: float
+    images_per_s: float
+    time_s: float
+    sums: torch.Tensor          # float64 [loss * images, wrong, images], summed over processes
+
+
+class Run:
+    """One training run: set up from its spec, stepped until it stops, its files written.
+
+    Each step leaves its batch's loss and error on the device; they are read to the host, as
+    metric rows, only when something needs them (a validation, a checkpoint, the warm-up, the
+    end) or READ_EVERY_S has passed, so a GPU is not made to wait every iteration."""
+
+    def __init__(self, spec: RunSpec, world: distributed.World):
+        self.spec, self.world = spec, world
+        self.started = time.perf_counter()
+        # every process must use rank 0's folder, picked before any of them makes it
+        self.out = Path(distributed.same_text(world, str(spec.out if spec.out is not None else default_out(spec))))
+        self.recipe = _resolve_recipe(spec, self.out)
+        self.device = world.device
+        self.setup()
+
+    def setup(self) -> None:
+        """Data, network, optimizer, batches and schedule; the checkpoint's state when resuming."""
+        recipe, world = self.recipe, self.world
+        self._choose_algorithms()
+        self.data = open_data(self.spec.data, recipe)
+        self.graph = graph_for_data(self.spec.target, self.spec.network, self.data, recipe,
+                                    input_shape=self.spec.input_shape, params=self.spec.params)
+        self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
+        self.model = self._build_model()
+        opt = recipe["optimizer"]
+        self.optimizer = torch.optim.SGD(
+            parameter_groups(self.model, opt["weight_decay"], opt["decay_norm_and_bias"]),
+            lr=opt["lr"], momentum=opt["momentum"], nesterov=opt["nesterov"])
+        keep_on_device = recipe["data.on_device"] != "no"
+        self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
+                                    self.device if keep_on_device else torch.device("cpu"))
+        self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
+        self.amp = _autocast(recipe["device.amp"], self.device)
+        self.scaler = torch.amp.GradScaler(self.device.type) if recipe["device.amp"] == "fp16" else None
+        self.iteration = self._resume()
+        if world.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            write_atomic(self.out / "recipe.toml", recipe.to_toml())
+        distributed.barrier(world)
+        self.trained = self._wrap(self.model)
+        resumed_at = self.iteration if self.spec.resume else None
+        self.metrics = MetricsLog(self.out, keep_through=resumed_at) if world.main else None
+        self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",
+                                 self.spec.quiet or not world.main)
+        self.pending: list[_Pending] = []
+        self.last_row: dict[str, Any] = {}
+        self.speeds: list[float] = []
+        self.read_at = self.tick = time.perf_counter()
+
+    @property
+    def name(self) -> str:
+        return self.graph.graph["name"]
+
+    def _choose_algorithms(self) -> None:
+        cuda = self.device.type == "cuda"
+        if self.recipe["device.deterministic"]:
+            torch.use_deterministic_algorithms(True, warn_only=cuda)
+            if cuda:
+                torch.backends.cudnn.benchmark = False
+        elif cuda:
+            torch.backends.cudnn.benchmark = True
+
+    def _build_model(self) -> torch.nn.Module:
+        model = build_model(self.graph, self.recipe["seed"])
+        if self.recipe["device.sync_bn"] and self.world.distributed:
+            if self.device.type == "cpu":  # torch's SyncBatchNorm refuses CPU tensors
+                from .syncbn import convert
+
+                model = convert(model)
+            else:
+                model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return model.to(self.device, memory_format=self.memory_format)
+
+    def _resume(self) -> int:
+        """The iteration to start from: the checkpoint's when resuming, with its state restored."""
+        if not self.spec.resume:
+            return 0
+        if (self.out / "checkpoint.json").is_file():
+            record, tensors = checkpoint.load(self.out)
+            checkpoint.restore(record, tensors, self.model, self.optimizer)
+            self.schedule.state = record["schedule"]
+            if self.scaler is not None and record.get("grad_scaler"):
+                self.scaler.load_state_dict(record["grad_scaler"])
+            return record["iteration"]
+        if not self.out.exists():
+            raise checkpoint.CheckpointError(f"nothing to resume: '{self.out}' does not exist",
+                                             hint="start without --resume")
+        return 0
+
+    def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
+        """The module that trains: DDP over several processes, compiled when asked."""
+        if self.world.distributed:
+            model = torch.nn.parallel.DistributedDataParallel(
+                model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        if self.recipe["device.compile"]:
+            model = torch.compile(model)
+        return model
+
+    def train(self) -> dict[str, Any]:
+        """Train to the schedule's stop (or `stop_after` more iterations); the run's summary."""
+        stop = self.schedule.stop
+        if self.spec.stop_after is not None:
+            stop = min(stop, self.iteration + self.spec.stop_after)
+        self.trained.train()
+        try:
+            self._iterate(stop)
+            self.read_rows()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.read_rows()  # an interrupted run keeps the rows it can still read
+            raise
+        finally:
+            self.progress.close()
+            if self.metrics is not None:
+                self.metrics.close()
+        return self.finish()
+
+    def _iterate(self, stop: int) -> None:
+        while self.iteration < stop:
+            epoch, first = divmod(self.iteration, self.batches.per_epoch)
+            for x, y in self.batches.epoch(epoch, first):
+                self.step(x, y)
+                if self._due(self.recipe["eval.every"]):
+                    self.validate()
+                if self._due(self.recipe["checkpoint.every"]):
+                    self.checkpoint()
+                if self.iteration >= stop:
+                    return
+
+    def _due(self, every: int) -> bool:
+        return self.iteration % every == 0 or self.iteration == self.schedule.stop
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        """One iteration: forward, backward, update. The batch's loss and error stay on the device."""
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)  # data.on_device = "no"
+        if self.memory_format is torch.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        lr = self.schedule.rate(self.iteration)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        with self.amp:
+            scores = self.trained(x)
+            loss = F.cross_entropy(scores, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        if self.scaler is not None:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
         else:
-            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-    memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
-    model = model.to(device, memory_format=memory_format)
+            loss.backward()
+            self.optimizer.step()
+        wrong = (scores.detach().argmax(1) != y).sum()
+        # float64, as the host adds: loss * images is the same number whenever it is read
+        images = torch.full((), float(len(y)), dtype=torch.float64, device=self.device)
+        sums = distributed.all_sum(self.world, torch.stack(
+            [loss.detach().double() * len(y), wrong.double(), images]))
+        self.iteration += 1
+        now = time.perf_counter()
+        speed = self.recipe["batch.size"] / max(now - self.tick, 1e-9)
+        self.tick = now
+        self.speeds.append(speed)
+        self.pending.append(_Pending(self.iteration, lr, speed, now - self.started, sums))
+        if self.schedule.wants_train_error:  # the warm-up reads every iteration's error
+            self.read_rows()
+            self.schedule.after_iteration(self.iteration - 1, self.last_row["error"])
+        elif now - self.read_at >= READ_EVERY_S:
+            self.read_rows()
 
-    opt = recipe["optimizer"]
-    optimizer = torch.optim.SGD(parameter_groups(model, opt["weight_decay"], opt["decay_norm_and_bias"]),
-                                lr=opt["lr"], momentum=opt["momentum"], nesterov=opt["nesterov"])
-    keep_on_device = recipe["data.on_device"] != "no"
-    batches = TrainBatches(data, recipe, Sharding(world.rank, world.size),
-                           device if keep_on_device else torch.device("cpu"))
-    schedule = Schedule.from_recipe(recipe, batches.per_epoch)
+    def read_rows(self) -> None:
+        """Read the pending iterations' losses and errors off the device (one wait) and write their rows."""
+        if not self.pending:
+            return
+        sums = torch.stack([p.sums for p in self.pending]).tolist()
+        per_epoch = self.batches.per_epoch
+        for p, (loss_sum, wrong_sum, count) in zip(self.pending, sums):
+            self.last_row = {"iteration": p.iteration, "epoch": round(p.iteration / per_epoch, 4),
+                             "split": "train", "loss": loss_sum / count, "error": wrong_sum / count, "lr": p.lr,
+                             "images_per_s": round(p.images_per_s, 1), "time_s": round(p.time_s, 3)}
+            if self.metrics is not None:
+                self.metrics.write(self.last_row)
+        row = self.last_row
+        self.progress.step(row["iteration"], row["loss"], row["error"], row["lr"], row["images_per_s"])
+        self.pending.clear()
+        self.read_at = time.perf_counter()
 
-    start, scaler_state = 0, None
-    if spec.resume and (out / "checkpoint.json").is_file():
-        record, tensors = checkpoint.load(out)
-        checkpoint.restore(record, tensors, model, optimizer)
-        start = record["iteration"]
-        schedule.state = record["schedule"]
-        scaler_state = record.get("grad_scaler")
-    elif spec.resume and not out.exists():
-        from .checkpoint import CheckpointError
+    def validate(self) -> None:
+        """Errors on the validation split (when there is one): a row, the plateau schedule, a line."""
+        self.read_rows()
+        eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
+        val = _validate(self.trained, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
+                        self.memory_format)
+        if val:
+            self.schedule.after_validation(val["error"])
+            train, lr = self.last_row, self.last_row["lr"]
+            if self.metrics is not None:
+                self.metrics.write({"iteration": self.iteration,
+                                    "epoch": round(self.iteration / self.batches.per_epoch, 4),
+                                    "split": "val", "loss": val["loss"], "error": val["error"],
+                                    "top5_error": val["top5_error"], "lr": lr,
+                                    "time_s": round(time.perf_counter() - self.started, 3)})
+            self.progress.say(f"iter {self.iteration:>6}/{self.schedule.stop}  loss {train['loss']:.4f}  "
+                              f"train err {100 * train['error']:5.2f}%  val err {100 * val['error']:5.2f}%  "
+                              f"lr {lr:.3g}  {self.speeds[-1]:,.0f} img/s")
+        self.tick = time.perf_counter()  # validation time is not training speed
 
-        raise CheckpointError(f"nothing to resume: '{out}' does not exist", hint="start without --resume")
+    def checkpoint(self) -> None:
+        """Save the run's state (rank 0), its rows through this iteration written first."""
+        self.read_rows()
+        if self.world.main:
+            checkpoint.save(self.out, self.iteration, self.model, self.optimizer, self._state())
+        distributed.barrier(self.world)
+        self.tick = time.perf_counter()
 
-    if world.main:
-        out.mkdir(parents=True, exist_ok=True)
-        write_atomic(out / "recipe.toml", recipe.to_toml())
-    distributed.barrier(world)
-    trained = model
-    if world.distributed:
-        trained = torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None)
-    if recipe["device.compile"]:
-        trained = torch.compile(trained)
+    def _state(self) -> dict[str, Any]:
+        per_epoch = self.batches.per_epoch
+        return {"schedule": self.schedule.state, "seed": self.recipe["seed"],
+                "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
+                "per_epoch": per_epoch, "world_size": self.world.size,
+                "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}
 
-    metrics = MetricsLog(out, keep_through=start if spec.resume else None) if world.main else None
-    title = f"{graph.graph['name']} on {spec.data}"
-    progress = Progress(schedule.stop, start, title, spec.quiet or not world.main)
-    amp = _autocast(recipe["device.amp"], device)
-    scaler = torch.amp.GradScaler(device.type) if recipe["device.amp"] == "fp16" else None
-    if scaler is not None and scaler_state:
-        scaler.load_state_dict(scaler_state)
-    eval_every, ckpt_every = recipe["eval.every"], recipe["checkpoint.every"]
-    global_batch = recipe["batch.size"]
-    eval_batch = recipe.get("batch.eval_size") or max(global_batch, 256)
-    last_val: dict[str, Any] = {}
-    rows_speed: list[float] = []
-
-    def state_json() -> dict[str, Any]:
-        return {"schedule": schedule.state, "seed": recipe["seed"], "epoch": iteration // batches.per_epoch,
-                "batch_in_epoch": iteration % batches.per_epoch, "per_epoch": batches.per_epoch,
-                "world_size": world.size, "grad_scaler": scaler.state_dict() if scaler is not None else None}
-
-    iteration = start
-    trained.train()
-    stop = schedule.stop if spec.stop_after is None else min(schedule.stop, start + spec.stop_after)
-    tick = time.perf_counter()
-    try:
-        while iteration < stop:
-            epoch, first = divmod(iteration, batches.per_epoch)
-            for x, y in batches.epoch(epoch, first):
-                if memory_format is torch.channels_last:
-                    x = x.contiguous(memory_format=torch.channels_last)
-                lr = schedule.rate(iteration)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                with amp:
-                    scores = trained(x)
-                    loss = F.cross_entropy(scores, y)
-                optimizer.zero_grad(set_to_none=True)
-                if scaler is not None:
-                    scaler.scale(loss).backward()
-                    scaler.step(optimizer)
-                    scaler.update()
-                else:
-                    loss.backward()
-                    optimizer.step()
-                wrong = (scores.detach().argmax(1) != y).sum()
-                loss_sum, wrong_sum, count = distributed.all_sum(
-                    world, [loss.detach().item() * len(y), wrong.item(), float(len(y))])
-                error = wrong_sum / count
-                schedule.after_iteration(iteration, error)
-                iteration += 1
-                now = time.perf_counter()
-                speed = global_batch / max(now - tick, 1e-9)
-                tick = now
-                rows_speed.append(speed)
-                if metrics is not None:
-                    metrics.write({"iteration": iteration, "epoch": round(iteration / batches.per_epoch, 4),
-                                   "split": "train", "loss": loss_sum / count, "error": error, "lr": lr,
-                                   "images_per_s": round(speed, 1), "time_s": round(now - started, 3)})
-                progress.step(iteration, loss_sum / count, error, lr, speed)
-                if iteration % eval_every == 0 or iteration == schedule.stop:
-                    last_val = _validate(trained, data, recipe, world, device, eval_batch, amp, memory_format)
-                    if last_val:
-                        schedule.after_validation(last_val["error"])
-                        if metrics is not None:
-                            metrics.write({"iteration": iteration, "epoch": round(iteration / batches.per_epoch, 4),
-                                           "split": "val", "loss": last_val["loss"], "error": last_val["error"],
-                                           "top5_error": last_val["top5_error"], "lr": lr,
-                                           "time_s": round(time.perf_counter() - started, 3)})
-                        progress.say(f"iter {iteration:>6}/{schedule.stop}  loss {loss_sum / count:.4f}  "
-                                     f"train err {100 * error:5.2f}%  val err {100 * last_val['error']:5.2f}%  "
-                                     f"lr {lr:.3g}  {speed:,.0f} img/s")
-                    tick = time.perf_counter()  # validation time is not training speed
-                if iteration % ckpt_every == 0 or iteration == schedule.stop:
-                    if world.main:
-                        checkpoint.save(out, iteration, model, optimizer, state_json())
-                    distributed.barrier(world)
-                    tick = time.perf_counter()
-                if iteration >= stop:
-                    break
-    finally:
-        progress.close()
-        if metrics is not None:
-            metrics.close()
-
-    finished = iteration >= schedule.stop
-    summary = _summary(spec, graph, data, recipe, out, world, iteration, schedule, finished, batches.per_epoch,
-                       metrics.rows if metrics is not None else [], rows_speed, time.perf_counter() - started)
-    if world.main:
-        if finished:
-            checkpoint.save_weights(out / "weights.safetensors", model,
-                                    {"network": graph.graph["name"], "iteration": str(iteration)})
-        rows = metrics.rows
+    def finish(self) -> dict[str, Any]:
+        """The summary; on rank 0 also the final weights (when finished), the plot and summary.json."""
+        summary = self.summary()
+        if not self.world.main:
+            return summary
+        if summary["finished"]:
+            checkpoint.save_weights(self.out / "weights.safetensors", self.model,
+                                    {"network": self.name, "iteration": str(self.iteration)})
+        rows = self.metrics.rows
         if any(r["split"] == "train" for r in rows):
             from .plot import plot_errors
 
-            plot_errors([(graph.graph["name"], rows)], out / "errors.png",
-                        title=f"{graph.graph['name']} on {spec.data}: training (dashed), validation (bold)")
-        write_atomic(out / "summary.json", json.dumps({k: v for k, v in summary.items() if k != "history"},
-                                                      indent=1) + "\n")
-    return summary
+            plot_errors([(self.name, rows)], self.out / "errors.png",
+                        title=f"{self.name} on {self.spec.data}: training (dashed), validation (bold)")
+        write_atomic(self.out / "summary.json",
+                     json.dumps({k: v for k, v in summary.items() if k != "history"}, indent=1) + "\n")
+        return summary
+
+    def summary(self) -> dict[str, Any]:
+        rows = self.metrics.rows if self.metrics is not None else []
+        stop = self.schedule.stop
+        train_rows = [r for r in rows if r["split"] == "train"]
+        val_rows = [r for r in rows if r["split"] == "val"]
+        tail = train_rows[-max(1, min(len(train_rows), stop // 20 or 1)):] if train_rows else []
+        steady = sorted(self.speeds[len(self.speeds) // 10:] or self.speeds)
+        return {
+            "network": self.name,
+            "data": describe(self.data),
+            "recipe": self.recipe.name,
+            "run_dir": str(self.out),
+            "iterations": self.iteration,
+            "stop": stop,
+            "finished": self.iteration >= stop,
+            "epochs": round(self.iteration / self.batches.per_epoch, 3),
+            "world_size": self.world.size,
+            "device": str(self.device),
+            "final": {
+                "train_error": sum(r["error"] for r in tail) / len(tail) if tail else None,
+                "train_loss": sum(r["loss"] for r in tail) / len(tail) if tail else None,
+                "val_error": val_rows[-1]["error"] if val_rows else None,
+                "val_top5_error": val_rows[-1]["top5_error"] if val_rows else None,
+            },
+            "best_val_error": min((r["error"] for r in val_rows), default=None),
+            "images_per_s": steady[len(steady) // 2] if steady else None,
+            "wall_s": round(time.perf_counter() - self.started, 2),
+            "files": {name: str(self.out / name) for name in
+                      ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
+                       "errors.png", "summary.json") if self.world.main},
+            "history": rows,
+        }
 
 
 def _autocast(amp: str, device: torch.device):
@@ -257,51 +388,18 @@ def _validate(model, data, recipe, world, device, batch, amp, memory_format) -> 
     if data.val is None or len(data.val) == 0:
         return {}
     model.eval()
-    loss_sum = wrong1 = wrong5 = count = 0.0
+    # float64 sums on the device, read once: [loss, top-1 wrong, top-5 wrong, images]
+    sums = torch.zeros(4, dtype=torch.float64, device=device)
     for x, y in eval_batches(data, data.val, recipe, Sharding(world.rank, world.size), device, batch):
         if memory_format is torch.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with amp:
             scores = model(x)
         scores = scores.float()
-        loss_sum += F.cross_entropy(scores, y, reduction="sum").item()
         top = scores.topk(min(5, scores.shape[1]), dim=1).indices
-        wrong1 += (top[:, 0] != y).sum().item()
-        wrong5 += (~(top == y[:, None]).any(1)).sum().item()
-        count += len(y)
+        sums += torch.stack([F.cross_entropy(scores, y, reduction="sum").double(),
+                             (top[:, 0] != y).sum().double(), (~(top == y[:, None]).any(1)).sum().double(),
+                             torch.full((), float(len(y)), dtype=torch.float64, device=device)])
     model.train()
-    loss_sum, wrong1, wrong5, count = distributed.all_sum(world, [loss_sum, wrong1, wrong5, count])
+    loss_sum, wrong1, wrong5, count = distributed.all_sum(world, sums).tolist()
     return {"loss": loss_sum / count, "error": wrong1 / count, "top5_error": wrong5 / count, "images": int(count)}
-
-
-def _summary(spec, graph, data, recipe, out, world, iteration, schedule, finished, per_epoch, rows, speeds,
-             wall):
-    train_rows = [r for r in rows if r["split"] == "train"]
-    val_rows = [r for r in rows if r["split"] == "val"]
-    tail = train_rows[-max(1, min(len(train_rows), schedule.stop // 20 or 1)):] if train_rows else []
-    steady = sorted(speeds[len(speeds) // 10:] or speeds)
-    return {
-        "network": graph.graph["name"],
-        "data": describe(data),
-        "recipe": recipe.name,
-        "run_dir": str(out),
-        "iterations": iteration,
-        "stop": schedule.stop,
-        "finished": finished,
-        "epochs": round(iteration / per_epoch, 3),
-        "world_size": world.size,
-        "device": str(world.device),
-        "final": {
-            "train_error": sum(r["error"] for r in tail) / len(tail) if tail else None,
-            "train_loss": sum(r["loss"] for r in tail) / len(tail) if tail else None,
-            "val_error": val_rows[-1]["error"] if val_rows else None,
-            "val_top5_error": val_rows[-1]["top5_error"] if val_rows else None,
-        },
-        "best_val_error": min((r["error"] for r in val_rows), default=None),
-        "images_per_s": steady[len(steady) // 2] if steady else None,
-        "wall_s": round(wall, 2),
-        "files": {name: str(out / name) for name in
-                  ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
-                   "errors.png", "summary.json") if world.main},
-        "history": rows,
-    }

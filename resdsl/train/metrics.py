@@ -1,7 +1,8 @@
 """Metrics appended while a run trains: `metrics.jsonl` (one JSON object a line) and
-`metrics.csv` (the same rows), flushed line by line so a killed run keeps every row up to the
-kill. Rows: `split` is `train` (one per iteration: loss, error and lr of that iteration's batch,
-images/s) or `val` (error of the validation split after that iteration)."""
+`metrics.csv` (the same rows), flushed line by line as the loop hands them over (at least every
+second, and always before a checkpoint), so a killed run keeps every row up to its last
+checkpoint. Rows: `split` is `train` (one per iteration: loss, error and lr of that iteration's
+batch, images/s) or `val` (error of the validation split after that iteration)."""
 
 from __future__ import annotations
 

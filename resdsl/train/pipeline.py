@@ -14,14 +14,13 @@ see exactly the images and crops an uninterrupted single-process run sees.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator
 
 import torch
 
 from .data import Dataset, Split
+from .images import load_eval_image, load_train_image
 
 _AUG_STREAM = 0x5EED  # keeps the augmentation generator's seeds apart from the order's
 
@@ -118,67 +117,6 @@ def crop_and_flip(x: torch.Tensor, pad: int, rand: torch.Tensor, flip: bool) -> 
     batch = torch.arange(n, device=x.device)[:, None, None, None]
     channel = torch.arange(c, device=x.device)[None, :, None, None]
     return padded[batch, channel, rows[:, None, :, None], cols[:, None, None, :]]
-
-
-# ---- files ----
-
-# AlexNet's PCA lighting: eigenvalues and eigenvectors of ImageNet's RGB covariance (Krizhevsky
-# et al. 2012), as the fb.resnet.torch and many ResNet trainers use them.
-_EIGVAL = (0.2175, 0.0188, 0.0045)
-_EIGVEC = ((-0.5675, 0.7192, 0.4009), (-0.5808, -0.0045, -0.8140), (-0.5836, -0.6948, 0.4203))
-
-
-def _open_rgb(path: Path):
-    from PIL import Image
-
-    with Image.open(path) as img:
-        return img.convert("RGB")
-
-
-def _to_tensor(img) -> torch.Tensor:
-    data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
-    return data.view(img.height, img.width, 3).permute(2, 0, 1).float().div_(255)
-
-
-def _resize_shorter(img, side: int):
-    from PIL import Image
-
-    w, h = img.size
-    scale = side / min(w, h)
-    return img.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.BILINEAR)
-
-
-def load_eval_image(path: Path, recipe) -> torch.Tensor:
-    """The validation view: shorter side resized to `eval_resize`, the centre crop."""
-    crop = recipe.get("augment.crop", 224)
-    img = _resize_shorter(_open_rgb(path), recipe.get("augment.eval_resize", math.ceil(crop * 8 / 7)))
-    left, top = (img.width - crop) // 2, (img.height - crop) // 2
-    return _to_tensor(img.crop((left, top, left + crop, top + crop)))
-
-
-def load_train_image(path: Path, recipe, rand: tuple[float, ...]) -> torch.Tensor:
-    """The paper's scale augmentation: shorter side at random in `scale`, a random crop, its
-    flip, and PCA lighting noise; `rand` holds this image's eight uniform numbers."""
-    aug = recipe["augment"]
-    crop = aug.get("crop", 224)
-    low, high = aug.get("scale", [crop, crop])
-    side = low + min(int(rand[3] * (high - low + 1)), high - low)
-    img = _resize_shorter(_open_rgb(path), side)
-    left = min(int(rand[1] * (img.width - crop + 1)), img.width - crop)
-    top = min(int(rand[0] * (img.height - crop + 1)), img.height - crop)
-    x = _to_tensor(img.crop((left, top, left + crop, top + crop)))
-    if aug["flip"] and rand[2] < 0.5:
-        x = x.flip(2)
-    if aug["lighting"] > 0:
-        # three normal deviates from rand[4:8] (Box-Muller, two pairs)
-        r1 = math.sqrt(-2 * math.log(max(rand[4], 1e-12)))
-        r2 = math.sqrt(-2 * math.log(max(rand[6], 1e-12)))
-        alphas = (r1 * math.cos(2 * math.pi * rand[5]), r1 * math.sin(2 * math.pi * rand[5]),
-                  r2 * math.cos(2 * math.pi * rand[7]))
-        rgb = [sum(_EIGVEC[c][k] * alphas[k] * aug["lighting"] * _EIGVAL[k] for k in range(3))
-               for c in range(3)]
-        x = x + torch.tensor(rgb).view(3, 1, 1)
-    return x
 
 
 class _FileJobs(torch.utils.data.Dataset):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import ErrorGroup, ResdslError, Source, Span, did_you_mean
+from .fields import defaults, schema
 
 
 class RecipeError(ResdslError):
@@ -29,20 +30,7 @@ class RecipeError(ResdslError):
 
 # What a recipe says when it says nothing: filled in before validation, so the resolved recipe
 # written into the run folder names every choice.
-DEFAULTS: dict[str, Any] = {
-    "seed": 0,
-    "optimizer": {"kind": "sgd", "momentum": 0.9, "nesterov": False, "weight_decay": 1e-4,
-                  "decay_norm_and_bias": True},
-    "schedule": {"kind": "steps", "milestones": [], "unit": "iterations", "factor": 0.1,
-                 "patience": 5},
-    "data": {"validation": 0, "split_seed": 0, "input": "network", "workers": 0,
-             "on_device": "auto"},
-    "augment": {"pad": 0, "flip": False, "lighting": 0.0},
-    "eval": {"every": 1000},
-    "checkpoint": {"every": 1000},
-    "device": {"amp": "none", "channels_last": False, "compile": False, "sync_bn": False,
-               "deterministic": True},
-}
+DEFAULTS: dict[str, Any] = defaults()
 
 BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet")
 
@@ -68,10 +56,6 @@ class Recipe:
 
     def to_toml(self) -> str:
         return dump_toml(self.values, header=f"resolved recipe (from {self.name})")
-
-
-def _schema() -> dict:
-    return json.loads(resources.files(__package__).joinpath("recipes/recipe-v1.json").read_text())
 
 
 def bundled_text(name: str) -> str:
@@ -157,7 +141,7 @@ def set_path(values: dict, dotted: str, value: Any) -> None:
 def _validate(values: dict, source: Source | None, where: str) -> None:
     from jsonschema import Draft202012Validator
 
-    validator = Draft202012Validator(_schema())
+    validator = Draft202012Validator(schema())
     errors = sorted(validator.iter_errors(values), key=lambda e: list(e.absolute_path))
     if not errors:
         return

@@ -44,6 +44,11 @@ class Schedule:
             drops = 0
         return self.lr * self.factor ** drops
 
+    @property
+    def wants_train_error(self) -> bool:
+        """Whether `after_iteration` needs this iteration's training error (during the warm-up)."""
+        return not self.state["warmup_done"]
+
     def after_iteration(self, iteration: int, train_error: float) -> None:
         """The paper's ResNet-110 warm-up: 0.01 until the training error is below 80%, read off a
         moving average (over ~20 iterations) so that one lucky batch does not end it."""

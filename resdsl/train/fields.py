@@ -1,0 +1,174 @@
+"""A recipe's fields, each declared once: its dotted key, the JSON Schema of its value, its
+default, its help and, where it has one, its short name (`--lr` on the command line, `lr=` in
+`resdsl.train(...)`). The recipe's JSON Schema, its defaults and the command-line options are
+all derived from this table; `recipes/recipe-v1.json` is the schema as published, and a test
+holds it equal to `schema()`.
+
+No torch and no click here: `resdsl train --help` and recipe checks stay light.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    key: str                                      # dotted: optimizer.lr
+    value: dict[str, Any]                         # the JSON Schema of the value
+    default: Any = NO_DEFAULT                     # filled in when the recipe says nothing
+    help: str = ""
+    short: str | None = None                      # --batch-size and batch_size=
+    required: bool = False                        # within its table
+    extra: dict[str, Any] = field(default_factory=dict)   # schema keywords kept off the help
+
+    @property
+    def table(self) -> str:
+        return self.key.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.rpartition(".")[2]
+
+
+def _int(minimum: int) -> dict[str, Any]:
+    return {"type": "integer", "minimum": minimum}
+
+
+def _enum(*choices: str) -> dict[str, Any]:
+    return {"enum": list(choices)}
+
+
+BOOL = {"type": "boolean"}
+
+# Tables a recipe must have (after the defaults are filled in) and what each holds.
+TABLES = {
+    "optimizer": "SGD and its hyper-parameters",
+    "batch": "images per step",
+    "schedule": "the learning rate over the run",
+    "schedule.warmup": "a lower learning rate at the start",
+    "stop": "when training ends: exactly one of iterations or epochs",
+    "data": "how the data is split and fed",
+    "augment": "training-time augmentation and normalization",
+    "eval": "validation during training",
+    "checkpoint": "resumable state",
+    "device": "where and how the arithmetic runs",
+}
+REQUIRED_TABLES = ("optimizer", "batch", "schedule", "stop")
+
+FIELDS: tuple[Field, ...] = (
+    Field("recipe", {"const": 1}, help="format version", required=True),
+    Field("description", {"type": "string"}, help="what the recipe is for"),
+    Field("seed", _int(0), 0, "the initial weights, the data order and augmentation", short="seed"),
+
+    Field("optimizer.kind", _enum("sgd"), "sgd", "the optimizer"),
+    Field("optimizer.lr", {"type": "number", "exclusiveMinimum": 0}, help="learning rate", short="lr",
+          required=True),
+    Field("optimizer.momentum", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.9,
+          "SGD momentum", short="momentum"),
+    Field("optimizer.nesterov", BOOL, False, "Nesterov momentum"),
+    Field("optimizer.weight_decay", {"type": "number", "minimum": 0}, 1e-4, "L2 weight decay",
+          short="weight_decay"),
+    Field("optimizer.decay_norm_and_bias", BOOL, True, "whether BN scales/shifts and biases get weight decay"),
+
+    Field("batch.size", _int(1), help="global batch, over all processes", short="batch_size", required=True),
+    Field("batch.eval_size", _int(1), help="validation batch (default: the larger of batch.size and 256)"),
+
+    Field("schedule.kind", _enum("steps", "plateau", "constant"), "steps", "how the learning rate falls"),
+    Field("schedule.milestones", {"type": "array", "items": _int(1)}, [],
+          "steps: where the learning rate is multiplied by factor, e.g. [100, 150]", short="milestones"),
+    Field("schedule.unit", _enum("iterations", "epochs"), "iterations", "the unit of milestones"),
+    Field("schedule.factor", {"type": "number", "exclusiveMinimum": 0, "maximum": 1}, 0.1,
+          "what the learning rate is multiplied by at each drop"),
+    Field("schedule.patience", _int(1), 5, "plateau: validations without improvement before the lr drops"),
+    Field("schedule.warmup.lr", {"type": "number", "exclusiveMinimum": 0}, help="the warm-up's learning rate",
+          required=True),
+    Field("schedule.warmup.until_train_error", {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+          help="the warm-up ends when the training error (a moving average) is below this"),
+    Field("schedule.warmup.iterations", _int(1), help="the warm-up ends after this many iterations"),
+
+    Field("stop.iterations", _int(1), help="stop after N iterations, in place of the recipe's [stop]",
+          short="iterations"),
+    Field("stop.epochs", _int(1), help="stop after N epochs, in place of the recipe's [stop]", short="epochs"),
+
+    Field("data.validation", {"type": "number", "minimum": 0}, 0,
+          "held out of the training images: a count, or a fraction below 1", short="validation"),
+    Field("data.split_seed", _int(0), 0, "which images the validation split holds"),
+    Field("data.input", _enum("network", "data"), "network",
+          "network: the data must fit the network's input; data: build the network for the data"),
+    Field("data.workers", _int(0), 0, "DataLoader workers for folder data", short="workers"),
+    Field("data.on_device", _enum("auto", "yes", "no"), "auto", "keep in-memory images on the device"),
+
+    Field("augment.pad", _int(0), 0, "pixels of padding before the random crop"),
+    Field("augment.flip", BOOL, False, "random horizontal flips"),
+    Field("augment.scale", {"type": "array", "items": _int(1)}, help="shorter side at random in [low, high]",
+          extra={"minItems": 2, "maxItems": 2}),
+    Field("augment.crop", _int(1), help="the square crop's side (folder data)"),
+    Field("augment.eval_resize", _int(1), help="shorter side before validation's centre crop"),
+    Field("augment.lighting", {"type": "number", "minimum": 0}, 0.0, "AlexNet's PCA lighting noise"),
+    Field("augment.mean", {"type": "array", "items": {"type": "number"}}, help="per-channel mean",
+          extra={"minItems": 1}),
+    Field("augment.std", {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
+          help="per-channel standard deviation", extra={"minItems": 1}),
+
+    Field("eval.every", _int(1), 1000, "iterations between validations", short="eval_every"),
+    Field("checkpoint.every", _int(1), 1000, "iterations between checkpoints", short="checkpoint_every"),
+
+    Field("device.amp", _enum("none", "bf16", "fp16"), "none", "autocast precision", short="amp"),
+    Field("device.channels_last", BOOL, False, "NHWC memory format", short="channels_last"),
+    Field("device.compile", BOOL, False, "compile the model with torch.compile", short="compile"),
+    Field("device.sync_bn", BOOL, False, "synchronized BN over processes", short="sync_bn"),
+    Field("device.deterministic", BOOL, True, "deterministic algorithms (bitwise resume on a CPU)",
+          short="deterministic"),
+)
+
+BY_SHORT = {f.short: f for f in FIELDS if f.short}
+REPLACES_TABLE = ("stop",)  # a short name of these tables' fields replaces the whole table
+
+
+def defaults() -> dict[str, Any]:
+    """The nested values a recipe has when it says nothing."""
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        if f.default is not NO_DEFAULT:
+            node = out
+            for part in f.key.split(".")[:-1]:
+                node = node.setdefault(part, {})
+            node[f.name] = json.loads(json.dumps(f.default))  # a fresh copy of lists
+    return out
+
+
+def schema() -> dict[str, Any]:
+    """The recipe's JSON Schema (draft 2020-12): every field's value, default and help."""
+    root = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://resdsl.invalid/schema/recipe-v1.json",
+            "title": "resdsl training recipe, version 1", **_object(), "required": ["recipe", *REQUIRED_TABLES]}
+    for table, description in TABLES.items():
+        _node(root, table)["description"] = description
+    for f in FIELDS:
+        node = _node(root, f.table)
+        default = {} if f.default is NO_DEFAULT else {"default": f.default}
+        node["properties"][f.name] = {**f.value, **f.extra, **default, "description": f.help}
+        if f.required and f.table:
+            node.setdefault("required", []).append(f.name)
+    return root
+
+
+def _object() -> dict[str, Any]:
+    return {"type": "object", "additionalProperties": False, "properties": {}}
+
+
+def _node(root: dict, table: str) -> dict[str, Any]:
+    """The schema of a (nested) table, made on first use."""
+    node = root
+    for part in filter(None, table.split(".")):
+        node = node["properties"].setdefault(part, _object())
+    return node
+
+
+if __name__ == "__main__":  # python -m resdsl.train.fields > resdsl/train/recipes/recipe-v1.json
+    print(json.dumps(schema(), indent=2))
