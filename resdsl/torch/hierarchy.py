@@ -51,7 +51,6 @@ class Container:
 class ModuleTree:
     containers: dict[str, Container]  # by path, in the order they first appear in the source
     nodes: list[str]  # the layers, topological order (no input node)
-    network_input: str
 
     def value_of(self, item: str) -> str:
         """The value an item makes: a layer's own, or a callable container's one output."""
@@ -94,7 +93,7 @@ def module_tree(graph: nx.DiGraph, is_module) -> ModuleTree:
         if len(outputs) == 1 and inputs:
             container.kind = "generated"
         containers[path] = container
-    tree = ModuleTree(containers, nodes, entry)
+    tree = ModuleTree(containers, nodes)
     _assign_items(graph, tree)
     for container in containers.values():
         if container.kind == "generated" and _is_chain(graph, tree, container, is_module):
