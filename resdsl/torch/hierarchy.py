@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ..core.names import prefixes
 from ..netgraph.builder import inputs_of, layer_nodes
 
 ROOT = ""
@@ -60,12 +61,6 @@ class ModuleTree:
     def sources_of(self, graph: nx.DiGraph, item: str) -> list[str]:
         container = self.containers.get(item)
         return list(container.inputs) if container is not None else inputs_of(graph, item)
-
-
-def prefixes(node: str) -> list[str]:
-    """`layer1.0.conv1` -> ["layer1", "layer1.0"]: the containers it sits in, outermost first."""
-    parts = node.split(".")
-    return [".".join(parts[:depth]) for depth in range(1, len(parts))]
 
 
 def module_tree(graph: nx.DiGraph, is_module) -> ModuleTree:
