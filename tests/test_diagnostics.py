@@ -8,6 +8,8 @@ import pytest
 from resdsl.core.errors import ResdslError
 from resdsl.language.library import build_graph, open_target
 
+from .cli import cli
+
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.rdsl"))
 
 
@@ -24,9 +26,9 @@ def test_there_are_enough_malformed_files():
 
 
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
-def test_malformed_file_reports_position_and_message(path, run_cli):
+def test_malformed_file_reports_position_and_message(path):
     line, column, message, hint = expectation(path)
-    result = run_cli("check", path)
+    result = cli("check", path)
     assert result.returncode == 1, result.stdout + result.stderr
     err = result.stderr
     assert "Traceback" not in err
@@ -54,37 +56,37 @@ def test_errors_are_structured():
     assert err.hint == "did you mean 'conv'?"
 
 
-def test_several_errors_are_reported_together(tmp_path, run_cli):
+def test_several_errors_are_reported_together(tmp_path):
     path = tmp_path / "typos.rdsl"
     path.write_text("block basic(width) {\n    conv 3x3, widht;  batchnorm\n}\n"
                     "network n {\n    input 3x32x32\n    stage s: basc(16) x 2\n}\n")
-    result = run_cli("check", path)
+    result = cli("check", path)
     assert result.returncode == 1
     assert "3 errors" in result.stderr
     for where in ("typos.rdsl:2:15", "typos.rdsl:2:23", "typos.rdsl:6:14"):
         assert where in result.stderr
 
 
-def test_import_cycle_is_an_error(tmp_path, run_cli):
+def test_import_cycle_is_an_error(tmp_path):
     (tmp_path / "a.rdsl").write_text('use "b.rdsl"\n')
     (tmp_path / "b.rdsl").write_text('use "a.rdsl"\n')
-    result = run_cli("check", tmp_path / "a.rdsl")
+    result = cli("check", tmp_path / "a.rdsl")
     assert result.returncode == 1
     assert "b.rdsl:1:1: error[E502]: import cycle: a.rdsl -> b.rdsl -> a.rdsl" in result.stderr
 
 
-def test_tabs_keep_the_caret_aligned(tmp_path, run_cli):
+def test_tabs_keep_the_caret_aligned(tmp_path):
     path = tmp_path / "tabs.rdsl"
     path.write_text("network n {\n\tinput 3x32x32\n\tconv 3x3, 16;\tbnn\n}\n")
-    result = run_cli("check", path)
+    result = cli("check", path)
     lines = result.stderr.splitlines()
     assert "tabs.rdsl:3:16" in lines[0]
     assert lines[2].endswith("\t" + " " * 13 + "\t^^^") or lines[2].split("| ", 1)[1] == "\t" + " " * 13 + "\t^^^"
 
 
-def test_not_utf8_is_a_diagnostic(tmp_path, run_cli):
+def test_not_utf8_is_a_diagnostic(tmp_path):
     path = tmp_path / "latin1.rdsl"
     path.write_bytes(b"network n {\n  input 3x32x32 # caf\xe9\n}\n")
-    result = run_cli("check", path)
+    result = cli("check", path)
     assert result.returncode == 1
     assert "latin1.rdsl:2:22: error[E503]: the file is not UTF-8 text" in result.stderr

@@ -9,6 +9,8 @@ import resdsl
 from resdsl import ir
 from resdsl.core.errors import ResdslError
 
+from .cli import cli
+
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50_v1", "plain34", "resnet34_a", "resnet34_c"])
 def test_load_of_dump_is_the_same_graph(name):
@@ -47,9 +49,9 @@ def test_inconsistent_ir_is_refused():
         ir.load(data)
 
 
-def test_compile_writes_ir_without_torch(tmp_path, run_cli):
+def test_compile_writes_ir_without_torch(tmp_path):
     out = tmp_path / "r34.json"
-    result = run_cli("compile", "resnet34", "-o", out)
+    result = cli("compile", "resnet34", "-o", out)
     assert result.returncode == 0, result.stderr
     assert ir.read(out).number_of_nodes() == resdsl.graph("resnet34").number_of_nodes()
 

@@ -1,0 +1,46 @@
+"""The command line, as the tests run it.
+
+`cli(...)` runs it in this process (click's test runner): the output and the exit status a
+user would see, without an interpreter's start-up per call. `cli_process(...)` runs
+`python -m resdsl` in a fresh interpreter, for what only a process shows: the exit status
+through the interpreter, the modules a command imports, signals and broken pipes, limits read
+from the environment at start-up. Both give the same `Result`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+    output: str  # stdout and stderr as a terminal shows them, interleaved
+
+
+def cli(*args, env: dict | None = None, cwd: Path | None = None) -> Result:
+    """`resdsl ARGS` in this process. An exception that escapes the command (not a diagnostic
+    with its exit status) is raised here, with its traceback, and fails the test."""
+    from resdsl.cli import main
+
+    with contextlib.chdir(cwd or ROOT):
+        done = CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+    return Result(done.exit_code, done.stdout, done.stderr, done.output)
+
+
+def cli_process(*args, env: dict | None = None, cwd: Path | None = None) -> Result:
+    """`python -m resdsl ARGS` in a fresh interpreter, as a user would run it."""
+    done = subprocess.run([sys.executable, "-m", "resdsl", *map(str, args)], cwd=cwd or ROOT,
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
+    return Result(done.returncode, done.stdout, done.stderr, done.stdout + done.stderr)
