@@ -8,6 +8,7 @@ import pytest
 import resdsl
 from resdsl import ir
 from resdsl.core.errors import ResdslError
+from resdsl.language.library import bundled_index
 
 from .cli import cli
 
@@ -56,8 +57,6 @@ def test_compile_writes_ir_without_torch(tmp_path):
     assert ir.read(out).number_of_nodes() == resdsl.graph("resnet34").number_of_nodes()
 
 
-def test_every_bundled_network_dumps_valid_ir():
-    from resdsl.language.library import bundled_index
-
-    for name in bundled_index():
-        ir.validate(ir.dump(resdsl.graph(name)), name)
+@pytest.mark.parametrize("name", sorted(bundled_index()))  # one test each: xdist spreads them
+def test_every_bundled_network_dumps_valid_ir(name):
+    ir.validate(ir.dump(resdsl.graph(name)), name)
