@@ -23,14 +23,12 @@ def net(body: str, name: str = "n") -> str:
 
 # -- 1. compile writes all or none -------------------------------------------------------------
 
-def test_a_failed_weights_step_leaves_the_py_output_byte_identical(tmp_path):
+def test_a_failed_weights_step_leaves_the_py_output_byte_identical(tmp_path, monkeypatch):
     out = tmp_path / "out.py"
     out.write_bytes(b"# the user's old file\n")
-    code = ("import sys; sys.modules['safetensors'] = None\n"  # as if safetensors were missing
-            "from resdsl.cli import main\n"
-            f"main(['compile', 'resnet18', '-o', {str(out)!r}, '--weights', "
-            f"{str(tmp_path / 'w.safetensors')!r}])")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    for name in ("safetensors", "safetensors.torch"):  # as if safetensors were missing
+        monkeypatch.setitem(sys.modules, name, None)
+    result = cli("compile", "resnet18", "-o", out, "--weights", tmp_path / "w.safetensors")
     assert result.returncode == 1, result.stderr
     assert "error[E910]: writing weights needs the 'safetensors' package" in result.stderr
     assert out.read_bytes() == b"# the user's old file\n"
