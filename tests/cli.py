@@ -34,9 +34,22 @@ def cli(*args, env: dict | None = None, cwd: Path | None = None) -> Result:
     with its exit status) is raised here, with its traceback, and fails the test."""
     from resdsl.cli import main
 
-    with contextlib.chdir(cwd or ROOT):
+    with contextlib.chdir(cwd or ROOT), _torch_threads_kept():
         done = CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
     return Result(done.exit_code, done.stdout, done.stderr, done.output)
+
+
+@contextlib.contextmanager
+def _torch_threads_kept():
+    """A training command sets torch's thread count for its process; here that is the test's."""
+    torch = sys.modules.get("torch")
+    threads = torch.get_num_threads() if torch else None
+    try:
+        yield
+    finally:
+        torch = sys.modules.get("torch")
+        if torch and threads:
+            torch.set_num_threads(threads)
 
 
 def cli_process(*args, env: dict | None = None, cwd: Path | None = None) -> Result:

@@ -17,19 +17,12 @@ PLAIN_AND_RESIDUAL = CIFAR + "plain8 = resnet8 with shortcuts none\n"
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     """One tiny degradation campaign: two 8-layer nets, two seeds, 3 iterations."""
-    import subprocess
-    import sys
-
-    from .conftest import ROOT
-
     folder = tmp_path_factory.mktemp("degradation")
     source = folder / "cifar8.rdsl"
     source.write_text(PLAIN_AND_RESIDUAL)
     out = folder / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "resdsl", "experiment", "degradation", "--nets",
-         f"{source}:plain8,{source}:resnet8", "--seeds", "0,1", "--iterations", "3", "--jobs", "1",
-         "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = cli("experiment", "degradation", "--nets", f"{source}:plain8,{source}:resnet8",
+                 "--seeds", "0,1", "--iterations", "3", "--jobs", "1", "-o", out)
     assert result.returncode == 0, result.stdout + result.stderr
     return source, out, result.stdout
 
