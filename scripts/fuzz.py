@@ -21,8 +21,7 @@ from resdsl.core.errors import ResdslError
 from resdsl.core.resources import architectures_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the mutations live with the tests
-from tests.fuzzing import (MUTATIONS, WEIGHTS, build_all, ir_bytes, ir_errors_are_e8xx,  # noqa: E402
-                           mutate, mutate_ir, read_ir)
+from tests.fuzzing import MUTATIONS, WEIGHTS, build_all, ir_bytes, ir_errors_are_e8xx, mutate, mutate_ir, read_ir
 
 
 def _source_run(rng: random.Random, sources: list[str]) -> str | None:

@@ -55,5 +55,6 @@ def _torch_threads_kept():
 def cli_process(*args, env: dict | None = None, cwd: Path | None = None) -> Result:
     """`python -m resdsl ARGS` in a fresh interpreter, as a user would run it."""
     done = subprocess.run([sys.executable, "-m", "resdsl", *map(str, args)], cwd=cwd or ROOT,
-                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
+                          capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
+                          check=False)
     return Result(done.returncode, done.stdout, done.stderr, done.stdout + done.stderr)

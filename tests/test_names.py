@@ -24,7 +24,7 @@ def test_a_node_id_is_dotted_parts_of_letters_digits_underscores_and_dashes():
 
 def test_the_grammar_and_the_ir_schema_spell_the_same_rule():
     grammar = (ROOT / "grammar" / "resdsl.lark").read_text()
-    path = re.search(r"^PATH\.\d+: /(.*)\(\?=.*/$", grammar, re.M).group(1)  # then a lookahead for ':'
+    path = re.search(r"^PATH\.\d+: /(.*)\(\?=.*/$", grammar, re.MULTILINE).group(1)  # then a lookahead for ':'
     assert path == NODE_ID.pattern
     schema = json.loads((ROOT / "resdsl" / "ir" / "schema" / "ir-v1.json").read_text())
     assert schema["$defs"]["node"]["properties"]["id"]["pattern"] == f"^{NODE_ID.pattern}$"
