@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,9 +35,23 @@ def cli(*args, env: dict | None = None, cwd: Path | None = None) -> Result:
     with its exit status) is raised here, with its traceback, and fails the test."""
     from resdsl.cli import main
 
-    with contextlib.chdir(cwd or ROOT), _torch_threads_kept():
+    with contextlib.chdir(cwd or ROOT), _torch_threads_kept(), _warnings_printed() as printed:
         done = CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
-    return Result(done.exit_code, done.stdout, done.stderr, done.output)
+    return Result(done.exit_code, done.stdout, done.stderr + "".join(printed),
+                  done.output + "".join(printed))
+
+
+@contextlib.contextmanager
+def _warnings_printed():
+    """The warnings a fresh interpreter would print on stderr (its default filters), as text."""
+    printed: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.resetwarnings()
+        warnings.simplefilter("default")
+        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning, ResourceWarning):
+            warnings.filterwarnings("ignore", category=category)
+        yield printed
+    printed.extend(warnings.formatwarning(w.message, w.category, w.filename, w.lineno) for w in caught)
 
 
 @contextlib.contextmanager
