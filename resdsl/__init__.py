@@ -23,7 +23,7 @@ from .core.version import __version__
 __all__ = ["export", "graph", "graph_from_text", "list_networks", "load", "ResdslError", "__version__"]
 
 _SUBPACKAGES = {"analysis", "cli", "core", "experiments", "ir", "language", "netgraph", "targets",
-                "torch", "train", "viz", "fuzzing"}
+                "torch", "train", "viz"}
 
 
 def __getattr__(name: str):

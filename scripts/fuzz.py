@@ -1,6 +1,6 @@
 """Long fuzzing campaign: `python scripts/fuzz.py [SECONDS]`.
 
-Mutates the bundled architectures (resdsl/fuzzing.py's MUTATIONS: cuts, inserts, big integers in
+Mutates the bundled architectures (tests/fuzzing.py's MUTATIONS: cuts, inserts, big integers in
 expressions, long `use` names, CR-only and BOM files, brackets in comments, thousands of unnamed
 layers) and the IR that `resdsl compile -o x.json` writes for them (fields replaced, deleted,
 duplicated; files cut, non-UTF-8, nested deep), and checks the oracle of tests/test_fuzz.py: every
@@ -15,11 +15,13 @@ import random
 import sys
 import time
 import traceback
+from pathlib import Path
 
 from resdsl.core.errors import ResdslError
 from resdsl.core.resources import architectures_dir
-from resdsl.fuzzing import (MUTATIONS, WEIGHTS, build_all, ir_bytes, ir_errors_are_e8xx, mutate,
-                            mutate_ir, read_ir)
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the mutations live with the tests
+from tests.fuzzing import MUTATIONS, WEIGHTS, build_all, ir_bytes, ir_errors_are_e8xx, mutate, mutate_ir, read_ir
 
 
 def _source_run(rng: random.Random, sources: list[str]) -> str | None:

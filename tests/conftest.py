@@ -1,9 +1,9 @@
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .cli import cli_process
 
 ROOT = Path(__file__).resolve().parent.parent
 ARCH = ROOT / "architectures"
@@ -24,9 +24,5 @@ def _no_terminal_size():
 
 @pytest.fixture
 def run_cli():
-    """Run `python -m resdsl ARGS` in a fresh interpreter, as a user would."""
-    def run(*args, cwd=None, env=None):
-        full_env = {**os.environ, **(env or {})}
-        return subprocess.run([sys.executable, "-m", "resdsl", *map(str, args)], cwd=cwd or ROOT,
-                              capture_output=True, text=True, env=full_env, timeout=300)
-    return run
+    """`python -m resdsl ARGS` in a fresh interpreter (tests/cli.py's cli_process)."""
+    return cli_process

@@ -9,6 +9,11 @@ fence, with the reason:
 Use it sparingly: an example that is not run is an example that may be wrong. In expected output
 a line `...` stands for any number of lines. A command that shows no output must exit 0, unless
 its comment says otherwise (`$ resdsl flops resnet50 --max-flops 4G   # ... exits 1`).
+
+Each command and each Python block is a step the suite runs on its own. A step that reads a file
+an earlier command of its page writes (`-o FILE`, `--weights FILE`, `> FILE`) runs after that
+command, in the same folder; a Python block runs after the page's earlier blocks, in their
+namespace.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b.*-->")
 FENCE = re.compile(r"^```(\w*)\s*$")
+WRITES = re.compile(r"(?:^|\s)(?:-o|--weights|>)\s*([^\s;|&<>]+)")
 
 
 @dataclass
@@ -66,6 +72,45 @@ def examples(path: Path) -> list[Example]:
                 example.commands = _commands(body, start + 2)
             found.append(example)
         index = end + 1
+    return found
+
+
+@dataclass
+class Step:
+    """One command of a console example (`command` set), or one Python example."""
+    example: Example
+    command: Command | None = None
+    needs: list[Step] = field(default_factory=list)  # earlier steps of the page, in order
+
+    @property
+    def text(self) -> str:
+        return self.command.text if self.command else self.example.text
+
+    def writes(self) -> set[str]:
+        return set(WRITES.findall(self.command.text)) - {"-"} if self.command else set()
+
+    def __str__(self) -> str:
+        if self.command is None:
+            return f"{self.example.where} python"
+        shown = self.command.text.partition("  #")[0].strip()
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return f"{self.example.path.name}:{self.command.line} {shown}"
+
+
+def steps(path: Path) -> list[Step]:
+    """The steps of one Markdown file, each with the earlier steps it needs."""
+    found: list[Step] = []
+    for example in examples(path):
+        for command in example.commands or [None]:
+            step = Step(example, command)
+            words = set(step.text.split()) | set(re.findall(r"[\"']([^\"']+)[\"']", step.text))
+            wanted = {id(s) for s in found
+                      if s.writes() & words or (command is None and s.command is None)}
+            for earlier in found:  # what the steps it reads from need, first
+                if id(earlier) in wanted:
+                    wanted.update(id(s) for s in earlier.needs)
+            step.needs = [s for s in found if id(s) in wanted]
+            found.append(step)
     return found
 
 

@@ -12,6 +12,7 @@ import resdsl
 from resdsl.language.catalog import defining_files, definition_rows
 from resdsl.language.library import bundled_index, open_target
 
+from .cli import cli
 from .conftest import ROOT
 
 
@@ -44,25 +45,25 @@ def test_blocks_and_templates_list_their_parameters():
                                                "parameters": ["block", "depths", "classes = 1000"]}
 
 
-def test_list_formats(run_cli):
-    rows = json.loads(run_cli("list", "resnet50", "--format", "json").stdout)
+def test_list_formats():
+    rows = json.loads(cli("list", "resnet50", "--format", "json").stdout)
     assert rows == [{"network": "resnet50", "file": "resnet.rdsl", "input": [3, 224, 224],
                      "outputs": {"out": [1000]}, "params": 25_557_032, "macs": rows[0]["macs"]}]
     assert 4.08e9 < rows[0]["macs"] < 4.12e9  # torchvision's 4.09 GFLOPs
-    table = list(csv.reader(io.StringIO(run_cli("list", "resnet1?", "--format", "csv").stdout)))
+    table = list(csv.reader(io.StringIO(cli("list", "resnet1?", "--format", "csv").stdout)))
     assert table[0] == ["network", "file", "input", "output", "params", "multiply-adds"]
     assert [r[0] for r in table[1:]] == ["resnet18"]
-    markdown = run_cli("list", "--blocks", "bottleneck*", "--format", "markdown").stdout
+    markdown = cli("list", "--blocks", "bottleneck*", "--format", "markdown").stdout
     assert markdown.splitlines()[0] == "| name | kind | file | parameters |"
     assert "| bottleneck_v1 | block | blocks.rdsl | width, stride = 1, drop = 0 |" in markdown
 
 
-def test_list_table_follows_columns(run_cli):
+def test_list_table_follows_columns():
     for columns in (60, 90, 150):
-        out = run_cli("list", "resnet5*", env={"COLUMNS": str(columns)}).stdout
+        out = cli("list", "resnet5*", env={"COLUMNS": str(columns)}).stdout
         assert max(len(line) for line in out.splitlines()) <= columns
         assert "resnet50_backbone" in out  # names are never cut
-    assert "detection.rdsl" in run_cli("list", "resnet5*", env={"COLUMNS": "150"}).stdout
+    assert "detection.rdsl" in cli("list", "resnet5*", env={"COLUMNS": "150"}).stdout
 
 
 def test_list_into_head_exits_quietly():

@@ -9,37 +9,32 @@ import stat
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file
 
 import resdsl
-from resdsl.cli import main
 
+from .cli import cli
 from .conftest import ARCH
-
-
-def cli(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
 def ir(tmp_path_factory):
     path = tmp_path_factory.mktemp("ir") / "resnet18.json"
-    assert cli("compile", "resnet18", "-o", path).exit_code == 0
+    assert cli("compile", "resnet18", "-o", path).returncode == 0
     return path
 
 
 def test_every_file_reading_command_reads_the_ir(ir, tmp_path):
     check = cli("check", ir)
-    assert check.exit_code == 0 and "11,689,512 params" in check.output  # torchvision's ResNet-18
+    assert check.returncode == 0 and "11,689,512 params" in check.output  # torchvision's ResNet-18
     assert "2/2 checks pass" in check.output  # the expectations travel in the IR
     flops = cli("flops", ir, "--format", "json")
     assert json.loads(flops.output)["params"] == 11_689_512
     assert "nothing: the two networks have the same layers" in cli("diff", ir, "resnet18").output
     assert cli("viz", ir, "-o", "-").output.startswith("digraph")
-    assert cli("compile", ir, "-o", tmp_path / "r.py").exit_code == 0
+    assert cli("compile", ir, "-o", tmp_path / "r.py").returncode == 0
     wrong = cli("check", ir, "--input", "3x160x160")
-    assert wrong.exit_code == 2 and "needs the .rdsl source" in wrong.output
+    assert wrong.returncode == 2 and "needs the .rdsl source" in wrong.output
 
 
 def test_diff_leads_with_the_source_parameters_in_every_format():
@@ -61,28 +56,28 @@ def test_diff_leads_with_the_source_parameters_in_every_format():
 def test_compile_fails_on_a_broken_budget_unless_told(tmp_path):
     out = tmp_path / "r.json"
     broken = cli("compile", "resnet34", "--input", "1x224x224", "-o", out)
-    assert broken.exit_code == 1 and "E702" in broken.output and not out.exists()
+    assert broken.returncode == 1 and "E702" in broken.output and not out.exists()
     warned = cli("compile", "resnet34", "--input", "1x224x224", "-o", out, "--no-check")
-    assert warned.exit_code == 0 and "warning (--no-check)" in warned.output and out.exists()
+    assert warned.returncode == 0 and "warning (--no-check)" in warned.output and out.exists()
     assert cli("compile", "resnet34", "--input", "1x224x224", "-o", tmp_path / "s.json",
-               "--skip-expect").exit_code == 0
-    assert cli("check", "resnet34", "--input", "1x224x224", "--skip-expect").exit_code == 0
+               "--skip-expect").returncode == 0
+    assert cli("check", "resnet34", "--input", "1x224x224", "--skip-expect").returncode == 0
     budget = tmp_path / "budget.rdsl"
     budget.write_text('use "resnet.rdsl"\nsmall = resnet50 budget params <= 20M\n')
     over = cli("compile", budget, "-o", tmp_path / "b.json")
-    assert over.exit_code == 1 and "E701" in over.output
+    assert over.returncode == 1 and "E701" in over.output
 
 
 def test_check_a_file_of_blocks_only():
     result = cli("check", ARCH / "blocks.rdsl")
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.output
     assert "no network to build" in result.output and "3 blocks" in result.output
 
 
 def test_every_artifact_gets_the_same_mode(tmp_path):
     paths = [tmp_path / name for name in ("r.py", "w.safetensors")]
-    assert cli("compile", "resnet18", "-o", paths[0], "--weights", paths[1]).exit_code == 0
-    assert cli("compile", "resnet18", "-o", tmp_path / "r.json").exit_code == 0
+    assert cli("compile", "resnet18", "-o", paths[0], "--weights", paths[1]).returncode == 0
+    assert cli("compile", "resnet18", "-o", tmp_path / "r.json").returncode == 0
     modes = {stat.S_IMODE(os.stat(p).st_mode) for p in [*paths, tmp_path / "r.json"]}
     umask = os.umask(0)
     os.umask(umask)
@@ -98,10 +93,10 @@ def test_trained_weights_go_out(tmp_path):
     out = tmp_path / "again.safetensors"
     for checkpoint in ("trained.safetensors", "ckpt.pt"):
         result = cli("compile", "resnet18", "--load-weights", tmp_path / checkpoint, "--weights", out)
-        assert result.exit_code == 0, result.output
+        assert result.returncode == 0, result.output
         assert torch.equal(load_file(out)["fc.bias"], torch.full((1000,), 0.25))
     wrong = cli("compile", "resnet34", "--load-weights", tmp_path / "ckpt.pt", "--weights", out)
-    assert wrong.exit_code == 1 and "does not fit Resnet34: 96 missing" in wrong.output
+    assert wrong.returncode == 1 and "does not fit Resnet34: 96 missing" in wrong.output
     source = resdsl.export(model, tmp_path / "trained.py")
     assert "class Resnet18(nn.Module)" in open(source).read()
     with pytest.raises(resdsl.ResdslError, match="cannot write '.h5'"):

@@ -10,7 +10,7 @@ import pytest
 from resdsl.core.errors import ResdslError
 from resdsl.language.library import build_graph, open_target
 
-from .diagnostics_support import invoke
+from .cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 MALFORMED = sorted((Path(__file__).parent / "malformed").glob("*.rdsl"))
@@ -50,8 +50,8 @@ def assert_diagnostic(path: Path, stderr: str) -> None:
 @pytest.mark.parametrize("path", MALFORMED, ids=lambda p: p.stem)
 def test_malformed_file_reports_position_code_and_message(path, monkeypatch):
     monkeypatch.chdir(ROOT)  # messages name files relative to where resdsl runs
-    result = invoke("check", path)
-    assert result.exit_code == 1, result.output
+    result = cli("check", path)
+    assert result.returncode == 1, result.output
     assert_diagnostic(path, result.stderr)
 
 

@@ -5,6 +5,8 @@ import json
 import resdsl
 from resdsl.analysis.diff import diff
 
+from .cli import cli
+
 # moving the stride of a down-sampling bottleneck from the 3x3 to the first 1x1 runs that 1x1
 # (cin -> width) at the output size instead of the input size: cin * width * (4 - 1) * out^2
 V1_SAVING = {"layer2": 256 * 128 * 3 * 28 * 28, "layer3": 512 * 256 * 3 * 14 * 14,
@@ -96,21 +98,21 @@ def test_identical_networks_have_no_differences():
     assert data["totals"]["macs_change"] == 0
 
 
-def test_diff_command(run_cli):
-    result = run_cli("diff", "resnet50", "resnet50_v1")
+def test_diff_command():
+    result = cli("diff", "resnet50", "resnet50_v1")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "stride placement (layer2, layer3, layer4): stride 2 on the 3x3 conv (conv2) -> " \
            "stride 2 on the first 1x1 conv (conv1)" in out
     assert "-77.1M" in out and "the paper's convention" in out
-    data = json.loads(run_cli("diff", "resnet34", "architectures/resnet.rdsl:plain34",
-                              "--format", "json").stdout)
+    data = json.loads(cli("diff", "resnet34", "architectures/resnet.rdsl:plain34",
+                          "--format", "json").stdout)
     assert (data["a"], data["b"]) == ("resnet34", "plain34")
     assert data["totals"]["macs_change"] == -sum(m for m, _ in PROJECTIONS.values())
 
 
-def test_diff_needs_one_network_each(run_cli):
-    result = run_cli("diff", "architectures/resnet.rdsl", "resnet18")
+def test_diff_needs_one_network_each():
+    result = cli("diff", "architectures/resnet.rdsl", "resnet18")
     assert result.returncode == 2 and "architectures/resnet.rdsl:NAME" in result.stderr
-    result = run_cli("diff", "resnet18", "resnet5O")
+    result = cli("diff", "resnet18", "resnet5O")
     assert result.returncode == 1 and "did you mean" in result.stderr

@@ -10,6 +10,8 @@ from resdsl.analysis.check import human
 from resdsl.netgraph.infer import totals
 from resdsl.language.library import bundled_index
 
+from .cli import cli
+
 DOC = Path(__file__).resolve().parent.parent / "docs" / "architectures.md"
 ROW = re.compile(r"^\| `(\w+)` \| ([\w.]+) \| (\S+) \| (.+?) \| ([\d,]+) \| (\S+) \|$", re.M)
 
@@ -34,8 +36,8 @@ def test_row_states_our_figures(name):
     assert published.strip()
 
 
-def test_resdsl_list_shows_every_bundled_network_with_its_figures(run_cli):
-    result = run_cli("list")
+def test_resdsl_list_shows_every_bundled_network_with_its_figures():
+    result = cli("list")
     assert result.returncode == 0, result.stderr
     lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()
              if line.startswith("│") and line.split("│")[1].strip()}

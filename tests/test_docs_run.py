@@ -14,22 +14,9 @@ from pathlib import Path
 import pytest
 
 from .conftest import ROOT
-from .docs_examples import examples, output_matches
+from .docs_examples import Step, examples, output_matches, steps
 
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-
-
-@pytest.fixture(scope="module")
-def outside(tmp_path_factory):
-    """A folder outside the checkout, one per doc file (later examples read earlier outputs)."""
-    folders = {}
-
-    def folder(doc: Path) -> Path:
-        if doc not in folders:
-            folders[doc] = tmp_path_factory.mktemp(doc.stem)
-            assert ROOT not in folders[doc].parents
-        return folders[doc]
-    return folder
 
 
 def _env() -> dict:
@@ -39,18 +26,17 @@ def _env() -> dict:
     return env
 
 
-def _run_console(example, cwd: Path) -> None:
-    for command in example.commands:
-        done = subprocess.run(["bash", "-c", command.text], cwd=cwd, env=_env(), text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
-        actual = [line.rstrip() for line in done.stdout.rstrip("\n").splitlines()]
-        where = f"{example.path.name}:{command.line}: $ {command.text}"
-        if command.expected:
-            assert output_matches(command.expected, actual), (
-                f"{where}\n--- the docs say\n" + "\n".join(command.expected)
-                + "\n--- it prints\n" + "\n".join(actual))
-        else:
-            assert done.returncode == command.exit_code, f"{where}\nexit {done.returncode}\n{done.stdout}"
+def _run_console(example, command, cwd: Path) -> None:
+    done = subprocess.run(["bash", "-c", command.text], cwd=cwd, env=_env(), text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    actual = [line.rstrip() for line in done.stdout.rstrip("\n").splitlines()]
+    where = f"{example.path.name}:{command.line}: $ {command.text}"
+    if command.expected:
+        assert output_matches(command.expected, actual), (
+            f"{where}\n--- the docs say\n" + "\n".join(command.expected)
+            + "\n--- it prints\n" + "\n".join(actual))
+    else:
+        assert done.returncode == command.exit_code, f"{where}\nexit {done.returncode}\n{done.stdout}"
 
 
 def _run_python(example, cwd: Path, namespace: dict) -> None:
@@ -93,23 +79,29 @@ def _literal(comment: str):
         return None
 
 
-CASES = [(doc, index) for doc in DOCS for index, _ in enumerate(examples(doc))]
+def _run(step: Step, cwd: Path, namespace: dict) -> None:
+    if step.command is not None:
+        _run_console(step.example, step.command, cwd)
+    else:
+        _run_python(step.example, cwd, namespace)
+
+
+STEPS = [step for doc in DOCS for step in steps(doc)]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("doc", DOCS, ids=lambda d: d.name)
-def test_the_examples_of_a_doc_run_as_written(doc, outside):
+@pytest.mark.parametrize("step", STEPS, ids=str)
+def test_a_documented_example_runs_as_written(step, tmp_path):
+    """Each command and Python block on its own (xdist spreads them), in a folder outside the
+    checkout; the earlier steps of its page that it needs run first, in the same folder."""
+    assert ROOT not in tmp_path.parents
     namespace: dict = {"__name__": "__docs__"}
-    failures = []
-    for example in examples(doc):  # every failing example of the page, not just the first
+    for earlier in step.needs:
         try:
-            if example.kind == "console":
-                _run_console(example, outside(doc))
-            else:
-                _run_python(example, outside(doc), namespace)
+            _run(earlier, tmp_path, namespace)
         except Exception as err:  # noqa: BLE001 (an assertion, or the example's own error)
-            failures.append(f"{example.where}: {type(err).__name__}: {err}")
-    assert not failures, "\n\n".join(failures)
+            pytest.fail(f"{step} needs {earlier}, which failed: {type(err).__name__}: {err}")
+    _run(step, tmp_path, namespace)
 
 
 def test_the_reader_finds_examples_and_honours_the_skip_marker(tmp_path):
@@ -125,3 +117,21 @@ def test_the_reader_finds_examples_and_honours_the_skip_marker(tmp_path):
                                                                 ("true", [])]
     assert output_matches(["a", "...", "d"], ["a", "b", "c", "d"])
     assert not output_matches(["a", "d"], ["a", "b", "d"])
+
+
+def test_a_step_runs_after_the_earlier_steps_whose_files_it_reads(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("```console\n$ printf 'x' > a.rdsl\n$ resdsl compile a.rdsl -o a.json\n"
+                    "$ resdsl check resnet50\n$ resdsl flops a.json   # reads a.json\n```\n"
+                    "```python\nx = 1\n```\n```python\nprint(x)\n```\n")
+    found = steps(page)
+    assert [str(s) for s in found] == [
+        "page.md:2 printf 'x' > a.rdsl", "page.md:3 resdsl compile a.rdsl -o a.json",
+        "page.md:4 resdsl check resnet50", "page.md:5 resdsl flops a.json",
+        "page.md:7 python", "page.md:10 python"]
+    needs = {str(s): [str(n) for n in s.needs] for s in found}
+    assert needs["page.md:3 resdsl compile a.rdsl -o a.json"] == ["page.md:2 printf 'x' > a.rdsl"]
+    assert needs["page.md:4 resdsl check resnet50"] == []
+    assert needs["page.md:5 resdsl flops a.json"] == ["page.md:2 printf 'x' > a.rdsl",
+                                                      "page.md:3 resdsl compile a.rdsl -o a.json"]
+    assert needs["page.md:10 python"] == ["page.md:7 python"]

@@ -11,13 +11,13 @@ import pytest
 
 from resdsl.cli import main
 
-from .diagnostics_support import invoke
+from .cli import cli
 
 SCHEMA = json.loads(files("resdsl.core").joinpath("schema/diagnostics-v1.json").read_text())
 
 
 def run(*args):
-    result = invoke(*args)
+    result = cli(*args)
     document = json.loads(result.stderr.splitlines()[-1])
     jsonschema.validate(document, SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     return result, document["diagnostics"]
@@ -32,7 +32,7 @@ def test_several_errors_with_their_spans(tmp_path):
     path.write_text("block basic(width) {\n    conv 3x3, widht;  batchnorm\n}\n"
                     "network n {\n    input 3x32x32\n    stage s: basc(16) x 2\n}\n")
     result, found = run("check", path, "--error-format", "json")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert [(d["code"], d["severity"]) for d in found] == [("E202", "error")] * 3
     # 'widht' is 5 characters from column 15, 'batchnorm' 9 from 23, 'basc' 4 from 14
     assert [(d["span"]["line"], d["span"]["column"], d["span"]["end_line"], d["span"]["end_column"])
@@ -46,9 +46,9 @@ def test_several_errors_with_their_spans(tmp_path):
 def test_the_human_form_is_unchanged_without_the_option(tmp_path):
     path = tmp_path / "zero.rdsl"
     path.write_text("network n {\n    input 3x32x32\n    conv 3x3, 16 // 0\n}\n")
-    human = invoke("check", path)
+    human = cli("check", path)
     result, found = run("check", path, "--error-format", "json")
-    assert human.exit_code == result.exit_code == 1
+    assert human.returncode == result.returncode == 1
     assert human.stderr.rstrip("\n") == found[0]["rendered"]
     assert result.stdout == ""
 
@@ -67,13 +67,13 @@ def test_a_note_carries_its_span(tmp_path):
 
 def test_an_error_without_a_place_has_a_null_span():
     result, found = run("flops", "no-such-network", "--error-format", "json")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert [(d["code"], d["span"]) for d in found] == [("E204", None)]
 
 
 def test_success_prints_an_empty_document():
     result, found = run("check", "resnet18", "--error-format", "json")
-    assert result.exit_code == 0 and found == []
+    assert result.returncode == 0 and found == []
     assert result.stdout.startswith("resnet18: 18 weighted layers")
 
 
@@ -81,9 +81,9 @@ def test_a_check_passed_over_is_a_warning(tmp_path):
     path = tmp_path / "tight.rdsl"
     path.write_text("network n {\n    input 3x32x32\n    conv 3x3, 16\n    budget flops <= 100K\n}\n")
     result, found = run("compile", path, "--no-check", "-o", tmp_path / "n.json", "--error-format", "json")
-    assert result.exit_code == 0 and (tmp_path / "n.json").exists()
+    assert result.returncode == 0 and (tmp_path / "n.json").exists()
     assert [(d["code"], d["severity"], d["span"]["line"]) for d in found] == [("E701", "warning", 4)]
-    human = invoke("compile", path, "--no-check", "-o", tmp_path / "m.json")
+    human = cli("compile", path, "--no-check", "-o", tmp_path / "m.json")
     assert human.stderr.startswith(f"warning (--no-check): {path}:4:12: error[E701]: ")
     assert human.stderr.rstrip("\n") == found[0]["rendered"]
 

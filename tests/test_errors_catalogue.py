@@ -11,7 +11,7 @@ import pytest
 
 from resdsl.core.catalogue import entries
 
-from .diagnostics_support import invoke
+from .cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "resdsl"
@@ -30,7 +30,7 @@ def raised_codes() -> set[str]:
 
 
 def explain(*args):
-    return invoke("explain", *args)
+    return cli("explain", *args)
 
 
 def test_the_source_walk_finds_the_codes_it_should():
@@ -43,7 +43,7 @@ def test_the_source_walk_finds_the_codes_it_should():
 @pytest.mark.parametrize("code", sorted(raised_codes()))
 def test_every_raised_code_is_explained(code):
     result = explain(code)
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.output
     title, _, body = result.output.partition("\n")
     assert title.startswith(f"{code}: ") and len(title) > len(code) + 4
     assert len(body.split()) >= 10, f"{code}'s explanation is too short"
@@ -69,8 +69,8 @@ def test_the_example_causes_its_code(code, tmp_path):
     source.write_text(entries()[code].example + "\n")
     # check builds every network of the file, as a user checks an example; a file without
     # networks is nothing to check, and only a command that needs one says E205
-    result = invoke("compile", source) if code == "E205" else invoke("check", source)
-    assert result.exit_code == 1, result.output
+    result = cli("compile", source) if code == "E205" else cli("check", source)
+    assert result.returncode == 1, result.output
     assert f"error[{code}]" in result.output, result.output
 
 
@@ -81,10 +81,10 @@ def test_explain_accepts_the_code_in_any_case_and_without_the_e():
 
 def test_an_unknown_code_is_a_usage_error_with_a_suggestion():
     result = explain("E2020")
-    assert result.exit_code == 2
+    assert result.returncode == 2
     assert "no error code 'E2020'; did you mean 'E202'?" in result.output
     result = explain("banana")
-    assert result.exit_code == 2 and "'resdsl explain' lists every code" in result.output
+    assert result.returncode == 2 and "'resdsl explain' lists every code" in result.output
 
 
 def test_explain_alone_lists_every_code_with_its_title():

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from .cli import cli
 from .torch_support import CIFAR
 
 PLAIN_AND_RESIDUAL = CIFAR + "plain8 = resnet8 with shortcuts none\n"
@@ -16,19 +17,12 @@ PLAIN_AND_RESIDUAL = CIFAR + "plain8 = resnet8 with shortcuts none\n"
 @pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     """One tiny degradation campaign: two 8-layer nets, two seeds, 3 iterations."""
-    import subprocess
-    import sys
-
-    from .conftest import ROOT
-
     folder = tmp_path_factory.mktemp("degradation")
     source = folder / "cifar8.rdsl"
     source.write_text(PLAIN_AND_RESIDUAL)
     out = folder / "out"
-    result = subprocess.run(
-        [sys.executable, "-m", "resdsl", "experiment", "degradation", "--nets",
-         f"{source}:plain8,{source}:resnet8", "--seeds", "0,1", "--iterations", "3", "--jobs", "1",
-         "-o", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    result = cli("experiment", "degradation", "--nets", f"{source}:plain8,{source}:resnet8",
+                 "--seeds", "0,1", "--iterations", "3", "--jobs", "1", "-o", out)
     assert result.returncode == 0, result.stdout + result.stderr
     return source, out, result.stdout
 
@@ -64,13 +58,13 @@ def test_degradation_writes_figures_table_and_runs(campaign):
     assert [len(v) for v in results["responses"].values()] == [7, 7]  # 6n+1 3x3 layers
 
 
-def test_analyze_responses_measures_the_trained_weights(campaign, run_cli, tmp_path):
+def test_analyze_responses_measures_the_trained_weights(campaign, tmp_path):
     source, out, _ = campaign
     run = out / "cifar8-rdsl-resnet8-seed0"
     plot = tmp_path / "fig7.png"
-    result = run_cli("analyze", "responses", f"{source}:resnet8", "--weights",
-                     run / "weights.safetensors", "--data", "digits", "--recipe",
-                     run / "recipe.toml", "-o", plot, "--format", "json")
+    result = cli("analyze", "responses", f"{source}:resnet8", "--weights",
+                 run / "weights.safetensors", "--data", "digits", "--recipe",
+                 run / "recipe.toml", "-o", plot, "--format", "json")
     assert result.returncode == 0, result.stderr
     stds = {row["layer"]: row["std"] for row in json.loads(result.stdout)["resnet8"]}
     assert plot.read_bytes()[:4] == b"\x89PNG"
@@ -102,15 +96,15 @@ def test_analyze_responses_measures_the_trained_weights(campaign, run_cli, tmp_p
         assert value == pytest.approx(seen[name].double().std(correction=0).item(), rel=1e-4)
 
 
-def test_analyze_responses_needs_one_weights_per_network(run_cli):
-    result = run_cli("analyze", "responses", "resnet20", "plain20", "--weights", "a.safetensors")
+def test_analyze_responses_needs_one_weights_per_network():
+    result = cli("analyze", "responses", "resnet20", "plain20", "--weights", "a.safetensors")
     assert result.returncode == 2
     assert "one --weights per FILE" in result.stderr
 
 
-def test_an_experiment_does_not_write_into_a_used_folder(run_cli, tmp_path):
+def test_an_experiment_does_not_write_into_a_used_folder(tmp_path):
     (tmp_path / "old").write_text("x")
-    result = run_cli("experiment", "degradation", "-o", tmp_path)
+    result = cli("experiment", "degradation", "-o", tmp_path)
     assert result.returncode == 2
     assert "already exists and is not empty" in result.stderr
 
@@ -127,11 +121,11 @@ def _cifar_batches(folder, rng):
     (folder / "batches.meta").write_bytes(pickle.dumps({b"label_names": names}))
 
 
-def test_cifar_depths_prints_table_6_beside_the_paper(run_cli, tmp_path):
+def test_cifar_depths_prints_table_6_beside_the_paper(tmp_path):
     _cifar_batches(tmp_path / "cifar", np.random.default_rng(0))
-    result = run_cli("experiment", "cifar-depths", "--data", f"cifar10:{tmp_path / 'cifar'}",
-                     "--depths", "20", "--iterations", "2", "--validation", "10", "--jobs", "1",
-                     "-o", tmp_path / "out")
+    result = cli("experiment", "cifar-depths", "--data", f"cifar10:{tmp_path / 'cifar'}",
+                 "--depths", "20", "--iterations", "2", "--validation", "10", "--jobs", "1",
+                 "-o", tmp_path / "out")
     assert result.returncode == 0, result.stdout + result.stderr
     table = (tmp_path / "out" / "table6.md").read_text()
     assert "| ResNet | 20 | 0.27M | 0.27M |" in table  # ours beside Table 6's parameters
@@ -142,7 +136,7 @@ def test_cifar_depths_prints_table_6_beside_the_paper(run_cli, tmp_path):
         assert (tmp_path / "out" / run / "weights.safetensors").is_file()
 
 
-def test_cifar_depths_wants_cifar_depths(run_cli):
-    result = run_cli("experiment", "cifar-depths", "--data", "cifar10:x", "--depths", "20,21")
+def test_cifar_depths_wants_cifar_depths():
+    result = cli("experiment", "cifar-depths", "--data", "cifar10:x", "--depths", "20,21")
     assert result.returncode == 2
     assert "21 is not a CIFAR depth 6n+2" in result.stderr

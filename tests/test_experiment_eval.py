@@ -9,6 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from .cli import cli
+
 NET = """\
 use "blocks.rdsl"
 
@@ -76,10 +78,10 @@ def setup(tmp_path_factory):
     return root, model.eval()
 
 
-def _eval(run_cli, root, *extra):
-    return run_cli("eval", f"{root / 'net.rdsl'}:small", "--weights", root / "weights.safetensors",
-                   "--data", f"folder:{root / 'images'}", "--recipe", root / "recipe.toml",
-                   "--json", *extra)
+def _eval(root, *extra):
+    return cli("eval", f"{root / 'net.rdsl'}:small", "--weights", root / "weights.safetensors",
+               "--data", f"folder:{root / 'images'}", "--recipe", root / "recipe.toml",
+               "--json", *extra)
 
 
 def _val_images(root):
@@ -96,9 +98,9 @@ def _errors(scores, labels):
     return float((scores.argmax(1) != labels).float().mean())
 
 
-def test_ten_crop_is_the_mean_of_ten_logits_over_the_files(setup, run_cli):
+def test_ten_crop_is_the_mean_of_ten_logits_over_the_files(setup):
     root, model = setup
-    result = _eval(run_cli, root, "--ten-crop", "--resize", "18")
+    result = _eval(root, "--ten-crop", "--resize", "18")
     assert result.returncode == 0, result.stderr
     got = json.loads(result.stdout)
     scores, labels = [], []
@@ -119,9 +121,9 @@ def test_ten_crop_is_the_mean_of_ten_logits_over_the_files(setup, run_cli):
     assert "ten crops of 16x16" in got["testing"]
 
 
-def test_multi_scale_averages_the_fully_convolutional_scores(setup, run_cli):
+def test_multi_scale_averages_the_fully_convolutional_scores(setup):
     root, model = setup
-    result = _eval(run_cli, root, "--scales", "18,24")
+    result = _eval(root, "--scales", "18,24")
     assert result.returncode == 0, result.stderr
     got = json.loads(result.stdout)
     scores, labels = [], []
@@ -136,11 +138,11 @@ def test_multi_scale_averages_the_fully_convolutional_scores(setup, run_cli):
     assert got["top1_error"] == pytest.approx(_errors(scores, labels))
 
 
-def test_a_scale_the_network_cannot_take_is_refused_before_the_data(setup, run_cli):
+def test_a_scale_the_network_cannot_take_is_refused_before_the_data(setup):
     root, _ = setup
-    result = run_cli("eval", f"{root / 'net.rdsl'}:shrinking", "--weights", root / "missing.safetensors",
-                     "--data", f"folder:{root / 'no-such-folder'}", "--recipe", root / "recipe.toml",
-                     "--scales", "16,4")
+    result = cli("eval", f"{root / 'net.rdsl'}:shrinking", "--weights", root / "missing.safetensors",
+                 "--data", f"folder:{root / 'no-such-folder'}", "--recipe", root / "recipe.toml",
+                 "--scales", "16,4")
     assert result.returncode == 1
     err = result.stderr
     assert "net.rdsl:14:5: error[E420]: network 'shrinking' cannot be tested at scale 4 (input " \
@@ -149,15 +151,15 @@ def test_a_scale_the_network_cannot_take_is_refused_before_the_data(setup, run_c
     assert "no-such-folder" not in err and "missing" not in err  # nothing was read
 
 
-def test_ten_crop_and_scales_are_one_or_the_other(setup, run_cli):
+def test_ten_crop_and_scales_are_one_or_the_other(setup):
     root, _ = setup
-    result = _eval(run_cli, root, "--ten-crop", "--scales", "16")
+    result = _eval(root, "--ten-crop", "--scales", "16")
     assert result.returncode == 2
     assert "give one" in result.stderr
 
 
-def test_bad_scales_are_a_usage_error(setup, run_cli):
+def test_bad_scales_are_a_usage_error(setup):
     root, _ = setup
-    result = _eval(run_cli, root, "--scales", "16,x")
+    result = _eval(root, "--scales", "16,x")
     assert result.returncode == 2
     assert "'x' is not a scale" in result.stderr

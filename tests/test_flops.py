@@ -12,6 +12,7 @@ from resdsl.analysis.costs import activation_memory, cost_rows
 from resdsl.analysis.layout import layout
 from resdsl.analysis.report import family, report
 
+from .cli import cli
 from .conftest import ARCH, ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -168,8 +169,8 @@ def test_family_has_one_row_per_network():
 
 # -- the command line ----------------------------------------------------------------------------
 
-def test_flops_table_reads_like_table1(run_cli):
-    result = run_cli("flops", "resnet50_v1")
+def test_flops_table_reads_like_table1():
+    result = cli("flops", "resnet50_v1")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for text in ("conv2_x", "conv5_x", "[1x1, 64; 3x3, 64; 1x1, 256] x 3", "3.86G", "25.6M",
@@ -178,13 +179,13 @@ def test_flops_table_reads_like_table1(run_cli):
     assert "FLOPs column" not in out  # 2 x multiply-adds only with --flops
 
 
-def test_flops_option_adds_twice_the_multiply_adds(run_cli):
-    out = run_cli("flops", "resnet18", "--flops").stdout
+def test_flops_option_adds_twice_the_multiply_adds():
+    out = cli("flops", "resnet18", "--flops").stdout
     assert "FLOPs" in out and "3.63G" in out and "1.81G" in out
 
 
-def test_json_has_the_documented_shape(run_cli):
-    result = run_cli("flops", "resnet50", "--format", "json", "--batch", "8")
+def test_json_has_the_documented_shape():
+    result = cli("flops", "resnet50", "--format", "json", "--batch", "8")
     data = json.loads(result.stdout)
     assert {"network", "input", "output", "macs", "params", "rows"} <= data.keys()
     assert data["network"] == "resnet50" and data["input"] == [3, 224, 224]
@@ -197,8 +198,8 @@ def test_json_has_the_documented_shape(run_cli):
     assert keys <= documented, keys - documented
 
 
-def test_csv_rows_and_total(run_cli):
-    text = run_cli("flops", "resnet34", "--format", "csv", "--by", "block").stdout
+def test_csv_rows_and_total():
+    text = cli("flops", "resnet34", "--format", "csv", "--by", "block").stdout
     comments = [line for line in text.splitlines() if line.startswith("#")]
     assert any("the paper's convention" in line for line in comments)
     rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
@@ -207,39 +208,39 @@ def test_csv_rows_and_total(run_cli):
     assert sum(int(r["macs"]) for r in rows[:-1]) == int(rows[-1]["macs"])
 
 
-def test_markdown_table(run_cli):
-    text = run_cli("flops", "resnet18", "--format", "markdown").stdout
+def test_markdown_table():
+    text = cli("flops", "resnet18", "--format", "markdown").stdout
     assert "| layer name | output size | structure | multiply-adds | params |" in text
     assert "| conv2_x | 64x56x56 | [3x3, 64; 3x3, 64] x 2 |" in text
     assert "| total |" in text and "the paper's convention" in text
 
 
-def test_all_prints_the_table1_flops_row(run_cli):
-    result = run_cli("flops", ARCH / "resnet.rdsl", "--all", "--format", "json")
+def test_all_prints_the_table1_flops_row():
+    result = cli("flops", ARCH / "resnet.rdsl", "--all", "--format", "json")
     nets = {n["network"]: n for n in json.loads(result.stdout)["networks"]}
     assert len(nets) == 13
     for name, flops in TABLE1_FLOPS.items():
         assert nets[name]["macs"] == pytest.approx(flops, rel=0.02)
-    table = run_cli("flops", ARCH / "resnet.rdsl", "--all").stdout
+    table = cli("flops", ARCH / "resnet.rdsl", "--all").stdout
     assert "resnet152_v1" in table and "11.3G" in table
 
 
-def test_several_networks_need_a_name_or_all(run_cli):
-    result = run_cli("flops", ARCH / "resnet.rdsl")
+def test_several_networks_need_a_name_or_all():
+    result = cli("flops", ARCH / "resnet.rdsl")
     assert result.returncode == 2 and "--all" in result.stderr
 
 
-def test_batch_scales_activation_memory(run_cli):
-    one = json.loads(run_cli("flops", "resnet18", "--format", "json").stdout)["activations"]
-    many = json.loads(run_cli("flops", "resnet18", "--format", "json", "--batch", "32").stdout)
+def test_batch_scales_activation_memory():
+    one = json.loads(cli("flops", "resnet18", "--format", "json").stdout)["activations"]
+    many = json.loads(cli("flops", "resnet18", "--format", "json", "--batch", "32").stdout)
     assert many["activations"]["bytes"] == 32 * one["bytes"] == 32 * 4 * one["elements"]
-    assert "activations" in run_cli("flops", "resnet18", "--batch", "32").stdout
+    assert "activations" in cli("flops", "resnet18", "--batch", "32").stdout
 
 
 # -- budgets -------------------------------------------------------------------------------------
 
-def test_command_line_budget_that_fails_says_by_how_much(run_cli):
-    result = run_cli("flops", "resnet50", "--max-flops", "4G", "--max-params", "30M")
+def test_command_line_budget_that_fails_says_by_how_much():
+    result = cli("flops", "resnet50", "--max-flops", "4G", "--max-params", "30M")
     assert result.returncode == 1
     assert "conv4_x" in result.stdout  # the report is still printed
     err = result.stderr
@@ -248,26 +249,26 @@ def test_command_line_budget_that_fails_says_by_how_much(run_cli):
     assert "parameters" not in err  # 25.6M params are within 30M
 
 
-def test_command_line_budget_that_holds(run_cli):
-    assert run_cli("flops", "resnet50_v1", "--max-flops", "3.9G", "--max-params", "26M").returncode == 0
-    assert run_cli("check", "resnet50", "--max-params", "25M").returncode == 1
-    assert run_cli("check", "resnet50", "--max-params", "25.6M").returncode == 0
+def test_command_line_budget_that_holds():
+    assert cli("flops", "resnet50_v1", "--max-flops", "3.9G", "--max-params", "26M").returncode == 0
+    assert cli("check", "resnet50", "--max-params", "25M").returncode == 1
+    assert cli("check", "resnet50", "--max-params", "25.6M").returncode == 0
 
 
 @pytest.mark.parametrize("value", ["4X", "-1", "four", "", "1e999"])
-def test_bad_budget_value_is_a_usage_error(run_cli, value):
-    result = run_cli("flops", "resnet18", "--max-flops", value)
+def test_bad_budget_value_is_a_usage_error(value):
+    result = cli("flops", "resnet18", "--max-flops", value)
     assert result.returncode == 2 and "--max-flops" in result.stderr
 
 
-def test_budget_in_the_file_fails_at_its_line(run_cli, tmp_path):
+def test_budget_in_the_file_fails_at_its_line(tmp_path):
     path = tmp_path / "net.rdsl"
     path.write_text('use "blocks.rdsl"\nnetwork n {\n    input 3x224x224\n'
                     '    conv1: conv 7x7, 64, stride: 2\n'
                     '    stage s1 "conv2_x": basic(64) x 2\n'
                     '    stage s2 "conv3_x": basic(128) x 2, stride: 2\n'
                     '    budget flops <= 500M, params <= 500K\n}\n')
-    result = run_cli("flops", path)
+    result = cli("flops", path)
     assert result.returncode == 1
     err = result.stderr
     assert "net.rdsl:7:12: error[E701]: n has" in err and "over the budget of 500M by" in err

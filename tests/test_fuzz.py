@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from resdsl.core.errors import ResdslError
-from resdsl.fuzzing import MUTATIONS, build_all, mutate
+from .fuzzing import MUTATIONS, build_all, mutate
 from resdsl.core.resources import architectures_dir
 
 SOURCES = [p.read_text() for p in sorted(architectures_dir().glob("*.rdsl"))]
@@ -62,7 +62,7 @@ def test_known_awkward_inputs():
 
 # -- issue 15's shapes and the IR reader --------------------------------------------------------
 
-from resdsl.fuzzing import ir_bytes, ir_errors_are_e8xx, mutate_ir, read_ir  # noqa: E402
+from .fuzzing import ir_bytes, ir_errors_are_e8xx, mutate_ir, read_ir  # noqa: E402
 
 NEW_SHAPES = ["big_integer", "long_use", "line_ends", "brackets_in_comment", "unnamed_layers"]
 

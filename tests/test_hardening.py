@@ -9,17 +9,12 @@ import sys
 import time
 
 import pytest
-from click.testing import CliRunner
 
 import resdsl
-from resdsl.cli import main
 from resdsl.core.errors import ResdslError
 
+from .cli import cli
 from .conftest import ROOT
-
-
-def cli(*args, env=None):
-    return CliRunner().invoke(main, [str(a) for a in args], env=env)
 
 
 def net(body: str, name: str = "n") -> str:
@@ -28,14 +23,12 @@ def net(body: str, name: str = "n") -> str:
 
 # -- 1. compile writes all or none -------------------------------------------------------------
 
-def test_a_failed_weights_step_leaves_the_py_output_byte_identical(tmp_path):
+def test_a_failed_weights_step_leaves_the_py_output_byte_identical(tmp_path, monkeypatch):
     out = tmp_path / "out.py"
     out.write_bytes(b"# the user's old file\n")
-    code = ("import sys; sys.modules['safetensors'] = None\n"  # as if safetensors were missing
-            "from resdsl.cli import main\n"
-            f"main(['compile', 'resnet18', '-o', {str(out)!r}, '--weights', "
-            f"{str(tmp_path / 'w.safetensors')!r}])")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    for name in ("safetensors", "safetensors.torch"):  # as if safetensors were missing
+        monkeypatch.setitem(sys.modules, name, None)
+    result = cli("compile", "resnet18", "-o", out, "--weights", tmp_path / "w.safetensors")
     assert result.returncode == 1, result.stderr
     assert "error[E910]: writing weights needs the 'safetensors' package" in result.stderr
     assert out.read_bytes() == b"# the user's old file\n"
@@ -48,7 +41,7 @@ def test_an_unwritable_second_artifact_leaves_the_first_byte_identical(tmp_path)
     out.write_bytes(b"{}")
     (tmp_path / "file").write_text("a file, not a folder")
     result = cli("compile", "resnet18", "-o", out, "--weights", tmp_path / "file" / "w.safetensors")
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.output
     assert f"error[E920]: cannot write {tmp_path}/file/w.safetensors: {tmp_path}/file is not a folder" \
         in result.output
     assert out.read_bytes() == b"{}"
@@ -60,28 +53,28 @@ def test_an_unwritable_second_artifact_leaves_the_first_byte_identical(tmp_path)
 def test_output_errors_name_the_path_and_the_reason(tmp_path):
     (tmp_path / "file").write_text("")
     result = cli("compile", "resnet18", "-o", tmp_path / "file" / "x.json")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert f"error[E920]: cannot write {tmp_path}/file/x.json: {tmp_path}/file is not a folder" in result.output
     result = cli("compile", "resnet18", "-o", "/proc/x.json")  # a folder no one may create in
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert "error[E920]: cannot write /proc/x.json: " in result.output
     if os.path.isdir("/sys/kernel"):  # read-only even for root (the tests may run as root)
         result = cli("compile", "resnet18", "-o", "/sys/x.json")
-        assert result.exit_code == 1
+        assert result.returncode == 1
         assert "error[E920]: cannot write /sys/x.json: permission denied" in result.output
 
 
 def test_an_input_the_os_cannot_read_is_a_diagnostic(tmp_path):
     (tmp_path / "a.rdsl").write_text('use "/proc/self/mem"\n')
     result = cli("--allow-use", "/proc/self", "check", tmp_path / "a.rdsl")
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.output
     assert "error[E504]: cannot read /proc/" in result.output  # /proc/self is the process's folder
     assert "/mem: input/output error" in result.output
 
 
 def test_an_input_file_the_os_cannot_read(tmp_path):
     result = cli("check", "/proc/self/mem")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert "error[E504]: cannot read /proc/" in result.output
     assert "/mem: input/output error" in result.output
 
@@ -89,7 +82,7 @@ def test_an_input_file_the_os_cannot_read(tmp_path):
 def test_a_use_name_over_255_bytes(tmp_path):
     (tmp_path / "a.rdsl").write_text(f'use "{"b" * 300}.rdsl"\n')
     result = cli("check", tmp_path / "a.rdsl")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert "error[E504]: cannot read 'bbbb" in result.output
     assert "(305 characters)': file name too long" in result.output
 
@@ -120,7 +113,7 @@ def test_a_ten_trillion_parameter_network_fails_check(tmp_path):
     path = tmp_path / "huge.rdsl"
     path.write_text(net("    conv 3x3, 1000000\n    conv 3x3, 1000000\n"))
     result = cli("check", path)
-    assert result.exit_code == 1
+    assert result.returncode == 1
     params = 3 * 9 * 10**6 + 10**6 * 9 * 10**6  # two 3x3 convs without bias
     assert f"error[E608]: network 'n' has {params:,} parameters (36.0TB as float32), over the " \
            "limit of 1,000,000,000" in result.output
@@ -129,7 +122,7 @@ def test_a_ten_trillion_parameter_network_fails_check(tmp_path):
 
 def test_input_and_input_shape_keep_the_spatial_and_width_limits():
     result = cli("check", "resnet50", "--input", "3x1000000x1000000")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert "error[E605]: input size 1000000 is over the limit of 65536" in result.output
     with pytest.raises(ResdslError, match="input size 100000 is over the limit of 65536"):
         resdsl.graph("resnet50", input_shape=(3, 100000, 224))
@@ -145,7 +138,7 @@ def test_input_and_input_shape_keep_the_spatial_and_width_limits():
 def test_a_large_export_is_refused_before_allocating():
     pytest.importorskip("torch")
     result = cli("compile", "resnet18", "--input", "3x40000x40000", "-o", "never.pt2")
-    assert result.exit_code == 1, result.output
+    assert result.returncode == 1, result.output
     assert "error[E609]: the .pt2 export of 'resnet18' at input 3x40000x40000, batch 2, needs " \
            in result.output
     assert "of activations, over the limit of 17.2GB" in result.output
@@ -168,10 +161,10 @@ def test_load_with_a_million_classes_is_a_limit_error():
 def test_use_of_a_private_file_is_refused_and_never_quoted(tmp_path, target):
     (tmp_path / "a.rdsl").write_text(f'use "{target}"\n')
     result = cli("check", tmp_path / "a.rdsl")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert f"error[E506]: 'use' may not read '{target}'" in result.output
     allowed = cli("--allow-use", os.path.dirname(target), "check", tmp_path / "a.rdsl")
-    assert allowed.exit_code == 1
+    assert allowed.returncode == 1
     assert "its content is not shown because its name does not end in .rdsl" in allowed.output \
         or "cannot read" in allowed.output
     if os.path.exists(target):
@@ -185,7 +178,7 @@ def test_use_reads_a_regular_file_of_at_most_the_limit(tmp_path):
         f.truncate(2 << 30)
     (tmp_path / "a.rdsl").write_text('use "huge.rdsl"\n')
     result = cli("check", tmp_path / "a.rdsl")
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert "error[E601]: cannot read huge.rdsl: it is larger than the limit of 1,000,000 bytes; " \
            "raise it with RESDSL_MAX_SOURCE_BYTES" in result.output.replace(str(tmp_path) + "/", "")
     os.mkfifo(tmp_path / "fifo.rdsl")
@@ -205,11 +198,11 @@ def test_use_of_another_folder_needs_the_users_permission(tmp_path):
     (tmp_path / "mine" / "a.rdsl").write_text(
         'use "../shared/lib.rdsl"\n' + net("    stage s: b(8) x 2\n"))
     refused = cli("check", tmp_path / "mine" / "a.rdsl")
-    assert refused.exit_code == 1
+    assert refused.returncode == 1
     assert "error[E506]: 'use' may not read '../shared/lib.rdsl'" in refused.output
-    assert cli("--allow-use", shared, "check", tmp_path / "mine" / "a.rdsl").exit_code == 0
+    assert cli("--allow-use", shared, "check", tmp_path / "mine" / "a.rdsl").returncode == 0
     by_env = cli("check", tmp_path / "mine" / "a.rdsl", env={"RESDSL_USE_PATH": str(shared)})
-    assert by_env.exit_code == 0, by_env.output
+    assert by_env.returncode == 0, by_env.output
 
 
 def test_a_symlink_out_of_the_folder_is_refused(tmp_path):
@@ -234,7 +227,7 @@ def test_a_hostile_file_name_stays_inside_the_py_docstring(tmp_path):
     source.write_text(net("    conv 3x3, 8;  bn;  relu\n"))
     out = tmp_path / "out.py"
     result = cli("compile", source, "-o", out)
-    assert result.exit_code == 0, result.output
+    assert result.returncode == 0, result.output
     written = out.read_text()
     assert 'evil\\"\\"\\" + __import__' in written  # escaped in the source
     tree = ast.parse(written)
@@ -347,7 +340,7 @@ def test_cr_only_and_bom_files(tmp_path):
     assert resdsl.graph_from_text(text.replace("\n", "\r")).number_of_nodes() == 3
     path = tmp_path / "bom.rdsl"
     path.write_bytes(b"\xef\xbb\xbf" + text.encode())
-    assert cli("check", path).exit_code == 0
+    assert cli("check", path).returncode == 0
     with pytest.raises(ResdslError) as info:
         resdsl.graph_from_text(net("    conv 3x3, 8\n    bnn\n").replace("\n", "\r"))
     assert (info.value.span.line, info.value.span.column) == (4, 5)
@@ -357,7 +350,7 @@ def test_a_long_line_is_cut_in_the_diagnostic(tmp_path):
     path = tmp_path / "long.rdsl"
     path.write_text("network n { input 3x8x8; " + "relu; " * 200_000 + "@ }\n")
     result = cli("check", path)
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert "error[E601]" in result.output or "error[E101]" in result.output
     assert max(len(line) for line in result.output.splitlines()) < 400
 
@@ -366,7 +359,7 @@ def test_a_source_over_the_size_limit_is_not_echoed(tmp_path):
     path = tmp_path / "big.rdsl"
     path.write_text("#" * 1_100_000 + "\n")
     result = cli("check", path)
-    assert result.exit_code == 1
+    assert result.returncode == 1
     assert f"error[E601]: cannot read {path}: it is larger than the limit of 1,000,000 bytes" \
         in result.output
     assert len(result.output) < 500
@@ -386,7 +379,7 @@ def test_an_error_in_a_library_template_notes_the_users_instance(tmp_path):
     path = tmp_path / "my.rdsl"
     path.write_text('use "resnet.rdsl"\n\nnet = resnet(basic, [2, 2, 2])\n')
     result = cli("check", path)
-    assert result.exit_code == 1
+    assert result.returncode == 1
     out = result.output
     assert "resnet.rdsl:15:49: error[E302]: index 3 is out of range for a list of 3" in out
     assert f"  note: in the instance 'net' at {path}:3:1" in out
@@ -394,7 +387,7 @@ def test_an_error_in_a_library_template_notes_the_users_instance(tmp_path):
 
 
 def test_bundled_name_with_its_own_name_and_an_unknown_network():
-    assert cli("check", "resnet18:resnet18").exit_code == 0
+    assert cli("check", "resnet18:resnet18").returncode == 0
     with pytest.raises(ResdslError) as info:
         resdsl.graph("resnet50", network="nope")
     assert info.value.message == "resnet.rdsl has no network 'nope'"
@@ -413,7 +406,7 @@ def test_an_internal_error_says_where_to_report_it(monkeypatch):
 
     monkeypatch.setattr(library, "open_target", broken)
     result = cli("check", "resnet18")
-    assert result.exit_code == 3
+    assert result.returncode == 3
     assert "internal error: ValueError: a bug" in result.output
     assert "this is a bug in resdsl, not in your input. Please report it at" in result.output
     assert "Reporting bugs" in result.output

@@ -8,6 +8,9 @@ import pytest
 import resdsl
 from resdsl import ir
 from resdsl.core.errors import ResdslError
+from resdsl.language.library import bundled_index
+
+from .cli import cli
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet50_v1", "plain34", "resnet34_a", "resnet34_c"])
@@ -47,15 +50,13 @@ def test_inconsistent_ir_is_refused():
         ir.load(data)
 
 
-def test_compile_writes_ir_without_torch(tmp_path, run_cli):
+def test_compile_writes_ir_without_torch(tmp_path):
     out = tmp_path / "r34.json"
-    result = run_cli("compile", "resnet34", "-o", out)
+    result = cli("compile", "resnet34", "-o", out)
     assert result.returncode == 0, result.stderr
     assert ir.read(out).number_of_nodes() == resdsl.graph("resnet34").number_of_nodes()
 
 
-def test_every_bundled_network_dumps_valid_ir():
-    from resdsl.language.library import bundled_index
-
-    for name in bundled_index():
-        ir.validate(ir.dump(resdsl.graph(name)), name)
+@pytest.mark.parametrize("name", sorted(bundled_index()))  # one test each: xdist spreads them
+def test_every_bundled_network_dumps_valid_ir(name):
+    ir.validate(ir.dump(resdsl.graph(name)), name)

@@ -6,26 +6,20 @@ import textwrap
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file
 
 import resdsl
 from resdsl.torch import export as torch_export
-from resdsl.cli import main
 from resdsl.torch.export import python_source
 
 from . import reference_models
+from .cli import cli
 from .torch_support import cifar_file
 
 
 @pytest.fixture
 def cifar(tmp_path):
     return cifar_file(tmp_path)
-
-
-def compile_cli(*args):
-    result = CliRunner().invoke(main, ["compile", *map(str, args)])
-    return result
 
 
 def with_weights(path, network, weights):
@@ -36,8 +30,8 @@ def with_weights(path, network, weights):
 
 def test_python_export_rebuilds_the_module_in_a_fresh_interpreter(cifar, tmp_path):
     source, weights = tmp_path / "net.py", tmp_path / "net.safetensors"
-    result = compile_cli(cifar, "-n", "resnet8", "-o", source, "--weights", weights)
-    assert result.exit_code == 0, result.output
+    result = cli("compile", cifar, "-n", "resnet8", "-o", source, "--weights", weights)
+    assert result.returncode == 0, result.output
     x = torch.randn(3, 3, 32, 32)
     torch.save(x, tmp_path / "x.pt")
     script = textwrap.dedent(f"""
@@ -78,8 +72,8 @@ def test_python_export_of_resnet18_loads_torchvision_names():
 
 def test_pt2_loads_with_torch_export_and_takes_any_batch_and_size(cifar, tmp_path):
     program, weights = tmp_path / "net.pt2", tmp_path / "w.safetensors"
-    result = compile_cli(cifar, "-n", "resnet8", "--input", "3x16x16", "-o", program, "--weights", weights)
-    assert result.exit_code == 0, result.output
+    result = cli("compile", cifar, "-n", "resnet8", "--input", "3x16x16", "-o", program, "--weights", weights)
+    assert result.returncode == 0, result.output
     assert "input 3x16x16" in result.output
     loaded = torch.export.load(program).module()
     module = with_weights(cifar, "resnet8", weights)
@@ -93,7 +87,7 @@ def test_pt2_of_a_network_whose_fc_reads_a_whole_feature_map_is_fixed_size(tmp_p
     source = tmp_path / "fixed.rdsl"
     source.write_text("network fixed {\n    input 3x8x8\n    conv1: conv 3x3, 4;  relu\n    fc: fc 10\n}\n")
     program = tmp_path / "fixed.pt2"
-    assert compile_cli(source, "-o", program).exit_code == 0
+    assert cli("compile", source, "-o", program).returncode == 0
     loaded = torch.export.load(program).module()
     assert loaded(torch.randn(3, 3, 8, 8)).shape == (3, 10)
     with pytest.raises(Exception):  # the fc's 4x8x8 inputs fix the size
@@ -120,15 +114,15 @@ def test_onnx_runs_in_onnxruntime_and_matches_torch(tmp_path):
 
 
 def test_compile_builds_the_module_and_counts_its_parameters():
-    result = compile_cli("resnet18")
-    assert result.exit_code == 0, result.output
+    result = cli("compile", "resnet18")
+    assert result.returncode == 0, result.output
     assert "resnet18: 11,689,512 params, 1.81G multiply-adds, input 3x224x224, output 1000" in result.output
     assert "built Resnet18 (nn.Module, 11,689,512 parameters)" in result.output  # torchvision's
 
 
 def test_weights_hold_the_initialized_state_dict(cifar, tmp_path):
     weights = tmp_path / "w.safetensors"
-    assert compile_cli(cifar, "-n", "resnet8", "--weights", weights).exit_code == 0
+    assert cli("compile", cifar, "-n", "resnet8", "--weights", weights).returncode == 0
     state = load_file(weights)
     assert set(state) == set(resdsl.load(cifar, "resnet8").state_dict())  # safetensors sorts keys
     assert torch.equal(state["bn1.weight"], torch.ones(16))
@@ -137,8 +131,8 @@ def test_weights_hold_the_initialized_state_dict(cifar, tmp_path):
 
 @pytest.mark.parametrize("args", [["-o", "net.txt"], ["-o", "net"], ["--weights", "w.pt"]])
 def test_unsupported_outputs_are_usage_errors(args, tmp_path):
-    result = compile_cli("resnet18", *[a if a.startswith("-") else tmp_path / a for a in args])
-    assert result.exit_code == 2
+    result = cli("compile", "resnet18", *[a if a.startswith("-") else tmp_path / a for a in args])
+    assert result.returncode == 2
     assert not list(tmp_path.iterdir())
 
 
@@ -154,8 +148,8 @@ def test_a_failed_export_leaves_no_file(suffix, target, cifar, tmp_path, monkeyp
         raise RuntimeError("the exporter failed half-way")
 
     monkeypatch.setattr(target, half_written)
-    result = compile_cli(cifar, "-n", "resnet8", "-o", tmp_path / f"net{suffix}")
-    assert result.exit_code == 3, result.output
+    result = cli("compile", cifar, "-n", "resnet8", "-o", tmp_path / f"net{suffix}")
+    assert result.returncode == 3, result.output
     assert "internal error: RuntimeError: the exporter failed half-way" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cifar.rdsl"]
 
@@ -163,8 +157,8 @@ def test_a_failed_export_leaves_no_file(suffix, target, cifar, tmp_path, monkeyp
 def test_an_invalid_network_is_a_diagnostic_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.rdsl"
     bad.write_text("network n {\n  input 3x8x8\n  conv 9x9, 4, padding: 0\n}\n")
-    result = compile_cli(bad, "-o", tmp_path / "n.py", "--weights", tmp_path / "n.safetensors")
-    assert result.exit_code == 1
+    result = cli("compile", bad, "-o", tmp_path / "n.py", "--weights", tmp_path / "n.safetensors")
+    assert result.returncode == 1
     assert "bad.rdsl:3:3" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.rdsl"]
 
@@ -205,8 +199,8 @@ def test_layers_named_like_python_keywords_compile_and_export(tmp_path, name):
 def test_names_torch_reserves_are_errors_at_the_layer(tmp_path, name, stage, message, line):
     path = named_file(tmp_path, name, stage)
     out = tmp_path / "tiny.py"
-    result = compile_cli(path, "-o", out)
-    assert result.exit_code == 1 and not out.exists()
+    result = cli("compile", path, "-o", out)
+    assert result.returncode == 1 and not out.exists()
     assert "Traceback" not in result.output and "error[E912]" in result.output
     assert message in result.output and "help: rename it" in result.output
     # the layer or stage in the user's file, with a caret under it, said once

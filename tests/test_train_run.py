@@ -10,13 +10,12 @@ import tomllib
 
 import pytest
 import torch
-from click.testing import CliRunner
 from safetensors.torch import load_file
 
 import resdsl
-from resdsl.cli import main
 from resdsl.train.checkpoint import CheckpointError
 
+from .cli import cli
 from .train_support import tiny_file
 
 FAST = dict(iterations=30, batch_size=32, eval_every=10, checkpoint_every=10)
@@ -81,9 +80,8 @@ def test_sigkill_then_resume_ends_with_the_uninterrupted_weights(tmp_path, one_t
     assert 20 <= killed_at < 200 and not (tmp_path / "cut" / "weights.safetensors").exists()
     rows = (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()
     assert len(rows) >= killed_at  # everything up to the kill was kept
-    result = CliRunner().invoke(main, ["train", f"{net}:tiny", "--out", str(tmp_path / "cut"),
-                                       "--resume", "--quiet", "--json"])
-    assert result.exit_code == 0, result.output
+    result = cli("train", f"{net}:tiny", "--out", str(tmp_path / "cut"), "--resume", "--quiet", "--json")
+    assert result.returncode == 0, result.output
     assert json.loads(result.output)["iterations"] == 200
     assert same_weights(load_file(tmp_path / "whole" / "weights.safetensors"),
                         load_file(tmp_path / "cut" / "weights.safetensors"))
@@ -102,8 +100,8 @@ def test_eval_reports_the_errors_of_the_trained_weights(tmp_path, one_thread):
     net = tiny_file(tmp_path)
     summary = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "r", **FAST)
     weights = tmp_path / "r" / "weights.safetensors"
-    result = CliRunner().invoke(main, ["eval", f"{net}:tiny", "-w", str(weights), "--json"])
-    assert result.exit_code == 0, result.output
+    result = cli("eval", f"{net}:tiny", "-w", str(weights), "--json")
+    assert result.returncode == 0, result.output
     report = json.loads(result.output)
     assert report["split"] == "val" and report["images"] == 297
     assert report["top1_error"] == pytest.approx(summary["final"]["val_error"])
@@ -111,10 +109,10 @@ def test_eval_reports_the_errors_of_the_trained_weights(tmp_path, one_thread):
     matrix = torch.tensor(report["confusion_matrix"])
     assert int(matrix.sum()) == 297
     assert 1 - matrix.diag().sum().item() / 297 == pytest.approx(report["top1_error"])
-    human = CliRunner().invoke(main, ["eval", f"{net}:tiny", "-w", str(weights)])
+    human = cli("eval", f"{net}:tiny", "-w", str(weights))
     assert "top-1 error" in human.output and "most confused" in human.output
-    wrong = CliRunner().invoke(main, ["eval", f"{net}:tiny_rgb", "-w", str(weights), "--input", "1x8x8"])
-    assert wrong.exit_code == 1 and "does not fit network tiny_rgb" in wrong.output
+    wrong = cli("eval", f"{net}:tiny_rgb", "-w", str(weights), "--input", "1x8x8")
+    assert wrong.returncode == 1 and "does not fit network tiny_rgb" in wrong.output
 
 
 def test_gpu_options_run_on_the_cpu_too(tmp_path):
@@ -127,23 +125,22 @@ def test_gpu_options_run_on_the_cpu_too(tmp_path):
 def test_command_line_shows_progress_takes_overrides_and_refuses_misfits(tmp_path, one_thread):
     net = tiny_file(tmp_path)
     out = tmp_path / "cli"
-    result = CliRunner().invoke(main, ["train", f"{net}:tiny", "--out", str(out), "--iterations", "4",
-                                       "--batch-size", "16", "--eval-every", "2", "--set", "optimizer.nesterov=true",
-                                       "--set", "schedule.milestones=[2]", "--set", "schedule.unit=iterations",
-                                       "--lr", "0.05"])
-    assert result.exit_code == 0, result.output
+    result = cli("train", f"{net}:tiny", "--out", str(out), "--iterations", "4",
+                 "--batch-size", "16", "--eval-every", "2", "--set", "optimizer.nesterov=true",
+                 "--set", "schedule.milestones=[2]", "--set", "schedule.unit=iterations", "--lr", "0.05")
+    assert result.returncode == 0, result.output
     assert "iter      2/4" in result.stderr and "val err" in result.stderr
     assert "tiny on digits: 4 iterations" in result.stdout
     resolved = tomllib.loads((out / "recipe.toml").read_text())
     assert resolved["optimizer"]["nesterov"] is True and resolved["optimizer"]["lr"] == 0.05
     lrs = [json.loads(r)["lr"] for r in (out / "metrics.jsonl").read_text().splitlines()]
     assert lrs[0] == 0.05 and lrs[-1] == pytest.approx(0.005)  # /10 at the milestone
-    misfit = CliRunner().invoke(main, ["train", f"{net}:tiny", "--input", "3x32x32", "--out", str(tmp_path / "x")])
-    assert misfit.exit_code == 1
+    misfit = cli("train", f"{net}:tiny", "--input", "3x32x32", "--out", str(tmp_path / "x"))
+    assert misfit.returncode == 1
     assert "error[E933]: network tiny was built for 3x32x32 images but digits gives 1x8x8" in misfit.stderr
     assert not (tmp_path / "x").exists()  # nothing was started
-    bad = CliRunner().invoke(main, ["train", f"{net}:tiny", "--set", "optimizer.lr=fast"])
-    assert bad.exit_code == 1 and "'optimizer.lr': 'fast' is not of type 'number'" in bad.stderr
+    bad = cli("train", f"{net}:tiny", "--set", "optimizer.lr=fast")
+    assert bad.returncode == 1 and "'optimizer.lr': 'fast' is not of type 'number'" in bad.stderr
 
 
 def test_cifar10_and_folder_data_train_through_the_loop(tmp_path, one_thread):

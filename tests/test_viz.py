@@ -13,6 +13,7 @@ from resdsl.netgraph.builder import layer_nodes
 from resdsl.core.resources import architectures_dir
 from resdsl.viz import diagram
 
+from .cli import cli
 from .conftest import ROOT
 from .dotsource import read
 from .graphviz_layout import crossings, ink_rows, layout, runs, underscores_in_place
@@ -301,9 +302,9 @@ SIGNATURES = {"svg": None, "png": b"\x89PNG\r\n\x1a\n", "pdf": b"%PDF-"}
 
 @pytest.mark.needs_dot
 @pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
-def test_viz_writes_valid_pictures(run_cli, tmp_path, fmt):
+def test_viz_writes_valid_pictures(tmp_path, fmt):
     out = tmp_path / f"r34.{fmt}"
-    result = run_cli("viz", "resnet34", "-o", out, "--cost")
+    result = cli("viz", "resnet34", "-o", out, "--cost")
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"wrote {out}\n" and result.stderr == ""
     data = out.read_bytes()
@@ -315,32 +316,32 @@ def test_viz_writes_valid_pictures(run_cli, tmp_path, fmt):
 
 
 @pytest.mark.needs_dot
-def test_viz_of_several_files_side_by_side_named_after_them(run_cli, tmp_path):
+def test_viz_of_several_files_side_by_side_named_after_them(tmp_path):
     (tmp_path / "vgg.rdsl").write_text(VGG19)
-    result = run_cli("viz", "vgg.rdsl", "plain34", f"{resdsl.core.resources.architectures_dir()}/resnet.rdsl:resnet34",
-                     "--level", "layer", cwd=tmp_path)
+    result = cli("viz", "vgg.rdsl", "plain34", f"{resdsl.core.resources.architectures_dir()}/resnet.rdsl:resnet34",
+                 "--level", "layer", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     svg = (tmp_path / "vgg19-plain34-resnet34.svg").read_bytes()
     assert len(svg_nodes(svg)) == sum(resdsl.graph(n).number_of_nodes() for n in ("plain34", "resnet34")) \
         + resdsl.graph_from_text(VGG19).number_of_nodes()
 
 
-def test_viz_writes_dot_to_stdout_or_a_file(run_cli, tmp_path):
-    result = run_cli("viz", "resnet18", "--level", "stage", "-o", "-")
+def test_viz_writes_dot_to_stdout_or_a_file(tmp_path):
+    result = cli("viz", "resnet18", "--level", "stage", "-o", "-")
     assert result.returncode == 0, result.stderr
     assert read(result.stdout).nodes == read(diagram(resdsl.graph("resnet18"), "stage").source).nodes
-    assert run_cli("viz", "resnet18", "-o", tmp_path / "r.dot").returncode == 0
+    assert cli("viz", "resnet18", "-o", tmp_path / "r.dot").returncode == 0
     assert (tmp_path / "r.dot").read_text() == diagram(resdsl.graph("resnet18"), "block").source
 
 
-def test_without_dot_dot_output_works_and_pictures_fail_with_a_hint(run_cli, tmp_path):
+def test_without_dot_dot_output_works_and_pictures_fail_with_a_hint(tmp_path):
     no_dot = {"PATH": str(tmp_path / "empty")}  # a PATH where Graphviz's dot is not found
     (tmp_path / "empty").mkdir()
-    ok = run_cli("viz", "resnet18", "-o", tmp_path / "r.dot", env=no_dot)
+    ok = cli("viz", "resnet18", "-o", tmp_path / "r.dot", env=no_dot)
     assert ok.returncode == 0, ok.stderr
     for fmt in ("svg", "png", "pdf"):
         out = tmp_path / f"r.{fmt}"
-        result = run_cli("viz", "resnet18", "-o", out, env=no_dot)
+        result = cli("viz", "resnet18", "-o", out, env=no_dot)
         assert result.returncode == 1
         assert result.stderr.startswith(f"error[E901]: cannot make a {fmt} file: Graphviz's 'dot' "
                                         "program is not installed")
@@ -349,27 +350,27 @@ def test_without_dot_dot_output_works_and_pictures_fail_with_a_hint(run_cli, tmp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "r.dot"]
 
 
-def test_viz_usage_and_input_errors(run_cli, tmp_path):
-    bad_suffix = run_cli("viz", "resnet18", "-o", tmp_path / "r.jpg")
+def test_viz_usage_and_input_errors(tmp_path):
+    bad_suffix = cli("viz", "resnet18", "-o", tmp_path / "r.jpg")
     assert bad_suffix.returncode == 2 and ".svg" in bad_suffix.stderr
-    assert run_cli("viz", "resnet18", "--level", "module").returncode == 2
-    assert run_cli("viz", "resnet18", "resnet34", "-n", "resnet18").returncode == 2
-    assert run_cli("viz").returncode == 2
+    assert cli("viz", "resnet18", "--level", "module").returncode == 2
+    assert cli("viz", "resnet18", "resnet34", "-n", "resnet18").returncode == 2
+    assert cli("viz").returncode == 2
     bad = tmp_path / "bad.rdsl"
     bad.write_text("network n {\n  input 3x8x8\n  conv 9x9, 4, padding: 0\n}\n")
-    result = run_cli("viz", bad, "resnet18", "-o", tmp_path / "x.svg")
+    result = cli("viz", bad, "resnet18", "-o", tmp_path / "x.svg")
     assert result.returncode == 1 and f"{bad}:3:3: error[E401]" in result.stderr
-    unwritable = run_cli("viz", "resnet18", "-o", bad / "x.dot")  # a file where a folder should be
+    unwritable = cli("viz", "resnet18", "-o", bad / "x.dot")  # a file where a folder should be
     assert unwritable.returncode == 1
     assert unwritable.stderr == f"error[E903]: cannot write {bad / 'x.dot'}: {bad} is not a folder\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.rdsl"]
 
 
-def test_a_very_deep_layer_drawing_comes_with_a_note(run_cli, tmp_path):
+def test_a_very_deep_layer_drawing_comes_with_a_note(tmp_path):
     (tmp_path / "cifar.rdsl").write_text(CIFAR)
     (tmp_path / "empty").mkdir()
-    result = run_cli("viz", "cifar.rdsl:resnet1202", "--level", "layer", "-o", "r.svg", cwd=tmp_path,
-                     env={"PATH": str(tmp_path / "empty")})  # no dot: the note, then the error
+    result = cli("viz", "cifar.rdsl:resnet1202", "--level", "layer", "-o", "r.svg", cwd=tmp_path,
+                 env={"PATH": str(tmp_path / "empty")})  # no dot: the note, then the error
     assert result.returncode == 1
     assert result.stderr.startswith("note: drawing ") and "--level block" in result.stderr
 

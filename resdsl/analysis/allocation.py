@@ -48,11 +48,5 @@ def check_activations(graph: nx.DiGraph, batch: int, what: str = "a forward") ->
                               "RESDSL_MAX_ACTIVATION_BYTES (bytes)")
 
 
-def check_allocation(graph: nx.DiGraph, batch: int | None = None, what: str = "a forward") -> None:
-    check_parameters(graph)
-    if batch is not None:
-        check_activations(graph, batch, what)
-
-
 def _bytes(count: int) -> str:
     return f"{human(count)}B"

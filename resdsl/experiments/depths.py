@@ -18,8 +18,6 @@ from .degradation import Job, default_workers, network_figures, run_jobs
 # Table 6 of the paper: parameters and test error (%) of the CIFAR-10 ResNets
 PAPER = {20: ("0.27M", "8.75"), 32: ("0.46M", "7.51"), 44: ("0.66M", "7.17"),
          56: ("0.85M", "6.97"), 110: ("1.7M", "6.43 (6.61±0.16)"), 1202: ("19.4M", "7.93")}
-DEFAULT_DEPTHS = (20, 32, 44, 56, 110)
-PAPER_ITERATIONS = 64000
 
 
 def jobs_for(depths: list[int], plain: bool, seeds: list[int], out: Path, data: str,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.errors import ArgumentError, Span
+from ..core.names import prefixes
 from ..netgraph.builder import GraphBuilder
 from ..netgraph.meta import Stage
 from ..netgraph.shortcuts import Projection
@@ -74,15 +75,14 @@ def _group_clash(label: str, taken: set, groups: set, span: Span) -> None:
     if label in groups:
         raise ArgumentError(f"'{label}' is already a group here (it holds layers named "
                             f"'{label}...')", span, code="E313", hint="choose another name for this layer")
-    parts = label.split(".")
-    prefixes = [".".join(parts[:depth]) for depth in range(1, len(parts))]
-    for group in prefixes:
+    containing = prefixes(label)
+    for group in containing:
         if group in taken:
             raise ArgumentError(f"'{label}' puts a layer inside '{group}', which is already a "
                                 f"layer here", span, code="E313",
                                 hint=f"name the layers of a group '{group}.0', '{group}.1', ... "
                                      f"and nothing '{group}' alone")
-    groups.update(prefixes)
+    groups.update(containing)
 
 
 @dataclass

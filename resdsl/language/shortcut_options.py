@@ -13,9 +13,10 @@ from dataclasses import replace
 from typing import Callable
 
 from ..core.errors import ArgumentError, given_twice
+from ..core.names import NODE_ID
 from ..netgraph.builder import GraphBuilder
 from ..netgraph.ops import ALIASES, OPS, ops_with
-from ..netgraph.shortcuts import LAYER_PATH, NAME_PATTERN, POLICIES, POLICY_NORM, Projection
+from ..netgraph.shortcuts import NAME_PATTERN, POLICIES, POLICY_NORM, Projection
 from . import ast
 from .evaluate import describe, evaluate, unknown
 
@@ -100,9 +101,9 @@ def _names(kw: ast.Kwarg, lookup) -> str | tuple[str, ...]:
     """`names: "proj.{0}"` (the layers numbered from 0) or `names: ["downsample.conv"]`."""
     value = evaluate(kw.value, lookup)
     pattern = NAME_PATTERN.fullmatch(value) if isinstance(value, str) else None
-    if pattern and LAYER_PATH.fullmatch(f"{pattern.group(1)}0{pattern.group(3)}"):
+    if pattern and NODE_ID.fullmatch(f"{pattern.group(1)}0{pattern.group(3)}"):
         return value
-    if isinstance(value, list) and value and all(isinstance(v, str) and LAYER_PATH.fullmatch(v)
+    if isinstance(value, list) and value and all(isinstance(v, str) and NODE_ID.fullmatch(v)
                                                  for v in value):
         if len(set(value)) < len(value):
             raise ArgumentError("'names' gives one name twice", kw.value.span, code="E313",

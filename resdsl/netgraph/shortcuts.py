@@ -27,7 +27,6 @@ BN = ("bn", ())
 # a name pattern: `downsample.{0}` numbers the projection's layers from 0 (`downsample.0` conv,
 # `downsample.1` norm), as a stage's `names:` numbers its blocks
 NAME_PATTERN = re.compile(r"([A-Za-z0-9_.-]*)\{(\d+)\}([A-Za-z0-9_.-]*)")
-LAYER_PATH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*")
 
 
 @dataclass(frozen=True)

@@ -33,11 +33,12 @@ from torch import nn
 
 from ..analysis.allocation import check_parameters
 from ..core.errors import ExportError, raise_all
+from ..core.names import prefixes
 from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.ops import OPS
 from . import modules
 from .codegen import forward_source
-from .hierarchy import ROOT, ModuleTree, module_tree, prefixes, relative
+from .hierarchy import ROOT, ModuleTree, module_tree, relative
 from .init import init_weights
 
 def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
@@ -91,9 +92,8 @@ def _numbered(tree: ModuleTree) -> set[str]:
     """Containers whose children are all numbered (`layer1.0`, `layer1.1`): sequences."""
     children: dict[str, set[str]] = {}
     for node in tree.nodes:
-        parts = node.split(".")
-        for depth in range(1, len(parts)):
-            children.setdefault(".".join(parts[:depth]), set()).add(parts[depth])
+        for path, child in zip(prefixes(node), node.split(".")[1:]):
+            children.setdefault(path, set()).add(child)
     return {path for path, names in children.items() if all(n.isdigit() for n in names)}
 
 
@@ -156,9 +156,7 @@ def check_module_names(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable
     for node, layer in layers.items():
         if not isinstance(layer, nn.Module):
             continue
-        parts = node.split(".")
-        for depth, part in enumerate(parts, 1):
-            path = ".".join(parts[:depth])
+        for path, part in zip([*prefixes(node), node], node.split(".")):
             if part not in taken or path in reported:
                 continue
             reported.add(path)  # a stage's name once, not once per layer in it

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import keyword
 import operator
-import re
 from typing import Any, Callable
 
 import networkx as nx
@@ -34,15 +33,15 @@ import torch
 from torch import nn
 
 from ..core.escape import python_literal
+from ..core.names import NODE_ID
 from ..netgraph.ops import OPS
 from .hierarchy import ROOT, ModuleTree, relative
 
 _INFIX = {operator.add: "+", operator.mul: "*"}  # written as Python writes them: `a + b`
 
 # The source is run, so no user text may reach it as written: node ids, dotted names (the
-# language's and the IR schema's rule), appear as attribute names, strings and comments; output
-# names only through repr().
-_NODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(\.[A-Za-z0-9_][A-Za-z0-9_-]*)*")
+# language's and the IR schema's rule, NODE_ID), appear as attribute names, strings and comments;
+# output names only through repr().
 
 
 def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
@@ -52,7 +51,7 @@ def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
     container = tree.containers[path]
     steps = []
     for item in container.items:
-        if not _NODE_ID.fullmatch(item):
+        if not NODE_ID.fullmatch(item):
             raise ValueError(f"node id {item!r} is not a dotted name: it cannot be written as code")
         steps.append((item, tree.sources_of(graph, item), tree.value_of(item)))
     if path == ROOT:

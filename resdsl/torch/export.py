@@ -19,6 +19,7 @@ from ..analysis.allocation import check_activations
 from ..core.errors import ExportError
 from ..core.escape import python_docstring_text, python_literal
 from ..core.files import atomic_path, write_atomic
+from ..core.names import prefixes
 from ..core.units import human
 from ..core.version import __version__
 from ..netgraph.infer import totals
@@ -258,8 +259,7 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
 
 
 def _parents_in(path: str, layers: set[str]) -> list[str]:
-    parts = path.split(".")
-    return [p for p in (".".join(parts[:d]) for d in range(1, len(parts))) if p in layers]
+    return [p for p in prefixes(path) if p in layers]
 
 
 def _indented(code: str) -> str:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
+from ..core.names import prefixes
 from ..netgraph.builder import inputs_of, layer_nodes
 
 ROOT = ""
@@ -51,7 +52,6 @@ class Container:
 class ModuleTree:
     containers: dict[str, Container]  # by path, in the order they first appear in the source
     nodes: list[str]  # the layers, topological order (no input node)
-    network_input: str
 
     def value_of(self, item: str) -> str:
         """The value an item makes: a layer's own, or a callable container's one output."""
@@ -61,12 +61,6 @@ class ModuleTree:
     def sources_of(self, graph: nx.DiGraph, item: str) -> list[str]:
         container = self.containers.get(item)
         return list(container.inputs) if container is not None else inputs_of(graph, item)
-
-
-def prefixes(node: str) -> list[str]:
-    """`layer1.0.conv1` -> ["layer1", "layer1.0"]: the containers it sits in, outermost first."""
-    parts = node.split(".")
-    return [".".join(parts[:depth]) for depth in range(1, len(parts))]
 
 
 def module_tree(graph: nx.DiGraph, is_module) -> ModuleTree:
@@ -94,7 +88,7 @@ def module_tree(graph: nx.DiGraph, is_module) -> ModuleTree:
         if len(outputs) == 1 and inputs:
             container.kind = "generated"
         containers[path] = container
-    tree = ModuleTree(containers, nodes, entry)
+    tree = ModuleTree(containers, nodes)
     _assign_items(graph, tree)
     for container in containers.values():
         if container.kind == "generated" and _is_chain(graph, tree, container, is_module):

@@ -10,10 +10,10 @@ from __future__ import annotations
 import copy
 import json
 
-from .core.errors import ResdslError, raise_all
-from .language.library import build_graph
-from .language.loader import load_text
-from .language.resolve import check_names
+from resdsl.core.errors import ResdslError, raise_all
+from resdsl.language.library import build_graph
+from resdsl.language.loader import load_text
+from resdsl.language.resolve import check_names
 
 # Characters and tokens that stress the lexer and parser most.
 INSERTS = ["{", "}", "(", ")", ";", ",", "=", "#", ":", "[", "]", "\t", "\x00", "é", "\r\n",
@@ -175,7 +175,7 @@ def ir_bytes(data: dict, choice: int) -> bytes:
 
 def read_ir(raw: bytes) -> int:
     """Read IR bytes as `resdsl.ir.read` would; the number of nodes, or resdsl's error."""
-    from .ir.codec import load, parse_json
+    from resdsl.ir.codec import load, parse_json
 
     return load(parse_json(raw, "<fuzz.json>"), "<fuzz.json>").number_of_nodes()
 
