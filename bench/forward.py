@@ -20,20 +20,19 @@ import argparse
 import copy
 import statistics
 import sys
-from collections import Counter
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+import reference_models  # noqa: E402
 import torch  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
-import reference_models  # noqa: E402
 import resdsl  # noqa: E402
 from resdsl.core.resources import architectures_dir  # noqa: E402
-
 
 TIME_TARGET, BUILD_TARGET = 1.03, 1.5
 

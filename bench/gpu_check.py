@@ -79,9 +79,9 @@ def check(rows: list[Row], name: str, kind: str, fn) -> None:
 
 def run(device, size: int, batch: int, cifar_batch: int, rounds: int, iters: int,
         timed_networks=("resnet50", "cifar_resnet56"), network: str = "resnet50") -> list[Row]:
+    import forward  # bench/forward.py: the same pairs and timing loop as the CPU benchmark
     import torch
 
-    import forward  # bench/forward.py: the same pairs and timing loop as the CPU benchmark
     import resdsl
 
     half = torch.float16 if device.type == "cuda" else torch.bfloat16

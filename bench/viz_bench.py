@@ -16,9 +16,8 @@ import time
 import graphviz
 
 import resdsl
-from resdsl.viz.dot import render
 from resdsl.viz import diagram, drawing
-
+from resdsl.viz.dot import render
 
 CASES = [  # network, level, collapse identical blocks
     ("resnet34", "block", True),

@@ -38,8 +38,9 @@ def graph_from_text(text: str, network: str | None = None, *,
 def list_networks(pattern: str | None = None) -> list[str]:
     """The bundled networks' names, filtered by shell wildcards, as timm's `list_models`:
 
-        >>> resdsl.list_networks("resnet1*")
-        ['resnet18', 'resnet101', 'resnet101_v1', 'resnet110', 'resnet110_sd', 'resnet110_sd_uniform', 'resnet152', 'resnet152_v1', 'resnet1202']
+        >>> resdsl.list_networks("resnet1*")  # doctest: +NORMALIZE_WHITESPACE
+        ['resnet18', 'resnet18d', 'resnet101', 'resnet101_v1', 'resnet101d', 'resnet110',
+         'resnet110_sd', 'resnet110_sd_uniform', 'resnet152', 'resnet152_v1', 'resnet1202']
     """
     from .language.catalog import network_names
 

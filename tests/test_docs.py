@@ -20,3 +20,14 @@ def test_language_reference_examples_parse():
     tiny = re.search(r"```\n(network tiny \{.*?\n\})\n```", text, flags=re.S).group(1)
     graph = resdsl.graph_from_text(tiny)
     assert graph.nodes["fc"]["out_shape"] == (10,)
+
+
+def test_the_api_docstrings_examples_print_what_they_say():
+    import doctest
+
+    import resdsl.api
+
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    for test in finder.find(resdsl.api, globs={"resdsl": resdsl}):
+        runner.run(test)
+    assert runner.summarize(verbose=False).failed == 0

@@ -7,8 +7,8 @@ import pytest
 
 import resdsl
 from resdsl.analysis.check import human
-from resdsl.netgraph.infer import totals
 from resdsl.language.library import bundled_index
+from resdsl.netgraph.infer import totals
 
 from .cli import cli
 

@@ -58,7 +58,7 @@ def setup(tmp_path_factory):
     root = tmp_path_factory.mktemp("views")
     rng = np.random.default_rng(0)
     for split in ("train", "val"):
-        for c, name in enumerate(("a", "b", "c")):
+        for name in ("a", "b", "c"):
             folder = root / "images" / split / name
             folder.mkdir(parents=True)
             for i, (w, h) in enumerate(SIZES):

@@ -9,12 +9,10 @@ import torch.nn.functional as F
 from resdsl.api import graph_from_text
 from resdsl.core.errors import ResdslError
 from resdsl.experiments.scales import graphs_at_scales, parse_scales
-from resdsl.experiments.views import (fully_convolutional, multi_scale_logits, ten_crop_logits,
-                                      ten_crops)
+from resdsl.experiments.views import fully_convolutional, multi_scale_logits, ten_crop_logits, ten_crops
 from resdsl.torch.backend import build_module
 
 from .torch_support import CIFAR
-
 
 
 @pytest.fixture(scope="module")

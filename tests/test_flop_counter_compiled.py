@@ -10,8 +10,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 import resdsl
-from resdsl.netgraph.infer import totals
 from resdsl.language.library import bundled_index
+from resdsl.netgraph.infer import totals
 
 
 @pytest.mark.parametrize("name", sorted(bundled_index()))

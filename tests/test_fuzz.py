@@ -6,12 +6,12 @@ This is the short version run by the suite; scripts/fuzz.py runs the same proper
 
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from resdsl.core.errors import ResdslError
-from .fuzzing import MUTATIONS, build_all, mutate
 from resdsl.core.resources import architectures_dir
+
+from .fuzzing import MUTATIONS, build_all, mutate
 
 SOURCES = [p.read_text() for p in sorted(architectures_dir().glob("*.rdsl"))]
 SMALL = [s for s in SOURCES if len(s) < 4000]

@@ -4,8 +4,8 @@ import pytest
 
 import resdsl
 from resdsl.core.errors import ResdslError
-from resdsl.netgraph.infer import totals
 from resdsl.language.parse import parse
+from resdsl.netgraph.infer import totals
 
 CIFAR = """
 block basic(width, stride = 1) {

@@ -9,10 +9,11 @@ import pytest
 import torch
 
 import resdsl
-from resdsl.netgraph.infer import totals
 from resdsl.language.library import bundled_index
+from resdsl.netgraph.infer import totals
 
 from . import reference_models
+
 
 # training steps where they are cheap: CIFAR-sized networks under 1G multiply-adds (ResNet-1202,
 # ResNet-1001 and the wide ones run their forward pass in test_torch_backend.py)

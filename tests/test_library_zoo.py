@@ -11,10 +11,20 @@ from resdsl.netgraph.infer import totals
 from resdsl.torch.modules import DropPathAdd
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_zoo import (CaffeResNet50, EfficientNetB0, InceptionResNetA, InceptionResNetV2, MBConv, MobileNetV2, RegNetY400MF, ResNetV2,
-                            TorchvisionDenseNet,
-                            res2net50_26w_4s,
-                            skresnet18, timm_resnet)
+from .reference_zoo import (
+    CaffeResNet50,
+    EfficientNetB0,
+    InceptionResNetA,
+    InceptionResNetV2,
+    MBConv,
+    MobileNetV2,
+    RegNetY400MF,
+    ResNetV2,
+    TorchvisionDenseNet,
+    res2net50_26w_4s,
+    skresnet18,
+    timm_resnet,
+)
 from .zoo_support import assert_same_network, randomize
 
 TIMM_RESNETS = ["resnet18d", "resnet26d", "resnet50d", "resnet101d", "resnet50t",
@@ -240,7 +250,7 @@ def test_mxnet_argument_names_map_to_the_module_paths():
         if symbol.startswith(("convolution", "batchnorm")):
             if what == "gamma":
                 continue
-            k = int(symbol.lstrip("convolutinbahrm"))
+            k = int(symbol.lstrip("convolutinbahrm"))  # noqa: B005 (a set of letters: the name before its number)
             converted[f"{units[k]}.{suffix[what]}"] = torch.randn(shape)
             if what == "beta":
                 converted[f"{units[k]}.bn.num_batches_tracked"] = torch.tensor(0)

@@ -12,9 +12,9 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 import resdsl
-from resdsl.netgraph.infer import totals
 from resdsl.language.library import bundled_index
 from resdsl.netgraph.builder import layer_nodes
+from resdsl.netgraph.infer import totals
 from resdsl.torch.backend import build_module
 from resdsl.torch.export import python_source
 

@@ -1,13 +1,13 @@
 """Recipes: the bundled ones say what the paper says, overrides and errors behave."""
 
 import re
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from resdsl.train.recipe import BUNDLED, RecipeError, bundled_text, dump_toml, load_recipe
 from resdsl.train.options import recipe_overrides
+from resdsl.train.recipe import BUNDLED, RecipeError, bundled_text, dump_toml, load_recipe
 
 MALFORMED = sorted((Path(__file__).parent / "malformed_recipes").glob("*.toml"))
 

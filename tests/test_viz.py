@@ -8,10 +8,10 @@ import networkx as nx
 import pytest
 
 import resdsl
-from resdsl.viz.dot import render
-from resdsl.netgraph.builder import layer_nodes
 from resdsl.core.resources import architectures_dir
+from resdsl.netgraph.builder import layer_nodes
 from resdsl.viz import diagram
+from resdsl.viz.dot import render
 
 from .cli import cli
 from .conftest import ROOT

@@ -40,7 +40,7 @@ class CostReport(dict):
                 f"{tables.human(self['macs'])} multiply-adds, {len(self['rows'])} rows by "
                 f"{self['by']}>")
 
-    def _repr_pretty_(self, printer, cycle) -> None:  # IPython: the table
+    def _repr_pretty_(self, printer, _cycle) -> None:  # IPython: the table
         printer.text(str(self).rstrip("\n"))
 
     def _repr_html_(self) -> str:

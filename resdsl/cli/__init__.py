@@ -28,10 +28,10 @@ COMMANDS = {
 class Commands(click.Group):
     """A group whose commands are imported by name, when asked for."""
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
+    def list_commands(self, _ctx: click.Context) -> list[str]:
         return sorted({*COMMANDS, *self.commands})
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+    def get_command(self, _ctx: click.Context, name: str) -> click.Command | None:
         if name in COMMANDS and name not in self.commands:
             module, attribute = COMMANDS[name]
             self.add_command(getattr(importlib.import_module(f".{module}", __name__), attribute), name)

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 import click
 
-from .common import (FILE, FORMAT, INPUT, MAX_FLOPS, MAX_PARAMS, NETWORK, SKIP_EXPECT,
-                     command_line_budgets, complete_file, console, diagnostics, graphs_of, one_graph,
-                     shape_text, show, without_expectations)
+from .common import (
+    FILE,
+    FORMAT,
+    INPUT,
+    MAX_FLOPS,
+    MAX_PARAMS,
+    NETWORK,
+    SKIP_EXPECT,
+    command_line_budgets,
+    complete_file,
+    console,
+    diagnostics,
+    graphs_of,
+    one_graph,
+    shape_text,
+    show,
+    without_expectations,
+)
 
 
 @click.command()

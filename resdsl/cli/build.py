@@ -7,8 +7,19 @@ from pathlib import Path
 import click
 
 from ..core.errors import ResdslError
-from .common import (FILE, INPUT, NETWORK, SKIP_EXPECT, complete_file, diagnostics, graphs_of,
-                     one_graph, shape_text, warn, without_expectations)
+from .common import (
+    FILE,
+    INPUT,
+    NETWORK,
+    SKIP_EXPECT,
+    complete_file,
+    diagnostics,
+    graphs_of,
+    one_graph,
+    shape_text,
+    warn,
+    without_expectations,
+)
 
 ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "torch.export",
              ".onnx": "ONNX"}

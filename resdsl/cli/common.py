@@ -11,7 +11,6 @@ import click
 
 from ..core.errors import ResdslError, render
 
-
 # Where an internal error asks to be reported. The project has no public tracker address in
 # pyproject.toml yet; README.md's "Reporting bugs" says what to send and where.
 REPORT_TO = "the resdsl issue tracker (README.md, 'Reporting bugs', says where and what to send)"
@@ -117,7 +116,7 @@ def shape_text(shape) -> str:
     return "x".join(str(d) for d in shape)
 
 
-def parse_input_option(ctx, param, value):
+def parse_input_option(_ctx, _param, value):
     if value is None:
         return None
     try:
@@ -129,7 +128,7 @@ def parse_input_option(ctx, param, value):
     return dims
 
 
-def complete_file(ctx, param, incomplete: str):
+def complete_file(_ctx, _param, incomplete: str):
     """Shell completion of FILE: bundled network names, then the shell's own path completion."""
     from click.shell_completion import CompletionItem
 
@@ -146,7 +145,7 @@ INPUT = click.option("--input", "input_shape", callback=parse_input_option, meta
                      help="Build for another input size, e.g. 3x320x320.")
 
 
-def quantity(ctx, param, value):
+def quantity(_ctx, _param, value):
     if value is None:
         return None
     from ..core.units import parse_quantity

@@ -10,7 +10,7 @@ import click
 from .common import diagnostics, format_option
 
 
-def _names(ctx, param, value):
+def _names(_ctx, _param, value):
     if value is None:
         return None
     names = [part.strip() for part in value.split(",") if part.strip()]
@@ -19,7 +19,7 @@ def _names(ctx, param, value):
     return names
 
 
-def _seeds(ctx, param, value):
+def _seeds(_ctx, _param, value):
     if value is None:
         return None
     try:
@@ -91,12 +91,12 @@ def degradation(nets, seeds, data, recipe, iterations, jobs, device, amp, valida
         for net, values in result["responses"].items():
             click.echo(f"  {net}: {values[0]:.3f} / {values[len(values) // 2]:.3f} / {values[-1]:.3f}"
                        f" over {len(values)} layers")
-    for name, path in result["files"].items():
+    for path in result["files"].values():
         click.echo(f"wrote {path}")
     click.echo(f"done in {experiment.elapsed_text(result['wall_s'])}")
 
 
-def _depths(ctx, param, value):
+def _depths(_ctx, _param, value):
     try:
         depths = [int(part) for part in value.split(",")]
     except ValueError:
@@ -145,7 +145,7 @@ def cifar_depths(data, depths, plain, seeds, iterations, validation, jobs, devic
 
 # -- `resdsl eval --ten-crop | --scales` (the options live on the eval command) ---------------------
 
-def _scales(ctx, param, value):
+def _scales(_ctx, _param, value):
     if value is None:
         return None
     from ..experiments.scales import parse_scales

@@ -13,7 +13,7 @@ from .common import FILE, INPUT, NETWORK, diagnostics
 from .experiment import RESIZE, SCALES, TEN_CROP, eval_views
 
 
-def _pairs(ctx, param, values):
+def _pairs(_ctx, _param, values):
     """NAME=VALUE options, values read as TOML reads them (0.05, true, [2, 4]) or as text."""
     from ..train.recipe import parse_override_value
 
@@ -30,7 +30,7 @@ PARAMS = click.option("-p", "--param", "params", multiple=True, callback=_pairs,
                       help="A template parameter of the network, e.g. classes=5 (repeatable).")
 
 
-def _toml_value(ctx, param, value):
+def _toml_value(_ctx, _param, value):
     from ..train.recipe import parse_override_value
 
     return None if value is None else parse_override_value(value)

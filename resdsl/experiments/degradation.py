@@ -60,7 +60,7 @@ def run_job(job: Job) -> dict[str, Any]:
 
 
 def run_jobs(jobs: list[Job], workers: int,
-             on_done: Callable[[Job, dict[str, Any]], None] = lambda job, summary: None) -> list[dict]:
+             on_done: Callable[[Job, dict[str, Any]], None] = lambda _job, _summary: None) -> list[dict]:
     """Every job's summary, in the order of `jobs`; `workers` processes at a time (1: here)."""
     results: dict[int, dict] = {}
     if workers <= 1:

@@ -66,13 +66,13 @@ def run(depths: list[int], out: Path, *, data: str, plain: bool = True, seeds: l
         _, model = trained_network(job.network, Path(summary["run_dir"]) / "weights.safetensors",
                                    dataset, recipe)
         errors.setdefault(job.network, []).append(split_error(model, dataset, recipe, split))
-    rows = table_rows(depths, plain, errors, split)
+    rows = table_rows(depths, plain, errors)
     write_atomic(out / "table6.md", table_markdown(rows, split))
     return {"rows": rows, "split": split, "files": {"table": str(out / "table6.md")},
             "wall_s": time.perf_counter() - started}
 
 
-def table_rows(depths, plain: bool, errors: dict[str, list[float]], split: str) -> list[dict]:
+def table_rows(depths, plain: bool, errors: dict[str, list[float]]) -> list[dict]:
     rows = []
     for kind in ("resnet", "plain") if plain else ("resnet",):
         for depth in sorted(depths):

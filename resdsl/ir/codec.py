@@ -14,8 +14,8 @@ from ..core.errors import IRError, ResdslError, Source, Span, raise_all
 from ..core.files import FileProblem, read_limited
 from ..core.limits import LIMITS
 from ..core.resources import schema_file
-from ..netgraph.checks import Check
 from ..netgraph.builder import check_tensor
+from ..netgraph.checks import Check
 from ..netgraph.infer import infer, totals
 from ..netgraph.meta import NetworkMeta, Output, Stage
 from ..netgraph.ops import OPS
@@ -177,7 +177,7 @@ def _check_figures(graph: nx.DiGraph, name: str) -> None:
     stored = {n: (d["out_shape"], d["macs"], d["params"]) for n, d in graph.nodes(data=True)}
     try:
         infer(graph)
-        for node, data in graph.nodes(data=True):  # the limits a source is held to
+        for _node, data in graph.nodes(data=True):  # the limits a source is held to
             check_tensor(data["op"], data["out_shape"], None)
     except ResdslError as err:
         raise IRError(f"{name}: {err.message}", code="E804", hint=err.hint) from None

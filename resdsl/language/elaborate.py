@@ -123,7 +123,7 @@ def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str
     return _layer(run, frame, stmt, current)
 
 
-def _input(run: Elaboration, frame: Frame, stmt: ast.InputDecl) -> None:
+def _input(run: Elaboration, _frame: Frame, stmt: ast.InputDecl) -> None:
     if run.input is None or run.spec.input is None:  # `with input ...` replaces the network's own
         run.input = input_shape(stmt.shape, stmt.span)
 
@@ -138,7 +138,7 @@ def _expect(run: Elaboration, frame: Frame, stmt: ast.Expect) -> None:
                    if run.spec.input is None or c.metric != "flops"]
 
 
-def _taps(run: Elaboration, frame: Frame, stmt: ast.OutputsDecl) -> None:
+def _taps(run: Elaboration, _frame: Frame, stmt: ast.OutputsDecl) -> None:
     if run.spec.outputs is None:  # `with outputs ...` replaces the network's own taps
         run.outputs += list(stmt.names)
 

@@ -6,8 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..core.errors import (ArgumentError, LimitError, Span, UnknownName, did_you_mean,
-                           given_twice)
+from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_mean, given_twice
 from ..core.limits import LIMITS
 from ..netgraph.ops import UNLIKE, source_ops
 from . import ast

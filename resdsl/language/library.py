@@ -17,8 +17,7 @@ from . import ast
 from .elaborate import elaborate
 from .evaluate import BlockRef, unknown
 from .loader import Scope, load_file
-from .networks import NetworkSpec, bind_params, resolve_network
-from .networks import input_shape as checked_input
+from .networks import NetworkSpec, bind_params, input_shape as checked_input, resolve_network
 from .resolve import check_names
 
 

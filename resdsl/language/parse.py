@@ -18,6 +18,7 @@ from . import ast
 from .brackets import position, too_deep
 from .syntax_hints import character_error, keywords, token_error
 
+
 @functools.lru_cache(maxsize=1)
 def parser() -> Lark:
     return Lark(grammar_file().read_text(), parser="lalr", lexer="basic",
@@ -102,7 +103,7 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Call(str(name), name.span, positional, keywords, self._s(meta))
 
     @v_args(meta=True, inline=True)
-    def ident(self, meta, tok):
+    def ident(self, _meta, tok):
         return _Name(tok, self._t(tok))
 
     @v_args(meta=True, inline=True)
@@ -200,7 +201,7 @@ class _ToAst(Transformer_NonRecursive):
         return ast.Expect(tuple(figures), self._s(meta))
 
     @v_args(meta=True)
-    def body(self, meta, statements):
+    def body(self, _meta, statements):
         return tuple(statements)
 
     # top level

@@ -10,8 +10,19 @@ from __future__ import annotations
 import math
 
 from .merge_ops import ADD, CONCAT, GATE, MERGE_OPS
-from .opkit import (REQUIRED, Arg, Op, OpShapeError, Shape, feature_map, fmt, size_text,
-                    sliding, window_defaults, window_shape)
+from .opkit import (
+    REQUIRED,
+    Arg,
+    Op,
+    OpShapeError,
+    Shape,
+    feature_map,
+    fmt,
+    size_text,
+    sliding,
+    window_defaults,
+    window_shape,
+)
 
 __all__ = ["OPS", "ALIASES", "REQUIRED", "Arg", "Op", "OpShapeError", "Shape", "feature_map",
            "fmt", "sliding", "window_defaults", "window_shape", "source_ops", "ops_with", "ADD",

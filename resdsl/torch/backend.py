@@ -41,6 +41,7 @@ from .codegen import forward_source
 from .hierarchy import ROOT, ModuleTree, module_tree, relative
 from .init import init_weights
 
+
 def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
     """The network of a typed graph, with the paper's initial weights."""
     check_parameters(graph)  # before torch allocates them

@@ -27,7 +27,6 @@ from ..netgraph.ops import fmt
 from . import init as torch_init, modules as torch_modules
 from .backend import GeneratedModule, norm_types, residual_bns
 
-
 EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
 
 # the packages each artifact needs beyond torch: checked before anything is built or written

@@ -74,7 +74,8 @@ def build_model(graph: nx.DiGraph, seed: int) -> torch.nn.Module:
     return build_module(graph)
 
 
-def parameter_groups(model: torch.nn.Module, weight_decay: float, decay_norm_and_bias: bool) -> list[dict[str, Any]]:
+def parameter_groups(model: torch.nn.Module, weight_decay: float,
+                     decay_norm_and_bias: bool) -> list[dict[str, Any]]:
     """Weight decay for every weight (the paper's), or only for the weights of ops whose op table
     entry says so (`decay`: convs and fcs, not norms), never for biases. `model` is one resdsl
     compiled: each parameter belongs to the layer (graph node) whose module path starts its name."""

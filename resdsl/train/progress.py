@@ -18,8 +18,13 @@ class Progress:
 
         self.console = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
         if sys.stderr.isatty():
-            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
-            from rich.progress import Progress as Bar
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress as Bar,
+                TextColumn,
+                TimeRemainingColumn,
+            )
 
             self.bar = Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                            TextColumn("{task.fields[stats]}"), TimeRemainingColumn(),
@@ -32,7 +37,8 @@ class Progress:
     def step(self, iteration: int, loss: float, error: float, lr: float, images_per_s: float) -> None:
         if self.bar is not None:
             self.bar.update(self.task, completed=iteration,
-                            stats=f"loss {loss:.3f}  err {100 * error:5.1f}%  lr {lr:.3g}  {images_per_s:,.0f} img/s")
+                            stats=f"loss {loss:.3f}  err {100 * error:5.1f}%  lr {lr:.3g}  "
+                                  f"{images_per_s:,.0f} img/s")
 
     def say(self, text: str) -> None:
         if not self.quiet:

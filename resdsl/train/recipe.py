@@ -14,11 +14,12 @@ import copy
 import json
 import math
 import re
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from ..core.errors import ErrorGroup, ResdslError, Source, Span, did_you_mean
 from .fields import defaults, schema
@@ -206,7 +207,8 @@ def _check_meaning(values: dict, source: Source) -> None:
                           hint="--iterations N or --epochs N on the command line replaces it")
     milestones = values["schedule"]["milestones"]
     if milestones != sorted(set(milestones)):
-        raise RecipeError("schedule.milestones must increase", _locate(source, ["schedule", "milestones"], _NoErr()))
+        raise RecipeError("schedule.milestones must increase",
+                          _locate(source, ["schedule", "milestones"], _NoErr()))
     warmup = values["schedule"].get("warmup")
     if warmup is not None and not ({"until_train_error", "iterations"} & set(warmup)):
         raise RecipeError("schedule.warmup ends somewhere: give until_train_error or iterations",

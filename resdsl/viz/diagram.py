@@ -143,16 +143,20 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     _title_spacer(cluster, prefix, stage, title, (quiet or on_path)[0])
 
     for arrow in d.arrows:
-        attrs = {"class": arrow.role, "weight": "8" if arrow.role == "main" else "1"}
-        if arrow.role == "shortcut":
-            attrs.update({"class": f"shortcut {arrow.shortcut}", "style": SHORTCUT_STYLE[arrow.shortcut]})
-        elif arrow.role == "shortcut-path":
-            attrs["style"] = "dotted"
-        elif arrow.role == "output":
-            attrs["style"] = "dashed"
-        if arrow.tail == arrow.head:  # an arc beside the box, from its top to its bottom
-            attrs.update(tailport="n", headport="s")
-        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **attrs)
+        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **_arrow_style(arrow))
+
+
+def _arrow_style(arrow: Arrow) -> dict[str, str]:
+    attrs = {"class": arrow.role, "weight": "8" if arrow.role == "main" else "1"}
+    if arrow.role == "shortcut":
+        attrs.update({"class": f"shortcut {arrow.shortcut}", "style": SHORTCUT_STYLE[arrow.shortcut]})
+    elif arrow.role == "shortcut-path":
+        attrs["style"] = "dotted"
+    elif arrow.role == "output":
+        attrs["style"] = "dashed"
+    if arrow.tail == arrow.head:  # an arc beside the box, from its top to its bottom
+        attrs.update(tailport="n", headport="s")
+    return attrs
 
 
 def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool = True,

@@ -122,7 +122,7 @@ def _layer_box(graph: nx.DiGraph, node: str) -> Box:
     return Box(node, layer_label(graph, node), [node], data["op"], data["scope"].get("stage"))
 
 
-def _boxes_by_layer(graph: nx.DiGraph, order: list[str], collapse: bool) -> list[Box]:
+def _boxes_by_layer(graph: nx.DiGraph, order: list[str], _collapse: bool) -> list[Box]:
     return [_layer_box(graph, n) for n in order]
 
 
@@ -229,7 +229,7 @@ def _collapse_repeats(graph: nx.DiGraph, boxes: list[Box]) -> list[Box]:
     return out
 
 
-def _boxes_by_stage(graph: nx.DiGraph, order: list[str], collapse: bool) -> list[Box]:
+def _boxes_by_stage(graph: nx.DiGraph, order: list[str], _collapse: bool) -> list[Box]:
     """One box per stage; the layers between stages (stem, head) as one box per run."""
     boxes: list[Box] = []
     for node in order:
