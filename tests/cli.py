@@ -81,3 +81,10 @@ def cli_process(*args, env: dict | None = None, cwd: Path | None = None) -> Resu
                           capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300,
                           check=False)
     return Result(done.returncode, done.stdout, done.stderr, done.stdout + done.stderr)
+
+
+def python_process(code: str, cwd: Path | None = None) -> Result:
+    """`python -c CODE` in a fresh interpreter: what a script sees (the modules it imports)."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd or ROOT, capture_output=True, text=True,
+                          timeout=300, check=False)
+    return Result(done.returncode, done.stdout, done.stderr, done.stdout + done.stderr)

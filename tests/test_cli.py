@@ -1,12 +1,10 @@
 """The command line as users run it: output, exit codes, and no torch for the light commands."""
 
-import subprocess
-import sys
 
 import pytest
 
-from .cli import cli, cli_process
-from .conftest import ARCH, ROOT
+from .cli import cli, cli_process, python_process
+from .conftest import ARCH
 
 
 def test_check_a_bundled_name():
@@ -88,7 +86,7 @@ def test_light_commands_do_not_import_torch(args, tmp_path):
     code = ("import sys\nfrom resdsl.cli import main\n"
             f"try:\n    main({args!r}, standalone_mode=False)\nfinally:\n"
             "    assert 'torch' not in sys.modules, 'torch was imported'\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = python_process(code)
     assert result.returncode == 0, result.stderr
 
 

@@ -3,7 +3,6 @@ entry is a code that is raised (or reserved), the examples cause their codes, an
 is the catalogue as generated."""
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from resdsl.core.catalogue import entries
 
-from .cli import cli
+from .cli import cli, python_process
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "resdsl"
@@ -112,5 +111,5 @@ def test_checking_a_file_does_not_load_the_catalogue():
             "except SystemExit as done:\n    assert done.code in (0, None), done.code\n"
             "assert 'resdsl.core.catalogue' not in sys.modules\n"
             "assert 'tomllib' not in sys.modules\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = python_process(code)
     assert result.returncode == 0, result.stderr

@@ -1,7 +1,5 @@
 """`resdsl.load`: template parameters from Python, errors in the language's terms, torch on demand."""
 
-import subprocess
-import sys
 
 import pytest
 
@@ -9,13 +7,14 @@ import resdsl
 from resdsl.core.errors import ResdslError
 from resdsl.netgraph.infer import totals
 
+from .cli import python_process
 from .conftest import ROOT
 from .torch_support import cifar_file
 
 
 def test_importing_resdsl_does_not_import_torch():
     code = "import sys, resdsl\nassert 'torch' not in sys.modules\nassert callable(resdsl.load)"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = python_process(code)
     assert result.returncode == 0, result.stderr
 
 
@@ -26,7 +25,7 @@ def test_subpackages_are_reached_from_the_package_as_the_readme_writes_them():
             "assert resdsl.ir.read is resdsl.ir.codec.read\n"
             "assert 'torch' not in sys.modules, 'viz or ir imported torch'\n"
             "assert resdsl.torch.build_module and 'torch' in sys.modules\n")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    result = python_process(code)
     assert result.returncode == 0, result.stderr
     with pytest.raises(AttributeError, match="no attribute 'vis'"):
         resdsl.vis  # noqa: B018  (a typo is still an AttributeError)

@@ -103,13 +103,12 @@ def test_malformed_recipe_reports_line_column_and_caret(path):
 
 
 def test_resdsl_train_is_callable_and_importing_it_does_not_import_torch():
-    import subprocess
-    import sys
+    from .cli import python_process
 
     code = ("import sys, resdsl; import resdsl.train.recipe; "
             "assert callable(resdsl.train) and resdsl.train.train.__name__ == 'train'; "
             "assert 'torch' not in sys.modules, 'torch imported'")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = python_process(code)
     assert result.returncode == 0, result.stderr
 
 
