@@ -4,9 +4,10 @@ the part no resdsl command can avoid: Python importing networkx, lark and click.
     python bench/startup.py               # 15 runs of each, interleaved; a table of medians
     python bench/startup.py -n 5 --assert # exit 1 if a command takes over 1.6x the baseline
 
-Each command runs once first, uncounted (it fills the disk cache and resdsl's own caches, as any
-second run finds them), then the commands take turns, so a machine that gets busier slows them
-all alike. The ratios are medians over the baseline's median in the same run.
+Each command runs once first, uncounted (it fills the disk cache, resdsl's own caches and
+Python's compiled bytecode, as any second run finds them), then the commands take turns, so a
+machine that gets busier slows them all alike. The ratios are medians over the baseline's median
+in the same run.
 """
 
 from __future__ import annotations
@@ -39,20 +40,25 @@ def commands(python: str) -> dict[str, list[str]]:
     }
 
 
-def run_once(argv: list[str]) -> tuple[float, float]:
+def run_once(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall-clock seconds of a whole process, and the CPU seconds it used (user and system:
     less moved by other work on a busy machine than the wall clock)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(argv, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    subprocess.run(argv, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def measure(argvs: dict[str, list[str]], repeat: int) -> dict[str, list[tuple[float, float]]]:
+    # The warm-up may write bytecode even where PYTHONDONTWRITEBYTECODE is set: the baseline's
+    # packages were compiled when pip installed them, and without it every run would time
+    # Python compiling resdsl's sources (a checkout run once, or any installed copy, has them).
+    warm = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for argv in argvs.values():
-        run_once(argv)  # uncounted: caches and the page cache warm
+        run_once(argv, warm)  # uncounted: caches, bytecode and the page cache warm
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
     for _ in range(repeat):
         for name, argv in argvs.items():  # in turns: load that comes and goes hits every command
