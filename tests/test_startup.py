@@ -67,3 +67,18 @@ def test_damaged_or_stale_syntax_trees_are_parsed_again(run_cli, tmp_path):
     again = run_cli("check", "resnet18", env=env)
     assert (again.returncode, again.stdout, again.stderr) == (0, first.stdout, "")
     assert {t: t.read_bytes() for t in trees} == whole  # written again, whole
+
+
+def test_trees_of_other_versions_are_kept_beside_ours_three_at_most(run_cli, tmp_path):
+    import os
+
+    folder = tmp_path / "resdsl"
+    folder.mkdir()
+    others = [folder / f"tree-resnet-{n:032x}.pickle" for n in range(5)]  # another checkout's
+    for age, path in enumerate(others):
+        path.write_bytes(b"not ours")
+        os.utime(path, (1_000_000 + age, 1_000_000 + age))  # others[4] written last
+    assert run_cli("check", "resnet18", env={"XDG_CACHE_HOME": str(tmp_path)}).returncode == 0
+    kept = set(folder.glob("tree-resnet-*.pickle"))
+    assert kept - set(others) and len(kept - set(others)) == 1  # ours, written
+    assert kept & set(others) == set(others[2:])  # the three written last; the oldest two go

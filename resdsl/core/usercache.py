@@ -61,14 +61,22 @@ def write_json(name: str, value: Any) -> None:
     write_bytes(name, json.dumps(value).encode())
 
 
-def drop(pattern: str, keep: str) -> None:
-    """Remove the entries matching a glob `pattern` but `keep` (what a newer version replaced)."""
+def drop(pattern: str, keep: str, spare: int = 3) -> None:
+    """Remove the entries matching a glob `pattern` (what a newer version replaced) but `keep`
+    and the `spare` others written last: two checkouts or versions sharing the folder then keep
+    their own entries instead of writing over each other's at every run."""
     folder = cache_folder()
     if folder is None:
         return
+    others = []
     for path in folder.glob(pattern):
-        if path.name != keep:
-            try:
-                path.unlink()
-            except OSError:
-                pass
+        try:
+            if path.name != keep:
+                others.append((path.stat().st_mtime, path))
+        except OSError:  # removed meanwhile
+            pass
+    for _, path in sorted(others, reverse=True)[spare:]:
+        try:
+            path.unlink()
+        except OSError:
+            pass
