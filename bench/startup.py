@@ -4,10 +4,10 @@ the part no resdsl command can avoid: Python importing networkx, lark and click.
     python bench/startup.py               # 15 runs of each, interleaved; a table of medians
     python bench/startup.py -n 5 --assert # exit 1 if a command takes over 1.6x the baseline
 
-Each command runs once first, uncounted (it fills the disk cache, resdsl's own caches and
-Python's compiled bytecode, as any second run finds them), then the commands take turns, so a
-machine that gets busier slows them all alike. The ratios are medians over the baseline's median
-in the same run.
+Each command runs once first, uncounted (it fills the disk cache, resdsl's own caches, here in a
+folder of their own, and Python's compiled bytecode, as any second run finds them), then the
+commands take turns, so a machine that gets busier slows them all alike. The ratios are medians
+over the baseline's median in the same run.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -53,16 +54,21 @@ def run_once(argv: list[str], env: dict[str, str] | None = None) -> tuple[float,
 
 
 def measure(argvs: dict[str, list[str]], repeat: int) -> dict[str, list[tuple[float, float]]]:
-    # The warm-up may write bytecode even where PYTHONDONTWRITEBYTECODE is set: the baseline's
-    # packages were compiled when pip installed them, and without it every run would time
-    # Python compiling resdsl's sources (a checkout run once, or any installed copy, has them).
-    warm = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    for argv in argvs.values():
-        run_once(argv, warm)  # uncounted: caches, bytecode and the page cache warm
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
-    for _ in range(repeat):
-        for name, argv in argvs.items():  # in turns: load that comes and goes hits every command
-            times[name].append(run_once(argv))
+    # resdsl's cache in a folder of its own: a test run or another checkout sharing
+    # ~/.cache/resdsl could otherwise replace its entries between two counted runs.
+    with tempfile.TemporaryDirectory(prefix="resdsl-startup-") as cache:
+        env = {**os.environ, "XDG_CACHE_HOME": cache}
+        # The warm-up may write bytecode even where PYTHONDONTWRITEBYTECODE is set: the
+        # baseline's packages were compiled when pip installed them, and without it every run
+        # would time Python compiling resdsl's sources (a checkout run once, or any installed
+        # copy, has them).
+        warm = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        for argv in argvs.values():
+            run_once(argv, warm)  # uncounted: caches, bytecode and the page cache warm
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
+        for _ in range(repeat):
+            for name, argv in argvs.items():  # in turns: load that comes and goes hits all alike
+                times[name].append(run_once(argv, env))
     return times
 
 
