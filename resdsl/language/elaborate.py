@@ -179,8 +179,7 @@ def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
         return OPS[name]
     if found is not None:
         raise ArgumentError(f"'{name}' is a network and cannot be used as a layer", span, code="E305")
-    known = set(source_ops()) | {n for n in frame.scope.names()
-                                 if isinstance(frame.scope.lookup(n)[0], ast.BlockDef)}
+    known = set(source_ops()) | frame.scope.blocks()
     raise unknown_op(name, span, known, ALIASES)
 
 

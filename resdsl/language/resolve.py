@@ -30,7 +30,7 @@ def check_names(scope: Scope) -> list[ResdslError]:
 
 
 def _blocks(scope: Scope) -> set[str]:
-    return {n for n in scope.names() if isinstance(scope.lookup(n)[0], ast.BlockDef)}
+    return scope.blocks()
 
 
 def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
