@@ -42,6 +42,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
         current = _statement(run, frame, stmt, current)
     if current is None:
         raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
+    assert run.input is not None, "the first layer's input node needs the input shape"
     graph = run.builder.graph
     outputs = _outputs(run, current)
     stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
@@ -242,8 +243,9 @@ def _expand(run: Elaboration, frame: Frame, call: Call, current: str) -> str:
     replay_key = (block.name, id(block.definition), _frozen(call.values),
                   _frozen({k: v for k, (v, _) in named.items()}), call.policy, frame.projection,
                   run.builder.shape(current), frame.stack)
-    if run.templates.get(replay_key):
-        template, labelled = run.templates[replay_key]
+    cached = run.templates.get(replay_key)
+    if cached:
+        template, labelled = cached
         output = run.builder.replay(template, call.prefix, call.node_scope, current)
         run.named.update((call.prefix + name, call.prefix + name) for name in labelled)
         return output
