@@ -10,7 +10,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import networkx as nx
 import torch
@@ -142,6 +142,7 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
     checkpoint (.pt/.pth: a state_dict, or a dict holding one under 'state_dict' or 'model'),
     read without unpickling code (`weights_only`)."""
     path = Path(path)
+    state: dict[str, Any]  # tensors by name; a torch checkpoint may wrap them in a dict of its own
     try:
         if path.suffix.lower() == ".safetensors":
             from safetensors.torch import load_file
@@ -285,7 +286,7 @@ def _block_classes(module: nn.Module, network: str) -> dict[type[GeneratedModule
 
 
 def _container(sub: nn.Module, classes: dict[type[GeneratedModule], str]) -> str:
-    if type(sub) in classes:
+    if isinstance(sub, GeneratedModule) and type(sub) in classes:
         return f"{classes[type(sub)]}()"
     if type(sub) is nn.Sequential:
         return "nn.Sequential()"
