@@ -7,7 +7,7 @@ No torch here. Shapes are propagated as nodes are added, because the shortcut po
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import networkx as nx
 
@@ -101,6 +101,14 @@ def _prune(graph: nx.DiGraph, outputs: list[Output], stages: list[Stage]) -> lis
 
 
 # -- statements ------------------------------------------------------------------------------------
+
+@overload  # after a value (always so in a block), a statement leaves a value
+def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str: ...
+
+
+@overload
+def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: None) -> str | None: ...
+
 
 def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str | None) -> str | None:
     """One statement of a network's or a block's body; returns the value the next one reads
