@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import networkx as nx
 
 from ..core.errors import CheckError, ResdslError
@@ -37,7 +39,7 @@ def _passes(check: Check, have: int) -> bool:
     return _off(check, have) <= check.tolerance
 
 
-def check_results(graph: nx.DiGraph, extra: list[Check] = ()) -> list[dict]:
+def check_results(graph: nx.DiGraph, extra: Sequence[Check] = ()) -> list[dict]:
     """Every check as data: what it asks, what the network has, whether it holds, where it is."""
     measured = _measured(graph)
     return [{"kind": c.kind, "metric": c.metric, "value": c.value,
@@ -47,7 +49,7 @@ def check_results(graph: nx.DiGraph, extra: list[Check] = ()) -> list[dict]:
             for c in [*graph.graph.get("checks", []), *extra]]
 
 
-def run_checks(graph: nx.DiGraph, extra: list[Check] = ()) -> list[ResdslError]:
+def run_checks(graph: nx.DiGraph, extra: Sequence[Check] = ()) -> list[ResdslError]:
     """Every budget exceeded and every expectation missed, as errors at their source lines;
     `extra` are budgets from the command line."""
     measured = _measured(graph)

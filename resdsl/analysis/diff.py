@@ -37,7 +37,7 @@ def _label(graph: nx.DiGraph, node: str) -> str:
 def _source_changes(a: nx.DiGraph, b: nx.DiGraph) -> list[tuple]:
     """What the source says differently: the template, and each of its parameters
     (`k: 10 -> 4`, `block: basic -> bottleneck`), as written in the language."""
-    changes = []
+    changes: list[tuple] = []
     if a.graph.get("network") != b.graph.get("network"):
         changes.append(("template", "network", str(a.graph.get("network")), str(b.graph.get("network"))))
     params_a, params_b = a.graph.get("params") or {}, b.graph.get("params") or {}
@@ -49,10 +49,12 @@ def _source_changes(a: nx.DiGraph, b: nx.DiGraph) -> list[tuple]:
 
 
 def _source_value(value) -> str | None:
-    if value is None:
-        return None
+    return None if value is None else _written(value)
+
+
+def _written(value) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(_source_value(v) for v in value) + "]"
+        return "[" + ", ".join(_written(v) for v in value) + "]"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return _value(value)
@@ -101,7 +103,7 @@ def _stage_facts(graph: nx.DiGraph, grouped: Grouped, row: Row) -> dict[str, str
 
 
 def _row_changes(a: nx.DiGraph, b: nx.DiGraph, rows_a: dict, rows_b: dict) -> list:
-    changes = []
+    changes: list[tuple] = []
     grouped_a, grouped_b = group(a), group(b)
     for name in [*rows_a, *(n for n in rows_b if n not in rows_a)]:
         if name not in rows_a or name not in rows_b:
@@ -119,7 +121,7 @@ def _row_changes(a: nx.DiGraph, b: nx.DiGraph, rows_a: dict, rows_b: dict) -> li
 
 
 def _layer_changes(a: nx.DiGraph, b: nx.DiGraph, rows_a: dict, rows_b: dict, names: tuple) -> list:
-    changes = []
+    changes: list[tuple] = []
     for node in (n for n in a if n in b and a.nodes[n]["op"] != "input"):
         da, db = a.nodes[node], b.nodes[node]
         if da["op"] != db["op"]:
@@ -168,7 +170,8 @@ def diff(a: nx.DiGraph, b: nx.DiGraph, names: tuple[str, str] | None = None) -> 
     stages = []
     for name in [*rows_a, *(n for n in rows_b if n not in rows_a)]:
         ra, rb = rows_a.get(name), rows_b.get(name)
-        stages.append({"name": name, "title": (ra or rb).title, "a": _costs(ra), "b": _costs(rb),
+        title = rows_a[name].title if name in rows_a else rows_b[name].title
+        stages.append({"name": name, "title": title, "a": _costs(ra), "b": _costs(rb),
                        **_change(_costs(ra), _costs(rb))})
     total_a = {k: sum(getattr(r, k) for r in rows_a.values()) for k in _COSTS}
     total_b = {k: sum(getattr(r, k) for r in rows_b.values()) for k in _COSTS}

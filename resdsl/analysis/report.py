@@ -3,8 +3,11 @@ output format renders (see docs/flops.md)."""
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import networkx as nx
 
+from ..netgraph.checks import Check
 from ..netgraph.infer import totals
 from .check import check_results
 from .costreport import CostReport
@@ -33,7 +36,7 @@ def totals_json(graph: nx.DiGraph) -> dict:
 
 
 def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
-           extra_checks: list = ()) -> CostReport:
+           extra_checks: Sequence[Check] = ()) -> CostReport:
     """The whole cost report of one network as a JSON-ready dict (shape: docs/flops.md)."""
     figures = totals_json(graph)
     grouped = group(graph)
@@ -57,7 +60,7 @@ def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
     })
 
 
-def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: list = ()) -> dict:
+def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: Sequence[Check] = ()) -> dict:
     """One row per network (the FLOPs row of Table 1 for the ResNet file)."""
     networks = []
     for graph in graphs:

@@ -72,11 +72,13 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
             else:
                 from ..torch.export import WRITERS
 
+                assert module is not None and suffix is not None  # built above for any suffix but .json
                 WRITERS[suffix](module, graph, targets[out])
             written.append(out)
         if weights:
             from ..torch.export import write_weights
 
+            assert module is not None  # built above whenever weights are written
             write_weights(module, targets[weights])
             written.append(weights)
         staged.commit()

@@ -36,24 +36,24 @@ def _toml_value(_ctx, _param, value):
     return None if value is None else parse_override_value(value)
 
 
-def _recipe_option(field: Field):
+def _recipe_option(short: str, field: Field):
     """The option of a short-named recipe field, its type and help from the field's declaration."""
-    flag = "--" + field.short.replace("_", "-")
+    flag = "--" + short.replace("_", "-")
     kind = field.value.get("type")
     text = f"{field.help[0].upper()}{field.help[1:]} ({field.key})."
     if kind == "boolean":
-        return click.option(f"{flag}/--no-{flag[2:]}", field.short, default=None, help=text)
+        return click.option(f"{flag}/--no-{flag[2:]}", short, default=None, help=text)
     if "enum" in field.value:
-        return click.option(flag, field.short, type=click.Choice(field.value["enum"]), help=text)
+        return click.option(flag, short, type=click.Choice(field.value["enum"]), help=text)
     if kind in ("integer", "number"):
-        return click.option(flag, field.short, type=int if kind == "integer" else float, help=text)
-    return click.option(flag, field.short, callback=_toml_value, metavar="TOML", help=text)
+        return click.option(flag, short, type=int if kind == "integer" else float, help=text)
+    return click.option(flag, short, callback=_toml_value, metavar="TOML", help=text)
 
 
 def recipe_options(command):
     """An option for every recipe field with a short name (--lr, --batch-size, --epochs, ...)."""
-    for field in reversed(BY_SHORT.values()):
-        command = _recipe_option(field)(command)
+    for short, field in reversed(BY_SHORT.items()):
+        command = _recipe_option(short, field)(command)
     return command
 
 

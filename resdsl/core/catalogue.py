@@ -64,7 +64,8 @@ def text_form(entry: Entry) -> str:
 
 def listing() -> str:
     """What `resdsl explain` with no code prints: every code and its title, by family."""
-    out, family = [], None
+    out: list[str | None] = []
+    family = None
     for entry in entries().values():
         if entry.code[:2] != family:
             family = entry.code[:2]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 
 @dataclass(eq=False)
@@ -128,7 +129,7 @@ class ExportError(ResdslError):
 class ErrorGroup(ResdslError):
     """Several independent errors, reported together."""
 
-    def __init__(self, errors: list[ResdslError]):
+    def __init__(self, errors: Sequence[ResdslError]):
         flat = [e for err in errors for e in err.errors]
         super().__init__(flat[0].message if flat else "no errors", flat[0].span if flat else None)
         self._errors = flat
@@ -143,7 +144,7 @@ def given_twice(name: str, span: Span | None) -> ArgumentError:
     return ArgumentError(f"'{name}' is given twice", span, code="E309")
 
 
-def raise_all(errors: list[ResdslError]) -> None:
+def raise_all(errors: Sequence[ResdslError]) -> None:
     """Raise nothing, the one error, or all of them as a group."""
     if len(errors) == 1:
         raise errors[0]
@@ -154,7 +155,7 @@ def raise_all(errors: list[ResdslError]) -> None:
 DIAGNOSTICS_VERSION = 1  # of the JSON document below; a new field is not a new version
 
 
-def json_document(errors: list[ResdslError], warnings: list[tuple[ResdslError, str]] = ()) -> dict:
+def json_document(errors: list[ResdslError], warnings: Sequence[tuple[ResdslError, str]] = ()) -> dict:
     """What `--error-format json` prints: every diagnostic of one run, warnings (each with why
     it is only a warning, e.g. '--no-check') first."""
     return {"version": DIAGNOSTICS_VERSION,

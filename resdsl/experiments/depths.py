@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from .degradation import Job, default_workers, network_figures, run_jobs
 
@@ -38,7 +38,7 @@ def jobs_for(depths: list[int], plain: bool, seeds: list[int], out: Path, data: 
     return jobs
 
 
-def run(depths: list[int], out: Path, *, data: str, plain: bool = True, seeds: list[int] = (0,),
+def run(depths: list[int], out: Path, *, data: str, plain: bool = True, seeds: Sequence[int] = (0,),
         iterations: int | None = None, overrides: dict[str, Any] | None = None,
         workers: int | None = None, device: str | None = None,
         echo: Callable[[str], None] = print) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def error_curves(groups: dict[str, dict[str, list[list[dict]]]], path: Path, tit
                                 squeeze=False)
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     names = [net for nets in groups.values() for net in nets]
-    colour_of = {}
+    colour_of: dict[str, str] = {}
     for net in names:  # plain-20 and ResNet-20 share a colour, as in the paper
         depth = "".join(ch for ch in net if ch.isdigit()) or net
         colour_of.setdefault(depth, colours[len(colour_of) % len(colours)])

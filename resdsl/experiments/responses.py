@@ -25,7 +25,7 @@ def response_module(graph: nx.DiGraph, model: nn.Module) -> tuple[nn.Module, lis
     nodes = response_nodes(graph)
     if not nodes:
         raise ValueError(f"network '{graph.graph['name']}' has no 3x3 convolution")
-    taps = build_module(with_outputs(graph, nodes))
+    taps: nn.Module = build_module(with_outputs(graph, nodes))
     weights = model.state_dict()
     taps.load_state_dict({key: weights[key] for key in taps.state_dict()})
     if len(nodes) == 1:  # one output: the module returns the tensor itself

@@ -4,6 +4,7 @@ the module with the run's weights, and the validation images normalised as train
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import networkx as nx
 import torch
@@ -15,13 +16,16 @@ from ..train.network import graph_for_data
 from ..train.pipeline import Sharding, eval_batches
 from ..train.recipe import Recipe, load_recipe
 
+if TYPE_CHECKING:
+    from ..targets.checked import Chosen
+
 
 def recipe_for(data: str, recipe: str | Path | None = None) -> Recipe:
     """The recipe named, or the one `resdsl train` would use for this data."""
     return load_recipe(recipe if recipe is not None else default_recipe(data))
 
 
-def trained_network(target: str, weights: str | Path, data: Dataset, recipe: Recipe, *,
+def trained_network(target: str | Chosen, weights: str | Path, data: Dataset, recipe: Recipe, *,
                     network: str | None = None, input_shape=None,
                     params: dict | None = None) -> tuple[nx.DiGraph, torch.nn.Module]:
     """The graph (built for the data as training built it) and the module with `weights`."""

@@ -38,10 +38,10 @@ def ten_crops(images: torch.Tensor, size: tuple[int, int]) -> list[torch.Tensor]
 @torch.no_grad()
 def ten_crop_logits(model: nn.Module, images: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     """The mean of the network's logits over the ten crops of each image: (N, classes)."""
-    total = None
-    for crop in ten_crops(images, size):
-        logits = model(crop.contiguous())
-        total = logits if total is None else total + logits
+    crops = ten_crops(images, size)
+    total: torch.Tensor = model(crops[0].contiguous())
+    for crop in crops[1:]:
+        total = total + model(crop.contiguous())
     return total / 10
 
 
@@ -55,7 +55,7 @@ class FullyConvolutional(nn.Module):
         self.classifier = nn.Conv2d(fc.in_features, fc.out_features, 1, bias=fc.bias is not None)
         with torch.no_grad():
             self.classifier.weight.copy_(fc.weight[:, :, None, None])
-            if fc.bias is not None:
+            if fc.bias is not None and self.classifier.bias is not None:  # both or neither
                 self.classifier.bias.copy_(fc.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -74,7 +74,10 @@ def fully_convolutional(graph: nx.DiGraph, model: nn.Module) -> FullyConvolution
     trunk = build_module(with_outputs(graph, [features]))
     weights = model.state_dict()
     trunk.load_state_dict({key: weights[key] for key in trunk.state_dict()})
-    converted = FullyConvolutional(trunk, model.get_submodule(fc))
+    linear = model.get_submodule(fc)
+    if not isinstance(linear, nn.Linear):
+        raise ValueError(f"layer '{fc}' of network '{graph.graph['name']}' is not compiled to a linear layer")
+    converted = FullyConvolutional(trunk, linear)
     return converted.train(model.training)
 
 
@@ -92,8 +95,7 @@ def resized(images: torch.Tensor, shorter: int) -> torch.Tensor:
 def multi_scale_logits(network: FullyConvolutional, images: torch.Tensor,
                        scales: list[int]) -> torch.Tensor:
     """The mean over `scales` of the fully convolutional network's logits: (N, classes)."""
-    total = None
-    for scale in scales:
-        logits = network(resized(images, scale))
-        total = logits if total is None else total + logits
+    total: torch.Tensor = network(resized(images, scales[0]))
+    for scale in scales[1:]:
+        total = total + network(resized(images, scale))
     return total / len(scales)

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 from ..core.errors import ArgumentError, Span, given_twice
 from ..core.limits import LIMITS, too_wide
-from ..netgraph.ops import Op
+from ..netgraph.ops import Arg, Op
 from . import ast
 from .evaluate import Dims, LinearDecay, describe, evaluate, unknown
 
@@ -32,17 +32,18 @@ def op_arguments(op: Op, layer: ast.Layer, lookup: Callable) -> dict[str, Any]:
                             f"{'s' if len(writable) != 1 else ''} "
                             f"({', '.join(a.name for a in writable) or 'none'})",
                             layer.args[len(writable)].span, code="E308")
-    given: dict[str, tuple[ast.Expr, Span]] = {}
+    given: dict[str, tuple[Arg, ast.Expr, Span]] = {}
     for spec, expr in zip(writable, layer.args):
-        given[spec.name] = (expr, expr.span)
+        given[spec.name] = (spec, expr, expr.span)
     for kw in layer.kwargs:
-        if op.arg(kw.name) is None:
+        named = op.arg(kw.name)
+        if named is None:
             raise unknown(kw.name, kw.span, [a.name for a in op.args], f"argument of {op.name}")
         if kw.name in given:
             raise given_twice(kw.name, kw.span)
-        given[kw.name] = (kw.value, kw.value.span)
-    return {name: _coerce(op, op.arg(name).kind, name, expr, span, lookup)
-            for name, (expr, span) in given.items()}
+        given[kw.name] = (named, kw.value, kw.value.span)
+    return {name: _coerce(op, spec.kind, name, expr, span, lookup)
+            for name, (spec, expr, span) in given.items()}
 
 
 def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, lookup: Callable) -> Any:

@@ -11,7 +11,7 @@ from ..core.errors import Span
 from ..netgraph.infer import totals
 from . import ast
 from .library import build_graph, bundled_files, bundled_index
-from .loader import load_file
+from .loader import Scope, load_file
 
 
 def matches(name: str, pattern: str | None) -> bool:
@@ -30,7 +30,8 @@ def natural(name: str) -> list:
 
 def network_rows(pattern: str | None = None) -> list[dict]:
     """One row per matching bundled network: its file, input, outputs and costs."""
-    rows, scopes = [], {}
+    rows: list[dict] = []
+    scopes: dict[Path, Scope] = {}
     for name in network_names(pattern):
         path = bundled_index()[name]
         scope = scopes.setdefault(path, load_file(path))

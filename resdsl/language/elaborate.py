@@ -7,7 +7,7 @@ No torch here. Shapes are propagated as nodes are added, because the shortcut po
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import networkx as nx
 
@@ -42,6 +42,7 @@ def elaborate(spec: NetworkSpec) -> nx.DiGraph:
         current = _statement(run, frame, stmt, current)
     if current is None:
         raise ArgumentError(f"network '{definition.name}' has no layers", definition.span, code="E315")
+    assert run.input is not None, "the first layer's input node needs the input shape"
     graph = run.builder.graph
     outputs = _outputs(run, current)
     stages = _prune(graph, outputs, run.stages) if run.outputs else run.stages
@@ -100,6 +101,14 @@ def _prune(graph: nx.DiGraph, outputs: list[Output], stages: list[Stage]) -> lis
 
 
 # -- statements ------------------------------------------------------------------------------------
+
+@overload  # after a value (always so in a block), a statement leaves a value
+def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str) -> str: ...
+
+
+@overload
+def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: None) -> str | None: ...
+
 
 def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str | None) -> str | None:
     """One statement of a network's or a block's body; returns the value the next one reads
@@ -179,8 +188,7 @@ def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
         return OPS[name]
     if found is not None:
         raise ArgumentError(f"'{name}' is a network and cannot be used as a layer", span, code="E305")
-    known = set(source_ops()) | {n for n in frame.scope.names()
-                                 if isinstance(frame.scope.lookup(n)[0], ast.BlockDef)}
+    known = set(source_ops()) | frame.scope.blocks()
     raise unknown_op(name, span, known, ALIASES)
 
 
@@ -243,8 +251,9 @@ def _expand(run: Elaboration, frame: Frame, call: Call, current: str) -> str:
     replay_key = (block.name, id(block.definition), _frozen(call.values),
                   _frozen({k: v for k, (v, _) in named.items()}), call.policy, frame.projection,
                   run.builder.shape(current), frame.stack)
-    if run.templates.get(replay_key):
-        template, labelled = run.templates[replay_key]
+    cached = run.templates.get(replay_key)
+    if cached:
+        template, labelled = cached
         output = run.builder.replay(template, call.prefix, call.node_scope, current)
         run.named.update((call.prefix + name, call.prefix + name) for name in labelled)
         return output

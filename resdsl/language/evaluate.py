@@ -235,7 +235,7 @@ def _operate(op: str, left, right, expr: ast.BinOp):
     return int(quotient) if quotient.is_integer() and isinstance(left, int) and isinstance(right, int) else quotient
 
 
-def unknown(name: str, span: Span, known, kind: str = "name", aliases=None) -> UnknownName:
+def unknown(name: str, span: Span | None, known, kind: str = "name", aliases=None) -> UnknownName:
     if name in SCHEDULES:  # a schedule's name without its call
         return UnknownName(f"'{name}' is written with its rate", span,
                            hint=f"for example '{name}(0.5)'", code="E202")
@@ -251,7 +251,7 @@ _SWITCH_WORDS = {"true": "true", "false": "false", "yes": "true", "no": "false",
                  "off": "false"}
 
 
-def unknown_op(name: str, span: Span, known, aliases=None) -> UnknownName:
+def unknown_op(name: str, span: Span | None, known, aliases=None) -> UnknownName:
     """An unknown op or block: the closest name, unless the closest op computes something else
     (`conv1d` is not `conv`), where the message lists what exists instead."""
     if name.lower() in UNLIKE:

@@ -164,10 +164,9 @@ def _noted_here(error: ResdslError, here) -> bool:
 
 
 def _with_params(scope: Scope, name: str, params: dict[str, Any]) -> NetworkSpec:
-    found = scope.lookup(name)
-    if found is not None and isinstance(found[0], ast.NetworkDef):
+    definition, home = scope.lookup(name) or (None, scope)
+    if isinstance(definition, ast.NetworkDef):
         # a template: the values are its arguments, so parameters without defaults can be given
-        definition, home = found
         values = {key: (_language_value(home, key, value), definition.span)
                   for key, value in params.items()}
         bindings = bind_params(definition.name, "network", definition.params, [], [], values,
@@ -195,7 +194,7 @@ def _language_value(scope: Scope, key: str, value: Any) -> Any:
         found = scope.lookup(value)
         if found is not None and isinstance(found[0], ast.BlockDef):
             return BlockRef(value, found[0], found[1])
-        blocks = [n for n in scope.names() if isinstance(scope.lookup(n)[0], ast.BlockDef)]
+        blocks = scope.blocks()
         raise UnknownName(f"unknown block '{value}' (for parameter '{key}')", None,
                           hint=did_you_mean(value, blocks), code="E202")
     raise ArgumentError(f"parameter '{key}' takes a number, a list or a block's name, not "

@@ -5,11 +5,15 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Union
 
 from ..core.errors import LimitError, ParseError, ResdslError, Span, UseError, raise_all
 from . import ast
 from .sources import display, find_use, is_private, read_source
 from .treecache import cached_tree, is_bundled
+
+# what a name can stand for: every item a file holds except its `use` imports
+Definition = Union[ast.BlockDef, ast.NetworkDef, ast.Instance]
 
 
 @dataclass(eq=False)
@@ -18,16 +22,21 @@ class Scope:
 
     module: ast.Module
     path: Path | None
-    own: dict[str, ast.Item] = field(default_factory=dict)
-    imported: dict[str, tuple[ast.Item, "Scope"]] = field(default_factory=dict)
+    own: dict[str, Definition] = field(default_factory=dict)
+    imported: dict[str, tuple[Definition, "Scope"]] = field(default_factory=dict)
 
-    def lookup(self, name: str) -> tuple[ast.Item, "Scope"] | None:
+    def lookup(self, name: str) -> tuple[Definition, "Scope"] | None:
         if name in self.own:
             return self.own[name], self
         return self.imported.get(name)
 
     def names(self) -> set[str]:
         return set(self.own) | set(self.imported)
+
+    def blocks(self) -> set[str]:
+        """Names of the blocks visible here, defined or imported."""
+        return {name for name in self.names()
+                if (found := self.lookup(name)) is not None and isinstance(found[0], ast.BlockDef)}
 
     def networks(self) -> list[str]:
         """Names that build a network as they stand: instances and parameterless networks."""

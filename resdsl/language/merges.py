@@ -57,11 +57,13 @@ def _shortcut_merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, ar
     ends = {"residual": residual, "shortcut": frame.block_input}
     if op.residual:
         policy = POLICIES[frame.policy]
-        ends["shortcut"] = policy.build(run.builder, frame.prefix, frame.node_scope,
-                                        frame.block_input, run.builder.shape(residual), layer.span,
-                                        _projection_source(frame, layer), policy, frame.projection)
-        if ends["shortcut"] is None:
+        shortcut = policy.build(run.builder, frame.prefix, frame.node_scope, frame.block_input,
+                                run.builder.shape(residual), layer.span,
+                                _projection_source(frame, layer, frame.block_input), policy,
+                                frame.projection)
+        if shortcut is None:
             return residual
+        ends["shortcut"] = shortcut
         op, args = _policy_merge(op, OPS[policy.merge], args, layer)
     node = frame.node_id(layer.label, op.name, layer.span)
     try:
@@ -78,12 +80,12 @@ def _shortcut_merge(run: Elaboration, frame: Frame, layer: ast.Layer, op: Op, ar
     return node
 
 
-def _projection_source(frame: Frame, layer: ast.Layer) -> str:
+def _projection_source(frame: Frame, layer: ast.Layer, block_input: str) -> str:
     """The block's input, or the value that `project_from` names (`relu1`: pre-activation
     nets project the normalised input)."""
     given = [k for k in layer.kwargs if k.name == "project_from"]
     if not given:
-        return frame.block_input
+        return block_input
     return value_of(frame, given[0].value, "project_from")
 
 
@@ -91,8 +93,9 @@ def _policy_merge(written: Op, merge: Op, args: dict, layer: ast.Layer) -> tuple
     """The policy's merge op in place of the written one, keeping the arguments it has."""
     if merge is written:
         return written, args
+    defaults = {arg.name: arg.default for arg in written.args}
     for name, value in args.items():
-        if merge.arg(name) is None and value != written.arg(name).default:
+        if merge.arg(name) is None and value != defaults[name]:
             raise ArgumentError(f"with shortcuts merged by '{merge.name}', {written.name} takes no "
                                 f"'{name}'", argument_span(layer, written, name), code="E327",
                                 hint=f"leave '{name}' out, or choose shortcuts that add")

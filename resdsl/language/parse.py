@@ -56,6 +56,14 @@ class _Name(str):
         return obj
 
 
+def _binop(op: str):
+    """The rule method of a binary operator `op`."""
+    @v_args(meta=True, inline=True)
+    def build(self, meta, left, right):
+        return self._deep(ast.BinOp(op, left, right, self._s(meta)), left, right)
+    return build
+
+
 class _ToAst(Transformer_NonRecursive):
     """One method per grammar rule; every node keeps its span. Not recursive: a 5,000-term
     product is a tree 5,000 deep; `_deep` refuses expressions the evaluator could not walk."""
@@ -118,15 +126,8 @@ class _ToAst(Transformer_NonRecursive):
     def string(self, meta, tok):
         return ast.StringLit(str(tok)[1:-1], self._s(meta))
 
-    def _binop(op):
-        @v_args(meta=True, inline=True)
-        def build(self, meta, left, right):
-            return self._deep(ast.BinOp(op, left, right, self._s(meta)), left, right)
-        return build
-
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
     divide, floordiv = _binop("/"), _binop("//")
-    del _binop
 
     @v_args(meta=True, inline=True)
     def negate(self, meta, operand):

@@ -49,5 +49,7 @@ def checked_names(value, kw: ast.Kwarg) -> str:
 
 def block_name(pattern: str, index: int) -> str:
     """The name of a stage's block number `index` (from 0) under a `names:` pattern."""
-    before, start, after = _BLOCK_NAME.fullmatch(pattern).groups()
+    match = _BLOCK_NAME.fullmatch(pattern)
+    assert match is not None, "a names pattern is checked where the stage's options are read"
+    before, start, after = match.groups()
     return f"{before}{index + int(start)}{after}"

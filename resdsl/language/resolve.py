@@ -30,7 +30,7 @@ def check_names(scope: Scope) -> list[ResdslError]:
 
 
 def _blocks(scope: Scope) -> set[str]:
-    return {n for n in scope.names() if isinstance(scope.lookup(n)[0], ast.BlockDef)}
+    return scope.blocks()
 
 
 def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
@@ -89,8 +89,8 @@ def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):
         if spec.kind != "symbol":
             yield expr
     for kw in kwargs:
-        spec = op.arg(kw.name)
-        if spec is None or spec.kind != "symbol":
+        named = op.arg(kw.name)
+        if named is None or named.kind != "symbol":
             yield kw.value
 
 

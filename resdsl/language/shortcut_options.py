@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ..core.errors import ArgumentError, given_twice
+from ..core.errors import ArgumentError, ResdslError, given_twice
 from ..core.names import NODE_ID
 from ..netgraph.builder import GraphBuilder
 from ..netgraph.ops import ALIASES, OPS, ops_with
@@ -25,9 +25,10 @@ _NO_NORM = "none"
 _WITH_PROJECTIONS = ", ".join(name for name, p in POLICIES.items() if p.roles)
 
 
-def check_option_names(stmt: ast.ShortcutsDecl) -> list:
+def check_option_names(stmt: ast.ShortcutsDecl) -> list[ResdslError]:
     """Unknown or repeated options, as errors (the static pass reports them all at once)."""
-    errors, seen = [], set()
+    errors: list[ResdslError] = []
+    seen = set()
     for kw in stmt.options:
         if kw.name not in OPTIONS:
             errors.append(unknown(kw.name, kw.span, OPTIONS, "option of shortcuts"))
@@ -70,6 +71,8 @@ def projection_options(stmt: ast.ShortcutsDecl, arguments: Callable, lookup) -> 
 def _norm(kw: ast.Kwarg, arguments: Callable) -> tuple | None:
     """`norm: groupnorm`, `norm: bn(eps: 0.001, scale: false)`, `norm: none`."""
     value = kw.value
+    args: tuple[ast.Expr, ...]
+    kwargs: tuple[ast.Kwarg, ...]
     if isinstance(value, ast.Var):
         name, args, kwargs, span = value.name, (), (), value.span
     elif isinstance(value, ast.Call):

@@ -194,7 +194,7 @@ def _state(err: UnexpectedToken) -> tuple[int, frozenset[str]]:
 
 @functools.cache
 def _mistakes_by_state(lark: Lark) -> dict[tuple[int, frozenset[str]], _Mistake]:
-    table = {}
+    table: dict[tuple[int, frozenset[str]], _Mistake] = {}
     for mistake in _MISTAKES:
         for example in mistake.examples:
             try:

@@ -16,4 +16,4 @@ class Check:
     metric: str
     value: float
     tolerance: float
-    span: Span
+    span: Span | None  # None for a budget given on the command line

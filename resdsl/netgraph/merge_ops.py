@@ -134,7 +134,8 @@ SOFTMAX = Op("softmax", "softmax over the channels; with `groups: k`, over the k
 
 def _se_width(a: dict, ins: list[Shape]) -> int:
     c = feature_map(ins[0], "se")[0]
-    width = a.get("width") if a.get("width") is not None else c // a["reduction"]
+    given = a.get("width")
+    width: int = given if given is not None else c // a["reduction"]
     if width < 1:
         raise OpShapeError(f"se with reduction {a['reduction']} leaves no channels of {c}",
                            hint="use a smaller reduction ratio")

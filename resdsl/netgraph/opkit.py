@@ -55,7 +55,7 @@ class Op:
     shape: Callable[[dict, list[Shape]], Shape] = lambda a, s: s[0]
     macs: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
     params: Callable[[dict, list[Shape], Shape], int] = lambda a, s, o: 0
-    label: Callable[[dict], str] = None  # type: ignore[assignment]
+    label: Callable[[dict], str] | None = None
     # (args, in_shapes, lib) -> a module or function; `lib` is resdsl.torch.modules (torch, nn, F and
     # our own modules), passed in so that the op table never imports torch
     torch: Callable[[dict, list[Shape], Any], Any] | None = None

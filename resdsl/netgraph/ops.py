@@ -177,8 +177,9 @@ def _pool(name: str, module: str, doc: str, global_ok: bool) -> Op:
             a = {**a, "padding": 0}  # PyTorch's (and Caffe's) default: `avgpool 7x7` shrinks 7x7 to 1x1
         return window_defaults(a, stride_is_kernel=True)
 
-    args = (Arg("kernel", "size", None if global_ok else REQUIRED), Arg("stride", "size", None),
-            Arg("padding", "size", None), Arg("ceil", "bool", False))
+    args: tuple[Arg, ...] = (Arg("kernel", "size", None if global_ok else REQUIRED),
+                             Arg("stride", "size", None), Arg("padding", "size", None),
+                             Arg("ceil", "bool", False))
     if average:  # padded cells count in the average, as PyTorch's count_include_pad
         args += (Arg("include_pad", "bool", True, doc="padded zeros count in the average"),)
     return Op(name, doc, args=args, shape=shape, label=label, torch=build, defaults=defaults,

@@ -15,10 +15,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..core.errors import ArgumentError, ShapeError, Span
 from .ops import Shape, fmt, sliding
+
+if TYPE_CHECKING:
+    from .builder import GraphBuilder
 
 # the policy's own normalisation (`norm` not given): BN for B, C, D and gate, none for preact
 POLICY_NORM = "policy"
@@ -44,7 +47,9 @@ class Projection:
     def layer_names(self, roles: tuple[str, ...]) -> dict[str, str]:
         """The name of each layer (`pool`, `conv`, `norm`) of a projection made of `roles`."""
         if isinstance(self.names, str):
-            before, start, after = NAME_PATTERN.fullmatch(self.names).groups()
+            match = NAME_PATTERN.fullmatch(self.names)
+            assert match is not None, "a names pattern is checked where the options are read"
+            before, start, after = match.groups()
             return {role: f"{before}{index + int(start)}{after}" for index, role in enumerate(roles)}
         if len(self.names) != len(roles):
             raise ArgumentError(
@@ -54,13 +59,17 @@ class Projection:
         return dict(zip(roles, self.names))
 
 
+# (builder, prefix, scope, block_input, residual_shape, span, project_from, policy, projection)
+# -> the node the shortcut adds to the branch, or None for no merge
+ShortcutBuild = Callable[["GraphBuilder", str, dict[str, Any], str, Shape, Span, str, "Policy",
+                          Projection], Optional[str]]
+
+
 @dataclass(frozen=True)
 class Policy:
     name: str
     doc: str
-    # (builder, prefix, scope, block_input, residual_shape, span, project_from, policy,
-    #  projection) -> node id | None
-    build: Callable
+    build: ShortcutBuild
     merge: str = "add"  # the op that merges the branch and the shortcut
     roles: tuple[str, ...] = ()  # the layers of its projection, in order; () if it has none
     norm: tuple | None = BN  # the normalisation of its projection unless `norm:` says otherwise
@@ -72,7 +81,9 @@ class Policy:
         return self.roles
 
     def norm_of(self, projection: Projection) -> tuple | None:
-        return self.norm if projection.norm == POLICY_NORM else projection.norm
+        if isinstance(projection.norm, str):  # POLICY_NORM, the only string a norm is
+            return self.norm
+        return projection.norm
 
 
 def shortcut_stride(source: Shape, target: Shape, span: Span) -> int:

@@ -39,22 +39,25 @@ class Chosen:
         activations of a forward at that batch."""
         from ..analysis.allocation import check_activations, check_parameters
 
-        graph = self._ir_as_asked(input_shape, params) if self.ir is not None else \
-            library.build_graph(self.scope, self.name, input_shape=input_shape, params=params)
+        if self.ir is not None:
+            graph = self._ir_as_asked(self.ir, input_shape, params)
+        else:
+            assert self.scope is not None, "a Chosen holds a source's scope or an IR graph"
+            graph = library.build_graph(self.scope, self.name, input_shape=input_shape, params=params)
         check_parameters(graph)
         if forward_batch is not None:
             check_activations(graph, forward_batch, "a forward")
         return graph
 
-    def _ir_as_asked(self, input_shape, params) -> nx.DiGraph:
-        built_for = tuple(self.ir.graph["input"])
+    def _ir_as_asked(self, ir: nx.DiGraph, input_shape, params) -> nx.DiGraph:
+        built_for = tuple(ir.graph["input"])
         if input_shape is not None and tuple(input_shape) != built_for:
             raise ChoiceError(f"{self.target} is built for input {_shape(built_for)}; "
                               "--input needs the .rdsl source", None, code="E203")
         if params:
             raise ChoiceError(f"{self.target} is built with its parameters; other ones "
                               f"({', '.join(params)}) need the .rdsl source", None, code="E203")
-        return self.ir
+        return ir
 
 
 def is_ir(target: str) -> bool:

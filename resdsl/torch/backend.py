@@ -144,7 +144,9 @@ def build_layers(graph: nx.DiGraph) -> dict[str, nn.Module | Callable]:
         if data["op"] == "input":
             continue
         in_place = op.torch_inplace is not None and _may_overwrite_input(graph, node, returned)
-        layers[node] = (op.torch_inplace if in_place else op.torch)(data["args"], data["in_shapes"], modules)
+        build = op.torch_inplace if in_place else op.torch
+        assert build is not None, f"op {op.name} has no torch form"  # every op but the input has one
+        layers[node] = build(data["args"], data["in_shapes"], modules)
     return layers
 
 

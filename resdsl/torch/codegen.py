@@ -114,10 +114,11 @@ def _call(graph: nx.DiGraph, tree: ModuleTree, path: str, item: str,
         return f"{module_path(name)}({', '.join(args)})"
     if layer in _INFIX:
         return f" {_INFIX[layer]} ".join(args) + f"  # {name}"
-    if getattr(torch, layer.__name__, None) is layer:
-        return f"torch.{layer.__name__}({', '.join(args)})  # {name}"
-    if getattr(torch.nn.functional, layer.__name__, None) is layer:
-        return f"torch.nn.functional.{layer.__name__}({', '.join(args)})  # {name}"
+    function = layer.__name__
+    if getattr(torch, function, None) is layer:
+        return f"torch.{function}({', '.join(args)})  # {name}"
+    if getattr(torch.nn.functional, function, None) is layer:
+        return f"torch.nn.functional.{function}({', '.join(args)})  # {name}"
     raise TypeError(f"no source for {layer!r} (layer {item})")
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import os
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import networkx as nx
 import torch
@@ -141,6 +142,7 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
     checkpoint (.pt/.pth: a state_dict, or a dict holding one under 'state_dict' or 'model'),
     read without unpickling code (`weights_only`)."""
     path = Path(path)
+    state: dict[str, Any]  # tensors by name; a torch checkpoint may wrap them in a dict of its own
     try:
         if path.suffix.lower() == ".safetensors":
             from safetensors.torch import load_file
@@ -171,7 +173,7 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
     module.load_state_dict(state, strict=True)
 
 
-def export(module: nn.Module, path: str | Path) -> Path:
+def export(module: nn.Module, path: str | os.PathLike[str]) -> Path:
     """Write a compiled module (`resdsl.load`, trained or not) as the suffix of `path` says:
     .py (standalone source), .pt2 (torch.export), .onnx, or .safetensors (its weights)."""
     path = Path(path)
@@ -266,14 +268,14 @@ def _indented(code: str) -> str:
                      code.strip("\n").rstrip().splitlines())
 
 
-def _block_classes(module: nn.Module, network: str) -> dict[type, str]:
+def _block_classes(module: nn.Module, network: str) -> dict[type[GeneratedModule], str]:
     """The generated container classes, each under a name of its own in the file."""
-    names: dict[type, str] = {}
+    names: dict[type[GeneratedModule], str] = {}
     taken = {network}
     for sub in module.modules():
-        cls = type(sub)
-        if sub is module or cls in names or not isinstance(sub, GeneratedModule):
+        if sub is module or not isinstance(sub, GeneratedModule) or type(sub) in names:
             continue
+        cls = type(sub)
         written, n = cls.__name__, 1
         while written in taken:
             n += 1
@@ -283,8 +285,8 @@ def _block_classes(module: nn.Module, network: str) -> dict[type, str]:
     return names
 
 
-def _container(sub: nn.Module, classes: dict[type, str]) -> str:
-    if type(sub) in classes:
+def _container(sub: nn.Module, classes: dict[type[GeneratedModule], str]) -> str:
+    if isinstance(sub, GeneratedModule) and type(sub) in classes:
         return f"{classes[type(sub)]}()"
     if type(sub) is nn.Sequential:
         return "nn.Sequential()"

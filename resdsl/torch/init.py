@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
+import torch
 from torch import nn
 
 
@@ -25,11 +26,12 @@ def init_weights(model: nn.Module, norms: tuple[type, ...] = (), zero_bns: Itera
         if isinstance(module, nn.Conv2d):
             nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
         elif isinstance(module, norms):
-            if module.weight is not None:  # a BN without a scale (`scale: false`) has none
+            # a BN without a scale (`scale: false`) has None for a weight and a bias
+            if isinstance(module.weight, torch.Tensor):
                 nn.init.ones_(module.weight)
-            if module.bias is not None:
+            if isinstance(module.bias, torch.Tensor):
                 nn.init.zeros_(module.bias)
     for name in zero_bns:
         weight = model.get_submodule(name).weight
-        if weight is not None:
+        if isinstance(weight, torch.Tensor):
             nn.init.zeros_(weight)

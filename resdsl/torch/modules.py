@@ -34,7 +34,7 @@ class ShiftOnlyBatchNorm(nn.BatchNorm2d):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1):
         super().__init__(num_features, eps=eps, momentum=momentum)
-        self.weight = None  # F.batch_norm then scales by nothing
+        self.register_parameter("weight", None)  # F.batch_norm then scales by nothing
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -148,6 +148,7 @@ class HighwayGate(nn.Module):
         super().__init__()
         self.channels, self.gate_bias = channels, gate_bias  # kept for the .py export
         self.transform = nn.Conv2d(channels, channels, 1)
+        assert self.transform.bias is not None  # a Conv2d has a bias unless made with bias=False
         # a negative bias starts the gate closed, carrying the shortcut (the highway paper's advice)
         nn.init.constant_(self.transform.bias, gate_bias)
 

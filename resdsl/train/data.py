@@ -114,7 +114,9 @@ def _fill_normalization(data: Dataset, recipe) -> None:
     if data.train.images is not None:
         x = data.train.images.float() / data.scale
     else:
-        take = data.train.files[:: max(1, len(data.train.files) // 256)][:256]
+        files = data.train.files
+        assert files is not None, "a split holds its images in memory or as files"
+        take = files[:: max(1, len(files) // 256)][:256]
         x = torch.stack([load_eval_image(p, recipe) for p in take])
     data.mean = x.mean(dim=(0, 2, 3)).tolist()
     data.std = x.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist()
@@ -170,7 +172,9 @@ def _cifar_files(path: Path) -> dict[str, bytes]:
                 for member in tar.getmembers():
                     base = Path(member.name).name
                     if member.isfile() and base in wanted:
-                        files[base] = tar.extractfile(member).read()
+                        extracted = tar.extractfile(member)  # a file's member always extracts
+                        if extracted is not None:
+                            files[base] = extracted.read()
         except tarfile.TarError as err:
             raise DataError(f"cifar10 data: '{path}' is not a readable tar archive ({err})") from None
     else:
@@ -202,7 +206,10 @@ def _cifar10(spec: str, path: Path) -> Dataset:
 
     train_names = sorted(n for n in files if n.startswith("data_batch"))
     x, y = arrays(train_names)
-    test = Split(*reversed(arrays(["test_batch"]))) if "test_batch" in files else None
+    test = None
+    if "test_batch" in files:
+        test_x, test_y = arrays(["test_batch"])
+        test = Split(test_y, test_x)
     classes = [str(i) for i in range(10)]
     if "batches.meta" in files:
         meta = read_batch(files["batches.meta"], f"{path}:batches.meta")

@@ -32,7 +32,7 @@ def _resize_shorter(img, side: int):
 
     w, h = img.size
     scale = side / min(w, h)
-    return img.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.BILINEAR)
+    return img.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.Resampling.BILINEAR)
 
 
 def load_eval_image(path: Path, recipe) -> torch.Tensor:

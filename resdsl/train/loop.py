@@ -175,7 +175,8 @@ class Run:
                 model = convert(model)
             else:
                 model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
-        return model.to(self.device, memory_format=self.memory_format)
+        # Module.to takes memory_format at run time (as Tensor.to); torch's overloads leave it out
+        return model.to(self.device, memory_format=self.memory_format)  # type: ignore[call-overload]
 
     def _resume(self) -> int:
         """The iteration to start from: the checkpoint's when resuming, with its state restored."""
@@ -199,7 +200,8 @@ class Run:
             model = torch.nn.parallel.DistributedDataParallel(
                 model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         if self.recipe["device.compile"]:
-            model = torch.compile(model)
+            # for a module torch.compile returns an OptimizedModule (an nn.Module); typed as a callable
+            model = torch.compile(model)  # type: ignore[assignment]
         return model
 
     def train(self) -> dict[str, Any]:
@@ -327,7 +329,7 @@ class Run:
     def finish(self) -> dict[str, Any]:
         """The summary; on rank 0 also the final weights (when finished), the plot and summary.json."""
         summary = self.summary()
-        if not self.world.main:
+        if self.metrics is None:  # not rank 0, the only one that keeps the log
             return summary
         if summary["finished"]:
             checkpoint.save_weights(self.out / "weights.safetensors", self.model,

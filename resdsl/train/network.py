@@ -85,7 +85,10 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float,
     from ..torch.hierarchy import prefixes
 
     graph = model.graph
-    decay, no_decay = [], []
+    if not isinstance(graph, nx.DiGraph):
+        raise TypeError(f"{type(model).__name__} was not compiled by resdsl: it has no layer graph")
+    decay: list[torch.nn.Parameter] = []
+    no_decay: list[torch.nn.Parameter] = []
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue

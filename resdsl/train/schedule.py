@@ -35,7 +35,7 @@ class Schedule:
     def rate(self, iteration: int) -> float:
         """The learning rate of iteration `iteration` (0-based)."""
         if not self.state["warmup_done"]:
-            return self.warmup["lr"]
+            return self._warmup()["lr"]
         if self.kind == "steps":
             drops = sum(1 for m in self.milestones if iteration >= m)
         elif self.kind == "plateau":
@@ -43,6 +43,12 @@ class Schedule:
         else:
             drops = 0
         return self.lr * self.factor ** drops
+
+    def _warmup(self) -> dict[str, Any]:
+        """The warm-up's settings, asked for only while the state says it lasts."""
+        if self.warmup is None:  # a checkpoint taken in a warm-up, resumed with a recipe without one
+            raise ValueError("the schedule's state is in a warm-up, but the recipe has none")
+        return self.warmup
 
     @property
     def wants_train_error(self) -> bool:
@@ -57,8 +63,9 @@ class Schedule:
         ema = self.state["train_error_ema"]
         ema = train_error if ema is None else 0.9 * ema + 0.1 * train_error
         self.state["train_error_ema"] = ema
-        done_by_error = "until_train_error" in self.warmup and ema < self.warmup["until_train_error"]
-        done_by_count = "iterations" in self.warmup and iteration + 1 >= self.warmup["iterations"]
+        warmup = self._warmup()
+        done_by_error = "until_train_error" in warmup and ema < warmup["until_train_error"]
+        done_by_count = "iterations" in warmup and iteration + 1 >= warmup["iterations"]
         if done_by_error or done_by_count:
             self.state["warmup_done"] = True
 

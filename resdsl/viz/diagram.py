@@ -125,7 +125,8 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
     with dot.subgraph(name=f"cluster_{prefix}") as net:
         net.attr(label=_text(d.caption), labelloc="t", fontsize="13", style="rounded",
                  margin="12", color="#cccccc" if framed else "white")
-        for stage, run in itertools.groupby(d.boxes, key=lambda b: b.stage):
+        for stage, same in itertools.groupby(d.boxes, key=lambda b: b.stage):
+            run = list(same)
             if stage is None:
                 for box in run:
                     add_box(net, box)
@@ -134,7 +135,6 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                 title = d.stage_titles.get(stage, stage)
                 cluster.attr(label=_text(title), labeljust="l", fontsize=TITLE_SIZE,
                              style="rounded,filled", fillcolor="#f7f7f7", color="#b3b3b3")
-                run = list(run)
                 for box in run:
                     add_box(cluster, box)
                 on_path = [b.key for b in run if b.key not in off_main_path]

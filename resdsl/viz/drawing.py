@@ -215,8 +215,8 @@ def _looks(box: Box) -> tuple:
 def _collapse_repeats(graph: nx.DiGraph, boxes: list[Box]) -> list[Box]:
     """Runs of identical consecutive blocks become one box: 'basic 256 x 5'."""
     out: list[Box] = []
-    for _, run in itertools.groupby(boxes, key=lambda b: _looks(b) if b.kind == "block" else id(b)):
-        run = list(run)
+    for _, same in itertools.groupby(boxes, key=lambda b: _looks(b) if b.kind == "block" else id(b)):
+        run = list(same)
         if len(run) == 1:
             out.append(run[0])
             continue
