@@ -54,7 +54,7 @@ def top_level_keywords(lark: Lark) -> tuple[str, ...]:
 
 def character_error(err: UnexpectedCharacters, text: str) -> Diagnosis:
     ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-    if not ch.isprintable() or ord(ch) > 127:
+    if ch and (not ch.isprintable() or ord(ch) > 127):  # "" at the end of the text
         return Diagnosis(f"unexpected character {ch!r}",
                          "resdsl source is plain ASCII outside comments and strings")
     return Diagnosis(f"unexpected character '{ch}'")
