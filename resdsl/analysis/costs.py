@@ -52,11 +52,18 @@ def _row(nodes: dict, name: str, kind: str, title: str | None, structure: str,
 
 @dataclass
 class Part:
-    """Consecutive nodes (in execution order) in one stage, or outside every stage."""
+    """Consecutive nodes (in execution order) in one stage, in one block the network calls outside
+    any stage (`features.1: inverted_residual ...`), or outside both."""
 
     stage: str | None
+    call: str | None = None  # the block's module path, for a block called outside stages
     nodes: list[str] = field(default_factory=list)
     blocks: dict[str, list[str]] = field(default_factory=dict)  # module path (`layer1.0`) -> nodes
+
+    @property
+    def loose(self) -> bool:
+        """Layers the network writes itself, in no stage and no block."""
+        return self.stage is None and self.call is None
 
 
 @dataclass
@@ -76,25 +83,67 @@ def group(graph: nx.DiGraph) -> Grouped:
         data = nodes[node]
         if data["op"] == "input":
             continue
-        stage = data["scope"].get("stage")
-        if not parts or parts[-1].stage != stage:
-            parts.append(Part(stage))
+        scope = data["scope"]
+        stage = scope.get("stage")
+        call = scope.get("block_path") if stage is None else None
+        if not parts or (parts[-1].stage, parts[-1].call) != (stage, call):
+            parts.append(Part(stage, call))
         parts[-1].nodes.append(node)
         if stage is not None:
-            parts[-1].blocks.setdefault(f"{stage}.{data['scope']['block']}", []).append(node)
+            parts[-1].blocks.setdefault(f"{stage}.{scope['block']}", []).append(node)
+        elif call is not None:
+            parts[-1].blocks.setdefault(call, []).append(node)
     return Grouped(nodes, order, parts)
 
 
 def _outside_name(parts: list[Part], index: int) -> tuple[str, str]:
-    """What a run of nodes outside any stage is called: the stem, the head, or its first node."""
-    staged = [i for i, part in enumerate(parts) if part.stage is not None]
-    if not staged:
+    """What a run of loose nodes is called: the stem, the head, or its first node."""
+    built = [i for i, part in enumerate(parts) if not part.loose]
+    if not built:
         return "layers", "layers"
-    if index < staged[0]:
+    if index < built[0]:
         return "stem", "stem"
-    if index > staged[-1]:
+    if index > built[-1]:
         return "head", "head"
     return parts[index].nodes[0], "layers"
+
+
+def _stage_view(parts: list[Part]) -> list[Part]:
+    """The parts as stages see them: in a network with stages, blocks called before the first
+    stage belong to the stem and those after the last to the head (Table 1's conv1 and its
+    classifier); the blocks between stages keep rows of their own."""
+    staged = [i for i, part in enumerate(parts) if part.stage is not None]
+    if not staged:
+        return parts
+    view: list[Part] = []
+    for index, part in enumerate(parts):
+        if part.call is not None and not staged[0] < index < staged[-1]:
+            part = Part(None, None, part.nodes)
+        if view and view[-1].loose and part.loose:
+            view[-1] = Part(None, None, view[-1].nodes + part.nodes)
+        else:
+            view.append(part)
+    return view
+
+
+def _block_runs(nodes: dict, parts: list[Part], index: int) -> int:
+    """How many blocks from `parts[index]` on form one run, as a stage would: the same block,
+    each after the first keeping its input's shape (MobileNetV2's rows of Table 2)."""
+    first = parts[index]
+    kind = nodes[first.nodes[0]]["scope"].get("block_type")
+    end = index + 1
+    while (end < len(parts) and parts[end].call is not None
+           and nodes[parts[end].nodes[0]]["scope"].get("block_type") == kind
+           and nodes[parts[end].nodes[-1]]["out_shape"] == nodes[parts[end - 1].nodes[-1]]["out_shape"]):
+        end += 1
+    return end - index
+
+
+def _run_name(first: str, last: str) -> str:
+    """`features.2-3`: the first block's path and the last one's number, when they share a parent."""
+    parent, _, _ = first.rpartition(".")
+    last_parent, _, tail = last.rpartition(".")
+    return f"{first}-{tail}" if parent and parent == last_parent else f"{first}-{last}"
 
 
 def stage_blocks(graph: nx.DiGraph, stage: str, grouped: Grouped | None = None) -> dict[str, list[str]]:
@@ -157,7 +206,7 @@ def _plain_structure(nodes: dict, members: list[str]) -> str:
 
 def cost_rows(graph: nx.DiGraph, by: str = "stage", grouped: Grouped | None = None) -> list[Row]:
     """Rows of multiply-adds and parameters by stage, block or layer; stem and head rows for the
-    nodes outside stages."""
+    nodes outside stages and blocks."""
     if by not in LEVELS:
         raise ValueError(f"by must be one of {LEVELS}, not {by!r}")
     grouped = grouped or group(graph)
@@ -166,18 +215,35 @@ def cost_rows(graph: nx.DiGraph, by: str = "stage", grouped: Grouped | None = No
         return [_row(nodes, node, "layer", None, OPS[nodes[node]["op"]].describe(nodes[node]["args"]),
                      [node]) for part in grouped.parts for node in part.nodes]
     titles = {s.name: s.title for s in graph.graph.get("stages", [])}
+    parts = _stage_view(grouped.parts) if by == "stage" else grouped.parts
     rows: list[Row] = []
-    for index, part in enumerate(grouped.parts):
-        if part.stage is None:
-            name, kind = _outside_name(grouped.parts, index)
+    index = 0
+    while index < len(parts):
+        part, taken = parts[index], 1
+        if part.loose:
+            name, kind = _outside_name(parts, index)
             rows.append(_row(nodes, name, kind, None, _plain_structure(nodes, part.nodes), part.nodes))
-        elif by == "stage":
+        elif by == "block":
+            rows += [_row(nodes, name, "block", None, block_structure(graph, members, strides=True),
+                          members) for name, members in part.blocks.items()]
+        elif part.stage is not None:
             rows.append(_row(nodes, part.stage, "stage", titles.get(part.stage),
                              stage_structure(graph, part.blocks), part.nodes))
         else:
-            rows += [_row(nodes, name, "block", None, block_structure(graph, members, strides=True),
-                          members) for name, members in part.blocks.items()]
+            taken = _block_runs(nodes, parts, index)
+            rows.append(_run_row(graph, nodes, parts[index:index + taken]))
+        index += taken
     return rows
+
+
+def _run_row(graph: nx.DiGraph, nodes: dict, run: list[Part]) -> Row:
+    """A stage's row for blocks the network calls one by one: one block, or a run of alike ones."""
+    if len(run) == 1:
+        (name, members), = run[0].blocks.items()
+        return _row(nodes, name, "block", None, block_structure(graph, members, strides=True), members)
+    blocks = {name: members for part in run for name, members in part.blocks.items()}
+    return _row(nodes, _run_name(run[0].call or "", run[-1].call or ""), "stage", None,
+                stage_structure(graph, blocks), [n for part in run for n in part.nodes])
 
 
 # -- activation memory ---------------------------------------------------------------------------

@@ -44,11 +44,12 @@ def _place(nodes: dict, node: str, branch: list[str]) -> str:
     return f"the {which}{kernel_text(nodes[node]['args'])} {nodes[node]['op']}"
 
 
-SHORTCUT_KINDS = ("identity", "projection", "zero-padding", "none")
+SHORTCUT_KINDS = ("identity", "projection", "zero-padding", "concat", "gate", "none")
 
 
 def shortcut_kinds(graph: nx.DiGraph, grouped: Grouped | None = None) -> dict[str, list[str]]:
-    """Blocks by the shortcut they have: identity, projection, zero-padding, or none."""
+    """Blocks by the shortcut they have: identity, projection, zero-padding, the input
+    concatenated (DenseNet), a gated merge (highway), or none."""
     grouped = grouped or group(graph)
     kinds: dict[str, list[str]] = {}
     for part in grouped.parts:
@@ -58,13 +59,15 @@ def shortcut_kinds(graph: nx.DiGraph, grouped: Grouped | None = None) -> dict[st
 
 
 def _shortcut_kind(graph: nx.DiGraph, nodes: dict, members: list[str]) -> str:
+    """What a block's shortcut carries (a projection, option A's padding) or, when it carries the
+    input as it is, how the merge takes it (added, concatenated, gated)."""
     for node in members:
         for source, edge in graph.pred[node].items():
             if edge.get("role") != "shortcut":
                 continue
-            if nodes[source]["scope"].get("branch") != "shortcut":
-                return "identity"
-            return "zero-padding" if nodes[source]["op"] == "pad_shortcut" else "projection"
+            if nodes[source]["scope"].get("branch") == "shortcut":
+                return "zero-padding" if nodes[source]["op"] == "pad_shortcut" else "projection"
+            return {"concat": "concat", "gate": "gate"}.get(nodes[node]["op"], "identity")
     return "none"
 
 

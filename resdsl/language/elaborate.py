@@ -200,7 +200,9 @@ def _layer(run: Elaboration, frame: Frame, layer: ast.Layer, current: str) -> st
     if isinstance(callee, BlockRef):
         values, spans, named = evaluated(frame, layer.args, layer.kwargs)
         prefix = frame.node_id(layer.label, callee.name, layer.span) + "."
-        call = Call(callee, values, spans, named, layer.span, prefix, frame.node_scope, frame.policy)
+        # a block the network calls outside any stage records its path, so reports can row it
+        scope = frame.node_scope if frame.stack else {"block_path": prefix[:-1], "block_type": callee.name}
+        call = Call(callee, values, spans, named, layer.span, prefix, scope, frame.policy)
         output = _block(run, frame, call, current)
         frame.values[prefix[:-1][len(frame.prefix):]] = output
         return output
