@@ -63,3 +63,8 @@ def require(doing: str, *needs: str) -> None:
         raise MissingExtraError(f"{doing} needs the '{package}' package, which is not installed; "
                                 "nothing was done",
                                 hint=f"pip install 'resdsl[{extra}]' (or pip install {package})")
+
+
+def data_needs(spec: str) -> str:
+    """The NEEDS key of a --data SPEC (digits, cifar10:PATH, folder:PATH)."""
+    return "data:" + spec.partition(":")[0]
