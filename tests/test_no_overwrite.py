@@ -125,3 +125,13 @@ def test_compile_reads_a_run_checkpoint_and_a_run_folder(source, tmp_path):
         saved = load_file(out)
         for key, value in model.state_dict().items():
             assert torch.equal(saved[key], value), key
+
+
+def test_a_wrapped_checkpoint_names_its_prefix_not_the_network(source, tmp_path):
+    model = resdsl.load(str(source))
+    wrapped = tmp_path / "ddp.pt"
+    torch.save({f"module.{k}": v for k, v in model.state_dict().items()}, wrapped)
+    result = cli("compile", source, "--weights", wrapped, "--save-weights", tmp_path / "w.safetensors")
+    assert result.returncode == 1
+    assert "every key of the checkpoint starts with 'module.'" in result.output
+    assert "same network" not in result.output

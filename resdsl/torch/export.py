@@ -153,6 +153,19 @@ def _weights_file(path: Path) -> Path:
                            "'resdsl train'")
 
 
+def _misfit_hint(state: dict[str, Any], own: dict[str, Any]) -> str:
+    """Why a checkpoint's names do not fit: one prefix on every key (a wrapper such as DDP's
+    `module.`) is said as such; otherwise the network differs."""
+    heads = {key.partition(".")[0] for key in state}
+    if len(heads) == 1:
+        head = heads.pop() + "."
+        if set(own) <= {key[len(head):] for key in state}:
+            return (f"every key of the checkpoint starts with '{head}' (a wrapper around the "
+                    f"model): save model.state_dict() itself, or strip '{head}' from the keys")
+    return ("the checkpoint must come from the same network (resdsl keeps torchvision's names: "
+            "layer1.0.conv1.weight, fc.bias)")
+
+
 def read_weights(module: nn.Module, path: str | Path) -> None:
     """Trained weights into `module`, names and shapes exactly: a .safetensors file, or a torch
     checkpoint (.pt/.pth: a state_dict, or a dict holding one under 'state_dict' or 'model'),
@@ -188,8 +201,7 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
                                 ("of another shape", reshaped)) if v]
     if problems:
         raise ExportError(f"{path} does not fit {type(module).__name__}: " + "; ".join(problems),
-                          hint="the checkpoint must come from the same network (resdsl keeps "
-                               "torchvision's names: layer1.0.conv1.weight, fc.bias)")
+                          hint=_misfit_hint(state, own))
     module.load_state_dict(state, strict=True)
 
 
