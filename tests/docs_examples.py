@@ -11,7 +11,7 @@ a line `...` stands for any number of lines. A command that shows no output must
 its comment says otherwise (`$ resdsl flops resnet50 --max-flops 4G   # ... exits 1`).
 
 Each command and each Python block is a step the suite runs on its own. A step that reads a file
-an earlier command of its page writes (`-o FILE`, `--weights FILE`, `> FILE`) runs after that
+an earlier command of its page writes (`-o FILE`, `--save-weights FILE`, `> FILE`) runs after that
 command, in the same folder; a Python block runs after the page's earlier blocks, in their
 namespace.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 
 SKIP = re.compile(r"<!--\s*docs-test:\s*skip\b.*-->")
 FENCE = re.compile(r"^```(\w*)\s*$")
-WRITES = re.compile(r"(?:^|\s)(?:-o|--weights|>)\s*([^\s;|&<>]+)")
+WRITES = re.compile(r"(?:^|\s)(?:-o|--save-weights|>)\s*([^\s;|&<>]+)")
 
 
 @dataclass

@@ -76,7 +76,7 @@ def test_check_a_file_of_blocks_only():
 
 def test_every_artifact_gets_the_same_mode(tmp_path):
     paths = [tmp_path / name for name in ("r.py", "w.safetensors")]
-    assert cli("compile", "resnet18", "-o", paths[0], "--weights", paths[1]).returncode == 0
+    assert cli("compile", "resnet18", "-o", paths[0], "--save-weights", paths[1]).returncode == 0
     assert cli("compile", "resnet18", "-o", tmp_path / "r.json").returncode == 0
     modes = {stat.S_IMODE(os.stat(p).st_mode) for p in [*paths, tmp_path / "r.json"]}
     umask = os.umask(0)
@@ -92,10 +92,12 @@ def test_trained_weights_go_out(tmp_path):
     torch.save({"state_dict": model.state_dict()}, tmp_path / "ckpt.pt")
     out = tmp_path / "again.safetensors"
     for checkpoint in ("trained.safetensors", "ckpt.pt"):
-        result = cli("compile", "resnet18", "--load-weights", tmp_path / checkpoint, "--weights", out)
+        result = cli("compile", "resnet18", "--load-weights", tmp_path / checkpoint,
+                     "--save-weights", out, "--force")
         assert result.returncode == 0, result.output
         assert torch.equal(load_file(out)["fc.bias"], torch.full((1000,), 0.25))
-    wrong = cli("compile", "resnet34", "--load-weights", tmp_path / "ckpt.pt", "--weights", out)
+    wrong = cli("compile", "resnet34", "--load-weights", tmp_path / "ckpt.pt", "--save-weights", out,
+                "--force")
     assert wrong.returncode == 1 and "does not fit Resnet34: 96 missing" in wrong.output
     source = resdsl.export(model, tmp_path / "trained.py")
     assert "class Resnet18(nn.Module)" in open(source).read()

@@ -28,7 +28,7 @@ def test_a_failed_weights_step_leaves_the_py_output_byte_identical(tmp_path, mon
     out.write_bytes(b"# the user's old file\n")
     for name in ("safetensors", "safetensors.torch"):  # as if safetensors were missing
         monkeypatch.setitem(sys.modules, name, None)
-    result = cli("compile", "resnet18", "-o", out, "--weights", tmp_path / "w.safetensors")
+    result = cli("compile", "resnet18", "-o", out, "--save-weights", tmp_path / "w.safetensors", "--force")
     assert result.returncode == 1, result.stderr
     assert "error[E910]: writing weights needs the 'safetensors' package" in result.stderr
     assert out.read_bytes() == b"# the user's old file\n"
@@ -40,7 +40,8 @@ def test_an_unwritable_second_artifact_leaves_the_first_byte_identical(tmp_path)
     out = tmp_path / "out.json"
     out.write_bytes(b"{}")
     (tmp_path / "file").write_text("a file, not a folder")
-    result = cli("compile", "resnet18", "-o", out, "--weights", tmp_path / "file" / "w.safetensors")
+    result = cli("compile", "resnet18", "-o", out, "--save-weights", tmp_path / "file" / "w.safetensors",
+                 "--force")
     assert result.returncode == 1, result.output
     assert f"error[E920]: cannot write {tmp_path}/file/w.safetensors: {tmp_path}/file is not a folder" \
         in result.output

@@ -30,7 +30,7 @@ def with_weights(path, network, weights):
 
 def test_python_export_rebuilds_the_module_in_a_fresh_interpreter(cifar, tmp_path):
     source, weights = tmp_path / "net.py", tmp_path / "net.safetensors"
-    result = cli("compile", cifar, "-n", "resnet8", "-o", source, "--weights", weights)
+    result = cli("compile", cifar, "-n", "resnet8", "-o", source, "--save-weights", weights)
     assert result.returncode == 0, result.output
     x = torch.randn(3, 3, 32, 32)
     torch.save(x, tmp_path / "x.pt")
@@ -72,7 +72,7 @@ def test_python_export_of_resnet18_loads_torchvision_names():
 
 def test_pt2_loads_with_torch_export_and_takes_any_batch_and_size(cifar, tmp_path):
     program, weights = tmp_path / "net.pt2", tmp_path / "w.safetensors"
-    result = cli("compile", cifar, "-n", "resnet8", "--input", "3x16x16", "-o", program, "--weights", weights)
+    result = cli("compile", cifar, "-n", "resnet8", "--input", "3x16x16", "-o", program, "--save-weights", weights)
     assert result.returncode == 0, result.output
     assert "input 3x16x16" in result.output
     loaded = torch.export.load(program).module()
@@ -122,14 +122,14 @@ def test_compile_builds_the_module_and_counts_its_parameters():
 
 def test_weights_hold_the_initialized_state_dict(cifar, tmp_path):
     weights = tmp_path / "w.safetensors"
-    assert cli("compile", cifar, "-n", "resnet8", "--weights", weights).returncode == 0
+    assert cli("compile", cifar, "-n", "resnet8", "--save-weights", weights).returncode == 0
     state = load_file(weights)
     assert set(state) == set(resdsl.load(cifar, "resnet8").state_dict())  # safetensors sorts keys
     assert torch.equal(state["bn1.weight"], torch.ones(16))
     assert state["layer1.0.conv1.weight"].std() > 0
 
 
-@pytest.mark.parametrize("args", [["-o", "net.txt"], ["-o", "net"], ["--weights", "w.pt"]])
+@pytest.mark.parametrize("args", [["-o", "net.txt"], ["-o", "net"], ["--save-weights", "w.pt"]])
 def test_unsupported_outputs_are_usage_errors(args, tmp_path):
     result = cli("compile", "resnet18", *[a if a.startswith("-") else tmp_path / a for a in args])
     assert result.returncode == 2
@@ -157,7 +157,7 @@ def test_a_failed_export_leaves_no_file(suffix, target, cifar, tmp_path, monkeyp
 def test_an_invalid_network_is_a_diagnostic_and_writes_nothing(tmp_path):
     bad = tmp_path / "bad.rdsl"
     bad.write_text("network n {\n  input 3x8x8\n  conv 9x9, 4, padding: 0\n}\n")
-    result = cli("compile", bad, "-o", tmp_path / "n.py", "--weights", tmp_path / "n.safetensors")
+    result = cli("compile", bad, "-o", tmp_path / "n.py", "--save-weights", tmp_path / "n.safetensors")
     assert result.returncode == 1
     assert "bad.rdsl:3:3" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.rdsl"]

@@ -25,6 +25,14 @@ ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "tor
              ".onnx": "ONNX"}
 
 
+def _source_path(file: str) -> str | None:
+    """The file a FILE argument reads (FILE, or FILE:NAME); None for a bundled name."""
+    for candidate in (file, file.rpartition(":")[0]):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
 def _check_needs(graph, suffix: str | None, weights: str | None, load_weights: str | None) -> None:
     """Everything the artifacts need, before any of them is built or written: a failure leaves
     every output as it was."""
@@ -92,19 +100,23 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), metavar="OUT",
               help="Write an artifact; the suffix picks it: .py (standalone PyTorch source), "
                    ".pt2 (torch.export), .onnx, .json (the IR).")
-@click.option("--weights", type=click.Path(dir_okay=False), metavar="FILE.safetensors",
-              help="Save the weights as safetensors: He et al.'s initial ones, or --load-weights'.")
-@click.option("--load-weights", type=click.Path(dir_okay=False, exists=True), metavar="CKPT",
-              help="Start from trained weights (.safetensors, or a torch state_dict .pt/.pth) "
-                   "before writing OUT: names and shapes must match exactly.")
+@click.option("--save-weights", "weights", type=click.Path(dir_okay=False), metavar="FILE.safetensors",
+              help="Write the weights as safetensors: He et al.'s initial ones, or --load-weights'.")
+# --weights is an input, as in eval and analyze: compile reads trained weights under either name
+@click.option("--load-weights", "--weights", "load_weights", type=click.Path(exists=True),
+              metavar="CKPT",
+              help="Start from trained weights (.safetensors, a torch state_dict .pt/.pth, or a "
+                   "run folder of 'resdsl train') before writing OUT: names and shapes must match.")
+@click.option("--force", is_flag=True, help="Replace OUT or --save-weights if they exist.")
 @click.option("--no-check", is_flag=True,
               help="Compile even if a budget or expectation fails (a warning instead of exit 1).")
 @SKIP_EXPECT
 @diagnostics
-def compile_(file, network, input_shape, out, weights, load_weights, no_check, skip_expect):
+def compile_(file, network, input_shape, out, weights, load_weights, force, no_check, skip_expect):
     """Build the network as a PyTorch module; print params, multiply-adds and shapes; write OUT."""
     from ..analysis.check import run_checks
     from ..core.errors import ErrorGroup
+    from ..core.files import check_outputs
     from ..core.units import human
     from ..netgraph.infer import totals
 
@@ -113,12 +125,16 @@ def compile_(file, network, input_shape, out, weights, load_weights, no_check, s
         raise click.UsageError(f"cannot write '{suffix or out}' files; use "
                                + ", ".join(f"{k} ({v})" for k, v in ARTIFACTS.items()))
     if weights and Path(weights).suffix.lower() != ".safetensors":
-        raise click.UsageError("--weights writes a .safetensors file")
+        raise click.UsageError("--save-weights writes a .safetensors file")
     if out and weights and Path(out).resolve() == Path(weights).resolve():
-        raise click.UsageError("-o and --weights name the same file")
+        raise click.UsageError("-o and --save-weights name the same file")
     if load_weights and not (weights or suffix in (".pt2", ".onnx")):
         raise click.UsageError("--load-weights needs something to write them into: "
-                               "--weights, or -o OUT.pt2 / .onnx")
+                               "--save-weights FILE.safetensors, or -o OUT.pt2 / .onnx")
+    read = {"FILE": _source_path(file), "--load-weights": load_weights}
+    if load_weights and Path(load_weights).is_dir():  # a run folder: its weights are read
+        read["--load-weights"] = str(Path(load_weights) / "weights.safetensors")
+    check_outputs({"-o": out, "--save-weights": weights}, read, force)
     graph = one_graph(file, network, input_shape)
     if skip_expect:
         without_expectations(graph)
@@ -155,8 +171,9 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 @click.option("--left-to-right", "left_to_right", is_flag=True, help="Lay networks out left to right.")
 @click.option("--dpi", type=click.IntRange(min=10, max=1200), metavar="N",
               help="Resolution of PNG output (Graphviz's default: 96).")
+@click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @diagnostics
-def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi):
+def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi, force):
     """Draw networks with Graphviz; several side by side, as in the paper's Figure 3:
 
     \b
@@ -165,6 +182,7 @@ def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi)
         resdsl viz vgg19 plain34 resnet34 --level layer --fold -o figure3.png
     """
     from ..core.errors import ErrorGroup
+    from ..core.files import check_outputs
     from ..viz.diagram import diagram
     from ..viz.dot import FORMATS, format_of, write
 
@@ -188,12 +206,14 @@ def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi)
         # up front: Graphviz lays out 20,000 boxes for minutes before anything else is said
         click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
                    "(--level block draws them in seconds)", err=True)
+    if out != "-":  # before Graphviz lays anything out
+        names = [g.graph["name"] for g in graphs]
+        out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
+        check_outputs({"-o": out}, {f"FILE {f}": _source_path(f) for f in files}, force)
     dot = diagram(graphs, level, cost=cost, fold=fold, direction="LR" if left_to_right else "TB",
                   dpi=dpi)
     if out == "-":
         click.echo(dot.source, nl=False)
         return
-    names = [g.graph["name"] for g in graphs]
-    out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
     write(dot, out)
     click.echo(f"wrote {out}")

@@ -75,8 +75,10 @@ def experiment():
 def degradation(nets, seeds, data, recipe, iterations, jobs, device, amp, validation, responses, out):
     """Train plain nets and their residual twins; plot training and validation error like the
     paper's Figure 6 and tabulate the final errors over seeds."""
+    from ..core.extras import data_needs, require
     from ..experiments import degradation as experiment
 
+    require(f"resdsl experiment degradation --data {data}", "train", data_needs(data), "plots")
     result = experiment.run(nets or list(experiment.DEFAULT_NETS), seeds,
                             _fresh_folder(out, "degradation"), data=data,
                             recipe=recipe, iterations=iterations, workers=jobs,
@@ -132,6 +134,9 @@ def cifar_depths(data, depths, plain, seeds, iterations, validation, jobs, devic
 
     if not data.startswith("cifar10:"):
         raise click.UsageError("cifar-depths trains on CIFAR-10: --data cifar10:PATH")
+    from ..core.extras import require
+
+    require("resdsl experiment cifar-depths", "train", "plots")
     overrides = {"validation": validation} if validation else {}
     result = study.run(depths, _fresh_folder(out, "cifar-depths"), data=data, plain=plain, seeds=seeds,
                        iterations=iterations, overrides=overrides, workers=jobs, device=device,
@@ -214,6 +219,15 @@ def responses(files, weights, data, recipe, split, out, fmt):
     if len(weights) != len(files):
         raise click.UsageError(f"give one --weights per FILE: {len(files)} FILE(s) but "
                                f"{len(weights)} --weights")
+    from ..core.extras import data_needs, require
+
+    require(f"resdsl analyze responses --data {data}", "eval", data_needs(data),
+            *(["plots"] if out else []))
+    if out:  # the plot is replaced as a figure is (no --force), but never over an input
+        from ..core.files import check_outputs
+
+        check_outputs({"-o": out}, {**{f"FILE {f}": f for f in files},
+                                    **{f"--weights {w}": w for w in weights}}, force=True)
     from ..experiments.responses import response_stds
     from ..experiments.trained import open_for, recipe_for, trained_network, validation_batches
 

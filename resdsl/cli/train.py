@@ -98,6 +98,15 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     Leaves in the run folder the resolved recipe, metrics (CSV and JSONL, appended as it runs),
     checkpoints, the final weights (safetensors) and a plot of training and validation error.
     """
+    from ..core.extras import data_needs, require
+
+    # before a process is launched or an iteration run: a run saves safetensors checkpoints and
+    # draws errors.png only at its end
+    require(f"resdsl train --data {data}", "train", data_needs(data), "plots")
+    if out and recipe and not resume:  # a run writes its resolved recipe.toml into --out
+        from ..core.files import check_outputs
+
+        check_outputs({"-o": os.path.join(out, "recipe.toml")}, {"--recipe": recipe}, force=True)
     fields = {name: options.pop(name) for name in BY_SHORT}  # the rest: torchrun's flags
     if fields["epochs"] is not None and fields["iterations"] is not None:
         raise click.UsageError("give --epochs or --iterations, not both")
@@ -169,8 +178,10 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
 def eval_(file, network, weights, data, split, recipe, input_shape, params, device, batch_size, as_json,
           ten_crop, scales, resize):
     """Top-1 and top-5 error of trained weights on a data split, and what is confused with what."""
+    from ..core.extras import data_needs, require
     from ..train.evaluate import evaluate
 
+    require(f"resdsl eval --data {data}", "eval", data_needs(data))
     if ten_crop or scales:  # the paper's testing (sec. 3.4): resdsl/experiments/testing.py
         return eval_views(file, network, weights, data, split, recipe, input_shape, params,
                           as_json, ten_crop, scales, resize)

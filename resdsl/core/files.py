@@ -92,6 +92,54 @@ class OutputError(ResdslError):
         self.reason = reason
 
 
+class OverwriteError(ResdslError):
+    """An output that already exists, and the command was not told to replace it."""
+
+    code = "E921"
+
+    def __init__(self, path: str | Path, option: str):
+        super().__init__(f"{path} already exists; nothing was written",
+                         hint=f"pass --force to replace it, or choose another {option}")
+
+
+class OutputIsInputError(ResdslError):
+    """An output that names one of the command's own inputs: writing it would destroy the input."""
+
+    code = "E922"
+
+    def __init__(self, path: str | Path, option: str, source: str):
+        super().__init__(f"{option} {path} is the file this command reads as {source}; "
+                         "nothing was written",
+                         hint=f"choose another {option}: a command never writes over what it reads "
+                              "(not even with --force)")
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: by resolved path, and by inode where both exist (a hard
+    link or a symlink resolved differently)."""
+    a, b = Path(a), Path(b)
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_outputs(outputs: dict[str, str | Path | None], inputs: dict[str, str | Path | None],
+                  force: bool = False) -> None:
+    """Before any work: no output (by option, e.g. {'-o': path}) is one of the inputs (by option),
+    and none replaces an existing file unless `force`."""
+    for option, out in outputs.items():
+        if out is None:
+            continue
+        for source, given in inputs.items():
+            if given is not None and same_file(out, given):
+                raise OutputIsInputError(out, option, source)
+        if not force and Path(out).exists() and not Path(out).is_dir():
+            raise OverwriteError(out, option)
+
+
 _LIVE: set[Path] = set()   # temporaries of this process, removed on SIGTERM/SIGINT
 _LOCK = threading.Lock()
 _TEMPORARY = re.compile(r"^\.(?P<name>.+)\.resdsl-(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")

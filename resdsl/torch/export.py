@@ -30,24 +30,21 @@ from .backend import GeneratedModule, norm_types, residual_bns
 
 EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
 
-# the packages each artifact needs beyond torch: checked before anything is built or written
-NEEDS = {".onnx": ("onnx", "onnxscript"), ".safetensors": ("safetensors",)}
-
-
 def needs_package(doing: str, package: str) -> ExportError:
     """An optional package missing for an artifact (the `export` extra installs them all)."""
     return ExportError(f"{doing} needs the '{package}' package", hint="pip install 'resdsl[export]'")
 
 
 def check_packages(suffixes) -> None:
-    """Raise E910 naming the first missing package any of these artifacts needs."""
-    import importlib.util
+    """Raise E910 naming the first missing package any of these artifacts needs (the table of
+    what needs what is core/extras.py's)."""
+    from ..core.extras import missing
 
     for suffix in suffixes:
-        for package in NEEDS.get(suffix, ()):
-            if importlib.util.find_spec(package) is None:
-                what = "weights" if suffix == ".safetensors" else suffix.lstrip(".").upper()
-                raise needs_package(f"writing {what}", package)
+        found = missing(suffix) if suffix in (".onnx", ".safetensors") else None
+        if found:
+            what = "weights" if suffix == ".safetensors" else suffix.lstrip(".").upper()
+            raise needs_package(f"writing {what}", found[0])
 
 
 def example_input(graph: nx.DiGraph, batch: int = EXPORT_BATCH) -> torch.Tensor:
@@ -137,11 +134,43 @@ def write_weights(module: nn.Module, path: str | Path) -> None:
         save_file(state, str(tmp), metadata={"format": "pt", "network": type(module).__name__})
 
 
+def _weights_file(path: Path) -> Path:
+    """A run folder of `resdsl train` stands for its final weights, or its last checkpoint."""
+    if not path.is_dir():
+        return path
+    if (path / "weights.safetensors").is_file():
+        return path / "weights.safetensors"
+    pointer = path / "checkpoint.json"
+    if pointer.is_file():
+        import json
+
+        try:
+            return path / json.loads(pointer.read_text())["file"]
+        except (ValueError, KeyError, TypeError):
+            raise ExportError(f"{pointer} is not a resdsl checkpoint record") from None
+    raise ExportError(f"{path} is a folder without weights.safetensors or checkpoint.json",
+                      hint="give a .safetensors file, a torch state_dict, or a run folder of "
+                           "'resdsl train'")
+
+
+def _misfit_hint(state: dict[str, Any], own: dict[str, Any]) -> str:
+    """Why a checkpoint's names do not fit: one prefix on every key (a wrapper such as DDP's
+    `module.`) is said as such; otherwise the network differs."""
+    heads = {key.partition(".")[0] for key in state}
+    if len(heads) == 1:
+        head = heads.pop() + "."
+        if set(own) <= {key[len(head):] for key in state}:
+            return (f"every key of the checkpoint starts with '{head}' (a wrapper around the "
+                    f"model): save model.state_dict() itself, or strip '{head}' from the keys")
+    return ("the checkpoint must come from the same network (resdsl keeps torchvision's names: "
+            "layer1.0.conv1.weight, fc.bias)")
+
+
 def read_weights(module: nn.Module, path: str | Path) -> None:
     """Trained weights into `module`, names and shapes exactly: a .safetensors file, or a torch
     checkpoint (.pt/.pth: a state_dict, or a dict holding one under 'state_dict' or 'model'),
     read without unpickling code (`weights_only`)."""
-    path = Path(path)
+    path = _weights_file(Path(path))
     state: dict[str, Any]  # tensors by name; a torch checkpoint may wrap them in a dict of its own
     try:
         if path.suffix.lower() == ".safetensors":
@@ -158,6 +187,10 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
     except Exception as err:  # not a checkpoint at all: say which file, not torch's internals
         raise ExportError(f"cannot read weights from {path}: {type(err).__name__}: {err}",
                           hint="give a .safetensors file or a torch state_dict (.pt, .pth)") from None
+    if "rng.cpu" in state and any(k.startswith("model.") for k in state):
+        # a training checkpoint of resdsl's (train/checkpoint.py): the model's tensors under
+        # `model.`, beside the optimizer's and the RNG's
+        state = {k[len("model."):]: v for k, v in state.items() if k.startswith("model.")}
     own = module.state_dict()
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -168,8 +201,7 @@ def read_weights(module: nn.Module, path: str | Path) -> None:
                                 ("of another shape", reshaped)) if v]
     if problems:
         raise ExportError(f"{path} does not fit {type(module).__name__}: " + "; ".join(problems),
-                          hint="the checkpoint must come from the same network (resdsl keeps "
-                               "torchvision's names: layer1.0.conv1.weight, fc.bias)")
+                          hint=_misfit_hint(state, own))
     module.load_state_dict(state, strict=True)
 
 

@@ -123,10 +123,11 @@ def _fill_normalization(data: Dataset, recipe) -> None:
 
 
 def _digits(spec: str) -> Dataset:
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        raise DataError("digits data needs scikit-learn", hint="pip install 'resdsl[train]'") from None
+    from ..core.extras import require
+
+    require("digits data", "data:digits")
+    from sklearn.datasets import load_digits
+
     bunch = load_digits()
     images = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1)  # (1797, 1, 8, 8), 0..16
     labels = torch.tensor(bunch.target, dtype=torch.int64)
@@ -238,10 +239,9 @@ def _folder(spec: str, root: Path, recipe) -> Dataset:
     if not root.is_dir():
         raise DataError(f"folder data: '{root}' is not a folder",
                         hint="give a folder with one subfolder of images per class (or train/ and val/)")
-    try:
-        import PIL  # noqa: F401
-    except ImportError:
-        raise DataError("folder data needs Pillow", hint="pip install 'resdsl[train]'") from None
+    from ..core.extras import require
+
+    require("folder data", "data:folder")
     has_train = (root / "train").is_dir()
     classes, files, labels = _class_folders(root / "train" if has_train else root)
     if not files:
