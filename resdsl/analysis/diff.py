@@ -180,3 +180,10 @@ def diff(a: nx.DiGraph, b: nx.DiGraph, names: tuple[str, str] | None = None) -> 
     return {"report_version": REPORT_VERSION, "a": names[0], "b": names[1],
             "convention": CONVENTION, "differences": _merge(changes), "stages": stages,
             "totals": {"a": total_a, "b": total_b, **_change(total_a, total_b)}}
+
+
+def differ(data: dict) -> bool:
+    """Whether a diff found anything: a difference in structure or in any cost (`--exit-code`)."""
+    totals = data["totals"]
+    return bool(data["differences"]) or totals["a"] != totals["b"] or \
+        any(stage["a"] != stage["b"] for stage in data["stages"])

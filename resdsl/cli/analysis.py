@@ -16,6 +16,7 @@ from .common import (
     complete_file,
     console,
     diagnostics,
+    exit_after_output,
     graphs_of,
     one_graph,
     shape_text,
@@ -35,11 +36,10 @@ from .common import (
 def check(file, network, input_shape, max_flops, max_params, skip_expect):
     """Parse, elaborate, infer shapes and check budgets and expectations."""
     from ..analysis.check import run_checks
-    from ..core.errors import ErrorGroup
     from ..core.units import counted, human
     from ..netgraph.infer import totals
 
-    errors = []
+    errors, lines = [], []
     budgets = command_line_budgets(max_flops, max_params)
     graphs = graphs_of(file, network, input_shape, allow_empty=True)
     if not graphs:  # a file of blocks: its names and syntax are all there is to check
@@ -59,13 +59,13 @@ def check(file, network, input_shape, max_flops, max_params, skip_expect):
                             for k, v in figures["outputs"].items())
         checks = graph.graph.get("checks", []) + budgets
         status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
-        click.echo(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
-                   f"({counted(figures['layers'], 'node')}), "
-                   f"{figures['params']:,} params, "
-                   f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
-                   f"output {outputs}{status}")
-    if errors:
-        raise ErrorGroup(errors)
+        lines.append(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
+                     f"({counted(figures['layers'], 'node')}), "
+                     f"{figures['params']:,} params, "
+                     f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
+                     f"output {outputs}{status}")
+    exit_after_output(errors)
+    click.echo("\n".join(lines))
 
 
 def _definitions(scope) -> str:
@@ -116,7 +116,6 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
     from ..analysis import tables
     from ..analysis.check import run_checks
     from ..analysis.report import family, report
-    from ..core.errors import ErrorGroup
 
     budgets = command_line_budgets(max_flops, max_params)
     if every and network:
@@ -128,6 +127,7 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
         graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table")]
         data = report(graphs[0], by, batch or 1, budgets)
     activations = batch is not None
+    exit_after_output([e for graph in graphs for e in run_checks(graph, budgets)])
     show(fmt, {
         "json": lambda: tables.json_text(data),
         "csv": lambda: tables.family_csv(data) if every else tables.csv_text(data),
@@ -136,25 +136,27 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
         "table": lambda: tables.print_family(console(), data, show_flops) if every
         else tables.print_table(console(), data, show_flops, show_activations=activations),
     })
-    errors = [e for graph in graphs for e in run_checks(graph, budgets)]
-    if errors:
-        raise ErrorGroup(errors)
 
 
 @click.command("diff")
 @click.argument("a", metavar="A", shell_complete=complete_file)
 @click.argument("b", metavar="B", shell_complete=complete_file)
 @FORMAT
+@click.option("--exit-code", is_flag=True,
+              help="Exit 1 when the networks differ and 0 when they are the same, as "
+                   "'git diff --exit-code'.")
 @diagnostics
-def diff_(a, b, fmt):
+def diff_(a, b, fmt, exit_code):
     """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
     in multiply-adds and params per stage."""
     from ..analysis import tables
-    from ..analysis.diff import diff
+    from ..analysis.diff import diff, differ
 
     graph_a, graph_b = (one_graph(target, None, hint=f"{target}:NAME") for target in (a, b))
     names = (graph_a.graph["name"], graph_b.graph["name"])
     data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
+    if exit_code:
+        exit_after_output(status=int(differ(data)))
     show(fmt, {"json": lambda: tables.json_text(data), "csv": lambda: tables.diff_csv(data),
                "markdown": lambda: tables.diff_markdown(data),
                "table": lambda: tables.print_diff(console(), data)})

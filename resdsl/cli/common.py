@@ -69,6 +69,8 @@ class _Report:
     def __init__(self, error_format: str):
         self.json = error_format == "json"
         self.warnings: list[tuple[ResdslError, str]] = []
+        self.errors: list[ResdslError] = []  # failed checks, reported after the output
+        self.status = 0  # a status without a diagnostic (`diff --exit-code`)
 
     def warn(self, error: ResdslError, why: str) -> None:
         if self.json:
@@ -86,8 +88,14 @@ class _Report:
         sys.exit(1)
 
     def finish(self) -> None:
+        """The end of a command whose output is written (or whose reader left): the status it
+        decided before writing wins over how the writing went."""
+        if self.errors:
+            self.fail(self.errors)
         if self.json:
             self._print([])
+        if self.status:
+            sys.exit(self.status)
 
     def _print(self, errors: list[ResdslError]) -> None:
         import json
@@ -95,6 +103,14 @@ class _Report:
         from ..core.errors import json_document
 
         click.echo(json.dumps(json_document(errors, self.warnings)), err=True)
+
+
+def exit_after_output(errors: list | None = None, status: int = 0) -> None:
+    """Decide the exit status before printing: failed checks (exit 1, their diagnostics after
+    the output) or `status`. A reader that closes the pipe early (`| head -1`) does not change it."""
+    report = click.get_current_context().meta[_REPORT]
+    report.errors = [e for err in errors or [] for e in err.errors]
+    report.status = status
 
 
 def warn(error: ResdslError, why: str) -> None:
@@ -246,5 +262,11 @@ def console():
 
 
 def _closed_pipe() -> None:
+    """The reader of stdout has all it wanted: the command ends with the status it decided."""
     quiet_stdout()
+    report = click.get_current_context(silent=True)
+    report = report.meta.get(_REPORT) if report else None
+    if report is None:
+        sys.exit(0)
+    report.finish()
     sys.exit(0)

@@ -22,7 +22,7 @@ import signal
 import stat
 import threading
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from .errors import ResdslError
 
@@ -34,15 +34,21 @@ class FileProblem(Exception):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)
         self.reason = reason
-        self.kind = kind  # "missing", "not_regular", "os", "too_large"
+        self.kind = kind  # "missing", "not_regular", "os", "too_large", "binary"
 
 
 _KINDS = {stat.S_IFDIR: "a folder", stat.S_IFIFO: "a pipe (FIFO)", stat.S_IFCHR: "a device",
           stat.S_IFBLK: "a device", stat.S_IFSOCK: "a socket"}
 
 
-def read_limited(path: str | Path, limit: int, variable: str) -> bytes:
-    """The bytes of a regular file of at most `limit` bytes (`variable` raises the limit)."""
+HEAD_BYTES = 8192  # what `look` sees of a file before its size is judged
+
+
+def read_limited(path: str | Path, limit: int, variable: str,
+                 look: Callable[[bytes], None] | None = None) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes (`variable` raises the limit).
+    `look` sees the first bytes before the size check, so that a reader of text can refuse a
+    binary file as what it is rather than as too large (it raises FileProblem)."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -54,10 +60,12 @@ def read_limited(path: str | Path, limit: int, variable: str) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             what = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
             raise FileProblem(path, f"it is {what}, not a regular file", "not_regular")
+        os.set_blocking(fd, True)
+        if look is not None:
+            look(os.pread(fd, HEAD_BYTES, 0))
         too_large = f"it is larger than the limit of {limit:,} bytes; raise it with {variable}"
         if info.st_size > limit:
             raise FileProblem(path, too_large, "too_large")
-        os.set_blocking(fd, True)
         chunks, size = [], 0
         while size <= limit:  # st_size can lie (/proc): read until EOF or past the limit
             chunk = os.read(fd, min(1 << 20, limit + 1 - size))

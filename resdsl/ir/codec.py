@@ -20,6 +20,7 @@ from ..netgraph.infer import infer, totals
 from ..netgraph.meta import NetworkMeta, Output, Stage
 from ..netgraph.ops import OPS
 from .checks import node_args, wiring
+from .recognise import other_output
 
 IR_VERSION = 1
 
@@ -252,4 +253,10 @@ def read(path: str | Path) -> nx.DiGraph:
         raw = read_limited(path, LIMITS.ir_bytes, "RESDSL_MAX_IR_BYTES")
     except FileProblem as problem:
         raise IRError(f"cannot read {name}: {problem.reason}", code="E807") from None
-    return load(parse_json(raw, name), name)
+    data = parse_json(raw, name)
+    other = other_output(data)
+    if other is not None:
+        raise IRError(f"{name} is {other}, not the IR", code="E810",
+                      hint="the IR is what 'resdsl compile FILE -o net.json' writes; or give the "
+                           ".rdsl source or a bundled name")
+    return load(data, name)

@@ -19,6 +19,7 @@ from .evaluate import BlockRef, unknown
 from .loader import Scope, load_file
 from .networks import NetworkSpec, bind_params, input_shape as checked_input, resolve_network
 from .resolve import check_names
+from .sources import not_found
 
 
 def bundled_files() -> list[Path]:
@@ -103,10 +104,7 @@ def open_target(target: str, network: str | None = None) -> Target:
         elif bundled:
             path = bundled[0]
         else:
-            hint = did_you_mean(path_text, list(bundled_index())) or \
-                "give a path to a .rdsl file, or a name from 'resdsl list'"
-            raise UnknownName(f"no file or bundled network named '{path_text}'", None, hint=hint,
-                              code="E204")
+            raise not_found(path_text, list(bundled_index()))
     scope = load_file(path)
     raise_all(check_names(scope))
     names = scope.networks()

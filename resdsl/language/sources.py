@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..core.errors import LimitError, Source, Span, UseError, did_you_mean
-from ..core.files import FileProblem, read_limited
+from ..core.errors import LimitError, ResdslError, Source, Span, UnknownName, UseError, did_you_mean
+from ..core.files import HEAD_BYTES, FileProblem, read_limited
 from ..core.limits import LIMITS
 from ..core.resources import architectures_dir
 
@@ -44,10 +44,19 @@ def is_private(path: Path | str) -> bool:
 
 
 def read_source(path: Path, shown: str, at: Span | None = None) -> str:
-    """The text of a source file: UTF-8 (a BOM is dropped), at most the source limit."""
+    """The text of a source file: UTF-8 (a BOM is dropped), at most the source limit. A binary
+    file (a model, weights, an image) is refused as one: before its size is judged, unless its
+    name says it is meant as source (.rdsl)."""
+    meant_as_source = not is_private(path)
     try:
-        data = read_limited(path, LIMITS.source_bytes, "RESDSL_MAX_SOURCE_BYTES")
+        data = read_limited(path, LIMITS.source_bytes, "RESDSL_MAX_SOURCE_BYTES",
+                            look=None if meant_as_source else lambda head: refuse_binary(path, head))
+        if meant_as_source:
+            refuse_binary(path, data[:HEAD_BYTES])
     except FileProblem as problem:
+        if problem.kind == "binary":
+            raise UseError(f"cannot read {shown}: not a resdsl source ({problem.reason})", at, code="E508",
+                           hint=_binary_hint(path)) from None
         if problem.kind == "too_large":
             raise LimitError(f"cannot read {shown}: {problem.reason}", at, code="E601") from None
         code = {"missing": "E501", "not_regular": "E505"}.get(problem.kind, "E504")
@@ -62,6 +71,55 @@ def read_source(path: Path, shown: str, at: Span | None = None) -> str:
         source = Source(shown, data.decode("utf-8", "replace"), private=is_private(path))
         raise UseError("the file is not UTF-8 text", Span(source, line, column, line, column + 1),
                        code="E503", hint="save the file as UTF-8") from None
+
+
+# what a binary file given as source usually is: by its first bytes, else by its suffix
+_SIGNATURES = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+               b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive",
+               b"\x7fELF": "a program", b"%PDF": "a PDF document"}
+_SUFFIXES = {".onnx": "an ONNX model", ".safetensors": "safetensors weights",
+             ".pt": "PyTorch weights", ".pth": "PyTorch weights", ".ckpt": "a checkpoint",
+             ".npz": "NumPy arrays", ".npy": "a NumPy array", ".pkl": "a pickle"}
+_CONTROL = frozenset(range(32)) - set(b"\t\n\r\f\v\x1b")
+
+
+def refuse_binary(path: Path, head: bytes) -> None:
+    """Raise FileProblem("binary") when a file's first bytes are not text: a NUL byte (text in
+    UTF-8 has none), a known signature, or more than one byte in ten a control character."""
+    kind = next((what for magic, what in _SIGNATURES.items() if head.startswith(magic)), None)
+    controls = sum(byte in _CONTROL for byte in head)
+    if kind is None and b"\0" not in head and controls * 10 <= len(head):
+        return
+    kind = kind or _SUFFIXES.get(Path(path).suffix.lower())
+    raise FileProblem(path, f"binary, {kind}" if kind else "binary", "binary")
+
+
+def _binary_hint(path: Path) -> str:
+    suffix = Path(path).suffix.lower()
+    if suffix in (".onnx", ".safetensors", ".pt", ".pth", ".ckpt"):
+        return ("a model or weights file is made from a network: give the network's .rdsl file, "
+                "a bundled name ('resdsl list') or its JSON IR")
+    return "give a .rdsl file, a bundled name ('resdsl list') or the JSON IR ('resdsl compile -o net.json')"
+
+
+def not_found(written: str, bundled: list[str]) -> ResdslError:
+    """The error for a FILE argument that is neither a file nor a bundled name: a folder is called
+    one; a file of that name with .rdsl, or a close bundled name, is suggested."""
+    path = Path(written)
+    if path.is_dir():
+        inside = sorted(p.name for p in path.glob(f"*{SUFFIX}"))[:5]
+        hint = (f"give one of its files, e.g. {os.path.join(written, inside[0])}" if inside
+                else "give a .rdsl file, or a name from 'resdsl list'")
+        return UseError(f"'{written}' is a folder, not a resdsl source", None, code="E505", hint=hint)
+    hints = []
+    if not written.endswith(SUFFIX) and Path(written + SUFFIX).is_file():
+        hints.append(f"did you mean the file '{written}{SUFFIX}'? (a name without {SUFFIX} is "
+                     "a bundled network)")
+    close = did_you_mean(written, bundled)
+    if close:
+        hints.append(f"{close[:-1]} (bundled)?" if hints else close)
+    hint = "; or ".join(hints) or "give a path to a .rdsl file, or a name from 'resdsl list'"
+    return UnknownName(f"no file or bundled network named '{written}'", None, hint=hint, code="E204")
 
 
 def find_use(target: str, span: Span, here: Path | None) -> Path:
