@@ -31,8 +31,12 @@ class CostReport(dict):
     def __str__(self) -> str:
         from rich.console import Console
 
+        # never Jupyter's console: under IPython's kernel rich would display each line itself and
+        # leave the string empty
         out = io.StringIO()
-        tables.print_table(Console(file=out, width=120, color_system=None, highlight=False), self)
+        console = Console(file=out, width=120, color_system=None, highlight=False,
+                          force_jupyter=False, force_terminal=False, force_interactive=False)
+        tables.print_table(console, self)
         return out.getvalue()
 
     def __repr__(self) -> str:
@@ -43,18 +47,5 @@ class CostReport(dict):
     def _repr_pretty_(self, printer, _cycle) -> None:  # IPython: the table
         printer.text(str(self).rstrip("\n"))
 
-    def _repr_html_(self) -> str:
-        import html
-
-        keys = ["name", "title", "structure", "output", "macs", "params"]
-        head = "".join(f"<th>{k}</th>" for k in keys)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in keys)
-                       + "</tr>" for row in self.to_rows())
-        title = html.escape(tables.title(self))
-        return f"<p><b>{title}</b></p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    return f"{value:,}" if isinstance(value, int) else str(value)
+    def _repr_html_(self) -> str:  # Jupyter: the table, totals, convention and checks
+        return tables.html(self)

@@ -279,3 +279,49 @@ def diff_csv(data: dict) -> str:
     comments = [f"{data['a']} (A) against {data['b']} (B): what differs",
                 *diff_lines(data), data["convention"]]
     return _csv_text(comments, header, rows)
+
+
+# -- HTML for notebooks --------------------------------------------------------------------------
+
+_METRIC = {"flops": "multiply-adds", "params": "params"}  # what a check's metric counts
+
+
+def check_line(check: dict) -> str:
+    """One check in words: `expect params 25,557,032 within 0%: 25,557,032, holds (file:line:col)`."""
+    metric = _METRIC[check["metric"]]
+    if check["kind"] == "budget":
+        asks = f"budget: {metric} at most {check['value']:,}"
+    else:
+        asks = f"expect {metric} {check['value']:,} within {check['tolerance']:g}%"
+    verdict = "holds" if check["ok"] else "fails"
+    return f"{asks}: the network has {check['measured']:,}, {verdict} ({check['where']})"
+
+
+def html(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
+    """The report as an HTML fragment (Jupyter's `_repr_html_`): the title, the table with a total
+    row, the notes as a list and each check on its own line. Cells show the terminal's short
+    figures; hovering one shows the exact count."""
+    from html import escape
+
+    cols = _columns(show_flops, show_activations)
+
+    def cells(row: dict, tag: str) -> str:
+        out = []
+        for _, key in cols:
+            text = escape(_cell(row, key) or "")
+            if key in _NUMERIC:
+                out.append(f'<{tag} style="text-align:right" title="{row[key]:,}">{text}</{tag}>')
+            else:
+                out.append(f'<{tag} style="text-align:left">{text}</{tag}>')
+        return "".join(out)
+
+    head = "".join(f"<th>{escape(header)}</th>" for header, _ in cols)
+    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in data["rows"])
+    total = f'<tr class="total">{cells(_total_row(data), "th")}</tr>'
+    notes_html = "".join(f"<li>{escape(line)}</li>" for line in notes(data, show_flops))
+    checks = "".join(f'<li class="{"holds" if c["ok"] else "fails"}">{escape(check_line(c))}</li>'
+                     for c in data["checks"])
+    checks_html = f"<p>checks</p><ul>{checks}</ul>" if checks else ""
+    return (f'<div class="resdsl-report"><p><b>{escape(title(data))}</b></p>'
+            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"<tfoot>{total}</tfoot></table><ul>{notes_html}</ul>{checks_html}</div>")
