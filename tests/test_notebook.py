@@ -78,6 +78,18 @@ def test_a_report_in_a_notebook_prints_nothing_itself_and_its_string_is_the_tabl
     assert pretty == text.rstrip("\n") and "conv3_x" in html
 
 
+def test_a_compiled_models_report_shows_once_in_a_notebook(in_a_notebook, capsys):
+    model = resdsl.load("resnet18")
+    data = model.report()
+    shown = {"text/plain": _pretty(data), "text/html": data._repr_html_()}  # what Jupyter asks
+    assert capsys.readouterr() == ("", "")
+    assert "11,689,512 params" in shown["text/plain"]  # torchvision's ResNet-18
+    assert 'title="11,689,512"' in shown["text/html"]
+    model.summary()
+    printed = capsys.readouterr().out
+    assert printed == str(data) and printed.count("conv3_x") == 1
+
+
 def test_a_report_written_from_a_notebook_is_its_table(in_a_notebook, tmp_path):
     path = tmp_path / "resnet34.txt"
     path.write_text(str(report(resdsl.graph("resnet34"))))
