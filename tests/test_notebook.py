@@ -6,7 +6,7 @@ import pytest
 
 import resdsl
 from resdsl.analysis.check import command_line_budget
-from resdsl.analysis.report import report
+from resdsl.analysis.report import family, report
 
 
 def test_str_of_an_error_is_the_rendered_diagnostic_with_its_hint():
@@ -165,3 +165,16 @@ def test_the_html_of_a_report_has_titles_totals_convention_and_checks():
     assert f"the network has {macs}, holds (" in checks[1] and "resnet.rdsl:22:" in checks[1]
     assert checks[2] == ("budget: multiply-adds at most 4,000,000,000: the network has "
                          f"{macs}, fails (command line)")
+
+
+def test_a_family_table_shows_once_in_a_notebook_with_exact_counts(in_a_notebook, capsys):
+    data = family([resdsl.graph(name) for name in ("resnet18", "resnet34", "resnet50")])
+    text, page = str(data), _Html(data._repr_html_())
+    assert capsys.readouterr() == ("", "")
+    assert text.count("2/2") == 3 and "resnet34" in text
+    assert page.head[:2] == ["network", "depth"] and "multiply-adds" in page.head
+    params = [row[page.head.index("params")] for row in page.rows]
+    assert params == ["11.7M", "21.8M", "25.6M"]
+    # torchvision's parameter counts, each on hovering its cell
+    for count in ("11,689,512", "21,797,672", "25,557,032"):
+        assert f'title="{count}"' in data._repr_html_()

@@ -3,8 +3,6 @@ format renders (docs/flops.md), with a table for `print`, HTML for Jupyter, and 
 
 from __future__ import annotations
 
-import io
-
 from . import tables
 
 
@@ -29,15 +27,7 @@ class CostReport(dict):
         return tables.markdown(self)
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        # never Jupyter's console: under IPython's kernel rich would display each line itself and
-        # leave the string empty
-        out = io.StringIO()
-        console = Console(file=out, width=120, color_system=None, highlight=False,
-                          force_jupyter=False, force_terminal=False, force_interactive=False)
-        tables.print_table(console, self)
-        return out.getvalue()
+        return tables.as_text(tables.print_table, self)
 
     def __repr__(self) -> str:
         return (f"<CostReport {self['network']}: {self['params']:,} params, "
@@ -49,3 +39,20 @@ class CostReport(dict):
 
     def _repr_html_(self) -> str:  # Jupyter: the table, totals, convention and checks
         return tables.html(self)
+
+
+class FamilyReport(dict):
+    """`resdsl.analysis.report.family(graphs)`'s dict: `print(r)` shows the table of networks
+    (`resdsl flops FILE --all`), Jupyter its HTML."""
+
+    def __str__(self) -> str:
+        return tables.as_text(tables.print_family, self)
+
+    def __repr__(self) -> str:
+        return f"<FamilyReport: {', '.join(n['network'] for n in self['networks'])}>"
+
+    def _repr_pretty_(self, printer, _cycle) -> None:  # IPython: the table
+        printer.text(str(self).rstrip("\n"))
+
+    def _repr_html_(self) -> str:
+        return tables.family_html(self)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Sequence
 
 from ..core.units import human
 from ..netgraph.ops import fmt as shape_text
@@ -120,6 +121,18 @@ def _csv_text(comments: list[str], header, rows) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
+    return out.getvalue()
+
+
+def as_text(render, data: dict) -> str:
+    """What `render(console, data)` prints, as a string: the `str` of a report."""
+    from rich.console import Console
+
+    # never Jupyter's console: under IPython's kernel rich would display each line itself and
+    # leave the string empty
+    out = io.StringIO()
+    render(Console(file=out, width=120, color_system=None, highlight=False, force_jupyter=False,
+                   force_terminal=False, force_interactive=False), data)
     return out.getvalue()
 
 
@@ -297,31 +310,41 @@ def check_line(check: dict) -> str:
     return f"{asks}: the network has {check['measured']:,}, {verdict} ({check['where']})"
 
 
-def html(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
-    """The report as an HTML fragment (Jupyter's `_repr_html_`): the title, the table with a total
-    row, the notes as a list and each check on its own line. Cells show the terminal's short
-    figures; hovering one shows the exact count."""
+def _html(title: str | None, cols, rows, cell, lines, total: dict | None = None,
+          checks: Sequence[dict] = ()) -> str:
+    """An HTML fragment: the title, the table (exact counts on hovering a figure), the notes as a
+    list and each check on its own line."""
     from html import escape
-
-    cols = _columns(show_flops, show_activations)
 
     def cells(row: dict, tag: str) -> str:
         out = []
         for _, key in cols:
-            text = escape(_cell(row, key) or "")
-            if key in _NUMERIC:
-                out.append(f'<{tag} style="text-align:right" title="{row[key]:,}">{text}</{tag}>')
-            else:
-                out.append(f'<{tag} style="text-align:left">{text}</{tag}>')
+            text = escape(str(cell(row, key) or ""))
+            exact = f' title="{row[key]:,}"' if key in _NUMERIC else ""
+            side = "left" if key in _TEXT else "right"
+            out.append(f'<{tag} style="text-align:{side}"{exact}>{text}</{tag}>')
         return "".join(out)
 
     head = "".join(f"<th>{escape(header)}</th>" for header, _ in cols)
-    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in data["rows"])
-    total = f'<tr class="total">{cells(_total_row(data), "th")}</tr>'
-    notes_html = "".join(f"<li>{escape(line)}</li>" for line in notes(data, show_flops))
-    checks = "".join(f'<li class="{"holds" if c["ok"] else "fails"}">{escape(check_line(c))}</li>'
-                     for c in data["checks"])
-    checks_html = f"<p>checks</p><ul>{checks}</ul>" if checks else ""
-    return (f'<div class="resdsl-report"><p><b>{escape(title(data))}</b></p>'
-            f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
-            f"<tfoot>{total}</tfoot></table><ul>{notes_html}</ul>{checks_html}</div>")
+    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows)
+    foot = f'<tfoot><tr class="total">{cells(total, "th")}</tr></tfoot>' if total else ""
+    notes_html = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    items = "".join(f'<li class="{"holds" if c["ok"] else "fails"}">{escape(check_line(c))}</li>'
+                    for c in checks)
+    return ('<div class="resdsl-report">' + (f"<p><b>{escape(title)}</b></p>" if title else "")
+            + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
+            + f"<ul>{notes_html}</ul>" + (f"<p>checks</p><ul>{items}</ul>" if items else "")
+            + "</div>")
+
+
+def html(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
+    """The report as HTML (Jupyter's `_repr_html_`): the terminal table's title, columns, total
+    row and notes, then each check in words."""
+    return _html(title(data), _columns(show_flops, show_activations), data["rows"], _cell,
+                 notes(data, show_flops), _total_row(data), data["checks"])
+
+
+def family_html(data: dict, show_flops: bool = False) -> str:
+    """The family table as HTML: one row per network."""
+    return _html(None, _family_columns(show_flops), data["networks"], _family_cell,
+                 _family_notes(data, show_flops))
