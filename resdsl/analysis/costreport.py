@@ -3,8 +3,6 @@ format renders (docs/flops.md), with a table for `print`, HTML for Jupyter, and 
 
 from __future__ import annotations
 
-import io
-
 from . import tables
 
 
@@ -29,11 +27,7 @@ class CostReport(dict):
         return tables.markdown(self)
 
     def __str__(self) -> str:
-        from rich.console import Console
-
-        out = io.StringIO()
-        tables.print_table(Console(file=out, width=120, color_system=None, highlight=False), self)
-        return out.getvalue()
+        return tables.as_text(tables.print_table, self)
 
     def __repr__(self) -> str:
         return (f"<CostReport {self['network']}: {self['params']:,} params, "
@@ -43,18 +37,22 @@ class CostReport(dict):
     def _repr_pretty_(self, printer, _cycle) -> None:  # IPython: the table
         printer.text(str(self).rstrip("\n"))
 
+    def _repr_html_(self) -> str:  # Jupyter: the table, totals, convention and checks
+        return tables.html(self)
+
+
+class FamilyReport(dict):
+    """`resdsl.analysis.report.family(graphs)`'s dict: `print(r)` shows the table of networks
+    (`resdsl flops FILE --all`), Jupyter its HTML."""
+
+    def __str__(self) -> str:
+        return tables.as_text(tables.print_family, self)
+
+    def __repr__(self) -> str:
+        return f"<FamilyReport: {', '.join(n['network'] for n in self['networks'])}>"
+
+    def _repr_pretty_(self, printer, _cycle) -> None:  # IPython: the table
+        printer.text(str(self).rstrip("\n"))
+
     def _repr_html_(self) -> str:
-        import html
-
-        keys = ["name", "title", "structure", "output", "macs", "params"]
-        head = "".join(f"<th>{k}</th>" for k in keys)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(row[k]))}</td>" for k in keys)
-                       + "</tr>" for row in self.to_rows())
-        title = html.escape(tables.title(self))
-        return f"<p><b>{title}</b></p><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    return f"{value:,}" if isinstance(value, int) else str(value)
+        return tables.family_html(self)

@@ -10,7 +10,7 @@ import networkx as nx
 from ..netgraph.checks import Check
 from ..netgraph.infer import totals
 from .check import check_results
-from .costreport import CostReport
+from .costreport import CostReport, FamilyReport
 from .costs import Row, activation_memory, cost_rows, group
 from .layout import layout, short_layout
 
@@ -60,7 +60,8 @@ def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
     })
 
 
-def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: Sequence[Check] = ()) -> dict:
+def family(graphs: list[nx.DiGraph], batch: int = 1,
+           extra_checks: Sequence[Check] = ()) -> FamilyReport:
     """One row per network (the FLOPs row of Table 1 for the ResNet file)."""
     networks = []
     for graph in graphs:
@@ -75,5 +76,5 @@ def family(graphs: list[nx.DiGraph], batch: int = 1, extra_checks: Sequence[Chec
             "activations": activation_memory(graph, batch, grouped)["elements"],
             "checks": check_results(graph, list(extra_checks)),
         })
-    return {"report_version": REPORT_VERSION, "convention": CONVENTION, "batch": batch,
-            "networks": networks}
+    return FamilyReport({"report_version": REPORT_VERSION, "convention": CONVENTION,
+                         "batch": batch, "networks": networks})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from typing import Sequence
 
 from ..core.units import human
 from ..netgraph.ops import fmt as shape_text
@@ -120,6 +121,18 @@ def _csv_text(comments: list[str], header, rows) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
+    return out.getvalue()
+
+
+def as_text(render, data: dict) -> str:
+    """What `render(console, data)` prints, as a string: the `str` of a report."""
+    from rich.console import Console
+
+    # never Jupyter's console: under IPython's kernel rich would display each line itself and
+    # leave the string empty
+    out = io.StringIO()
+    render(Console(file=out, width=120, color_system=None, highlight=False, force_jupyter=False,
+                   force_terminal=False, force_interactive=False), data)
     return out.getvalue()
 
 
@@ -279,3 +292,59 @@ def diff_csv(data: dict) -> str:
     comments = [f"{data['a']} (A) against {data['b']} (B): what differs",
                 *diff_lines(data), data["convention"]]
     return _csv_text(comments, header, rows)
+
+
+# -- HTML for notebooks --------------------------------------------------------------------------
+
+_METRIC = {"flops": "multiply-adds", "params": "params"}  # what a check's metric counts
+
+
+def check_line(check: dict) -> str:
+    """One check in words: `expect params 25,557,032 within 0%: 25,557,032, holds (file:line:col)`."""
+    metric = _METRIC[check["metric"]]
+    if check["kind"] == "budget":
+        asks = f"budget: {metric} at most {check['value']:,}"
+    else:
+        asks = f"expect {metric} {check['value']:,} within {check['tolerance']:g}%"
+    verdict = "holds" if check["ok"] else "fails"
+    return f"{asks}: the network has {check['measured']:,}, {verdict} ({check['where']})"
+
+
+def _html(title: str | None, cols, rows, cell, lines, total: dict | None = None,
+          checks: Sequence[dict] = ()) -> str:
+    """An HTML fragment: the title, the table (exact counts on hovering a figure), the notes as a
+    list and each check on its own line."""
+    from html import escape
+
+    def cells(row: dict, tag: str) -> str:
+        out = []
+        for _, key in cols:
+            text = escape(str(cell(row, key) or ""))
+            exact = f' title="{row[key]:,}"' if key in _NUMERIC else ""
+            side = "left" if key in _TEXT else "right"
+            out.append(f'<{tag} style="text-align:{side}"{exact}>{text}</{tag}>')
+        return "".join(out)
+
+    head = "".join(f"<th>{escape(header)}</th>" for header, _ in cols)
+    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows)
+    foot = f'<tfoot><tr class="total">{cells(total, "th")}</tr></tfoot>' if total else ""
+    notes_html = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    items = "".join(f'<li class="{"holds" if c["ok"] else "fails"}">{escape(check_line(c))}</li>'
+                    for c in checks)
+    return ('<div class="resdsl-report">' + (f"<p><b>{escape(title)}</b></p>" if title else "")
+            + f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>{foot}</table>"
+            + f"<ul>{notes_html}</ul>" + (f"<p>checks</p><ul>{items}</ul>" if items else "")
+            + "</div>")
+
+
+def html(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
+    """The report as HTML (Jupyter's `_repr_html_`): the terminal table's title, columns, total
+    row and notes, then each check in words."""
+    return _html(title(data), _columns(show_flops, show_activations), data["rows"], _cell,
+                 notes(data, show_flops), _total_row(data), data["checks"])
+
+
+def family_html(data: dict, show_flops: bool = False) -> str:
+    """The family table as HTML: one row per network."""
+    return _html(None, _family_columns(show_flops), data["networks"], _family_cell,
+                 _family_notes(data, show_flops))
