@@ -47,6 +47,32 @@ def list_networks(pattern: str | None = None) -> list[str]:
     return network_names(pattern)
 
 
+def list_models(pattern: str | None = None) -> list[str]:
+    """timm's name for `list_networks`: the bundled networks matching a shell wildcard."""
+    return list_networks(pattern)
+
+
+def create_model(name: str | os.PathLike, *, num_classes: int | None = None,
+                 in_chans: int | None = None, features_only: bool = False,
+                 out_indices: tuple[int, ...] | None = None,
+                 drop_path_rate: float | None = None, **params: Any) -> "torch.nn.Module":
+    """A compiled network as timm's `create_model` makes one (no pretrained weights ship).
+
+        >>> model = resdsl.create_model("resnet50", num_classes=10)    # doctest: +SKIP
+        >>> backbone = resdsl.create_model("resnet50", features_only=True, out_indices=(1, 4))
+
+    `num_classes` and `drop_path_rate` set the template's parameters of that meaning (`classes`;
+    `drop_path_rate` or `drop`), `in_chans` the input's channels; other keywords are template
+    parameters. `features_only`: the forward returns the list of feature maps `out_indices`
+    picks (default all), described by `model.feature_info`.
+    """
+    from .torch.factory import create
+
+    return create(str(name), num_classes=num_classes, in_chans=in_chans,
+                  features_only=features_only, out_indices=out_indices,
+                  drop_path_rate=drop_path_rate, params=params)
+
+
 def export(model: "torch.nn.Module", path: str | os.PathLike) -> str:
     """Write a module from `load` — trained or not — as `path`'s suffix says: `.py` (standalone
     PyTorch source), `.pt2` (torch.export: dynamic batch, and height and width where the network
