@@ -17,7 +17,7 @@ from torch import nn
 from ..experiments.taps import with_outputs
 from ..netgraph.infer import infer
 from .codegen import forward_source, module_path
-from .heads import classifier
+from .heads import FeatureInfo, classifier
 from .hierarchy import ROOT, module_tree
 
 
@@ -39,10 +39,12 @@ def head_source(graph: nx.DiGraph, layers: dict, called_alone: Callable) -> str:
         f"    return {module_path(fc)}(x)", ""])
 
 
-class TimmInterface:
+class TimmInterface(nn.Module):
     """What timm's models offer beyond `forward`, for a network with a graph (`self.graph`)."""
 
     graph: nx.DiGraph  # the compiling class provides it
+    feature_info: FeatureInfo  # the feature maps it offers (a backbone: those it returns)
+    pretrained_cfg: dict
 
     def _head(self) -> tuple[str, str, str]:
         head = classifier(self.graph)
