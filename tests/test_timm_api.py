@@ -90,6 +90,8 @@ def test_unknown_keywords_list_the_template_parameters():
     with pytest.raises(TypeError, match=r"no parameter 'width'.*resnet\(block, depths, classes\)"
                        "|resnet\\(block, depths, classes\\).*no parameter 'width'"):
         resdsl.create_model("resnet50", width=2)
+    with pytest.raises(TypeError, match="no parameter 'clases'; did you mean 'classes'"):
+        resdsl.create_model("resnet50", clases=10)
     with pytest.raises(TypeError, match="no parameter for drop_path_rate"):
         resdsl.create_model("resnet50", drop_path_rate=0.1)
     with pytest.raises(TypeError, match="features_only"):
@@ -117,5 +119,19 @@ def test_pickled_model_keeps_the_interface(resnet50):
         assert torch.equal(copy.forward_head(copy.forward_features(x)), resnet50(x))
 
 
-def test_diagram_takes_a_name():
-    assert resdsl.viz.diagram("resnet18").source == resdsl.viz.diagram(resdsl.graph("resnet18")).source
+def test_drop_path_rate_sets_the_template_drop():
+    model = resdsl.create_model("efficientnet_b0", num_classes=3, drop_path_rate=0.1)
+    rates = {d["args"]["drop"] for _, d in model.graph.nodes(data=True) if d["op"] == "add"}
+    assert rates == {0.1}
+    assert model.num_classes == 3
+
+
+def test_efficientnet_features_and_head_as_timm_states_them():
+    # timm's efficientnet_b0 with features_only: the last block at each reduction
+    model = resdsl.create_model("efficientnet_b0").eval()
+    assert model.feature_info.channels() == [16, 24, 40, 112, 320]
+    assert model.feature_info.reduction() == [2, 4, 8, 16, 32]
+    assert model.num_features == 1280
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():  # the head's dropout sits between pool and fc
+        assert torch.equal(model.forward_head(model.forward_features(x)), model(x))

@@ -19,6 +19,7 @@ code from it took longer than making its weights (bench/forward.py measures cons
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import itertools
@@ -35,7 +36,9 @@ from ..analysis.allocation import check_parameters
 from ..core.errors import ExportError, raise_all
 from ..core.names import prefixes
 from ..netgraph.builder import inputs_of, layer_nodes
+from ..netgraph.meta import NetworkMeta, Output
 from ..netgraph.ops import OPS
+from ..netgraph.outputs import with_outputs
 from . import heads, modules
 from .codegen import forward_source
 from .hierarchy import ROOT, ModuleTree, module_tree, relative
@@ -76,6 +79,20 @@ def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False,
         init_weights(network, norm_types(graph, layers),
                      residual_bns(graph) if zero_init_residual else ())
     return network
+
+
+def build_backbone(graph: nx.DiGraph, out_indices=None) -> "CompiledNetwork":
+    """timm's `features_only` model: a forward returning the list of feature maps `out_indices`
+    picks (all by default), nothing after the last of them built."""
+    picked = heads.pick(heads.features(graph), out_indices)
+    if not picked:
+        raise TypeError(f"{graph.graph['name']} has no stages: no feature maps to return")
+    backbone = with_outputs(graph, [f.module for f in picked])
+    dataclasses.replace(NetworkMeta.of(backbone),
+                        outputs=[Output(f.name, f.module) for f in picked]).write(backbone)
+    model = build_module(backbone, listed=True)
+    model.feature_info = heads.FeatureInfo(picked)
+    return model
 
 
 def owner_path(path: str) -> str:

@@ -4,8 +4,9 @@ stage taps a `features_only` model returns, and the input a network expects.
 timm's ResNets split `forward` into `forward_features` (to the last feature map) and
 `forward_head` (global pooling, then the classifier); `feature_info` lists, for each feature map a
 backbone can return, its channels and its reduction (input size / its size). Here both come from
-the graph: the head is a network ending `... -> global average pool -> fc`, and the feature maps
-are the last stem layer at each reduction below the first stage's, then each stage's result.
+the graph: the head is where a network ends `... -> global average pool [-> dropout] -> fc`,
+and the feature
+maps are the last stage (or stem layer) at each reduction, as timm's.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from ..netgraph.builder import layer_nodes
+from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.meta import NetworkMeta
+from ..netgraph.ops import OPS
 
 
 @dataclass(frozen=True)
@@ -64,24 +66,22 @@ class FeatureInfo:
 
 
 def features(graph: nx.DiGraph) -> list[Feature]:
-    """Every feature map the network offers, in network order (timm's out_indices number them)."""
+    """Every feature map the network offers, in network order (timm's out_indices number them):
+    at each reduction, the last stage's result, or before the first stage the last stem layer."""
     meta = NetworkMeta.of(graph)
     if not meta.stages:
         return []
     height = meta.input[1] if len(meta.input) == 3 else None
     nodes = layer_nodes(graph)
     first = meta.stages[0].first or meta.stages[0].last
-    stem = nodes[:nodes.index(first)] if first in nodes else []
-    taps = [(stage.last, stage.name) for stage in meta.stages]
-    lowest = _reduction(graph, meta.stages[0].last, height)
-    by_reduction: dict[int, str] = {}
-    for node in stem:  # the last stem layer at each reduction, below the first stage's
-        r = _reduction(graph, node, height)
-        if 1 < r < lowest:
-            by_reduction[r] = node
-    taps = [(node, node) for node in by_reduction.values()] + taps
-    return [Feature(node, name, graph.nodes[node]["out_shape"][0], _reduction(graph, node, height))
-            for node, name in taps]
+    stem = nodes[1:nodes.index(first)] if first in nodes else []  # not the input
+    candidates = [(node, node) for node in stem if _reduction(graph, node, height) > 1]
+    candidates += [(stage.last, stage.name) for stage in meta.stages]
+    last_at: dict[int, tuple[str, str]] = {}  # reduction -> the last candidate there
+    for node, name in candidates:
+        last_at[_reduction(graph, node, height)] = (node, name)
+    return [Feature(node, name, graph.nodes[node]["out_shape"][0], reduction)
+            for reduction, (node, name) in last_at.items()]
 
 
 def _reduction(graph: nx.DiGraph, node: str, height: int | None) -> int:
@@ -113,14 +113,42 @@ def pretrained_cfg(graph: nx.DiGraph) -> dict:
     cfg: dict = {"architecture": meta.name, "input_size": tuple(meta.input)}
     head = classifier(graph)
     if head is not None:
-        cfg["num_classes"] = graph.nodes[head[2]]["out_shape"][0]
-        cfg["classifier"] = head[2]
+        cfg["num_classes"] = graph.nodes[head.fc]["out_shape"][0]
+        cfg["classifier"] = head.fc
     return cfg
 
 
-def classifier(graph: nx.DiGraph) -> tuple[str, str, str] | None:
-    """(features, pool, fc): the last feature map, its global average pool and the classifier,
-    where the network ends so; None for any other ending (several outputs, a 1x1-conv head)."""
-    from ..experiments.taps import global_head
+@dataclass(frozen=True)
+class Head:
+    """Where a network ends `... -> global average pool [-> dropout, flatten] -> fc`."""
 
-    return global_head(graph)
+    features: str  # the last feature map
+    pool: str
+    between: tuple[str, ...]  # dropout or flatten between pool and classifier (timm's drop_rate)
+    fc: str
+
+
+def classifier(graph: nx.DiGraph) -> Head | None:
+    """The head of a network with one output, an fc reading a global average pool through
+    dropout or flatten only; None for any other ending (several outputs, a 1x1-conv head)."""
+    outputs = graph.graph["outputs"]
+    if len(outputs) != 1 or graph.nodes[outputs[0].node]["op"] != "fc":
+        return None
+    fc = outputs[0].node
+    between: list[str] = []
+    node = fc
+    while True:
+        sources = inputs_of(graph, node)
+        if len(sources) != 1 or graph.out_degree(sources[0]) != 1:
+            return None
+        node = sources[0]
+        data = graph.nodes[node]
+        if data["op"] == "avgpool" and data["args"]["kernel"] is None:
+            (features,) = inputs_of(graph, node)
+            return Head(features, node, tuple(reversed(between)), fc)
+        if OPS[data["op"]].role not in _BETWEEN:
+            return None
+        between.append(node)
+
+
+_BETWEEN = ("regularizer", "shape")  # the op table's roles that may sit between pool and fc

@@ -14,10 +14,10 @@ from typing import Callable
 import networkx as nx
 from torch import nn
 
-from ..experiments.taps import with_outputs
 from ..netgraph.infer import infer
+from ..netgraph.outputs import with_outputs
 from .codegen import forward_source, module_path
-from .heads import FeatureInfo, classifier
+from .heads import FeatureInfo, Head, classifier
 from .hierarchy import ROOT, module_tree
 
 
@@ -25,18 +25,18 @@ def head_source(graph: nx.DiGraph, layers: dict, called_alone: Callable) -> str:
     """`forward_features` and `forward_head` of a network ending in global pool and classifier;
     "" for any other ending."""
     head = classifier(graph)
-    if head is None:
+    if head is None or not all(isinstance(layers[n], nn.Module) for n in head.between):
         return ""
-    features, pool, fc = head
-    body = with_outputs(graph, [features])
+    body = with_outputs(graph, [head.features])
     tree = module_tree(body, lambda node: called_alone(body, node, layers[node]))
     source = forward_source(body, tree, ROOT, layers).replace("def forward(", "def forward_features(", 1)
+    between = [f"    x = {module_path(node)}(x)" for node in head.between]
     return source + "\n" + "\n".join([
         "def forward_head(self, x, pre_logits: bool = False):",
-        f"    x = torch.flatten({module_path(pool)}(x), 1)",
+        f"    x = torch.flatten({module_path(head.pool)}(x), 1)", *between,
         "    if pre_logits:",
         "        return x",
-        f"    return {module_path(fc)}(x)", ""])
+        f"    return {module_path(head.fc)}(x)", ""])
 
 
 class TimmInterface(nn.Module):
@@ -46,17 +46,17 @@ class TimmInterface(nn.Module):
     feature_info: FeatureInfo  # the feature maps it offers (a backbone: those it returns)
     pretrained_cfg: dict
 
-    def _head(self) -> tuple[str, str, str]:
+    def _head(self) -> Head:
         head = classifier(self.graph)
         if head is None:
-            raise AttributeError(f"{self.graph.graph['name']} does not end in global average "
+            raise ValueError(f"{self.graph.graph['name']} does not end in global average "
                                  "pooling and one fc: it has no classifier to get or reset")
         return head
 
     @property
     def num_features(self) -> int:
         """The channels of the last feature map (what the classifier reads)."""
-        return self.graph.nodes[self._head()[0]]["out_shape"][0]
+        return self.graph.nodes[self._head().features]["out_shape"][0]
 
     @property
     def num_classes(self) -> int:
@@ -65,12 +65,12 @@ class TimmInterface(nn.Module):
         return fc.out_features if isinstance(fc, nn.Linear) else 0
 
     def get_classifier(self) -> nn.Module:
-        return self.get_submodule(self._head()[2])
+        return self.get_submodule(self._head().fc)
 
     def reset_classifier(self, num_classes: int) -> None:
         """A fresh classifier of `num_classes` outputs (0: none, `forward` gives the pooled
         features), on the old one's device and dtype; the graph follows."""
-        fc = self._head()[2]
+        fc = self._head().fc
         old = self.get_submodule(fc)
         parent, _, name = fc.rpartition(".")
         new = nn.Linear(self.num_features, num_classes) if num_classes > 0 else nn.Identity()

@@ -8,7 +8,6 @@ zero-padding changes dimensions; networks side by side line up row by row (colum
 from __future__ import annotations
 
 import itertools
-import os
 
 import graphviz
 import networkx as nx
@@ -160,26 +159,16 @@ def _arrow_style(arrow: Arrow) -> dict[str, str]:
     return attrs
 
 
-def _graph_of(target) -> nx.DiGraph:
-    """A typed graph from a name or path as the command line takes one (`resnet18`,
-    `net.rdsl:NAME`), a compiled module (`resdsl.load`, which carries its graph) or a graph."""
-    if isinstance(target, (str, os.PathLike)):
-        from ..targets import checked_graph
-
-        return checked_graph(target, how="'path:NAME'")
-    return target if isinstance(target, nx.DiGraph) else target.graph
-
-
 def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool = True,
             fold: bool = False, direction: str = "TB", dpi: int | None = None) -> graphviz.Digraph:
-    """DOT for one network, or for several side by side in columns (the paper's Figure 3): names
-    or paths as the command line takes them (`"resnet18"`), typed graphs or compiled modules
-    (`resdsl.load`), which carry theirs as `.graph`.
+    """DOT for one network, or for several side by side in columns (the paper's Figure 3): typed
+    graphs or compiled modules (`resdsl.load`), which carry theirs as `.graph`.
     `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all; `fold`
     draws BN and ReLU inside their conv's box (layer level); `direction` "LR" lays the network
     out left to right; `dpi` sets the resolution of PNG output."""
-    one = isinstance(graphs, (str, os.PathLike, nx.DiGraph)) or hasattr(graphs, "graph")
-    graphs = [_graph_of(g) for g in ([graphs] if one else graphs)]
+    # a compiled module (resdsl.load) carries its graph
+    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
+    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
     drawings = [drawing(g, level, collapse, fold) for g in graphs]
     if direction not in ("TB", "LR"):
         raise ValueError(f"direction is TB or LR, not {direction!r}")
