@@ -5,8 +5,7 @@ timm's ResNets split `forward` into `forward_features` (to the last feature map)
 `forward_head` (global pooling, then the classifier); `feature_info` lists, for each feature map a
 backbone can return, its channels and its reduction (input size / its size). Here both come from
 the graph: the head is where a network ends `... -> global average pool [-> dropout] -> fc`,
-and the feature
-maps are the last stage (or stem layer) at each reduction, as timm's.
+and the feature maps are the last stage (or stem layer) at each reduction, as timm's.
 """
 
 from __future__ import annotations
