@@ -9,7 +9,7 @@ from torch import nn
 
 import resdsl
 
-from .torch_support import cifar_file  # noqa: F401  (one torch thread per worker)
+from . import torch_support  # noqa: F401  (one torch thread per worker)
 
 # timm's resnet50: feature_info with out_indices (0, 1, 2, 3, 4), and num_features
 TIMM_RESNET50_CHANNELS = [64, 256, 512, 1024, 2048]
