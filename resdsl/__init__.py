@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import importlib
 
-from .api import export, graph, graph_from_text, list_networks, load
+from .api import create_model, export, graph, graph_from_text, list_models, list_networks, load
 from .core.errors import ResdslError
 from .core.version import __version__
 
-__all__ = ["export", "graph", "graph_from_text", "list_networks", "load", "ResdslError", "__version__"]
+__all__ = ["create_model", "export", "graph", "graph_from_text", "list_models", "list_networks", "load",
+            "ResdslError", "__version__"]
 
 _SUBPACKAGES = {"analysis", "cli", "core", "experiments", "ir", "language", "netgraph", "targets",
                 "torch", "train", "viz"}

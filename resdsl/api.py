@@ -47,6 +47,76 @@ def list_networks(pattern: str | None = None) -> list[str]:
     return network_names(pattern)
 
 
+def list_models(pattern: str | None = None) -> list[str]:
+    """timm's name for `list_networks`: the bundled networks matching a shell wildcard."""
+    return list_networks(pattern)
+
+
+def create_model(name: str | os.PathLike, *, num_classes: int | None = None,
+                 in_chans: int | None = None, features_only: bool = False,
+                 out_indices: tuple[int, ...] | None = None,
+                 drop_path_rate: float | None = None, **params: Any) -> "torch.nn.Module":
+    """A compiled network as timm's `create_model` makes one (no pretrained weights ship).
+
+        >>> model = resdsl.create_model("resnet50", num_classes=10)    # doctest: +SKIP
+        >>> backbone = resdsl.create_model("resnet50", features_only=True, out_indices=(1, 4))
+
+    `num_classes` and `drop_path_rate` set the template's parameters of that meaning (`classes`;
+    `drop_path_rate` or `drop`), `in_chans` the input's channels; other keywords are template
+    parameters. `features_only`: the forward returns the list of feature maps `out_indices`
+    picks (default all), described by `model.feature_info`.
+    """
+    from .targets import checked_graph, choose
+
+    chosen = choose(str(name), how="'path:NAME'")
+    params = {**params, **_timm_params(chosen, params, num_classes=num_classes,
+                                       drop_path_rate=drop_path_rate)}
+    if out_indices is not None and not features_only:
+        raise TypeError("out_indices picks the feature maps of features_only=True")
+    graph = checked_graph(chosen, params=params, forward_batch=1)
+    if in_chans is not None and in_chans != graph.graph["input"][0]:
+        shape = (in_chans, *graph.graph["input"][1:])
+        graph = checked_graph(chosen, input_shape=shape, params=params, forward_batch=1)
+    from .torch.backend import build_backbone, build_module  # torch is imported here
+
+    return build_backbone(graph, out_indices) if features_only else build_module(graph)
+
+
+# timm's argument -> the template parameters that mean it, in order of preference
+_MEANINGS = {"num_classes": ("classes", "num_classes"), "drop_path_rate": ("drop_path_rate", "drop")}
+
+
+def _timm_params(chosen, params: dict[str, Any], **timm: Any) -> dict[str, Any]:
+    """timm's arguments as the template's parameters; refused, naming the template's parameters,
+    where it has none of that meaning, or where `params` names one it lacks."""
+    import difflib
+
+    from .language.networks import resolve_network
+
+    given = {k: v for k, v in timm.items() if v is not None}
+    if chosen.scope is None:  # an IR file
+        if given or params:
+            raise TypeError(f"{chosen.target} is built with its parameters; other ones need "
+                            "the .rdsl source")
+        return {}
+    spec = resolve_network(chosen.scope, chosen.name)
+    taken = [p.name for p in spec.definition.params]
+    what = f"{chosen.name} (the template {spec.definition.name}({', '.join(taken)}))"
+    for key in params:
+        if key not in taken:
+            near = difflib.get_close_matches(key, taken, n=1)
+            raise TypeError(f"{what} has no parameter '{key}'"
+                            + (f"; did you mean '{near[0]}'?" if near else ""))
+    mapped = {}
+    for timm_name, value in given.items():
+        found = [c for c in _MEANINGS[timm_name] if c in taken]
+        if not found:
+            raise TypeError(f"{what} has no parameter for {timm_name} "
+                            f"(looked for {' or '.join(_MEANINGS[timm_name])})")
+        mapped[found[0]] = value
+    return mapped
+
+
 def export(model: "torch.nn.Module", path: str | os.PathLike) -> str:
     """Write a module from `load` — trained or not — as `path`'s suffix says: `.py` (standalone
     PyTorch source), `.pt2` (torch.export: dynamic batch, and height and width where the network

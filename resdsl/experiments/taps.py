@@ -8,27 +8,13 @@ that returns them, and nothing downstream of them is built. No torch here.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import networkx as nx
 
-from ..netgraph.builder import inputs_of, layer_nodes
-from ..netgraph.meta import NetworkMeta, Output
+from ..netgraph.builder import layer_nodes
 from ..netgraph.ops import OPS
+from ..netgraph.outputs import global_head, with_outputs
 
-
-def with_outputs(graph: nx.DiGraph, nodes: list[str]) -> nx.DiGraph:
-    """A copy of `graph` whose outputs are `nodes` (named by their ids), without the layers none
-    of them depends on. The kept layers keep their ids, hence their `state_dict` keys."""
-    needed = set(nodes)
-    for node in nodes:
-        needed |= nx.ancestors(graph, node)
-    # the graph's own node order is source order; the subgraph view keeps it
-    copy = graph.subgraph([n for n in graph if n in needed]).copy()
-    meta = NetworkMeta.of(graph)
-    replace(meta, outputs=[Output(n, n) for n in nodes],
-            stages=[s for s in meta.stages if s.last in needed]).write(copy)
-    return copy
+__all__ = ["global_head", "response_nodes", "with_outputs"]
 
 
 def response_nodes(graph: nx.DiGraph) -> list[str]:
@@ -51,18 +37,3 @@ def response_nodes(graph: nx.DiGraph) -> list[str]:
         else:
             nodes.append(node)
     return nodes
-
-
-def global_head(graph: nx.DiGraph) -> tuple[str, str, str] | None:
-    """(features, pool, fc) where the network ends `... -> global average pool -> fc`: the last
-    feature map, the pooling node and the classifier; None for any other ending."""
-    outputs = graph.graph["outputs"]
-    if len(outputs) != 1 or graph.nodes[outputs[0].node]["op"] != "fc":
-        return None
-    output = outputs[0].node
-    (pool,) = inputs_of(graph, output)
-    data = graph.nodes[pool]
-    if data["op"] != "avgpool" or data["args"]["kernel"] is not None or graph.out_degree(pool) != 1:
-        return None
-    (features,) = inputs_of(graph, pool)
-    return features, pool, output

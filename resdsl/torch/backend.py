@@ -19,6 +19,7 @@ code from it took longer than making its weights (bench/forward.py measures cons
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import itertools
@@ -35,15 +36,20 @@ from ..analysis.allocation import check_parameters
 from ..core.errors import ExportError, raise_all
 from ..core.names import prefixes
 from ..netgraph.builder import inputs_of, layer_nodes
+from ..netgraph.meta import NetworkMeta, Output
 from ..netgraph.ops import OPS
-from . import modules
+from ..netgraph.outputs import with_outputs
+from . import heads, modules
 from .codegen import forward_source
 from .hierarchy import ROOT, ModuleTree, module_tree, relative
 from .init import init_weights
+from .interface import TimmInterface, head_source
 
 
-def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "CompiledNetwork":
-    """The network of a typed graph, with the paper's initial weights."""
+def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False,
+                 listed: bool = False) -> "CompiledNetwork":
+    """The network of a typed graph, with the paper's initial weights; `listed`: several outputs
+    come as a list (timm's `features_only`), not a dict."""
     check_parameters(graph)  # before torch allocates them
     with _collector_paused():
         layers = build_layers(graph)
@@ -54,7 +60,8 @@ def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "Com
         classes = {path: _container_class(graph, tree, path, layers, shared, path in numbered)
                    for path, c in tree.containers.items() if c.kind == "generated"}
         network = generated_class(CompiledNetwork, class_name(graph.graph["name"]),
-                                  forward_source(graph, tree, ROOT, layers))()
+                                  forward_source(graph, tree, ROOT, layers, listed=listed),
+                                  head_source(graph, layers, _called_alone))()
         made = {ROOT: network}
         for node in tree.nodes:  # in source order, so state_dict() reads like the source
             for path in prefixes(node):  # its containers first, each the kind the tree says
@@ -67,9 +74,25 @@ def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False) -> "Com
                 parent = owner_path(node)
                 made[parent].add_module(relative(node, parent), layer)
         network.graph = graph
+        network.feature_info = heads.FeatureInfo(heads.features(graph))
+        network.pretrained_cfg = heads.pretrained_cfg(graph)
         init_weights(network, norm_types(graph, layers),
                      residual_bns(graph) if zero_init_residual else ())
     return network
+
+
+def build_backbone(graph: nx.DiGraph, out_indices=None) -> "CompiledNetwork":
+    """timm's `features_only` model: a forward returning the list of feature maps `out_indices`
+    picks (all by default), nothing after the last of them built."""
+    picked = heads.pick(heads.features(graph), out_indices)
+    if not picked:
+        raise TypeError(f"{graph.graph['name']} has no stages: no feature maps to return")
+    backbone = with_outputs(graph, [f.module for f in picked])
+    dataclasses.replace(NetworkMeta.of(backbone),
+                        outputs=[Output(f.name, f.module) for f in picked]).write(backbone)
+    model = build_module(backbone, listed=True)
+    model.feature_info = heads.FeatureInfo(picked)
+    return model
 
 
 def owner_path(path: str) -> str:
@@ -182,8 +205,11 @@ class GeneratedModule(nn.Module):
     def __reduce__(self):
         # the class was made at run time, so pickle cannot find it by name: rebuild it from its
         # source (deepcopy goes the same way)
-        return _restore, (type(self).__bases__[0], type(self).__name__, self.code), \
+        cls = type(self)
+        return _restore, (cls.__bases__[0], cls.__name__, self.code, cls.extra_code), \
             self.__getstate__()
+
+    extra_code: str = ""  # the network's other generated methods (`forward_features`, ...)
 
 
 class GeneratedSequential(GeneratedModule, nn.Sequential):
@@ -191,16 +217,29 @@ class GeneratedSequential(GeneratedModule, nn.Sequential):
     because a block reads two values: indexable, iterable and sized all the same."""
 
 
-class CompiledNetwork(GeneratedModule):
-    """A network compiled by resdsl, with its typed graph (`graph`)."""
+class CompiledNetwork(TimmInterface, GeneratedModule):
+    """A network compiled by resdsl, with its typed graph (`graph`) and timm's interface."""
 
-    graph: nx.DiGraph  # what it was built from: shapes, costs, spans per layer
+    # plain Python for users, not for TorchScript: it cannot type a networkx graph, and a
+    # scripted module's own `graph` is TorchScript's
+    __jit_ignored_attributes__ = ["_graph", "feature_info", "pretrained_cfg"]
+    __jit_unused_properties__ = ["graph", "num_classes", "num_features"]
 
-    def report(self, by: str = "stage", batch: int = 1):
-        """The cost report (`resdsl flops`) of the network, from its graph: a `CostReport`."""
+    @property
+    def graph(self) -> nx.DiGraph:
+        """What it was built from: shapes, costs, spans per layer."""
+        return self._graph
+
+    @graph.setter
+    def graph(self, graph: nx.DiGraph) -> None:
+        self._graph = graph
+
+    def report(self, by: str = "stage", batch: int = 1, *, source: bool = False):
+        """The cost report (`resdsl flops`) of the network: a `CostReport`. Of the module as it
+        is (a replaced classifier counts), or with `source=True` of the network as compiled."""
         from ..analysis.report import report
 
-        return report(self.graph, by, batch)
+        return report(self.graph if source else self.current_graph(), by, batch)
 
     def summary(self, by: str = "stage") -> None:
         """Print the cost table, one row per stage, block or layer (as torchinfo's summary)."""
@@ -210,27 +249,30 @@ class CompiledNetwork(GeneratedModule):
 _serial = itertools.count()
 
 
-def generated_class(base: type, name: str, forward: str) -> type:
-    """A subclass of `base` whose forward is `forward`'s source, compiled."""
+def generated_class(base: type, name: str, forward: str, extra: str = "") -> type:
+    """A subclass of `base` whose forward is `forward`'s source, compiled; `extra` holds other
+    generated methods (`forward_features`, `forward_head`)."""
     filename = f"<resdsl {name} {next(_serial)}>"
     namespace = {"torch": torch}
-    exec(compile(forward, filename, "exec"), namespace)
-    cls = type(name, (base,), {"forward": namespace["forward"], "code": forward,
+    source = forward + ("\n" + extra if extra else "")
+    exec(compile(source, filename, "exec"), namespace)
+    methods = {k: v for k, v in namespace.items() if k.startswith("forward")}
+    cls = type(name, (base,), {**methods, "code": forward, "extra_code": extra,
                                "__module__": __name__})
     # tracebacks, pdb and inspect show the generated lines, for as long as the class lives (a
     # search over thousands of networks should not keep thousands of sources)
-    linecache.cache[filename] = (len(forward), None, forward.splitlines(True), filename)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     weakref.finalize(cls, linecache.cache.pop, filename, None)
     return cls
 
 
 @functools.lru_cache(maxsize=64)  # copies of one network share its classes
-def _restored_class(base: type, name: str, forward: str) -> type:
-    return generated_class(base, name, forward)
+def _restored_class(base: type, name: str, forward: str, extra: str) -> type:
+    return generated_class(base, name, forward, extra)
 
 
-def _restore(base: type, name: str, forward: str) -> GeneratedModule:
-    cls = _restored_class(base, name, forward)
+def _restore(base: type, name: str, forward: str, extra: str = "") -> GeneratedModule:
+    cls = _restored_class(base, name, forward, extra)
     return cls.__new__(cls)  # pickle then sets its state: modules, parameters, buffers
 
 

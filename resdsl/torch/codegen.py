@@ -45,9 +45,10 @@ _INFIX = {operator.add: "+", operator.mul: "*"}  # written as Python writes them
 
 
 def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
-                   layers: dict[str, nn.Module | Callable]) -> str:
+                   layers: dict[str, nn.Module | Callable], *, listed: bool = False) -> str:
     """`def forward(self, x): ...` of one callable container (`ROOT`: the network), calling
-    `layers` (node id -> the module registered under that path, or a torch function)."""
+    `layers` (node id -> the module registered under that path, or a torch function);
+    `listed`: the network's several outputs as a list, not a dict."""
     container = tree.containers[path]
     steps = []
     for item in container.items:
@@ -59,14 +60,15 @@ def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
     else:
         returns = [(None, container.output)]
     return straight_line(container.inputs, steps, returns,
-                         lambda item, args: _call(graph, tree, path, item, layers, args))
+                         lambda item, args: _call(graph, tree, path, item, layers, args),
+                         listed=listed)
 
 
 def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
                   returns: list[tuple[str | None, str]],
-                  call: Callable[[str, list[str]], str]) -> str:
+                  call: Callable[[str, list[str]], str], *, listed: bool = False) -> str:
     """A forward computing `steps` (item, the values it reads, the value it makes) in order from
-    `inputs`, returning one value or a dict of named ones."""
+    `inputs`, returning one value, or a dict of named ones (`listed`: a list)."""
     reads: dict[str, int] = {}
     for _, sources, _ in steps:
         for source in sources:
@@ -93,8 +95,10 @@ def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
         lines.append(f"    {target} = {call(item, args)}")
         if reads.get(made, 0) == 0:  # nothing reads it: its variable is free again at once
             names.release(target)
-    if len(returns) == 1:
+    if len(returns) == 1 and not listed:
         lines.append(f"    return {value_of[returns[0][1]]}")
+    elif listed:  # timm's features_only: a list of feature maps
+        lines.append(f"    return [{', '.join(value_of[value] for _, value in returns)}]")
     else:  # stage taps: a dict of tensors
         items = ", ".join(f"{python_literal(name)}: {value_of[value]}" for name, value in returns)
         lines.append(f"    return {{{items}}}")
