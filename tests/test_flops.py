@@ -48,10 +48,10 @@ def test_torchvision_layout_within_1_percent_of_its_gflops(name, gflops):
     assert report(resdsl.graph(name))["macs"] == pytest.approx(gflops * 1e9, rel=0.01)
 
 
-def test_flops_are_twice_the_multiply_adds():
+def test_float_ops_are_twice_the_multiply_adds():
     data = report(resdsl.graph("resnet50"))
-    assert data["flops"] == 2 * data["macs"]
-    assert all(row["flops"] == 2 * row["macs"] for row in data["rows"])
+    assert data["float_ops"] == 2 * data["macs"]
+    assert all(row["float_ops"] == 2 * row["macs"] for row in data["rows"])
     assert "multiply-adds" in data["convention"] and "paper" in data["convention"]
 
 
@@ -176,12 +176,12 @@ def test_flops_table_reads_like_table1():
     for text in ("conv2_x", "conv5_x", "[1x1, 64; 3x3, 64; 1x1, 256] x 3", "3.86G", "25.6M",
                  "the paper's convention", "stride 2 on the first 1x1 conv"):
         assert text in out, text
-    assert "FLOPs column" not in out  # 2 x multiply-adds only with --flops
+    assert "float ops" not in out  # 2 x multiply-adds only with --float-ops
 
 
-def test_flops_option_adds_twice_the_multiply_adds():
-    out = cli("flops", "resnet18", "--flops").stdout
-    assert "FLOPs" in out and "3.63G" in out and "1.81G" in out
+def test_float_ops_option_adds_twice_the_multiply_adds():
+    out = cli("flops", "resnet18", "--float-ops").stdout
+    assert "float ops" in out and "3.63G" in out and "1.81G" in out
 
 
 def test_json_has_the_documented_shape():

@@ -16,21 +16,21 @@ from .layout import layout, short_layout
 
 CONVENTION = ("FLOPs = multiply-adds of convolutions and fully connected layers "
               "(the paper's convention)")
-REPORT_VERSION = 1
+REPORT_VERSION = 2  # 2: `flops` (which was 2 x macs) is `float_ops`
 
 
 # -- the report ----------------------------------------------------------------------------------
 
 def _row_json(row: Row, batch: int) -> dict:
     return {"name": row.name, "kind": row.kind, "title": row.title, "structure": row.structure,
-            "output": list(row.output), "macs": row.macs, "flops": 2 * row.macs,
+            "output": list(row.output), "macs": row.macs, "float_ops": 2 * row.macs,
             "params": row.params, "shortcut_macs": row.shortcut_macs,
             "shortcut_params": row.shortcut_params, "activations": row.activations * batch}
 
 
 def totals_json(graph: nx.DiGraph) -> dict:
     figures = totals(graph)
-    return {"macs": figures["macs"], "flops": 2 * figures["macs"], "params": figures["params"],
+    return {"macs": figures["macs"], "float_ops": 2 * figures["macs"], "params": figures["params"],
             "depth": figures["depth"], "layers": figures["layers"],
             "output": {k: list(v) for k, v in figures["outputs"].items()}}
 
@@ -48,7 +48,7 @@ def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
         "input": list(graph.graph["input"]),
         "output": figures["output"],
         "macs": figures["macs"],
-        "flops": figures["flops"],
+        "float_ops": figures["float_ops"],
         "params": figures["params"],
         "depth": figures["depth"],
         "layers": figures["layers"],
@@ -72,7 +72,7 @@ def family(graphs: list[nx.DiGraph], batch: int = 1,
             "input": list(graph.graph["input"]), "output": figures["output"],
             "depth": figures["depth"], "layers": figures["layers"],
             "layout": short_layout(graph, grouped),
-            "macs": figures["macs"], "flops": figures["flops"], "params": figures["params"],
+            "macs": figures["macs"], "float_ops": figures["float_ops"], "params": figures["params"],
             "activations": activation_memory(graph, batch, grouped)["elements"],
             "checks": check_results(graph, list(extra_checks)),
         })

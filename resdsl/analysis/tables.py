@@ -14,7 +14,9 @@ from typing import Sequence
 from ..core.units import human
 from ..netgraph.ops import fmt as shape_text
 
-_NUMERIC = {"macs", "params", "flops", "activations"}
+_NUMERIC = {"macs", "params", "float_ops", "activations"}
+# FLOPs are multiply-adds (the paper's); 2 x multiply-adds is shown only under its own name
+FLOAT_OPS_NOTE = "; float ops: 2 x multiply-adds (one multiply and one add each), as FlopCounterMode counts"
 
 
 def human_bytes(n: float) -> str:
@@ -34,10 +36,10 @@ def _checks_text(checks: list[dict]) -> str:
     return f"{sum(c['ok'] for c in checks)}/{len(checks)}" if checks else "-"
 
 
-def notes(data: dict, show_flops: bool) -> list[str]:
+def notes(data: dict, show_float_ops: bool) -> list[str]:
     """The lines under a report: convention, layout, totals, activation memory, checks."""
     mem = data["activations"]
-    lines = [data["convention"] + ("; FLOPs column: 2 x multiply-adds" if show_flops else ""),
+    lines = [data["convention"] + (FLOAT_OPS_NOTE if show_float_ops else ""),
              *data["layout"]["summary"],
              f"total: {data['macs']:,} multiply-adds ({human(data['macs'])}), "
              f"{data['params']:,} params ({human(data['params'])}), {data['depth']} weighted layers",
@@ -54,12 +56,12 @@ def title(data: dict) -> str:
             f"output {_outputs(data['output'])}")
 
 
-def _columns(show_flops: bool, show_activations: bool) -> list[tuple[str, str]]:
+def _columns(show_float_ops: bool, show_activations: bool) -> list[tuple[str, str]]:
     """(header, row key) pairs of the visible columns."""
     cols = [("layer name", "label"), ("output size", "output"), ("structure", "structure"),
             ("multiply-adds", "macs"), ("params", "params")]
-    if show_flops:
-        cols.append(("FLOPs", "flops"))
+    if show_float_ops:
+        cols.append(("float ops", "float_ops"))
     if show_activations:
         cols.append(("activations", "activations"))
     return cols
@@ -78,7 +80,7 @@ def _cell(row: dict, key: str) -> str:
 def _total_row(data: dict) -> dict:
     rows = data["rows"]
     return {"name": "total", "kind": "total", "title": None, "output": [], "structure": "",
-            "macs": data["macs"], "flops": data["flops"], "params": data["params"],
+            "macs": data["macs"], "float_ops": data["float_ops"], "params": data["params"],
             **{key: sum(r[key] for r in rows)
                for key in ("shortcut_macs", "shortcut_params", "activations")}}
 
@@ -136,18 +138,19 @@ def as_text(render, data: dict) -> str:
     return out.getvalue()
 
 
-def print_table(console, data: dict, show_flops: bool = False, show_activations: bool = False) -> None:
+def print_table(console, data: dict, show_float_ops: bool = False,
+                show_activations: bool = False) -> None:
     """The report as a terminal table that reads like the paper's Table 1."""
-    _print(console, title(data), _columns(show_flops, show_activations), data["rows"], _cell,
-           notes(data, show_flops), _total_row(data))
+    _print(console, title(data), _columns(show_float_ops, show_activations), data["rows"], _cell,
+           notes(data, show_float_ops), _total_row(data))
 
 
-def markdown(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
-    return _markdown(title(data), _columns(show_flops, show_activations),
-                     [*data["rows"], _total_row(data)], _cell, notes(data, show_flops))
+def markdown(data: dict, show_float_ops: bool = False, show_activations: bool = False) -> str:
+    return _markdown(title(data), _columns(show_float_ops, show_activations),
+                     [*data["rows"], _total_row(data)], _cell, notes(data, show_float_ops))
 
 
-CSV_COLUMNS = ("name", "kind", "title", "structure", "output", "macs", "flops", "params",
+CSV_COLUMNS = ("name", "kind", "title", "structure", "output", "macs", "float_ops", "params",
                "shortcut_macs", "shortcut_params", "activations")
 
 
@@ -164,11 +167,11 @@ def json_text(data: dict) -> str:
 
 # -- the family table ----------------------------------------------------------------------------
 
-def _family_columns(show_flops: bool) -> list[tuple[str, str]]:
+def _family_columns(show_float_ops: bool) -> list[tuple[str, str]]:
     cols = [("network", "network"), ("depth", "depth"), ("layout", "layout"),
             ("input", "input"), ("params", "params"), ("multiply-adds", "macs")]
-    if show_flops:
-        cols.append(("FLOPs", "flops"))
+    if show_float_ops:
+        cols.append(("float ops", "float_ops"))
     return cols + [("checks", "checks")]
 
 
@@ -182,28 +185,28 @@ def _family_cell(net: dict, key: str) -> str:
     return str(net[key])
 
 
-def _family_notes(data: dict, show_flops: bool) -> list[str]:
-    return [data["convention"] + ("; FLOPs column: 2 x multiply-adds" if show_flops else ""),
+def _family_notes(data: dict, show_float_ops: bool) -> list[str]:
+    return [data["convention"] + (FLOAT_OPS_NOTE if show_float_ops else ""),
             "checks: expectations and budgets that hold, of those the network carries"]
 
 
-def print_family(console, data: dict, show_flops: bool = False) -> None:
-    _print(console, None, _family_columns(show_flops), data["networks"], _family_cell,
-           _family_notes(data, show_flops))
+def print_family(console, data: dict, show_float_ops: bool = False) -> None:
+    _print(console, None, _family_columns(show_float_ops), data["networks"], _family_cell,
+           _family_notes(data, show_float_ops))
 
 
-def family_markdown(data: dict, show_flops: bool = False) -> str:
-    return _markdown(None, _family_columns(show_flops), data["networks"], _family_cell,
-                     _family_notes(data, show_flops))
+def family_markdown(data: dict, show_float_ops: bool = False) -> str:
+    return _markdown(None, _family_columns(show_float_ops), data["networks"], _family_cell,
+                     _family_notes(data, show_float_ops))
 
 
 FAMILY_CSV_COLUMNS = ("network", "template", "depth", "layers", "layout", "input", "output",
-                      "macs", "flops", "params", "activations", "checks_passed", "checks")
+                      "macs", "float_ops", "params", "activations", "checks_passed", "checks")
 
 
 def family_csv(data: dict) -> str:
     rows = [[n["network"], n["template"], n["depth"], n["layers"], n["layout"],
-             shape_text(n["input"]), _outputs(n["output"]), n["macs"], n["flops"], n["params"],
+             shape_text(n["input"]), _outputs(n["output"]), n["macs"], n["float_ops"], n["params"],
              n["activations"], sum(c["ok"] for c in n["checks"]), len(n["checks"])]
             for n in data["networks"]]
     return _csv_text(_family_notes(data, False), FAMILY_CSV_COLUMNS, rows)
@@ -337,14 +340,14 @@ def _html(title: str | None, cols, rows, cell, lines, total: dict | None = None,
             + "</div>")
 
 
-def html(data: dict, show_flops: bool = False, show_activations: bool = False) -> str:
+def html(data: dict, show_float_ops: bool = False, show_activations: bool = False) -> str:
     """The report as HTML (Jupyter's `_repr_html_`): the terminal table's title, columns, total
     row and notes, then each check in words."""
-    return _html(title(data), _columns(show_flops, show_activations), data["rows"], _cell,
-                 notes(data, show_flops), _total_row(data), data["checks"])
+    return _html(title(data), _columns(show_float_ops, show_activations), data["rows"], _cell,
+                 notes(data, show_float_ops), _total_row(data), data["checks"])
 
 
-def family_html(data: dict, show_flops: bool = False) -> str:
+def family_html(data: dict, show_float_ops: bool = False) -> str:
     """The family table as HTML: one row per network."""
-    return _html(None, _family_columns(show_flops), data["networks"], _family_cell,
-                 _family_notes(data, show_flops))
+    return _html(None, _family_columns(show_float_ops), data["networks"], _family_cell,
+                 _family_notes(data, show_float_ops))

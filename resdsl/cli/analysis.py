@@ -97,6 +97,13 @@ def list_networks(pattern, blocks, fmt):
     show(fmt, {f: lambda f=f: render_listing(rows, what, f, pattern) for f in ("table", "json", "csv", "markdown")})
 
 
+def _no_flops_flag(ctx, _param, value):
+    """The old `--flops` flag showed 2 x multiply-adds under the name FLOPs, which here are multiply-adds."""
+    if value:
+        raise click.UsageError("FLOPs are multiply-adds here (the paper's convention), shown in the "
+                               "multiply-adds column; for 2 x multiply-adds use --float-ops", ctx)
+
+
 @click.command()
 @FILE
 @NETWORK
@@ -104,14 +111,16 @@ def list_networks(pattern, blocks, fmt):
 @click.option("--by", type=click.Choice(["stage", "block", "layer"]), default="stage",
               show_default=True, help="One row per stage (like Table 1), block or layer.")
 @FORMAT
-@click.option("--flops", "show_flops", is_flag=True, help="Also show FLOPs = 2 x multiply-adds.")
+@click.option("--float-ops", "show_float_ops", is_flag=True,
+              help="Also show float ops = 2 x multiply-adds (FLOPs here are multiply-adds).")
+@click.option("--flops", is_flag=True, hidden=True, expose_value=False, callback=_no_flops_flag)
 @click.option("--batch", type=click.IntRange(min=1), metavar="N",
               help="Activation memory for a batch of N (default 1); adds an activations column.")
 @click.option("--all", "every", is_flag=True, help="One row per network of FILE.")
 @MAX_FLOPS
 @MAX_PARAMS
 @diagnostics
-def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flops, max_params):
+def flops(file, network, input_shape, by, fmt, show_float_ops, batch, every, max_flops, max_params):
     """Multiply-adds, params and activation memory by stage, block or layer (Table 1)."""
     from ..analysis import tables
     from ..analysis.check import run_checks
@@ -131,10 +140,10 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
     show(fmt, {
         "json": lambda: tables.json_text(data),
         "csv": lambda: tables.family_csv(data) if every else tables.csv_text(data),
-        "markdown": lambda: tables.family_markdown(data, show_flops) if every
-        else tables.markdown(data, show_flops, activations),
-        "table": lambda: tables.print_family(console(), data, show_flops) if every
-        else tables.print_table(console(), data, show_flops, show_activations=activations),
+        "markdown": lambda: tables.family_markdown(data, show_float_ops) if every
+        else tables.markdown(data, show_float_ops, activations),
+        "table": lambda: tables.print_family(console(), data, show_float_ops) if every
+        else tables.print_table(console(), data, show_float_ops, show_activations=activations),
     })
 
 
