@@ -11,6 +11,7 @@ from .common import (
     MAX_FLOPS,
     MAX_PARAMS,
     NETWORK,
+    PARAMS,
     SKIP_EXPECT,
     command_line_budgets,
     complete_file,
@@ -29,11 +30,12 @@ from .common import (
 @FILE
 @NETWORK
 @INPUT
+@PARAMS
 @MAX_FLOPS
 @MAX_PARAMS
 @SKIP_EXPECT
 @diagnostics
-def check(file, network, input_shape, max_flops, max_params, skip_expect):
+def check(file, network, input_shape, params, max_flops, max_params, skip_expect):
     """Parse, elaborate, infer shapes and check budgets and expectations."""
     from ..analysis.check import run_checks
     from ..core.units import counted, human
@@ -41,7 +43,7 @@ def check(file, network, input_shape, max_flops, max_params, skip_expect):
 
     errors, lines = [], []
     budgets = command_line_budgets(max_flops, max_params)
-    graphs = graphs_of(file, network, input_shape, allow_empty=True)
+    graphs = graphs_of(file, network, input_shape, params=params, allow_empty=True)
     if not graphs:  # a file of blocks: its names and syntax are all there is to check
         from ..language.library import open_target
 
@@ -101,6 +103,7 @@ def list_networks(pattern, blocks, fmt):
 @FILE
 @NETWORK
 @INPUT
+@PARAMS
 @click.option("--by", type=click.Choice(["stage", "block", "layer"]), default="stage",
               show_default=True, help="One row per stage (like Table 1), block or layer.")
 @FORMAT
@@ -111,7 +114,7 @@ def list_networks(pattern, blocks, fmt):
 @MAX_FLOPS
 @MAX_PARAMS
 @diagnostics
-def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flops, max_params):
+def flops(file, network, input_shape, params, by, fmt, show_flops, batch, every, max_flops, max_params):
     """Multiply-adds, params and activation memory by stage, block or layer (Table 1)."""
     from ..analysis import tables
     from ..analysis.check import run_checks
@@ -121,10 +124,11 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
     if every and network:
         raise click.UsageError("--all reports every network of FILE; leave out -n")
     if every:
-        graphs = graphs_of(file, None, input_shape)
+        graphs = graphs_of(file, None, input_shape, params=params)
         data = family(graphs, batch or 1, budgets)
     else:
-        graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table")]
+        graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table",
+                            params=params)]
         data = report(graphs[0], by, batch or 1, budgets)
     activations = batch is not None
     exit_after_output([e for graph in graphs for e in run_checks(graph, budgets)])
@@ -141,18 +145,21 @@ def flops(file, network, input_shape, by, fmt, show_flops, batch, every, max_flo
 @click.command("diff")
 @click.argument("a", metavar="A", shell_complete=complete_file)
 @click.argument("b", metavar="B", shell_complete=complete_file)
+@INPUT
+@PARAMS
 @FORMAT
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when the networks differ and 0 when they are the same, as "
                    "'git diff --exit-code'.")
 @diagnostics
-def diff_(a, b, fmt, exit_code):
+def diff_(a, b, input_shape, params, fmt, exit_code):
     """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
     in multiply-adds and params per stage."""
     from ..analysis import tables
     from ..analysis.diff import diff, differ
 
-    graph_a, graph_b = (one_graph(target, None, hint=f"{target}:NAME") for target in (a, b))
+    graph_a, graph_b = (one_graph(target, None, input_shape, hint=f"{target}:NAME", params=params)
+                        for target in (a, b))
     names = (graph_a.graph["name"], graph_b.graph["name"])
     data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
     if exit_code:
