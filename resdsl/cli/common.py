@@ -317,7 +317,8 @@ def _closed_pipe() -> None:
 def refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) -> None:
     """An option that takes one value given twice is a usage error, not "the last one wins"
     (`-o a.py -o b.py` would write one of them and say nothing of the other)."""
-    takes_value, seen = {}, {}
+    takes_value: dict[str, click.Option] = {}
+    seen: dict[click.Option, str] = {}
     for param in command.params:
         if isinstance(param, click.Option) and not (param.is_flag or param.multiple or param.count):
             for name in param.opts:
@@ -327,14 +328,14 @@ def refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) 
         if word == "--":
             break
         name = word.partition("=")[0] if word.startswith("--") else word[:2]
-        param = takes_value.get(name)
-        if param is None:
+        option = takes_value.get(name)
+        if option is None:
             continue
         given = word if word != name else f"{name} {next(words, '')}"  # the value: this word or the next
-        if param.name in seen:
-            raise click.UsageError(f"{_long(param)} is given twice ({seen[param.name]}, {given}); "
+        if option in seen:
+            raise click.UsageError(f"{_long(option)} is given twice ({seen[option]}, {given}); "
                                    "give it once", ctx)
-        seen[param.name] = given
+        seen[option] = given
 
 
 def _long(param: click.Option) -> str:
@@ -352,12 +353,13 @@ def take_global_options(group: click.Group, ctx: click.Context, args: list[str])
             break
         name, eq, value = word.partition("=")
         param = options.get(name)
-        if param is None:
+        if param is None or param.name is None:
             rest.append(word)
             continue
         if not eq:
-            value = next(words, None)
-            if value is None:
+            following = next(words, None)
+            if following is None:
                 raise click.UsageError(f"{name} needs a value", ctx)
+            value = following
         ctx.params[param.name] = param.type_cast_value(ctx, (*ctx.params.get(param.name, ()), value))
     return rest
