@@ -98,3 +98,28 @@ def test_out_is_still_read_as_output():
 
     out = next(p for p in train.params if p.name == "out")
     assert "--out" in out.opts
+
+
+def test_diff_builds_both_networks_for_the_input_asked():
+    def macs(*options):
+        done = cli("diff", "resnet18", "resnet34", "--format", "json", *options)
+        assert done.returncode == 0, done.output
+        return json.loads(done.stdout)["totals"]["a"]["macs"]
+
+    fc = 512 * 1000  # the classifier does not grow with the image; every conv sees 4x the positions
+    assert macs("--input", "3x448x448") == 4 * (macs() - fc) + fc
+
+
+def test_check_of_several_files(tmp_path):
+    broken = tmp_path / "broken.rdsl"
+    broken.write_text("net = resnet(basic, [2, 2])\n")
+    done = cli("check", "resnet18", "architectures/cifar.rdsl:resnet20", "architectures/blocks.rdsl")
+    assert done.returncode == 0, done.output
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["resnet18", "resnet20", "architectures/blocks.rdsl"]
+    assert "11,689,512 params" in lines[0]  # torchvision's resnet18
+    done = cli("check", "resnet18", broken)
+    assert done.returncode == 1
+    assert done.stdout.startswith("resnet18: ")  # the good file is still reported
+    assert f"{broken}:1:" in done.stderr
+    assert cli("check", "resnet18", "resnet34", "-n", "resnet18").returncode == 2

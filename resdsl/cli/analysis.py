@@ -27,7 +27,7 @@ from .common import (
 
 
 @click.command()
-@FILE
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", shell_complete=complete_file)
 @NETWORK
 @INPUT
 @PARAMS
@@ -35,39 +35,53 @@ from .common import (
 @MAX_PARAMS
 @SKIP_EXPECT
 @diagnostics
-def check(file, network, input_shape, params, max_flops, max_params, skip_expect):
-    """Parse, elaborate, infer shapes and check budgets and expectations."""
+def check(files, network, input_shape, params, max_flops, max_params, skip_expect):
+    """Parse, elaborate, infer shapes and check budgets and expectations (of every FILE given)."""
+    from ..core.errors import ResdslError
+
+    if network and len(files) > 1:
+        raise click.UsageError("-n picks a network of one file; with several, write FILE:NAME")
+    budgets = command_line_budgets(max_flops, max_params)
+    errors, lines = [], []
+    for file in files:
+        try:
+            graphs = graphs_of(file, network, input_shape, params=params, allow_empty=True)
+        except ResdslError as err:  # reported after the other files' lines
+            errors.append(err)
+            continue
+        if not graphs:  # a file of blocks: its names and syntax are all there is to check
+            from ..language.library import open_target
+
+            scope = open_target(file).scope
+            lines.append(f"{file}: {_definitions(scope)}, names resolve; no network to build "
+                         "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
+        for graph in graphs:
+            errors += _check_one(graph, budgets, skip_expect, lines)
+    exit_after_output(errors)
+    if lines:
+        click.echo("\n".join(lines))
+
+
+def _check_one(graph, budgets: list, skip_expect: bool, lines: list[str]) -> list:
+    """Check one network: its line of figures goes to `lines`; the failed checks are returned."""
     from ..analysis.check import run_checks
     from ..core.units import counted, human
     from ..netgraph.infer import totals
 
-    errors, lines = [], []
-    budgets = command_line_budgets(max_flops, max_params)
-    graphs = graphs_of(file, network, input_shape, params=params, allow_empty=True)
-    if not graphs:  # a file of blocks: its names and syntax are all there is to check
-        from ..language.library import open_target
-
-        scope = open_target(file).scope
-        click.echo(f"{file}: {_definitions(scope)}, names resolve; no network to build "
-                   "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
-        return
-    for graph in graphs:
-        if skip_expect:
-            without_expectations(graph)
-        figures = totals(graph)
-        problems = run_checks(graph, budgets)
-        errors += problems
-        outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
-                            for k, v in figures["outputs"].items())
-        checks = graph.graph.get("checks", []) + budgets
-        status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
-        lines.append(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
-                     f"({counted(figures['layers'], 'node')}), "
-                     f"{figures['params']:,} params, "
-                     f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
-                     f"output {outputs}{status}")
-    exit_after_output(errors)
-    click.echo("\n".join(lines))
+    if skip_expect:
+        without_expectations(graph)
+    figures = totals(graph)
+    problems = run_checks(graph, budgets)
+    outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
+                        for k, v in figures["outputs"].items())
+    checks = graph.graph.get("checks", []) + budgets
+    status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
+    lines.append(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
+                 f"({counted(figures['layers'], 'node')}), "
+                 f"{figures['params']:,} params, "
+                 f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
+                 f"output {outputs}{status}")
+    return problems
 
 
 def _definitions(scope) -> str:
