@@ -123,3 +123,10 @@ def test_check_of_several_files(tmp_path):
     assert done.stdout.startswith("resnet18: ")  # the good file is still reported
     assert f"{broken}:1:" in done.stderr
     assert cli("check", "resnet18", "resnet34", "-n", "resnet18").returncode == 2
+
+
+def test_repeats_refused_in_command_groups_too(tmp_path):
+    done = cli("experiment", "degradation", "-o", tmp_path / "a", "--out", tmp_path / "b")
+    assert done.returncode == 2, done.output
+    assert "--output is given twice" in done.stderr
+    assert not list(tmp_path.iterdir())

@@ -338,6 +338,16 @@ def refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) 
         seen[option] = given
 
 
+class OneValueGroup(click.Group):
+    """A group of commands (`resdsl experiment ...`) whose single-value options are given once."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            refuse_repeats(command, click.Context(command, info_name=name, parent=ctx), rest)
+        return name, command, rest
+
+
 def _long(param: click.Option) -> str:
     return max(param.opts, key=len)
 

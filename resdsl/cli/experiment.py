@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import diagnostics, format_option, output_option
+from .common import OneValueGroup, diagnostics, format_option, output_option
 
 
 def _names(_ctx, _param, value):
@@ -43,7 +43,7 @@ def _fresh_folder(out: str | None, default: str) -> Path:
     return next(p for p in [base, *(Path(f"{base}-{i}") for i in range(2, 10000))] if not p.exists())
 
 
-@click.group()
+@click.group(cls=OneValueGroup)
 def experiment():
     """Rerun the paper's experiments: degradation (Figs. 4 and 6), CIFAR-10 depths (Table 6)."""
 
@@ -191,7 +191,7 @@ def eval_views(file, network, weights, data, split, recipe, input_shape, params,
                f"top-5 error {100 * result['top5_error']:.2f}%")
 
 
-@click.group()
+@click.group(cls=OneValueGroup)
 def analyze():
     """Analyses of trained networks: responses (the paper's Figure 7)."""
 
