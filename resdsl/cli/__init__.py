@@ -41,8 +41,10 @@ class Commands(click.Group):
         from .common import refuse_repeats, take_global_options
 
         name, command, rest = super().resolve_command(ctx, args)
-        if command is not None and not isinstance(command, click.Group):
-            rest = take_global_options(self, ctx, rest)
+        if command is None:
+            return name, command, rest
+        rest = take_global_options(self, ctx, rest)  # `resdsl experiment ... --allow-use DIR` too
+        if not isinstance(command, click.Group):
             refuse_repeats(command, click.Context(command, info_name=name, parent=ctx), rest)
         return name, command, rest
 
