@@ -37,6 +37,17 @@ class Commands(click.Group):
             self.add_command(getattr(importlib.import_module(f".{module}", __name__), attribute), name)
         return self.commands.get(name)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        from .common import refuse_repeats, take_global_options
+
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is None:
+            return name, command, rest
+        rest = take_global_options(self, ctx, rest)  # `resdsl experiment ... --allow-use DIR` too
+        if not isinstance(command, click.Group):
+            refuse_repeats(command, click.Context(command, info_name=name, parent=ctx), rest)
+        return name, command, rest
+
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "-V", "--version", prog_name="resdsl")

@@ -11,6 +11,7 @@ from .common import (
     MAX_FLOPS,
     MAX_PARAMS,
     NETWORK,
+    PARAMS,
     SKIP_EXPECT,
     command_line_budgets,
     complete_file,
@@ -26,46 +27,61 @@ from .common import (
 
 
 @click.command()
-@FILE
+@click.argument("files", nargs=-1, required=True, metavar="FILE...", shell_complete=complete_file)
 @NETWORK
 @INPUT
+@PARAMS
 @MAX_FLOPS
 @MAX_PARAMS
 @SKIP_EXPECT
 @diagnostics
-def check(file, network, input_shape, max_flops, max_params, skip_expect):
-    """Parse, elaborate, infer shapes and check budgets and expectations."""
+def check(files, network, input_shape, params, max_flops, max_params, skip_expect):
+    """Parse, elaborate, infer shapes and check budgets and expectations (of every FILE given)."""
+    from ..core.errors import ResdslError
+
+    if network and len(files) > 1:
+        raise click.UsageError("-n picks a network of one file; with several, write FILE:NAME")
+    budgets = command_line_budgets(max_flops, max_params)
+    errors, lines = [], []
+    for file in files:
+        try:
+            graphs = graphs_of(file, network, input_shape, params=params, allow_empty=True)
+        except ResdslError as err:  # reported after the other files' lines
+            errors.append(err)
+            continue
+        if not graphs:  # a file of blocks: its names and syntax are all there is to check
+            from ..language.library import open_target
+
+            scope = open_target(file).scope
+            lines.append(f"{file}: {_definitions(scope)}, names resolve; no network to build "
+                         "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
+        for graph in graphs:
+            errors += _check_one(graph, budgets, skip_expect, lines)
+    exit_after_output(errors)
+    if lines:
+        click.echo("\n".join(lines))
+
+
+def _check_one(graph, budgets: list, skip_expect: bool, lines: list[str]) -> list:
+    """Check one network: its line of figures goes to `lines`; the failed checks are returned."""
     from ..analysis.check import run_checks
     from ..core.units import counted, human
     from ..netgraph.infer import totals
 
-    errors, lines = [], []
-    budgets = command_line_budgets(max_flops, max_params)
-    graphs = graphs_of(file, network, input_shape, allow_empty=True)
-    if not graphs:  # a file of blocks: its names and syntax are all there is to check
-        from ..language.library import open_target
-
-        scope = open_target(file).scope
-        click.echo(f"{file}: {_definitions(scope)}, names resolve; no network to build "
-                   "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
-        return
-    for graph in graphs:
-        if skip_expect:
-            without_expectations(graph)
-        figures = totals(graph)
-        problems = run_checks(graph, budgets)
-        errors += problems
-        outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
-                            for k, v in figures["outputs"].items())
-        checks = graph.graph.get("checks", []) + budgets
-        status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
-        lines.append(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
-                     f"({counted(figures['layers'], 'node')}), "
-                     f"{figures['params']:,} params, "
-                     f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
-                     f"output {outputs}{status}")
-    exit_after_output(errors)
-    click.echo("\n".join(lines))
+    if skip_expect:
+        without_expectations(graph)
+    figures = totals(graph)
+    problems = run_checks(graph, budgets)
+    outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
+                        for k, v in figures["outputs"].items())
+    checks = graph.graph.get("checks", []) + budgets
+    status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
+    lines.append(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
+                 f"({counted(figures['layers'], 'node')}), "
+                 f"{figures['params']:,} params, "
+                 f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
+                 f"output {outputs}{status}")
+    return problems
 
 
 def _definitions(scope) -> str:
@@ -108,6 +124,7 @@ def _no_flops_flag(ctx, _param, value):
 @FILE
 @NETWORK
 @INPUT
+@PARAMS
 @click.option("--by", type=click.Choice(["stage", "block", "layer"]), default="stage",
               show_default=True, help="One row per stage (like Table 1), block or layer.")
 @FORMAT
@@ -120,7 +137,7 @@ def _no_flops_flag(ctx, _param, value):
 @MAX_FLOPS
 @MAX_PARAMS
 @diagnostics
-def flops(file, network, input_shape, by, fmt, show_float_ops, batch, every, max_flops, max_params):
+def flops(file, network, input_shape, params, by, fmt, show_float_ops, batch, every, max_flops, max_params):
     """Multiply-adds, params and activation memory by stage, block or layer (Table 1)."""
     from ..analysis import tables
     from ..analysis.check import run_checks
@@ -130,10 +147,11 @@ def flops(file, network, input_shape, by, fmt, show_float_ops, batch, every, max
     if every and network:
         raise click.UsageError("--all reports every network of FILE; leave out -n")
     if every:
-        graphs = graphs_of(file, None, input_shape)
+        graphs = graphs_of(file, None, input_shape, params=params)
         data = family(graphs, batch or 1, budgets)
     else:
-        graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table")]
+        graphs = [one_graph(file, network, input_shape, hint="-n NAME, or --all for a family table",
+                            params=params)]
         data = report(graphs[0], by, batch or 1, budgets)
     activations = batch is not None
     exit_after_output([e for graph in graphs for e in run_checks(graph, budgets)])
@@ -150,18 +168,21 @@ def flops(file, network, input_shape, by, fmt, show_float_ops, batch, every, max
 @click.command("diff")
 @click.argument("a", metavar="A", shell_complete=complete_file)
 @click.argument("b", metavar="B", shell_complete=complete_file)
+@INPUT
+@PARAMS
 @FORMAT
 @click.option("--exit-code", is_flag=True,
               help="Exit 1 when the networks differ and 0 when they are the same, as "
                    "'git diff --exit-code'.")
 @diagnostics
-def diff_(a, b, fmt, exit_code):
+def diff_(a, b, input_shape, params, fmt, exit_code):
     """What differs between networks A and B (FILE, FILE:NAME or a bundled name), and the change
     in multiply-adds and params per stage."""
     from ..analysis import tables
     from ..analysis.diff import diff, differ
 
-    graph_a, graph_b = (one_graph(target, None, hint=f"{target}:NAME") for target in (a, b))
+    graph_a, graph_b = (one_graph(target, None, input_shape, hint=f"{target}:NAME", params=params)
+                        for target in (a, b))
     names = (graph_a.graph["name"], graph_b.graph["name"])
     data = diff(graph_a, graph_b, names if names[0] != names[1] else (a, b))
     if exit_code:

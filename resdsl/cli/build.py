@@ -11,6 +11,7 @@ from .common import (
     FILE,
     INPUT,
     NETWORK,
+    PARAMS,
     SKIP_EXPECT,
     complete_file,
     diagnostics,
@@ -97,6 +98,7 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
 @FILE
 @NETWORK
 @INPUT
+@PARAMS
 @click.option("-o", "--output", "out", type=click.Path(dir_okay=False), metavar="OUT",
               help="Write an artifact; the suffix picks it: .py (standalone PyTorch source), "
                    ".pt2 (torch.export), .onnx, .json (the IR).")
@@ -112,7 +114,7 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
               help="Compile even if a budget or expectation fails (a warning instead of exit 1).")
 @SKIP_EXPECT
 @diagnostics
-def compile_(file, network, input_shape, out, weights, load_weights, force, no_check, skip_expect):
+def compile_(file, network, input_shape, params, out, weights, load_weights, force, no_check, skip_expect):
     """Build the network as a PyTorch module; print params, multiply-adds and shapes; write OUT."""
     from ..analysis.check import run_checks
     from ..core.errors import ErrorGroup
@@ -135,7 +137,7 @@ def compile_(file, network, input_shape, out, weights, load_weights, force, no_c
     if load_weights and Path(load_weights).is_dir():  # a run folder: its weights are read
         read["--load-weights"] = str(Path(load_weights) / "weights.safetensors")
     check_outputs({"-o": out, "--save-weights": weights}, read, force)
-    graph = one_graph(file, network, input_shape)
+    graph = one_graph(file, network, input_shape, params=params)
     if skip_expect:
         without_expectations(graph)
     problems = run_checks(graph)
@@ -148,8 +150,12 @@ def compile_(file, network, input_shape, out, weights, load_weights, force, no_c
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
     _check_needs(graph, suffix, weights, load_weights)
-    for path in _write_artifacts(graph, out, suffix, weights, load_weights):
+    written = _write_artifacts(graph, out, suffix, weights, load_weights)
+    for path in written:
         click.echo(f"wrote {path}")
+    if not written:
+        click.echo("note: nothing written; -o OUT writes an artifact (" + ", ".join(ARTIFACTS)
+                   + "), --save-weights FILE.safetensors the weights", err=True)
 
 
 SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for ResNet-1202's 4,208
@@ -159,6 +165,7 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 @click.argument("files", nargs=-1, required=True, metavar="FILE...", shell_complete=complete_file)
 @NETWORK
 @INPUT
+@PARAMS
 @click.option("-o", "--output", "out", metavar="OUT",
               help="The file to write; its suffix picks svg, png, pdf or dot. '-' writes DOT to "
                    "stdout. Default: NAME.svg.")
@@ -173,7 +180,7 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
               help="Resolution of PNG output (Graphviz's default: 96).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @diagnostics
-def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi, force):
+def viz(files, network, input_shape, params, out, level, cost, fold, left_to_right, dpi, force):
     """Draw networks with Graphviz; several side by side, as in the paper's Figure 3:
 
     \b
@@ -191,10 +198,12 @@ def viz(files, network, input_shape, out, level, cost, fold, left_to_right, dpi,
     if out not in (None, "-") and format_of(out) is None:
         raise click.UsageError(f"cannot tell the format of '{out}'; end it with "
                                + ", ".join(sorted(FORMATS)))
+    if dpi is not None and out != "-" and format_of(out or ".svg") == "svg":
+        click.echo("note: --dpi sets the resolution of PNG output; it does nothing to SVG", err=True)
     graphs, errors = [], []
     for file in files:
         try:
-            graphs += graphs_of(file, network, input_shape)
+            graphs += graphs_of(file, network, input_shape, params=params)
         except ResdslError as err:
             errors.extend(err.errors)
     if errors:

@@ -1,5 +1,5 @@
-"""What the commands share: diagnostics instead of tracebacks, FILE/-n/--input options, budgets,
-reading the networks of a FILE, and the console."""
+"""What the commands share: diagnostics instead of tracebacks, the FILE/-n/--input/-p/-o options,
+budgets, reading the networks of a FILE, and the console."""
 
 from __future__ import annotations
 
@@ -161,6 +161,45 @@ INPUT = click.option("--input", "input_shape", callback=parse_input_option, meta
                      help="Build for another input size, e.g. 3x320x320.")
 
 
+def pairs(_ctx, _param, values):
+    """NAME=VALUE options, values read as TOML reads them (0.05, true, [2, 4]) or as text."""
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"'{item}' is not NAME=VALUE")
+        from ..train.recipe import parse_override_value  # only when asked: check stays light
+
+        out[name.strip()] = parse_override_value(value.strip())
+    return out
+
+
+PARAMS = click.option("-p", "--param", "params", multiple=True, callback=pairs, metavar="NAME=VALUE",
+                      help="A template parameter of the network, e.g. classes=10 (repeatable).")
+
+
+class AliasedOption(click.Option):
+    """An option with older names that still work but that --help no longer shows."""
+
+    def __init__(self, *args, hidden_names: tuple[str, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.hidden_names = hidden_names
+
+    def get_help_record(self, ctx):
+        shown = self.opts
+        self.opts = [o for o in shown if o not in self.hidden_names]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = shown
+
+
+def output_option(**kwargs):
+    """`-o/--output`, the one name of what a command writes (`--out` still read, not shown)."""
+    return click.option("-o", "--output", "--out", "out", cls=AliasedOption, hidden_names=("--out",),
+                        **kwargs)
+
+
 def quantity(_ctx, _param, value):
     if value is None:
         return None
@@ -212,24 +251,27 @@ def without_expectations(graph):
     return graph
 
 
-def graphs_of(file: str, network: str | None, input_shape=None, *, allow_empty: bool = False):
+def graphs_of(file: str, network: str | None, input_shape=None, *, params: dict | None = None,
+              allow_empty: bool = False):
     """Every network of FILE (the one -n names), checked; a choice FILE cannot make (another
     input of an IR file) is a usage error."""
     from ..targets import ChoiceError, checked_graphs
 
     try:
-        return checked_graphs(file, network, input_shape=input_shape, allow_empty=allow_empty)
+        return checked_graphs(file, network, input_shape=input_shape, params=params or None,
+                              allow_empty=allow_empty)
     except ChoiceError as err:
         raise click.UsageError(err.message) from None
 
 
-def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"):
+def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n", *,
+              params: dict | None = None):
     """The one network of FILE, checked; several without -n is a usage error (`hint` says how
     to choose, in the command's terms)."""
     from ..targets import ChoiceError, checked_graph
 
     try:
-        return checked_graph(file, network, input_shape=input_shape, how=hint)
+        return checked_graph(file, network, input_shape=input_shape, params=params or None, how=hint)
     except ChoiceError as err:
         raise click.UsageError(err.message) from None
 
@@ -270,3 +312,64 @@ def _closed_pipe() -> None:
         sys.exit(0)
     report.finish()
     sys.exit(0)
+
+
+def refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) -> None:
+    """An option that takes one value given twice is a usage error, not "the last one wins"
+    (`-o a.py -o b.py` would write one of them and say nothing of the other)."""
+    takes_value: dict[str, click.Option] = {}
+    seen: dict[click.Option, str] = {}
+    for param in command.params:
+        if isinstance(param, click.Option) and not (param.is_flag or param.multiple or param.count):
+            for name in param.opts:
+                takes_value[name] = param
+    words = iter(args)
+    for word in words:
+        if word == "--":
+            break
+        name = word.partition("=")[0] if word.startswith("--") else word[:2]
+        option = takes_value.get(name)
+        if option is None:
+            continue
+        given = word if word != name else f"{name} {next(words, '')}"  # the value: this word or the next
+        if option in seen:
+            raise click.UsageError(f"{_long(option)} is given twice ({seen[option]}, {given}); "
+                                   "give it once", ctx)
+        seen[option] = given
+
+
+class OneValueGroup(click.Group):
+    """A group of commands (`resdsl experiment ...`) whose single-value options are given once."""
+
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        name, command, rest = super().resolve_command(ctx, args)
+        if command is not None and not isinstance(command, click.Group):
+            refuse_repeats(command, click.Context(command, info_name=name, parent=ctx), rest)
+        return name, command, rest
+
+
+def _long(param: click.Option) -> str:
+    return max(param.opts, key=len)
+
+
+def take_global_options(group: click.Group, ctx: click.Context, args: list[str]) -> list[str]:
+    """The group's options (`--allow-use DIR`) written after the command: taken as if written
+    before it; the command gets the rest."""
+    options = {name: p for p in group.params if isinstance(p, click.Option) and p.multiple for name in p.opts}
+    rest, words = [], iter(args)
+    for word in words:
+        if word == "--":
+            rest += [word, *words]
+            break
+        name, eq, value = word.partition("=")
+        param = options.get(name)
+        if param is None or param.name is None:
+            rest.append(word)
+            continue
+        if not eq:
+            following = next(words, None)
+            if following is None:
+                raise click.UsageError(f"{name} needs a value", ctx)
+            value = following
+        ctx.params[param.name] = param.type_cast_value(ctx, (*ctx.params.get(param.name, ()), value))
+    return rest

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import diagnostics, format_option
+from .common import OneValueGroup, diagnostics, format_option, output_option
 
 
 def _names(_ctx, _param, value):
@@ -43,7 +43,7 @@ def _fresh_folder(out: str | None, default: str) -> Path:
     return next(p for p in [base, *(Path(f"{base}-{i}") for i in range(2, 10000))] if not p.exists())
 
 
-@click.group()
+@click.group(cls=OneValueGroup)
 def experiment():
     """Rerun the paper's experiments: degradation (Figs. 4 and 6), CIFAR-10 depths (Table 6)."""
 
@@ -68,9 +68,9 @@ def experiment():
               help="Training images held out for validation (the recipe's data.validation).")
 @click.option("--responses/--no-responses", default=True, show_default=True,
               help="Measure Figure 7's layer responses on the trained nets.")
-@click.option("-o", "--out", type=click.Path(file_okay=False),
-              help="A new folder for the runs, figures and table; default runs/degradation "
-                   "(-2, -3, ... if taken).")
+@output_option(type=click.Path(file_okay=False), metavar="DIR",
+               help="A new folder for the runs, figures and table; default runs/degradation "
+                    "(-2, -3, ... if taken).")
 @diagnostics
 def degradation(nets, seeds, data, recipe, iterations, jobs, device, amp, validation, responses, out):
     """Train plain nets and their residual twins; plot training and validation error like the
@@ -123,8 +123,8 @@ def _depths(_ctx, _param, value):
               help="Training images held out for validation (the paper: 5000).")
 @click.option("--jobs", type=click.IntRange(1), help="Runs at a time.")
 @click.option("--device", help="cpu, cuda, cuda:1; default: a GPU if there is one.")
-@click.option("-o", "--out", type=click.Path(file_okay=False),
-              help="A new folder; default runs/cifar-depths (-2, -3, ... if taken).")
+@output_option(type=click.Path(file_okay=False), metavar="DIR",
+               help="A new folder; default runs/cifar-depths (-2, -3, ... if taken).")
 @diagnostics
 def cifar_depths(data, depths, plain, seeds, iterations, validation, jobs, device, out):
     """Train the CIFAR-10 ResNets (and plain nets) of the paper's Table 6 with its recipe and
@@ -191,7 +191,7 @@ def eval_views(file, network, weights, data, split, recipe, input_shape, params,
                f"top-5 error {100 * result['top5_error']:.2f}%")
 
 
-@click.group()
+@click.group(cls=OneValueGroup)
 def analyze():
     """Analyses of trained networks: responses (the paper's Figure 7)."""
 
@@ -207,8 +207,8 @@ def analyze():
               help="The recipe of the training runs (their recipe.toml): the split and the "
                    "normalisation; default: the data's usual one.")
 @click.option("--split", type=click.Choice(["val", "test", "train"]), default="val", show_default=True)
-@click.option("-o", "--out", type=click.Path(dir_okay=False), metavar="PLOT.png",
-              help="Draw the stds in layer order and sorted by magnitude.")
+@output_option(type=click.Path(dir_okay=False), metavar="PLOT.png",
+               help="Draw the stds in layer order and sorted by magnitude.")
 @format_option("table", "json")
 @diagnostics
 def responses(files, weights, data, recipe, split, out, fmt):

@@ -9,25 +9,8 @@ import sys
 import click
 
 from ..train.fields import BY_SHORT, Field
-from .common import FILE, INPUT, NETWORK, diagnostics
+from .common import FILE, INPUT, NETWORK, PARAMS, diagnostics, output_option, pairs
 from .experiment import RESIZE, SCALES, TEN_CROP, eval_views
-
-
-def _pairs(_ctx, _param, values):
-    """NAME=VALUE options, values read as TOML reads them (0.05, true, [2, 4]) or as text."""
-    from ..train.recipe import parse_override_value
-
-    out = {}
-    for item in values:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise click.BadParameter(f"'{item}' is not NAME=VALUE")
-        out[name.strip()] = parse_override_value(value.strip())
-    return out
-
-
-PARAMS = click.option("-p", "--param", "params", multiple=True, callback=_pairs, metavar="NAME=VALUE",
-                      help="A template parameter of the network, e.g. classes=5 (repeatable).")
 
 
 def _toml_value(_ctx, _param, value):
@@ -68,13 +51,13 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
               help="digits, cifar10:PATH (folder or .tar.gz) or folder:PATH (class folders).")
 @click.option("--recipe", default=None, metavar="NAME|FILE",
               help="cifar10, cifar10-warmup, imagenet, digits, or a .toml file (default: the data's).")
-@click.option("--out", "-o", default=None, type=click.Path(file_okay=False), metavar="DIR",
-              help="The run folder (default: runs/NETWORK-DATA, numbered when taken).")
-@click.option("--resume", is_flag=True, help="Continue the run in --out from its last checkpoint.")
+@output_option(default=None, type=click.Path(file_okay=False), metavar="DIR",
+               help="The run folder (default: runs/NETWORK-DATA, numbered when taken).")
+@click.option("--resume", is_flag=True, help="Continue the run in -o DIR from its last checkpoint.")
 @INPUT
 @PARAMS
 @recipe_options
-@click.option("--set", "sets", multiple=True, callback=_pairs, metavar="KEY=VALUE",
+@click.option("--set", "sets", multiple=True, callback=pairs, metavar="KEY=VALUE",
               help="Any recipe field, e.g. --set schedule.factor=0.2 (repeatable).")
 @DEVICE
 @click.option("--threads", type=int, default=None,
