@@ -14,8 +14,9 @@ from .conftest import ROOT
 
 PAGE = ROOT / "docs" / "cli.md"
 # An option's line in a command's section: "- `-n, --network NAME`: ..." or
-# "- `--plain/--no-plain`: ...". Only the first code span names options.
-_OPTION_LINE = re.compile(r"^- `([^`]+)`", re.MULTILINE)
+# "- `--plain/--no-plain`: ...". The code spans that open the line name options; those in the
+# description after them (`--level layer`) are examples.
+_OPTION_LINE = re.compile(r"^- ((?:`[^`]+`(?:, )?)+)", re.MULTILINE)
 _OPTION_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 
 
