@@ -98,14 +98,38 @@ def test_a_key_out_of_place_or_of_the_wrong_type_fails():
     assert errors("list-v1.json", [{**listing[0], "output": listing[0]["outputs"]}])
 
 
+def test_train_summary_and_eval_fit_their_schemas(tmp_path):
+    from tests.train_support import tiny_file
+
+    net = tiny_file(tmp_path)
+    run = tmp_path / "run"
+    done = cli("train", f"{net}:tiny", "--data", "digits", "-o", run, "--iterations", "20",
+               "--batch-size", "32", "--eval-every", "10", "--checkpoint-every", "10", "--quiet", "--json")
+    assert done.returncode == 0, done.output
+    summary = json.loads(done.stdout)
+    assert summary["iterations"] == 20 and summary["data"]["classes"] == 10
+    assert errors("train-summary-v1.json", summary) == []
+    assert errors("train-summary-v1.json", json.loads((run / "summary.json").read_text())) == []
+    assert errors("train-summary-v1.json", {**summary, "history": []})  # kept out of the summary
+    done = cli("eval", f"{net}:tiny", "-w", run / "weights.safetensors", "--json")
+    assert done.returncode == 0, done.output
+    result = json.loads(done.stdout)
+    assert result["images"] == 297  # the digits validation split
+    assert errors("eval-v1.json", result) == []
+    assert errors("eval-v1.json", {**result, "top1_error": 76.1})  # a fraction, not percent
+
+
 # -- the examples in the docs ----------------------------------------------------------------------
 
 def _schema_of(example) -> str | None:
     """Which output a documented JSON example shows, by its keys."""
     if isinstance(example, list):
         return "list-v1.json" if example and {"file"} <= set(example[0]) else None
-    if not isinstance(example, dict) or "report_version" not in example:
+    if not isinstance(example, dict):
         return None
+    if "report_version" not in example:
+        return next((name for key, name in (("run_dir", "train-summary-v1.json"),
+                                            ("confusion_matrix", "eval-v1.json")) if key in example), None)
     if "networks" in example:
         return "flops-family-v2.json"
     return "diff-v2.json" if "differences" in example else "flops-v2.json"
