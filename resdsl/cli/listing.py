@@ -23,6 +23,8 @@ _BLOCK_COLUMNS = [
     ("parameters", lambda r: ", ".join(r["parameters"])),
 ]
 _RIGHT = {"params", "multiply-adds"}
+# CSV is read by programs: exact integers there, as `flops --format csv` writes them
+_EXACT = {"params": "params", "multiply-adds": "macs"}
 
 
 def render_listing(rows: list[dict], what: str, fmt: str, pattern: str | None) -> str:
@@ -35,7 +37,8 @@ def render_listing(rows: list[dict], what: str, fmt: str, pattern: str | None) -
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows(cells)
+        writer.writerows([[str(row[_EXACT[h]]) if h in _EXACT else cell for h, cell in zip(headers, line)]
+                          for row, line in zip(rows, cells)])
         return out.getvalue()
     if fmt == "markdown":
         lines = ["| " + " | ".join(headers) + " |",
