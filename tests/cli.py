@@ -88,3 +88,20 @@ def python_process(code: str, cwd: Path | None = None) -> Result:
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd or ROOT, capture_output=True, text=True,
                           timeout=300, check=False)
     return Result(done.returncode, done.stdout, done.stderr, done.stdout + done.stderr)
+
+
+def commands(group=None, prefix: str = ""):
+    """Every command a user can run, as ("experiment degradation", command), groups walked; the
+    commands are loaded when asked for by name, so click's own `group.commands` is not enough."""
+    import click
+
+    from resdsl.cli import main
+
+    group = group or main
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
+        if isinstance(command, click.Group):
+            yield from commands(command, f"{prefix}{name} ")
+        else:
+            yield prefix + name, command

@@ -10,6 +10,7 @@ import click
 
 from resdsl.cli import main
 
+from .cli import commands
 from .conftest import ROOT
 
 PAGE = ROOT / "docs" / "cli.md"
@@ -19,15 +20,6 @@ PAGE = ROOT / "docs" / "cli.md"
 _OPTION_LINE = re.compile(r"^- ((?:`[^`]+`(?:, )?)+)", re.MULTILINE)
 _OPTION_NAME = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 
-
-def _leaves(group, prefix=""):
-    context = click.Context(group)  # the commands are loaded when asked for by name
-    for name in group.list_commands(context):
-        command = group.get_command(context, name)
-        if isinstance(command, click.Group):
-            yield from _leaves(command, f"{prefix}{name} ")
-        else:
-            yield prefix + name, command
 
 
 def _sections() -> dict[str, str]:
@@ -63,15 +55,15 @@ def _every_name(command: click.Command) -> set[str]:
 
 
 def test_every_command_has_a_section():
-    commands = dict(_leaves(main))
+    names = {name for name, _ in commands()}
     assert {"check", "list", "compile", "flops", "diff", "viz", "train", "eval", "explain",
-            "experiment degradation", "experiment cifar-depths", "analyze responses"} <= set(commands)
-    assert set(_sections()) == set(commands) | {""}
+            "experiment degradation", "experiment cifar-depths", "analyze responses"} <= names
+    assert set(_sections()) == names | {""}
 
 
 def test_every_option_of_every_command_is_documented_in_its_section():
     sections = _sections()
-    for name, command in [("", main), *_leaves(main)]:
+    for name, command in [("", main), *commands()]:
         documented = _documented(sections[name])
         missing = _visible(command) - documented
         assert not missing, f"resdsl {name}: options not in docs/cli.md: {sorted(missing)}"
@@ -84,7 +76,7 @@ def test_the_page_agrees_with_help():
     from .cli import cli
 
     sections = _sections()
-    for name, _command in _leaves(main):
+    for name, _command in commands():
         shown = cli(*name.split(), "--help").stdout
         # an option's line: two spaces, its names and metavar, two spaces, its help;
         # -h/--help, which every command has, is in the shared options

@@ -9,9 +9,7 @@ from importlib.resources import files
 import jsonschema
 import pytest
 
-from resdsl.cli import main
-
-from .cli import cli
+from .cli import cli, commands
 
 SCHEMA = json.loads(files("resdsl.core").joinpath("schema/diagnostics-v1.json").read_text())
 
@@ -88,20 +86,9 @@ def test_a_check_passed_over_is_a_warning(tmp_path):
     assert human.stderr.rstrip("\n") == found[0]["rendered"]
 
 
-def _leaves(group, prefix=""):
-    import click
-
-    context = click.Context(group)  # the commands are loaded when asked for by name
-    for name in group.list_commands(context):
-        command = group.get_command(context, name)
-        if isinstance(command, click.Group):
-            yield from _leaves(command, f"{prefix}{name} ")
-        else:
-            yield prefix + name, command
-
 
 def test_every_command_that_reads_sources_takes_the_option():
-    leaves = dict(_leaves(main))
+    leaves = dict(commands())
     assert {"check", "flops", "compile", "viz", "train", "eval", "experiment degradation"} <= set(leaves)
     for name, command in leaves.items():
         options = {opt for param in command.params for opt in param.opts}
