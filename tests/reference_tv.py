@@ -1,0 +1,96 @@
+"""Hand-written references for torchvision's classification zoo, one generic builder per family
+(RegNet, MNASNet, EfficientNet), written from torchvision's source (pytorch/vision,
+torchvision/models/*.py; the commits are in docs/architectures.md): its module names, its
+hyper-parameters and its rules for widths, computed here from the published parameters, so that
+the bundled networks, whose widths are literals, are checked against the rules that make them."""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+
+import torch.nn.functional as F
+from torch import nn
+
+from .reference_zoo import SE, make_divisible
+
+
+def conv_norm_act(cin, cout, k=1, stride=1, groups=1, act: type[nn.Module] | None = nn.ReLU,
+                  bn: dict | None = None) -> nn.Sequential:
+    """torchvision's Conv2dNormActivation: `0` conv (no bias, padding (k-1)//2), `1` BN, `2` act."""
+    layers = [nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False),
+              nn.BatchNorm2d(cout, **(bn or {}))]
+    return nn.Sequential(*layers, act()) if act else nn.Sequential(*layers)
+
+
+# -- RegNet (torchvision/models/regnet.py) ---------------------------------------------------------
+
+# depth, w_0, w_a, w_m, group width, SE ratio: the arguments of each torchvision constructor
+REGNETS = {
+    "regnet_y_400mf": (16, 48, 27.89, 2.09, 8, 0.25), "regnet_y_800mf": (14, 56, 38.84, 2.4, 16, 0.25),
+    "regnet_y_1_6gf": (27, 48, 20.71, 2.65, 24, 0.25), "regnet_y_3_2gf": (21, 80, 42.63, 2.66, 24, 0.25),
+    "regnet_y_8gf": (17, 192, 76.82, 2.19, 56, 0.25), "regnet_y_16gf": (18, 200, 106.23, 2.48, 112, 0.25),
+    "regnet_y_32gf": (20, 232, 115.89, 2.53, 232, 0.25),
+    "regnet_y_128gf": (27, 456, 160.83, 2.52, 264, 0.25),
+    "regnet_x_400mf": (22, 24, 24.48, 2.54, 16, None), "regnet_x_800mf": (16, 56, 35.73, 2.28, 16, None),
+    "regnet_x_1_6gf": (18, 80, 34.01, 2.25, 24, None), "regnet_x_3_2gf": (25, 88, 26.31, 2.25, 48, None),
+    "regnet_x_8gf": (23, 80, 49.56, 2.88, 120, None), "regnet_x_16gf": (22, 216, 55.59, 2.1, 128, None),
+    "regnet_x_32gf": (23, 320, 69.86, 2.0, 168, None),
+}
+
+
+def regnet_stages(depth, w_0, w_a, w_m, group_width) -> list[tuple[int, int, int]]:
+    """(width, depth, group width) per stage: block j's width w_0 + j w_a snapped to w_0 times a
+    whole power of w_m, rounded to a multiple of 8; runs of equal widths are stages; a stage's
+    group width is min(g, width) and its width is made divisible by it."""
+    stages: list[list[int]] = []
+    for j in range(depth):
+        power = round(math.log((w_0 + j * w_a) / w_0) / math.log(w_m))
+        width = int(round(w_0 * w_m ** power / 8) * 8)
+        if stages and stages[-1][0] == width:
+            stages[-1][1] += 1
+        else:
+            stages.append([width, 1])
+    out = []
+    for width, count in stages:
+        g = min(group_width, width)
+        out.append((make_divisible(width, g), count, g))
+    return out
+
+
+class RegNetBlock(nn.Module):
+    """ResBottleneckBlock: `f.a`, `f.b` (grouped), `f.se` (Y only, to round(ratio x input width)),
+    `f.c`; `proj` where the width or the stride changes; ReLU after the sum."""
+
+    def __init__(self, cin, cout, stride, group_width, se_ratio):
+        super().__init__()
+        self.f = nn.Sequential(OrderedDict(
+            a=conv_norm_act(cin, cout),
+            b=conv_norm_act(cout, cout, 3, stride, groups=cout // group_width)))
+        if se_ratio:
+            self.f.add_module("se", SE(cout, int(round(se_ratio * cin))))
+        self.f.add_module("c", conv_norm_act(cout, cout, act=None))
+        self.proj = conv_norm_act(cin, cout, 1, stride, act=None) \
+            if stride != 1 or cin != cout else None
+
+    def forward(self, x):
+        return F.relu((self.proj(x) if self.proj is not None else x) + self.f(x))
+
+
+class RegNet(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        *params, se_ratio = REGNETS[name]
+        self.stem = conv_norm_act(3, 32, 3, 2)
+        self.trunk_output = nn.Sequential()
+        cin = 32
+        for i, (w, d, g) in enumerate(regnet_stages(*params), 1):
+            stage = nn.Sequential()
+            for j in range(d):
+                stage.add_module(f"block{i}-{j}", RegNetBlock(cin, w, 2 if j == 0 else 1, g, se_ratio))
+                cin = w
+            self.trunk_output.add_module(f"block{i}", stage)
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        return self.fc(self.trunk_output(self.stem(x)).mean((2, 3)))

@@ -1,0 +1,73 @@
+"""torchvision's classification zoo, bundled under its own names: each network against a
+hand-written reference (tests/reference_tv.py, written from torchvision's source) built from the
+published parameters. Parameters equal the published count; the reference's state_dict loads
+strictly; torch's FlopCounterMode on the reference counts twice our multiply-adds; and where a
+forward is cheap, the outputs agree in eval and in train mode with random weights and BN
+statistics (at 64x64). The large ones (marked HEAVY) are compared on the meta device only:
+names, shapes and counts, no forward, so the suite stays quick."""
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+import resdsl
+from resdsl.netgraph.infer import totals
+
+from . import torch_support  # noqa: F401  (one torch thread per worker)
+from .reference_tv import REGNETS, RegNet, regnet_stages
+from .zoo_support import assert_same_network
+
+# torchvision's weights tables: num_params
+PUBLISHED = {
+    "regnet_y_400mf": 4_344_144, "regnet_y_800mf": 6_432_512, "regnet_y_1_6gf": 11_202_430,
+    "regnet_y_3_2gf": 19_436_338, "regnet_y_8gf": 39_381_472, "regnet_y_16gf": 83_590_140,
+    "regnet_y_32gf": 145_046_770, "regnet_y_128gf": 644_812_894,
+    "regnet_x_400mf": 5_495_976, "regnet_x_800mf": 7_259_656, "regnet_x_1_6gf": 9_190_136,
+    "regnet_x_3_2gf": 15_296_552, "regnet_x_8gf": 39_572_648, "regnet_x_16gf": 54_278_536,
+    "regnet_x_32gf": 107_811_560,
+}
+HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
+         "regnet_x_16gf", "regnet_x_32gf"}
+
+
+def reference(name: str):
+    if name in REGNETS:
+        return RegNet(name)
+    raise KeyError(name)
+
+
+def assert_same_on_meta(name: str) -> None:
+    """Names, shapes, parameter count and multiply-adds, without allocating a weight."""
+    graph = resdsl.graph(name)
+    with torch.device("meta"):
+        ref, compiled = reference(name).eval(), resdsl.load(name).eval()
+        x = torch.empty(1, *graph.graph["input"])
+    compiled.load_state_dict(ref.state_dict(), strict=True)
+    assert sum(p.numel() for p in ref.parameters()) == PUBLISHED[name] == totals(graph)["params"]
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        ref(x)
+    assert counter.get_total_flops() == 2 * totals(graph)["macs"]
+
+
+@pytest.mark.parametrize("name", sorted(PUBLISHED))
+def test_counts_names_and_shapes_are_torchvisions(name):
+    assert_same_on_meta(name)
+
+
+@pytest.mark.parametrize("name", sorted(set(PUBLISHED) - HEAVY))
+def test_outputs_are_torchvisions(name):
+    torch.manual_seed(0)
+    assert_same_network(resdsl.load(name), reference(name), size=64)
+
+
+def test_regnet_widths_are_the_published_parameters():
+    """The literal widths in regnet.rdsl are torchvision's rule applied to (d, w_0, w_a, w_m, g)."""
+    for name, (*params, _) in REGNETS.items():
+        graph = resdsl.graph(name)
+        for i, (width, depth, group_width) in enumerate(regnet_stages(*params), 1):
+            last = f"trunk_output.block{i}.block{i}-{depth - 1}.f.b.0"
+            assert graph.nodes[last]["out_shape"][0] == width, name
+            assert graph.nodes[last]["args"]["groups"] == width // group_width, name
+            assert f"trunk_output.block{i}.block{i}-{depth}.f.b.0" not in graph
+    assert regnet_stages(*REGNETS["regnet_x_8gf"][:-1])[0] == (80, 2, 80)  # min(g, width)
