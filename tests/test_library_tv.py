@@ -15,6 +15,7 @@ from resdsl.netgraph.infer import totals
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
 from .reference_tv import REGNETS, RegNet, regnet_stages
+from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
 # torchvision's weights tables: num_params
@@ -25,14 +26,27 @@ PUBLISHED = {
     "regnet_x_400mf": 5_495_976, "regnet_x_800mf": 7_259_656, "regnet_x_1_6gf": 9_190_136,
     "regnet_x_3_2gf": 15_296_552, "regnet_x_8gf": 39_572_648, "regnet_x_16gf": 54_278_536,
     "regnet_x_32gf": 107_811_560,
+    "resnext101_32x8d": 88_791_336, "resnext101_64x4d": 83_455_272, "wide_resnet101_2": 126_886_696,
+    "densenet121": 7_978_856, "densenet161": 28_681_000, "densenet169": 14_149_480,
+    "densenet201": 20_013_928,
 }
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
-         "regnet_x_16gf", "regnet_x_32gf"}
+         "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2"}
+# torchvision's ResNet with the bottleneck's 3x3 grouped (groups, base width): its layout, stride
+# on the 3x3, is timm's plain ResNet's, whose names it shares
+RESNETS = {"resnext101_32x8d": (32, 8), "resnext101_64x4d": (64, 4), "wide_resnet101_2": (1, 128)}
+DENSENETS = {"densenet121": (32, (6, 12, 24, 16), 64), "densenet161": (48, (6, 12, 36, 24), 96),
+             "densenet169": (32, (6, 12, 32, 32), 64), "densenet201": (32, (6, 12, 48, 32), 64)}
 
 
 def reference(name: str):
     if name in REGNETS:
         return RegNet(name)
+    if name in RESNETS:
+        groups, base_width = RESNETS[name]
+        return TimmResNet(TimmBottleneck, [3, 4, 23, 3], groups=groups, base_width=base_width)
+    if name in DENSENETS:
+        return TorchvisionDenseNet(*DENSENETS[name])
     raise KeyError(name)
 
 
