@@ -94,3 +94,54 @@ class RegNet(nn.Module):
 
     def forward(self, x):
         return self.fc(self.trunk_output(self.stem(x)).mean((2, 3)))
+
+
+# -- MNASNet (torchvision/models/mnasnet.py) -------------------------------------------------------
+
+MNAS_BN = dict(momentum=1 - 0.9997)
+
+
+def mnasnet_depths(alpha: float) -> list[int]:
+    """The eight widths scaled by alpha: to a multiple of 8, rounding up unless that lands more
+    than 10% above (torchvision's _round_to_multiple_of with round_up_bias 0.9)."""
+    def rounded(v):
+        n = max(8, int(v + 4) // 8 * 8)
+        return n if n >= 0.9 * v else n + 8
+    return [rounded(d * alpha) for d in (32, 16, 24, 40, 80, 96, 192, 320)]
+
+
+class MnasBlock(nn.Module):
+    def __init__(self, cin, cout, k, stride, t):
+        super().__init__()
+        mid = cin * t
+        self.residual = cin == cout and stride == 1
+        self.layers = nn.Sequential(
+            nn.Conv2d(cin, mid, 1, bias=False), nn.BatchNorm2d(mid, **MNAS_BN), nn.ReLU(),
+            nn.Conv2d(mid, mid, k, stride, k // 2, groups=mid, bias=False),
+            nn.BatchNorm2d(mid, **MNAS_BN), nn.ReLU(),
+            nn.Conv2d(mid, cout, 1, bias=False), nn.BatchNorm2d(cout, **MNAS_BN))
+
+    def forward(self, x):
+        return self.layers(x) + x if self.residual else self.layers(x)
+
+
+class MNASNet(nn.Module):
+    def __init__(self, alpha: float, num_classes=1000):
+        super().__init__()
+        d = mnasnet_depths(alpha)
+        layers = [nn.Conv2d(3, d[0], 3, 2, 1, bias=False), nn.BatchNorm2d(d[0], **MNAS_BN), nn.ReLU(),
+                  nn.Conv2d(d[0], d[0], 3, 1, 1, groups=d[0], bias=False),
+                  nn.BatchNorm2d(d[0], **MNAS_BN), nn.ReLU(),
+                  nn.Conv2d(d[0], d[1], 1, bias=False), nn.BatchNorm2d(d[1], **MNAS_BN)]
+        # (kernel, stride, expansion, repeats) of the six stacks
+        for i, (k, s, t, n) in enumerate([(3, 2, 3, 3), (5, 2, 3, 3), (5, 2, 6, 3), (3, 1, 6, 2),
+                                          (5, 2, 6, 4), (3, 1, 6, 1)]):
+            cin, cout = d[i + 1], d[i + 2]
+            layers.append(nn.Sequential(*[MnasBlock(cin if j == 0 else cout, cout, k, s if j == 0 else 1, t)
+                                          for j in range(n)]))
+        layers += [nn.Conv2d(d[7], 1280, 1, bias=False), nn.BatchNorm2d(1280, **MNAS_BN), nn.ReLU()]
+        self.layers = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.layers(x).mean((2, 3)))
