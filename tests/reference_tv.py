@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 
+import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -145,3 +146,97 @@ class MNASNet(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.layers(x).mean((2, 3)))
+
+
+# -- EfficientNet B0-B7 and V2 (torchvision/models/efficientnet.py) --------------------------------
+
+# B0's Table 1: expansion, kernel, stride, input width, output width, blocks
+EFFICIENTNET_B = [(1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+                  (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1)]
+# width and depth coefficients, dropout, BN arguments (torchvision's efficientnet_bN)
+EFFICIENTNET_COEFFICIENTS = {
+    "efficientnet_b0": (1.0, 1.0, 0.2, {}), "efficientnet_b1": (1.0, 1.1, 0.2, {}),
+    "efficientnet_b2": (1.1, 1.2, 0.3, {}), "efficientnet_b3": (1.2, 1.4, 0.3, {}),
+    "efficientnet_b4": (1.4, 1.8, 0.4, {}),
+    "efficientnet_b5": (1.6, 2.2, 0.4, dict(eps=0.001, momentum=0.01)),
+    "efficientnet_b6": (1.8, 2.6, 0.5, dict(eps=0.001, momentum=0.01)),
+    "efficientnet_b7": (2.0, 3.1, 0.5, dict(eps=0.001, momentum=0.01)),
+}
+# V2: fused?, expansion, kernel, stride, input width, output width, blocks; dropout
+EFFICIENTNET_V2 = {
+    "efficientnet_v2_s": ([(1, 1, 3, 1, 24, 24, 2), (1, 4, 3, 2, 24, 48, 4), (1, 4, 3, 2, 48, 64, 4),
+                           (0, 4, 3, 2, 64, 128, 6), (0, 6, 3, 1, 128, 160, 9), (0, 6, 3, 2, 160, 256, 15)], 0.2),
+    "efficientnet_v2_m": ([(1, 1, 3, 1, 24, 24, 3), (1, 4, 3, 2, 24, 48, 5), (1, 4, 3, 2, 48, 80, 5),
+                           (0, 4, 3, 2, 80, 160, 7), (0, 6, 3, 1, 160, 176, 14), (0, 6, 3, 2, 176, 304, 18),
+                           (0, 6, 3, 1, 304, 512, 5)], 0.3),
+    "efficientnet_v2_l": ([(1, 1, 3, 1, 32, 32, 4), (1, 4, 3, 2, 32, 64, 7), (1, 4, 3, 2, 64, 96, 7),
+                           (0, 4, 3, 2, 96, 192, 10), (0, 6, 3, 1, 192, 224, 19), (0, 6, 3, 2, 224, 384, 25),
+                           (0, 6, 3, 1, 384, 640, 7)], 0.4),
+}
+
+
+def efficientnet_setting(name: str):
+    """[(fused, expansion, kernel, stride, input, output, blocks)], last width, dropout, BN args."""
+    if name in EFFICIENTNET_V2:
+        setting, dropout = EFFICIENTNET_V2[name]
+        return setting, 1280, dropout, dict(eps=1e-3)
+    width, depth, dropout, bn = EFFICIENTNET_COEFFICIENTS[name]
+    setting = [(0, t, k, s, make_divisible(i * width), make_divisible(o * width), math.ceil(n * depth))
+               for t, k, s, i, o, n in EFFICIENTNET_B]
+    return setting, 4 * setting[-1][5], dropout, bn
+
+
+class EfficientBlock(nn.Module):
+    """MBConv (expanding 1x1 where the expanded width differs, depthwise, SE to max(1, input // 4)
+    with SiLU, linear 1x1) or FusedMBConv (one k x k conv that expands, then a linear 1x1; at
+    expansion 1 the k x k conv alone); the residual, with "row" stochastic depth, only where the
+    block keeps its shape."""
+
+    def __init__(self, fused, cin, cout, k, stride, t, bn, drop):
+        super().__init__()
+        mid, silu = make_divisible(cin * t), nn.SiLU
+        if fused:
+            layers = [conv_norm_act(cin, mid, k, stride, act=silu, bn=bn)]
+            if mid != cin:
+                layers.append(conv_norm_act(mid, cout, act=None, bn=bn))
+        else:
+            layers = [conv_norm_act(cin, mid, act=silu, bn=bn)] if mid != cin else []
+            layers += [conv_norm_act(mid, mid, k, stride, groups=mid, act=silu, bn=bn),
+                       SiLUSE(mid, max(1, cin // 4)), conv_norm_act(mid, cout, act=None, bn=bn)]
+        self.block = nn.Sequential(*layers)
+        self.residual, self.drop = stride == 1 and cin == cout, drop
+
+    def forward(self, x):
+        out = self.block(x)
+        if not self.residual:
+            return out
+        if self.training and self.drop > 0:
+            keep = 1.0 - self.drop
+            out = out * torch.empty((out.shape[0], 1, 1, 1), dtype=out.dtype).bernoulli_(keep).div_(keep)
+        return out + x
+
+
+class SiLUSE(SE):
+    def forward(self, x):
+        return x * torch.sigmoid(self.fc2(F.silu(self.fc1(x.mean((2, 3), keepdim=True)))))
+
+
+class EfficientNet(nn.Module):
+    def __init__(self, name: str, num_classes=1000, stochastic_depth_prob=0.2):
+        super().__init__()
+        setting, last, dropout, bn = efficientnet_setting(name)
+        stages = [conv_norm_act(3, setting[0][4], 3, 2, act=nn.SiLU, bn=bn)]
+        total, index = sum(row[-1] for row in setting), 0
+        for fused, t, k, s, cin, cout, n in setting:
+            blocks = []
+            for j in range(n):
+                blocks.append(EfficientBlock(fused, cin if j == 0 else cout, cout, k, s if j == 0 else 1, t, bn,
+                                             stochastic_depth_prob * index / total))
+                index += 1
+            stages.append(nn.Sequential(*blocks))
+        stages.append(conv_norm_act(setting[-1][5], last, act=nn.SiLU, bn=bn))
+        self.features = nn.Sequential(*stages)
+        self.classifier = nn.Sequential(nn.Dropout(dropout), nn.Linear(last, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean((2, 3)))

@@ -15,7 +15,16 @@ from resdsl.netgraph.infer import totals
 from resdsl.torch.modules import DropPathAdd
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
-from .reference_tv import REGNETS, MNASNet, RegNet, regnet_stages
+from .reference_tv import (
+    EFFICIENTNET_COEFFICIENTS,
+    EFFICIENTNET_V2,
+    REGNETS,
+    EfficientBlock,
+    EfficientNet,
+    MNASNet,
+    RegNet,
+    regnet_stages,
+)
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
@@ -31,9 +40,14 @@ PUBLISHED = {
     "densenet121": 7_978_856, "densenet161": 28_681_000, "densenet169": 14_149_480,
     "densenet201": 20_013_928,
     "mnasnet0_5": 2_218_512, "mnasnet0_75": 3_170_208, "mnasnet1_0": 4_383_312, "mnasnet1_3": 6_282_256,
+    "efficientnet_b0": 5_288_548, "efficientnet_b1": 7_794_184, "efficientnet_b2": 9_109_994,
+    "efficientnet_b3": 12_233_232, "efficientnet_b4": 19_341_616, "efficientnet_b5": 30_389_784,
+    "efficientnet_b6": 43_040_704, "efficientnet_b7": 66_347_960, "efficientnet_v2_s": 21_458_488,
+    "efficientnet_v2_m": 54_139_356, "efficientnet_v2_l": 118_515_272,
 }
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
-         "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2"}
+         "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
+         "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l"}
 # torchvision's ResNet with the bottleneck's 3x3 grouped (groups, base width): its layout, stride
 # on the 3x3, is timm's plain ResNet's, whose names it shares
 RESNETS = {"resnext101_32x8d": (32, 8), "resnext101_64x4d": (64, 4), "wide_resnet101_2": (1, 128)}
@@ -49,6 +63,8 @@ def reference(name: str):
         return TimmResNet(TimmBottleneck, [3, 4, 23, 3], groups=groups, base_width=base_width)
     if name in DENSENETS:
         return TorchvisionDenseNet(*DENSENETS[name])
+    if name in EFFICIENTNET_COEFFICIENTS or name in EFFICIENTNET_V2:
+        return EfficientNet(name)
     if name.startswith("mnasnet"):
         return MNASNet(float(name[len("mnasnet"):].replace("_", ".")))
     raise KeyError(name)
@@ -81,6 +97,8 @@ def test_outputs_are_torchvisions(name):
     for module in (*compiled.modules(), *ref.modules()):
         if isinstance(module, (torch.nn.Dropout, DropPathAdd)):
             module.p = 0.0
+        if isinstance(module, EfficientBlock):
+            module.drop = 0.0
     assert_same_network(compiled, ref, size=64)
 
 
@@ -94,3 +112,14 @@ def test_regnet_widths_are_the_published_parameters():
             assert graph.nodes[last]["args"]["groups"] == width // group_width, name
             assert f"trunk_output.block{i}.block{i}-{depth}.f.b.0" not in graph
     assert regnet_stages(*REGNETS["regnet_x_8gf"][:-1])[0] == (80, 2, 80)  # min(g, width)
+
+
+@pytest.mark.parametrize("name", ["efficientnet_b3", "efficientnet_v2_s"])
+def test_efficientnet_stochastic_depth_rates_are_torchvisions(name):
+    """0.2 x i / (all blocks) for the i-th block, counted over every stage, only where it adds
+    (the first block, at 0, is a plain sum)."""
+    with torch.device("meta"):
+        ref, compiled = reference(name), resdsl.load(name)
+    want = {path: m.drop for path, m in ref.named_modules() if isinstance(m, EfficientBlock) and m.residual and m.drop > 0}
+    got = {path.rsplit(".", 1)[0]: m.p for path, m in compiled.named_modules() if isinstance(m, DropPathAdd)}
+    assert got == pytest.approx(want) and len(got) > 10
