@@ -49,6 +49,15 @@ def test_param_that_is_not_a_pair_is_a_usage_error():
     assert "'classes' is not NAME=VALUE" in done.stderr
 
 
+def test_param_the_network_lacks_lists_the_ones_it_has():
+    done = cli("flops", "resnet50", "-p", "clases=10")
+    assert done.returncode == 1
+    assert "resnet50 (the template resnet) has no parameter 'clases'; its parameters: block, " \
+           "depths, classes" in done.stderr
+    assert "help: did you mean 'classes'?" in done.stderr
+    assert "note: resnet50 is defined at" in done.stderr  # where, as a note: not the fault
+
+
 def test_repeated_single_value_option_is_an_error(tmp_path):
     done = cli("compile", "resnet18", "-o", tmp_path / "a.json", f"--output={tmp_path / 'b.json'}")
     assert done.returncode == 2
