@@ -30,7 +30,7 @@ def test_param_builds_the_network_asked_for(command, tmp_path):
 def test_param_on_flops_and_diff():
     done = cli("flops", "resnet50", "--param", "classes=10", "--format", "json")
     assert done.returncode == 0, done.output
-    assert json.loads(done.stdout)["output"]["out"] == [10]
+    assert json.loads(done.stdout)["outputs"]["out"] == [10]
     done = cli("diff", "resnet50", "resnet50:resnet50", "-p", "classes=10", "--input", "3x32x32",
                "--format", "json")
     assert done.returncode == 0, done.output
