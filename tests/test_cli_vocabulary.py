@@ -49,6 +49,14 @@ def test_param_that_is_not_a_pair_is_a_usage_error():
     assert "'classes' is not NAME=VALUE" in done.stderr
 
 
+def test_an_on_off_switch_given_both_ways_is_an_error():
+    done = cli("experiment", "degradation", "--responses", "--no-responses")
+    assert done.returncode == 2
+    assert "--responses and --no-responses are both given; give one" in done.stderr
+    done = cli("train", "resnet20", "--data", "digits", "--sync-bn", "--no-sync-bn")
+    assert done.returncode == 2 and "--sync-bn and --no-sync-bn are both given" in done.stderr
+
+
 def test_param_the_network_lacks_lists_the_ones_it_has():
     done = cli("flops", "resnet50", "-p", "clases=10")
     assert done.returncode == 1

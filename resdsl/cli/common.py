@@ -318,16 +318,26 @@ def refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) 
     """An option that takes one value given twice is a usage error, not "the last one wins"
     (`-o a.py -o b.py` would write one of them and say nothing of the other)."""
     takes_value: dict[str, click.Option] = {}
+    switches: dict[str, click.Option] = {}  # both words of an on/off pair (--plain/--no-plain)
     seen: dict[click.Option, str] = {}
     for param in command.params:
         if isinstance(param, click.Option) and not (param.is_flag or param.multiple or param.count):
             for name in param.opts:
                 takes_value[name] = param
+        elif isinstance(param, click.Option) and param.secondary_opts:
+            for name in (*param.opts, *param.secondary_opts):
+                switches[name] = param
     words = iter(args)
     for word in words:
         if word == "--":
             break
         name = word.partition("=")[0] if word.startswith("--") else word[:2]
+        switch = switches.get(name)
+        if switch is not None:
+            if switch in seen and seen[switch] != name:
+                raise click.UsageError(f"{seen[switch]} and {name} are both given; give one", ctx)
+            seen[switch] = name
+            continue
         option = takes_value.get(name)
         if option is None:
             continue
