@@ -92,7 +92,7 @@ _SUFFIXES = {".onnx": "an ONNX model", ".safetensors": "safetensors weights",
 _CONTROL = frozenset(range(32)) - set(b"\t\n\r\f\v\x1b")
 
 
-def refuse_binary(path: Path, head: bytes) -> None:
+def refuse_binary(path: str | Path, head: bytes) -> None:
     """Raise FileProblem("binary") when a file's first bytes are not text: a NUL byte (text in
     UTF-8 has none), a known signature, or more than one byte in ten a control character."""
     kind = next((what for magic, what in _SIGNATURES.items() if head.startswith(magic)), None)
