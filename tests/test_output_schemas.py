@@ -98,6 +98,27 @@ def test_a_key_out_of_place_or_of_the_wrong_type_fails():
     assert errors("list-v1.json", [{**listing[0], "output": listing[0]["outputs"]}])
 
 
+def test_check_reports_its_networks_and_files_of_blocks():
+    data = output("check", "resnet18", "architectures/blocks.rdsl", "architectures/cifar.rdsl",
+                  "--skip-expect")
+    assert errors("check-v1.json", data) == []
+    names = [n["network"] for n in data["networks"]]
+    assert names[0] == "resnet18" and "resnet1202" in names and data["ok"]
+    resnet18 = data["networks"][0]
+    assert resnet18["params"] == 11_689_512 and resnet18["depth"] == 18  # torchvision's resnet18
+    assert resnet18["checks"] == [] and data["libraries"][0]["file"] == "architectures/blocks.rdsl"
+
+
+def test_a_failed_check_is_in_the_json_and_exits_1():
+    done = cli("check", "resnet18", "--max-flops", "1G", "--format", "json")
+    assert done.returncode == 1 and "error[E701]" in done.stderr
+    data = json.loads(done.stdout)
+    assert errors("check-v1.json", data) == []
+    budget, = [c for c in data["networks"][0]["checks"] if c["kind"] == "budget"]
+    assert budget["value"] == 10**9 and budget["ok"] is False and data["ok"] is False
+    assert budget["measured"] > 1.8e9  # the paper's 1.8 GFLOPs for ResNet-18
+
+
 def test_one_word_and_one_type_per_key_across_outputs():
     """`outputs` in list and flops; under `--all` each network's `layout` and `activations` are
     the one-network report's objects (the same values, not a phrase and a number)."""
@@ -143,7 +164,7 @@ def _schema_of(example) -> str | None:
         return next((name for key, name in (("run_dir", "train-summary-v1.json"),
                                             ("confusion_matrix", "eval-v1.json")) if key in example), None)
     if "networks" in example:
-        return "flops-family-v3.json"
+        return "check-v1.json" if "libraries" in example else "flops-family-v3.json"
     return "diff-v2.json" if "differences" in example else "flops-v3.json"
 
 

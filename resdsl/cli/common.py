@@ -218,9 +218,11 @@ MAX_PARAMS = click.option("--max-params", callback=quantity, metavar="N",
 
 
 def format_option(*formats: str):
-    """`--format`: how a command prints its result; a table on the terminal by default."""
-    return click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
-                        show_default=True, help="A table, or text for machines and documents.")
+    """`--format`: how a command prints its result; the first of `formats` by default (a table
+    or lines for people)."""
+    return click.option("--format", "fmt", type=click.Choice(list(formats)), default=formats[0],
+                        show_default=True, help=f"{formats[0].capitalize()} for people, or text for "
+                                                "machines and documents.")
 
 
 FORMAT = format_option("table", "json", "csv", "markdown")
