@@ -17,9 +17,9 @@ from .ops import OPS, REQUIRED, OpShapeError, Shape
 
 
 def at_layer(err: OpShapeError, span: Span | None, where: str = "") -> ShapeError:
-    """An op's shape rule's complaint (E401), placed at the layer that made it; `where`
-    (" (in block layer2.0)") ends the message."""
-    return ShapeError(err.args[0] + where, span, hint=err.hint, code="E401")
+    """An op's shape rule's complaint (E401 unless it says), placed at the layer that made it;
+    `where` (" (in block layer2.0)") ends the message."""
+    return ShapeError(err.args[0] + where, span, hint=err.hint, code=err.code)
 
 
 class GraphBuilder:
