@@ -263,7 +263,7 @@ def graphs_of(file: str, network: str | None, input_shape=None, *, params: dict 
         return checked_graphs(file, network, input_shape=input_shape, params=params or None,
                               allow_empty=allow_empty)
     except ChoiceError as err:
-        raise click.UsageError(err.message) from None
+        raise click.UsageError(_with_hint(err)) from None
 
 
 def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n", *,
@@ -275,7 +275,11 @@ def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"
     try:
         return checked_graph(file, network, input_shape=input_shape, params=params or None, how=hint)
     except ChoiceError as err:
-        raise click.UsageError(err.message) from None
+        raise click.UsageError(_with_hint(err)) from None
+
+
+def _with_hint(err) -> str:
+    return err.message + (f"\n  help: {err.hint}" if err.hint else "")
 
 
 def terminal_width() -> int:
