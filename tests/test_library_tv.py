@@ -25,6 +25,7 @@ from .reference_tv import (
     RegNet,
     regnet_stages,
 )
+from .reference_tv_classic import AlexNet, SqueezeNet
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
@@ -44,7 +45,11 @@ PUBLISHED = {
     "efficientnet_b3": 12_233_232, "efficientnet_b4": 19_341_616, "efficientnet_b5": 30_389_784,
     "efficientnet_b6": 43_040_704, "efficientnet_b7": 66_347_960, "efficientnet_v2_s": 21_458_488,
     "efficientnet_v2_m": 54_139_356, "efficientnet_v2_l": 118_515_272,
+    "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
+# the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
+# the identity only at 224 (our network leaves it out)
+SIZES = {"alexnet": 224}
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
          "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
          "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l"}
@@ -65,6 +70,10 @@ def reference(name: str):
         return TorchvisionDenseNet(*DENSENETS[name])
     if name in EFFICIENTNET_COEFFICIENTS or name in EFFICIENTNET_V2:
         return EfficientNet(name)
+    if name == "alexnet":
+        return AlexNet()
+    if name.startswith("squeezenet"):
+        return SqueezeNet(name[len("squeezenet"):])
     if name.startswith("mnasnet"):
         return MNASNet(float(name[len("mnasnet"):].replace("_", ".")))
     raise KeyError(name)
@@ -99,7 +108,7 @@ def test_outputs_are_torchvisions(name):
             module.p = 0.0
         if isinstance(module, EfficientBlock):
             module.drop = 0.0
-    assert_same_network(compiled, ref, size=64)
+    assert_same_network(compiled, ref, size=SIZES.get(name, 64))
 
 
 def test_regnet_widths_are_the_published_parameters():
