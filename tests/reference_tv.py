@@ -240,3 +240,60 @@ class EfficientNet(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x).mean((2, 3)))
+
+
+# -- MobileNetV3 (torchvision/models/mobilenetv3.py) -----------------------------------------------
+
+# input, kernel, expanded, output, SE, hardswish, stride: the paper's Tables 1 and 2
+MOBILENET_V3 = {
+    "mobilenet_v3_large": ([(16, 3, 16, 16, 0, 0, 1), (16, 3, 64, 24, 0, 0, 2), (24, 3, 72, 24, 0, 0, 1),
+                            (24, 5, 72, 40, 1, 0, 2), (40, 5, 120, 40, 1, 0, 1), (40, 5, 120, 40, 1, 0, 1),
+                            (40, 3, 240, 80, 0, 1, 2), (80, 3, 200, 80, 0, 1, 1), (80, 3, 184, 80, 0, 1, 1),
+                            (80, 3, 184, 80, 0, 1, 1), (80, 3, 480, 112, 1, 1, 1), (112, 3, 672, 112, 1, 1, 1),
+                            (112, 5, 672, 160, 1, 1, 2), (160, 5, 960, 160, 1, 1, 1), (160, 5, 960, 160, 1, 1, 1)],
+                           1280),
+    "mobilenet_v3_small": ([(16, 3, 16, 16, 1, 0, 2), (16, 3, 72, 24, 0, 0, 2), (24, 3, 88, 24, 0, 0, 1),
+                            (24, 5, 96, 40, 1, 1, 2), (40, 5, 240, 40, 1, 1, 1), (40, 5, 240, 40, 1, 1, 1),
+                            (40, 5, 120, 48, 1, 1, 1), (48, 5, 144, 48, 1, 1, 1), (48, 5, 288, 96, 1, 1, 2),
+                            (96, 5, 576, 96, 1, 1, 1), (96, 5, 576, 96, 1, 1, 1)], 1024),
+}
+V3_BN = dict(eps=0.001, momentum=0.01)
+
+
+class HardSE(SE):
+    """torchvision's SqueezeExcitation with scale_activation=Hardsigmoid."""
+
+    def forward(self, x):
+        return x * F.hardsigmoid(self.fc2(F.relu(self.fc1(x.mean((2, 3), keepdim=True)))))
+
+
+class V3Block(nn.Module):
+    def __init__(self, cin, k, exp, cout, se, hs, stride):
+        super().__init__()
+        act = nn.Hardswish if hs else nn.ReLU
+        layers = [conv_norm_act(cin, exp, act=act, bn=V3_BN)] if exp != cin else []
+        layers.append(conv_norm_act(exp, exp, k, stride, groups=exp, act=act, bn=V3_BN))
+        if se:
+            layers.append(HardSE(exp, make_divisible(exp // 4)))
+        layers.append(conv_norm_act(exp, cout, act=None, bn=V3_BN))
+        self.block = nn.Sequential(*layers)
+        self.residual = stride == 1 and cin == cout
+
+    def forward(self, x):
+        return self.block(x) + x if self.residual else self.block(x)
+
+
+class MobileNetV3(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        setting, last = MOBILENET_V3[name]
+        lastconv = 6 * setting[-1][3]
+        self.features = nn.Sequential(
+            conv_norm_act(3, setting[0][0], 3, 2, act=nn.Hardswish, bn=V3_BN),
+            *[V3Block(*row) for row in setting],
+            conv_norm_act(setting[-1][3], lastconv, act=nn.Hardswish, bn=V3_BN))
+        self.classifier = nn.Sequential(nn.Linear(lastconv, last), nn.Hardswish(), nn.Dropout(0.2),
+                                        nn.Linear(last, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean((2, 3)))

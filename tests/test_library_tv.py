@@ -18,10 +18,12 @@ from . import torch_support  # noqa: F401  (one torch thread per worker)
 from .reference_tv import (
     EFFICIENTNET_COEFFICIENTS,
     EFFICIENTNET_V2,
+    MOBILENET_V3,
     REGNETS,
     EfficientBlock,
     EfficientNet,
     MNASNet,
+    MobileNetV3,
     RegNet,
     regnet_stages,
 )
@@ -45,6 +47,7 @@ PUBLISHED = {
     "efficientnet_b3": 12_233_232, "efficientnet_b4": 19_341_616, "efficientnet_b5": 30_389_784,
     "efficientnet_b6": 43_040_704, "efficientnet_b7": 66_347_960, "efficientnet_v2_s": 21_458_488,
     "efficientnet_v2_m": 54_139_356, "efficientnet_v2_l": 118_515_272,
+    "mobilenet_v3_large": 5_483_032, "mobilenet_v3_small": 2_542_856,
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
@@ -70,6 +73,8 @@ def reference(name: str):
         return TorchvisionDenseNet(*DENSENETS[name])
     if name in EFFICIENTNET_COEFFICIENTS or name in EFFICIENTNET_V2:
         return EfficientNet(name)
+    if name in MOBILENET_V3:
+        return MobileNetV3(name)
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):
