@@ -63,3 +63,54 @@ class SqueezeNet(nn.Module):
 
     def forward(self, x):
         return torch.flatten(self.classifier(self.features(x)), 1)
+
+
+# -- ShuffleNet V2 (torchvision/models/shufflenetv2.py) --------------------------------------------
+
+SHUFFLENETS = {"shufflenet_v2_x0_5": [24, 48, 96, 192, 1024], "shufflenet_v2_x1_0": [24, 116, 232, 464, 1024],
+               "shufflenet_v2_x1_5": [24, 176, 352, 704, 1024], "shufflenet_v2_x2_0": [24, 244, 488, 976, 2048]}
+
+
+def shuffle(x, groups=2):
+    n, c, h, w = x.shape
+    return x.view(n, groups, c // groups, h, w).transpose(1, 2).reshape(n, c, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        half, self.stride = cout // 2, stride
+        if stride > 1:
+            self.branch1 = nn.Sequential(nn.Conv2d(cin, cin, 3, stride, 1, groups=cin, bias=False),
+                                         nn.BatchNorm2d(cin), nn.Conv2d(cin, half, 1, bias=False),
+                                         nn.BatchNorm2d(half), nn.ReLU())
+        self.branch2 = nn.Sequential(
+            nn.Conv2d(cin if stride > 1 else half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU(),
+            nn.Conv2d(half, half, 3, stride, 1, groups=half, bias=False), nn.BatchNorm2d(half),
+            nn.Conv2d(half, half, 1, bias=False), nn.BatchNorm2d(half), nn.ReLU())
+
+    def forward(self, x):
+        if self.stride == 1:
+            kept, rest = x.chunk(2, dim=1)
+            return shuffle(torch.cat((kept, self.branch2(rest)), 1))
+        return shuffle(torch.cat((self.branch1(x), self.branch2(x)), 1))
+
+
+class ShuffleNetV2(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        widths = SHUFFLENETS[name]
+        self.conv1 = nn.Sequential(nn.Conv2d(3, widths[0], 3, 2, 1, bias=False), nn.BatchNorm2d(widths[0]),
+                                   nn.ReLU())
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        cin = widths[0]
+        for i, (repeats, cout) in enumerate(zip((4, 8, 4), widths[1:4]), 2):
+            self.add_module(f"stage{i}", nn.Sequential(*[ShuffleUnit(cin if j == 0 else cout, cout, 2 if j == 0 else 1)
+                                                         for j in range(repeats)]))
+            cin = cout
+        self.conv5 = nn.Sequential(nn.Conv2d(cin, widths[4], 1, bias=False), nn.BatchNorm2d(widths[4]), nn.ReLU())
+        self.fc = nn.Linear(widths[4], num_classes)
+
+    def forward(self, x):
+        x = self.stage4(self.stage3(self.stage2(self.maxpool(self.conv1(x)))))
+        return self.fc(self.conv5(x).mean((2, 3)))

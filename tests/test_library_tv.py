@@ -27,7 +27,7 @@ from .reference_tv import (
     RegNet,
     regnet_stages,
 )
-from .reference_tv_classic import AlexNet, SqueezeNet
+from .reference_tv_classic import SHUFFLENETS, AlexNet, ShuffleNetV2, SqueezeNet
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
@@ -48,6 +48,8 @@ PUBLISHED = {
     "efficientnet_b6": 43_040_704, "efficientnet_b7": 66_347_960, "efficientnet_v2_s": 21_458_488,
     "efficientnet_v2_m": 54_139_356, "efficientnet_v2_l": 118_515_272,
     "mobilenet_v3_large": 5_483_032, "mobilenet_v3_small": 2_542_856,
+    "shufflenet_v2_x0_5": 1_366_792, "shufflenet_v2_x1_0": 2_278_604, "shufflenet_v2_x1_5": 3_503_624,
+    "shufflenet_v2_x2_0": 7_393_996,
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
@@ -75,6 +77,8 @@ def reference(name: str):
         return EfficientNet(name)
     if name in MOBILENET_V3:
         return MobileNetV3(name)
+    if name in SHUFFLENETS:
+        return ShuffleNetV2(name)
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):
