@@ -297,3 +297,63 @@ class MobileNetV3(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x).mean((2, 3)))
+
+
+# -- ConvNeXt (torchvision/models/convnext.py) -----------------------------------------------------
+
+# stage widths, blocks per stage, stochastic depth probability
+CONVNEXTS = {"convnext_tiny": ((96, 192, 384, 768), (3, 3, 9, 3), 0.1),
+             "convnext_small": ((96, 192, 384, 768), (3, 3, 27, 3), 0.4),
+             "convnext_base": ((128, 256, 512, 1024), (3, 3, 27, 3), 0.5),
+             "convnext_large": ((192, 384, 768, 1536), (3, 3, 27, 3), 0.5)}
+
+
+class LayerNorm2d(nn.LayerNorm):
+    def forward(self, x):
+        return F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias,
+                            self.eps).permute(0, 3, 1, 2)
+
+
+class Permute(nn.Module):
+    def __init__(self, *dims):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return x.permute(*self.dims)
+
+
+class CNBlock(nn.Module):
+    def __init__(self, dim, drop):
+        super().__init__()
+        self.block = nn.Sequential(nn.Conv2d(dim, dim, 7, padding=3, groups=dim), Permute(0, 2, 3, 1),
+                                   nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, 4 * dim), nn.GELU(),
+                                   nn.Linear(4 * dim, dim), Permute(0, 3, 1, 2))
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * 1e-6)
+        self.drop = drop
+
+    def forward(self, x):
+        out = self.layer_scale * self.block(x)
+        if self.training and self.drop > 0:
+            keep = 1.0 - self.drop
+            out = out * torch.empty((out.shape[0], 1, 1, 1), dtype=out.dtype).bernoulli_(keep).div_(keep)
+        return out + x
+
+
+class ConvNeXt(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        dims, depths, p = CONVNEXTS[name]
+        total, index = sum(depths), 0
+        layers: list[nn.Module] = [nn.Sequential(nn.Conv2d(3, dims[0], 4, 4), LayerNorm2d(dims[0], eps=1e-6))]
+        for i, (dim, n) in enumerate(zip(dims, depths)):
+            layers.append(nn.Sequential(*[CNBlock(dim, p * (index + j) / (total - 1.0)) for j in range(n)]))
+            index += n
+            if i + 1 < len(dims):
+                layers.append(nn.Sequential(LayerNorm2d(dim, eps=1e-6), nn.Conv2d(dim, dims[i + 1], 2, 2)))
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(LayerNorm2d(dims[-1], eps=1e-6), nn.Flatten(1),
+                                        nn.Linear(dims[-1], num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x).mean((2, 3), keepdim=True))

@@ -16,10 +16,13 @@ from resdsl.torch.modules import DropPathAdd
 
 from . import torch_support  # noqa: F401  (one torch thread per worker)
 from .reference_tv import (
+    CONVNEXTS,
     EFFICIENTNET_COEFFICIENTS,
     EFFICIENTNET_V2,
     MOBILENET_V3,
     REGNETS,
+    CNBlock,
+    ConvNeXt,
     EfficientBlock,
     EfficientNet,
     MNASNet,
@@ -50,6 +53,8 @@ PUBLISHED = {
     "mobilenet_v3_large": 5_483_032, "mobilenet_v3_small": 2_542_856,
     "shufflenet_v2_x0_5": 1_366_792, "shufflenet_v2_x1_0": 2_278_604, "shufflenet_v2_x1_5": 3_503_624,
     "shufflenet_v2_x2_0": 7_393_996,
+    "convnext_tiny": 28_589_128, "convnext_small": 50_223_688, "convnext_base": 88_591_464,
+    "convnext_large": 197_767_336,
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
@@ -57,7 +62,8 @@ PUBLISHED = {
 SIZES = {"alexnet": 224}
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
          "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
-         "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l"}
+         "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l",
+         "convnext_small", "convnext_base", "convnext_large"}
 # torchvision's ResNet with the bottleneck's 3x3 grouped (groups, base width): its layout, stride
 # on the 3x3, is timm's plain ResNet's, whose names it shares
 RESNETS = {"resnext101_32x8d": (32, 8), "resnext101_64x4d": (64, 4), "wide_resnet101_2": (1, 128)}
@@ -79,6 +85,8 @@ def reference(name: str):
         return MobileNetV3(name)
     if name in SHUFFLENETS:
         return ShuffleNetV2(name)
+    if name in CONVNEXTS:
+        return ConvNeXt(name)
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):
@@ -115,7 +123,7 @@ def test_outputs_are_torchvisions(name):
     for module in (*compiled.modules(), *ref.modules()):
         if isinstance(module, (torch.nn.Dropout, DropPathAdd)):
             module.p = 0.0
-        if isinstance(module, EfficientBlock):
+        if isinstance(module, (EfficientBlock, CNBlock)):
             module.drop = 0.0
     assert_same_network(compiled, ref, size=SIZES.get(name, 64))
 
@@ -132,12 +140,13 @@ def test_regnet_widths_are_the_published_parameters():
     assert regnet_stages(*REGNETS["regnet_x_8gf"][:-1])[0] == (80, 2, 80)  # min(g, width)
 
 
-@pytest.mark.parametrize("name", ["efficientnet_b3", "efficientnet_v2_s"])
-def test_efficientnet_stochastic_depth_rates_are_torchvisions(name):
-    """0.2 x i / (all blocks) for the i-th block, counted over every stage, only where it adds
-    (the first block, at 0, is a plain sum)."""
+@pytest.mark.parametrize("name", ["efficientnet_b3", "efficientnet_v2_s", "convnext_tiny", "convnext_large"])
+def test_stochastic_depth_rates_are_torchvisions(name):
+    """EfficientNet: 0.2 x i / (all blocks) for the i-th block, counted over every stage, only
+    where it adds; ConvNeXt: p x i / (all blocks - 1). The first block, at 0, is a plain sum."""
     with torch.device("meta"):
         ref, compiled = reference(name), resdsl.load(name)
-    want = {path: m.drop for path, m in ref.named_modules() if isinstance(m, EfficientBlock) and m.residual and m.drop > 0}
+    want = {path: m.drop for path, m in ref.named_modules() if isinstance(m, (EfficientBlock, CNBlock))
+            and getattr(m, "residual", True) and m.drop > 0}
     got = {path.rsplit(".", 1)[0]: m.p for path, m in compiled.named_modules() if isinstance(m, DropPathAdd)}
     assert got == pytest.approx(want) and len(got) > 10
