@@ -1,0 +1,75 @@
+"""Hand-written references for timm's CSPNet and ConvNeXt atto/nano, written from timm's source
+(huggingface/pytorch-image-models, timm/models/cspnet.py and convnext.py; commits in
+docs/architectures.md): its module names and hyper-parameters."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ConvNormAct(nn.Module):
+    """timm's ConvNormAct: `conv` (no bias, padding (k-1)//2), `bn`, a leaky ReLU inside the BN."""
+
+    def __init__(self, cin, cout, k=1, stride=1, groups=1, act=True):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.act = act
+
+    def forward(self, x):
+        x = self.bn(self.conv(x))
+        return F.leaky_relu(x) if self.act else x
+
+
+class CspBottleneck(nn.Module):
+    def __init__(self, chs, mid, groups):
+        super().__init__()
+        self.conv1 = ConvNormAct(chs, mid)
+        self.conv2 = ConvNormAct(mid, mid, 3, groups=groups)
+        self.conv3 = ConvNormAct(mid, chs, act=False)
+
+    def forward(self, x):
+        return F.leaky_relu(self.conv3(self.conv2(self.conv1(x))) + x)
+
+
+class CrossStage(nn.Module):
+    def __init__(self, cin, cout, stride, depth, block_ratio, bottle_ratio, expand_ratio, groups):
+        super().__init__()
+        exp, block_out = int(round(cout * expand_ratio)), int(round(cout * block_ratio))
+        self.conv_down = ConvNormAct(cin, cin, 3, stride, groups) if stride != 1 else nn.Identity()
+        self.conv_exp = ConvNormAct(cin, exp, act=False)  # cross_linear
+        self.blocks = nn.Sequential(*[CspBottleneck(block_out, int(round(block_out * bottle_ratio)), groups)
+                                      for _ in range(depth)])
+        self.conv_transition_b = ConvNormAct(block_out, exp // 2)
+        self.conv_transition = ConvNormAct(exp, cout)
+        self.half = exp // 2
+
+    def forward(self, x):
+        xs, xb = self.conv_exp(self.conv_down(x)).split(self.half, dim=1)
+        return self.conv_transition(torch.cat([xs, self.conv_transition_b(self.blocks(xb))], 1))
+
+
+# out_chs, expand_ratio, block_ratio, bottle_ratio, groups (timm's model_cfgs)
+CSPNETS = {"cspresnet50": ((128, 256, 512, 1024), 2.0, 1.0, 0.5, 1),
+           "cspresnext50": ((256, 512, 1024, 2048), 1.0, 0.5, 1.0, 32)}
+
+
+class CspNet(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        widths, expand, block_ratio, bottle_ratio, groups = CSPNETS[name]
+        self.stem = nn.Sequential()
+        self.stem.add_module("conv1", ConvNormAct(3, 64, 7, 2))
+        self.stem.add_module("pool", nn.MaxPool2d(3, 2, 1))
+        cin, stages = 64, []
+        for i, (cout, depth) in enumerate(zip(widths, (3, 3, 5, 2))):
+            stages.append(CrossStage(cin, cout, 1 if i == 0 else 2, depth, block_ratio, bottle_ratio, expand, groups))
+            cin = cout
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        return self.head.fc(self.stages(self.stem(x)).mean((2, 3)))
