@@ -73,3 +73,54 @@ class CspNet(nn.Module):
 
     def forward(self, x):
         return self.head.fc(self.stages(self.stem(x)).mean((2, 3)))
+
+
+# -- timm's ConvNeXt with conv_mlp (timm/models/convnext.py) ---------------------------------------
+
+TIMM_CONVNEXTS = {"convnext_atto": ((40, 80, 160, 320), (2, 2, 6, 2)),
+                  "convnext_nano": ((80, 160, 320, 640), (2, 2, 8, 2))}
+
+
+class LayerNorm2d(nn.LayerNorm):
+    def __init__(self, channels):
+        super().__init__(channels, eps=1e-6)
+
+    def forward(self, x):
+        return F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias,
+                            self.eps).permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = LayerNorm2d(dim)
+        self.mlp = nn.Module()
+        self.mlp.fc1, self.mlp.fc2 = nn.Conv2d(dim, 4 * dim, 1), nn.Conv2d(4 * dim, dim, 1)
+        self.gamma = nn.Parameter(1e-6 * torch.ones(dim))
+
+    def forward(self, x):
+        y = self.mlp.fc2(F.gelu(self.mlp.fc1(self.norm(self.conv_dw(x)))))
+        return y.mul(self.gamma.reshape(1, -1, 1, 1)) + x
+
+
+class TimmConvNeXt(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        dims, depths = TIMM_CONVNEXTS[name]
+        self.stem = nn.Sequential(nn.Conv2d(3, dims[0], 4, 4), LayerNorm2d(dims[0]))
+        self.stages = nn.Sequential()
+        for i, (dim, depth) in enumerate(zip(dims, depths)):
+            stage = nn.Module()
+            if i > 0:
+                stage.downsample = nn.Sequential(LayerNorm2d(dims[i - 1]), nn.Conv2d(dims[i - 1], dim, 2, 2))
+            stage.blocks = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(depth)])
+            self.stages.add_module(str(i), stage)
+        self.head = nn.Module()
+        self.head.norm, self.head.fc = LayerNorm2d(dims[-1]), nn.Linear(dims[-1], num_classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for stage in self.stages:
+            x = stage.blocks(stage.downsample(x) if hasattr(stage, "downsample") else x)
+        return self.head.fc(self.head.norm(x.mean((2, 3), keepdim=True)).flatten(1))

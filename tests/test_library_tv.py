@@ -31,7 +31,7 @@ from .reference_tv import (
     regnet_stages,
 )
 from .reference_tv_classic import SHUFFLENETS, AlexNet, ShuffleNetV2, SqueezeNet
-from .reference_tv_timm import CSPNETS, CspNet
+from .reference_tv_timm import CSPNETS, TIMM_CONVNEXTS, CspNet, TimmConvNeXt
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
@@ -57,6 +57,7 @@ PUBLISHED = {
     "convnext_tiny": 28_589_128, "convnext_small": 50_223_688, "convnext_base": 88_591_464,
     "convnext_large": 197_767_336,
     "cspresnet50": 21.62e6, "cspresnext50": 20.57e6,  # timm's results table: millions, 2 decimals
+    "convnext_atto": 3.70e6, "convnext_nano": 15.59e6,
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
@@ -89,6 +90,8 @@ def reference(name: str):
         return ShuffleNetV2(name)
     if name in CONVNEXTS:
         return ConvNeXt(name)
+    if name in TIMM_CONVNEXTS:
+        return TimmConvNeXt(name)
     if name in CSPNETS:
         return CspNet(name)
     if name == "alexnet":
