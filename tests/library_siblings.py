@@ -5,14 +5,8 @@ graph-level tests check them like the bundled ones."""
 import resdsl
 
 SIBLINGS = """
-use "vgg.rdsl"
 use "wide.rdsl"
 use "se.rdsl"
-
-# torchvision's published figures (params exact, GFLOPS = multiply-adds)
-vgg11 = vgg([1, 1, 2, 2, 2])  expect params 132_863_336 within 0%, flops 7.61G within 1%
-vgg13 = vgg([2, 2, 2, 2, 2])  expect params 133_047_848 within 0%, flops 11.31G within 1%
-vgg16 = vgg([2, 2, 3, 3, 3])  expect params 138_357_544 within 0%, flops 15.47G within 1%
 
 # the WRN paper's params
 wrn40_4 = wrn(40, 4)  expect params 8.9M

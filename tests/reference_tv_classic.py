@@ -114,3 +114,37 @@ class ShuffleNetV2(nn.Module):
     def forward(self, x):
         x = self.stage4(self.stage3(self.stage2(self.maxpool(self.conv1(x)))))
         return self.fc(self.conv5(x).mean((2, 3)))
+
+
+# -- VGG (torchvision/models/vgg.py) ---------------------------------------------------------------
+
+VGG_CFGS = {"11": [64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+            "13": [64, 64, "M", 128, 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M"],
+            "16": [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"],
+            "19": [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
+                   512, 512, 512, 512, "M"]}
+
+
+class VGG(nn.Module):
+    """torchvision's VGG: `features` (conv with bias, [BN,] ReLU; "M" a 2x2 max pool), a 7x7
+    adaptive pool, `classifier` (fc, ReLU, dropout, fc, ReLU, dropout, fc)."""
+
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        layers: list[nn.Module] = []
+        cin = 3
+        for v in VGG_CFGS[name[3:5]]:
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+                continue
+            layers += [nn.Conv2d(cin, v, 3, padding=1), *([nn.BatchNorm2d(v)] if name.endswith("_bn") else []),
+                       nn.ReLU()]
+            cin = v
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(nn.Linear(512 * 7 * 7, 4096), nn.ReLU(), nn.Dropout(0.5),
+                                        nn.Linear(4096, 4096), nn.ReLU(), nn.Dropout(0.5),
+                                        nn.Linear(4096, num_classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))

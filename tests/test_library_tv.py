@@ -30,7 +30,7 @@ from .reference_tv import (
     RegNet,
     regnet_stages,
 )
-from .reference_tv_classic import SHUFFLENETS, AlexNet, ShuffleNetV2, SqueezeNet
+from .reference_tv_classic import SHUFFLENETS, VGG, AlexNet, ShuffleNetV2, SqueezeNet
 from .reference_tv_timm import CSPNETS, TIMM_CONVNEXTS, CspNet, TimmConvNeXt
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
@@ -58,6 +58,8 @@ PUBLISHED = {
     "convnext_large": 197_767_336,
     "cspresnet50": 21.62e6, "cspresnext50": 20.57e6,  # timm's results table: millions, 2 decimals
     "convnext_atto": 3.70e6, "convnext_nano": 15.59e6,
+    "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
+    "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19_bn": 143_678_248,
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
@@ -66,7 +68,8 @@ SIZES = {"alexnet": 224}
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
          "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
          "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l",
-         "convnext_small", "convnext_base", "convnext_large"}
+         "convnext_small", "convnext_base", "convnext_large",
+         "vgg11", "vgg13", "vgg16", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"}
 # torchvision's ResNet with the bottleneck's 3x3 grouped (groups, base width): its layout, stride
 # on the 3x3, is timm's plain ResNet's, whose names it shares
 RESNETS = {"resnext101_32x8d": (32, 8), "resnext101_64x4d": (64, 4), "wide_resnet101_2": (1, 128)}
@@ -94,6 +97,8 @@ def reference(name: str):
         return TimmConvNeXt(name)
     if name in CSPNETS:
         return CspNet(name)
+    if name.startswith("vgg"):
+        return VGG(name)
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):
