@@ -148,3 +148,58 @@ class VGG(nn.Module):
 
     def forward(self, x):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+
+# -- GoogLeNet (torchvision/models/googlenet.py), as its weights load: no auxiliary heads ----------
+
+class BasicConv2d(nn.Module):
+    def __init__(self, cin, cout, k=1, stride=1):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, bias=False)
+        self.bn = nn.BatchNorm2d(cout, eps=0.001)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+class Inception(nn.Module):
+    def __init__(self, cin, c1, c3r, c3, c5r, c5, pool_proj):
+        super().__init__()
+        self.branch1 = BasicConv2d(cin, c1)
+        self.branch2 = nn.Sequential(BasicConv2d(cin, c3r), BasicConv2d(c3r, c3, 3))
+        self.branch3 = nn.Sequential(BasicConv2d(cin, c5r), BasicConv2d(c5r, c5, 3))  # torchvision's 3x3
+        self.branch4 = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), BasicConv2d(cin, pool_proj))
+
+    def forward(self, x):
+        return torch.cat([self.branch1(x), self.branch2(x), self.branch3(x), self.branch4(x)], 1)
+
+
+GOOGLENET = {"3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32, 96, 64), "M3": None,
+             "4a": (480, 192, 96, 208, 16, 48, 64), "4b": (512, 160, 112, 224, 24, 64, 64),
+             "4c": (512, 128, 128, 256, 24, 64, 64), "4d": (512, 112, 144, 288, 32, 64, 64),
+             "4e": (528, 256, 160, 320, 32, 128, 128), "M4": None,
+             "5a": (832, 256, 160, 320, 32, 128, 128), "5b": (832, 384, 192, 384, 48, 128, 128)}
+
+
+class GoogLeNet(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv1 = BasicConv2d(3, 64, 7, 2)
+        self.maxpool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.conv2 = BasicConv2d(64, 64)
+        self.conv3 = BasicConv2d(64, 192, 3)
+        self.maxpool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
+        self.order = []
+        for key, cfg in GOOGLENET.items():
+            name = f"maxpool{key[1]}" if cfg is None else f"inception{key}"
+            pool = nn.MaxPool2d(3 if key == "M3" else 2, 2, ceil_mode=True)
+            self.add_module(name, pool if cfg is None else Inception(*cfg))
+            self.order.append(name)
+        self.dropout = nn.Dropout(0.2)
+        self.fc = nn.Linear(1024, num_classes)
+
+    def forward(self, x):
+        x = self.maxpool2(self.conv3(self.conv2(self.maxpool1(self.conv1(x)))))
+        for name in self.order:
+            x = getattr(self, name)(x)
+        return self.fc(self.dropout(x.mean((2, 3))))

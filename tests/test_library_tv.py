@@ -30,7 +30,7 @@ from .reference_tv import (
     RegNet,
     regnet_stages,
 )
-from .reference_tv_classic import SHUFFLENETS, VGG, AlexNet, ShuffleNetV2, SqueezeNet
+from .reference_tv_classic import SHUFFLENETS, VGG, AlexNet, GoogLeNet, ShuffleNetV2, SqueezeNet
 from .reference_tv_timm import CSPNETS, TIMM_CONVNEXTS, CspNet, TimmConvNeXt
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
@@ -60,6 +60,7 @@ PUBLISHED = {
     "convnext_atto": 3.70e6, "convnext_nano": 15.59e6,
     "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
     "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19_bn": 143_678_248,
+    "googlenet": 6_624_904,
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
@@ -99,6 +100,8 @@ def reference(name: str):
         return CspNet(name)
     if name.startswith("vgg"):
         return VGG(name)
+    if name == "googlenet":
+        return GoogLeNet()
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):
