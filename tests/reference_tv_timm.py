@@ -124,3 +124,79 @@ class TimmConvNeXt(nn.Module):
         for stage in self.stages:
             x = stage.blocks(stage.downsample(x) if hasattr(stage, "downsample") else x)
         return self.head.fc(self.head.norm(x.mean((2, 3), keepdim=True)).flatten(1))
+
+
+# -- timm's DPN (timm/models/dpn.py) -----------------------------------------------------------------
+
+# stem width, stem kernel, small (bw factor 1, else 4), k_r, groups, blocks per group, inc per group
+DPNS = {"dpn68": (10, 3, True, 128, 32, (3, 4, 12, 3), (16, 32, 32, 64)),
+        "dpn92": (64, 7, False, 96, 32, (3, 4, 20, 3), (16, 32, 24, 128))}
+
+
+class BnActConv2d(nn.Module):
+    def __init__(self, cin, cout, k=1, stride=1, groups=1):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(cin, eps=0.001)
+        self.conv = nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False)
+
+    def forward(self, x):
+        return self.conv(F.relu(self.bn(x)))
+
+
+class DualPathBlock(nn.Module):
+    """Takes and returns timm's (resid, dense) pair."""
+
+    def __init__(self, cin, r, bw, inc, groups, kind):
+        super().__init__()
+        self.bw, stride = bw, 2 if kind == "down" else 1
+        if kind == "proj":
+            self.c1x1_w_s1 = BnActConv2d(cin, bw + 2 * inc)
+        if kind == "down":
+            self.c1x1_w_s2 = BnActConv2d(cin, bw + 2 * inc, stride=2)
+        self.c1x1_a = BnActConv2d(cin, r)
+        self.c3x3_b = BnActConv2d(r, r, 3, stride, groups)
+        self.c1x1_c = BnActConv2d(r, bw + inc)
+        self.kind = kind
+
+    def forward(self, x):
+        x_in = torch.cat(x, 1) if isinstance(x, tuple) else x
+        if self.kind == "normal":
+            x_s1, x_s2 = x
+        else:
+            x_s = (self.c1x1_w_s1 if self.kind == "proj" else self.c1x1_w_s2)(x_in)
+            x_s1, x_s2 = x_s[:, :self.bw], x_s[:, self.bw:]
+        out = self.c1x1_c(self.c3x3_b(self.c1x1_a(x_in)))
+        return x_s1 + out[:, :self.bw], torch.cat([x_s2, out[:, self.bw:]], 1)
+
+
+class DPN(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        init, k, small, k_r, groups, k_sec, inc_sec = DPNS[name]
+        factor = 1 if small else 4
+        blocks = nn.Sequential()
+        stem = nn.Module()
+        stem.conv, stem.bn = nn.Conv2d(3, init, k, 2, (k - 1) // 2, bias=False), nn.BatchNorm2d(init, eps=0.001)
+        blocks.add_module("conv1_1", stem)
+        cin = init
+        for g, (n, inc) in enumerate(zip(k_sec, inc_sec)):
+            bw = 64 * 2 ** g * factor
+            r = k_r * bw // (64 * factor)
+            for i in range(1, n + 1):
+                kind = ("proj" if g == 0 else "down") if i == 1 else "normal"
+                blocks.add_module(f"conv{g + 2}_{i}", DualPathBlock(cin, r, bw, inc, groups, kind))
+                cin = bw + 3 * inc if i == 1 else cin + inc
+        last = nn.Module()
+        last.bn = nn.BatchNorm2d(cin, eps=0.001)
+        blocks.add_module("conv5_bn_ac", last)
+        self.features = blocks
+        self.classifier = nn.Conv2d(cin, num_classes, 1)
+
+    def forward(self, x):
+        stem = self.features.conv1_1
+        x = F.max_pool2d(F.relu(stem.bn(stem.conv(x))), 3, 2, 1)
+        for block in self.features.children():
+            if isinstance(block, DualPathBlock):
+                x = block(x)
+        x = F.elu(self.features.conv5_bn_ac.bn(torch.cat(x, 1)))
+        return self.classifier(x.mean((2, 3), keepdim=True)).flatten(1)
