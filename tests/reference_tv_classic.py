@@ -5,6 +5,7 @@ nn.Sequential numbering, biased convs, pools and classifiers."""
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -201,5 +202,118 @@ class GoogLeNet(nn.Module):
     def forward(self, x):
         x = self.maxpool2(self.conv3(self.conv2(self.maxpool1(self.conv1(x)))))
         for name in self.order:
+            x = getattr(self, name)(x)
+        return self.fc(self.dropout(x.mean((2, 3))))
+
+
+# -- Inception-v3 (torchvision/models/inception.py), inception_v3(aux_logits=False) ------------------
+
+class Conv(nn.Module):
+    """torchvision's BasicConv2d with any kernel and padding."""
+
+    def __init__(self, cin, cout, k=1, stride=1, padding=0):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride, padding, bias=False)
+        self.bn = nn.BatchNorm2d(cout, eps=0.001)
+
+    def forward(self, x):
+        return torch.relu(self.bn(self.conv(x)))
+
+
+def _avg(x):
+    return F.avg_pool2d(x, 3, 1, 1)
+
+
+class Mixed(nn.Module):
+    """One of InceptionA ... E: `paths` are lists of unit names applied in turn (a tuple ends a
+    path in two units side by side); "avg" and "max" are the pools a path starts with."""
+
+    def __init__(self, units: dict, paths: list):
+        super().__init__()
+        for name, args in units.items():
+            self.add_module(name, Conv(*args))
+        self.paths = paths
+
+    def forward(self, x):
+        outs = []
+        for path in self.paths:
+            y = x
+            for step in path:
+                if step == "avg":
+                    y = _avg(y)
+                elif step == "max":
+                    y = F.max_pool2d(y, 3, 2)
+                elif isinstance(step, tuple):
+                    y = torch.cat([getattr(self, s)(y) for s in step], 1)
+                else:
+                    y = getattr(self, step)(y)
+            outs.append(y)
+        return torch.cat(outs, 1)
+
+
+def inception_a(cin, pool):
+    return Mixed({"branch1x1": (cin, 64), "branch5x5_1": (cin, 48), "branch5x5_2": (48, 64, 5, 1, 2),
+                  "branch3x3dbl_1": (cin, 64), "branch3x3dbl_2": (64, 96, 3, 1, 1),
+                  "branch3x3dbl_3": (96, 96, 3, 1, 1), "branch_pool": (cin, pool)},
+                 [["branch1x1"], ["branch5x5_1", "branch5x5_2"],
+                  ["branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"], ["avg", "branch_pool"]])
+
+
+def inception_b(cin):
+    return Mixed({"branch3x3": (cin, 384, 3, 2), "branch3x3dbl_1": (cin, 64), "branch3x3dbl_2": (64, 96, 3, 1, 1),
+                  "branch3x3dbl_3": (96, 96, 3, 2)},
+                 [["branch3x3"], ["branch3x3dbl_1", "branch3x3dbl_2", "branch3x3dbl_3"], ["max"]])
+
+
+def inception_c(cin, c7):
+    h, v = ((1, 7), 1, (0, 3)), ((7, 1), 1, (3, 0))
+    return Mixed({"branch1x1": (cin, 192), "branch7x7_1": (cin, c7), "branch7x7_2": (c7, c7, *h),
+                  "branch7x7_3": (c7, 192, *v), "branch7x7dbl_1": (cin, c7), "branch7x7dbl_2": (c7, c7, *v),
+                  "branch7x7dbl_3": (c7, c7, *h), "branch7x7dbl_4": (c7, c7, *v),
+                  "branch7x7dbl_5": (c7, 192, *h), "branch_pool": (cin, 192)},
+                 [["branch1x1"], ["branch7x7_1", "branch7x7_2", "branch7x7_3"],
+                  [f"branch7x7dbl_{i}" for i in range(1, 6)], ["avg", "branch_pool"]])
+
+
+def inception_d(cin):
+    return Mixed({"branch3x3_1": (cin, 192), "branch3x3_2": (192, 320, 3, 2), "branch7x7x3_1": (cin, 192),
+                  "branch7x7x3_2": (192, 192, (1, 7), 1, (0, 3)), "branch7x7x3_3": (192, 192, (7, 1), 1, (3, 0)),
+                  "branch7x7x3_4": (192, 192, 3, 2)},
+                 [["branch3x3_1", "branch3x3_2"], [f"branch7x7x3_{i}" for i in range(1, 5)], ["max"]])
+
+
+def inception_e(cin):
+    h, v = ((1, 3), 1, (0, 1)), ((3, 1), 1, (1, 0))
+    return Mixed({"branch1x1": (cin, 320), "branch3x3_1": (cin, 384), "branch3x3_2a": (384, 384, *h),
+                  "branch3x3_2b": (384, 384, *v), "branch3x3dbl_1": (cin, 448),
+                  "branch3x3dbl_2": (448, 384, 3, 1, 1), "branch3x3dbl_3a": (384, 384, *h),
+                  "branch3x3dbl_3b": (384, 384, *v), "branch_pool": (cin, 192)},
+                 [["branch1x1"], ["branch3x3_1", ("branch3x3_2a", "branch3x3_2b")],
+                  ["branch3x3dbl_1", "branch3x3dbl_2", ("branch3x3dbl_3a", "branch3x3dbl_3b")],
+                  ["avg", "branch_pool"]])
+
+
+class InceptionV3(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.Conv2d_1a_3x3 = Conv(3, 32, 3, 2)
+        self.Conv2d_2a_3x3 = Conv(32, 32, 3)
+        self.Conv2d_2b_3x3 = Conv(32, 64, 3, 1, 1)
+        self.Conv2d_3b_1x1 = Conv(64, 80)
+        self.Conv2d_4a_3x3 = Conv(80, 192, 3)
+        self.mixed = ["Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d",
+                      "Mixed_6e", "Mixed_7a", "Mixed_7b", "Mixed_7c"]
+        blocks = [inception_a(192, 32), inception_a(256, 64), inception_a(288, 64), inception_b(288),
+                  inception_c(768, 128), inception_c(768, 160), inception_c(768, 160), inception_c(768, 192),
+                  inception_d(768), inception_e(1280), inception_e(2048)]
+        for name, block in zip(self.mixed, blocks):
+            self.add_module(name, block)
+        self.dropout = nn.Dropout(0.5)
+        self.fc = nn.Linear(2048, num_classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x))), 3, 2)
+        x = F.max_pool2d(self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x)), 3, 2)
+        for name in self.mixed:
             x = getattr(self, name)(x)
         return self.fc(self.dropout(x.mean((2, 3))))
