@@ -43,10 +43,16 @@ def merge(lines: list[Line], src: SourceTokens) -> list[Line | str]:
 
 def _tidy(items: list[Line | str]) -> list[Line | str]:
     """Blank lines: one for a run, none at the edges of the file or of a body."""
+    following: list[Line | str | None] = [None] * len(items)  # the next item that is not blank
+    ahead: Line | str | None = None
+    for n in range(len(items) - 1, -1, -1):
+        following[n] = ahead
+        if items[n] != BLANK:
+            ahead = items[n]
     out: list[Line | str] = []
     for n, item in enumerate(items):
         if item == BLANK:
-            after = next((x for x in items[n + 1:] if x != BLANK), None)
+            after = following[n]
             if not out or out[-1] == BLANK or after is None:
                 continue
             if isinstance(out[-1], Line) and out[-1].cells[-1].endswith("{"):
@@ -60,20 +66,19 @@ def _tidy(items: list[Line | str]) -> list[Line | str]:
 def render(items: list[Line | str]) -> str:
     """The final text: aligned cells, comment lines indented like the code after them."""
     codes = _align([x for x in items if isinstance(x, Line)], items)
-    texts: list[str] = []
-    for n, item in enumerate(items):
-        if item == BLANK:
-            texts.append("")
-        elif isinstance(item, str):
-            texts.append(_comment_indent(items[n + 1:]) + item)
-        else:
-            texts.append(codes[id(item)])
+    texts: list[str] = [""] * len(items)
+    following: Line | None = None  # the next line of code: a comment is indented like it
+    for n in range(len(items) - 1, -1, -1):
+        item = items[n]
+        if isinstance(item, Line):
+            texts[n], following = codes[id(item)], item
+        elif item != BLANK:
+            texts[n] = _comment_indent(following) + item
     _align_comments(items, texts)
     return "\n".join(texts) + "\n" if texts else ""
 
 
-def _comment_indent(rest: list[Line | str]) -> str:
-    following = next((x for x in rest if isinstance(x, Line)), None)
+def _comment_indent(following: Line | None) -> str:
     if following is None:
         return ""
     return following.indent + (INDENT if following.role == "close" else "")

@@ -73,7 +73,7 @@ class Layout:
         tail = range(closing, self._tokens(node)[-1] + 1)
         inner = [c for c in body.children if isinstance(c, Tree)]
         first, last = self.src.tokens[opening].line, self.src.tokens[closing].line
-        if not inner and not any(first < n < last for n in self.src.comments):
+        if not inner and not self.src.comment_between(first, last):
             self._broken(list(head), indent, "code")  # an empty body: `{}`
             after = self._text(tail[1:])
             self.lines[-1].cells[-1] += "}" + (" " + after if after else "")

@@ -36,6 +36,7 @@ class SourceTokens:
             if tok.type == "COMMENT":
                 before = text[text.rfind("\n", 0, tok.start_pos) + 1:tok.start_pos]
                 self.comments[tok.line] = Comment(tok.line, tok.value.rstrip(), bool(before.strip()))
+        self.comment_lines = sorted(self.comments)
         self.blank_lines = {n for n, line in enumerate(text.split("\n"), 1) if not line.strip()}
 
     def index(self, position: int) -> int:
@@ -52,3 +53,8 @@ class SourceTokens:
 
     def token(self, i: int) -> Token | None:
         return self.tokens[i] if 0 <= i < len(self.tokens) else None
+
+    def comment_between(self, first: int, last: int) -> bool:
+        """Whether a comment is written on a line strictly between lines `first` and `last`."""
+        k = bisect.bisect_right(self.comment_lines, first)
+        return k < len(self.comment_lines) and self.comment_lines[k] < last
