@@ -26,4 +26,4 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/pip install -q -e ".[export,test,train,lint]"
+.venv/bin/pip install -q -e ".[export,test,train,lint,highlight]"
