@@ -9,7 +9,6 @@ from typing import Iterator
 
 from lark import Tree
 
-from ..core.errors import ResdslError
 from ..language.parse import parse
 from .lines import merge, render
 from .spacing import roles
@@ -19,10 +18,9 @@ from .tokens import SourceTokens
 SEPARATORS = frozenset({"SEMICOLON"})  # the layout writes these itself, where two statements share a line
 
 
-class FormatError(ResdslError):
-    """The formatter would have changed more than layout: a bug in it, never the user's."""
-
-    code = "E1000"
+class FormatError(RuntimeError):
+    """The formatter would have changed more than layout: a bug in it, never the user's (the
+    command line reports it as an internal error, exit 3, and writes nothing)."""
 
 
 def format_text(text: str, path: str | None = None) -> str:
