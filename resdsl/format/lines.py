@@ -129,15 +129,16 @@ def _runs(lines: list[Line], position: dict[int, int], column: int) -> list[list
 
 def _align_comments(items: list[Line | str], texts: list[str]) -> None:
     """Trailing comments of adjacent lines start in one column."""
+    notes = [item.comment if isinstance(item, Line) else None for item in items]
     n = 0
     while n < len(items):
-        if not (isinstance(items[n], Line) and items[n].comment):
+        if not notes[n]:
             n += 1
             continue
         end = n
-        while end < len(items) and isinstance(items[end], Line) and items[end].comment:
+        while end < len(items) and notes[end]:
             end += 1
         column = max(len(texts[k]) for k in range(n, end)) + 2
         for k in range(n, end):
-            texts[k] = texts[k].ljust(column) + items[k].comment  # type: ignore[union-attr]
+            texts[k] = texts[k].ljust(column) + (notes[k] or "")
         n = end

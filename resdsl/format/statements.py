@@ -44,7 +44,7 @@ class Layout:
         group: list[Tree] = []
         for node in nodes:
             if group and self._single(group[-1]) and self._single(node) \
-                    and self._first(node).line == self._last(group[-1]).line:
+                    and self._first_line(node) == self._last_line(group[-1]):
                 group.append(node)
                 continue
             self._emit(group, indent)
@@ -59,7 +59,7 @@ class Layout:
             return
         texts = [self._text(self._tokens(node)) for node in group]
         cells = [t + ";" for t in texts[:-1]] + texts[-1:]
-        self.lines.append(Line(indent, cells, self._first(group[0]).line, "row:" + group[0].data,
+        self.lines.append(Line(indent, cells, self._first_line(group[0]), "row:" + group[0].data,
                                [2] * (len(cells) - 1)))
 
     def statement(self, node: Tree, indent: str) -> None:
@@ -72,7 +72,7 @@ class Layout:
         head = range(self.src.index(node.meta.start_pos), opening + 1)
         tail = range(closing, self._tokens(node)[-1] + 1)
         inner = [c for c in body.children if isinstance(c, Tree)]
-        first, last = self.src.tokens[opening].line, self.src.tokens[closing].line
+        first, last = self.src.line(opening), self.src.line(closing)
         if not inner and not self.src.comment_between(first, last):
             self._broken(list(head), indent, "code")  # an empty body: `{}`
             after = self._text(tail[1:])
@@ -86,14 +86,14 @@ class Layout:
         tokens = self._tokens(node)
         if not tokens:
             return
-        if self.src.tokens[tokens[-1]].line != self.src.tokens[tokens[0]].line:
+        if self.src.line(tokens[-1]) != self.src.line(tokens[0]):
             self._broken(tokens, indent, "code")
             return
         cuts = self._cuts(node, tokens)
         bounds = [tokens[0], *cuts, tokens[-1] + 1]
         cells = [self._text(range(a, b)) for a, b in zip(bounds, bounds[1:])]
         gaps = {"instance": [1, 2], "stage": [1]}.get(node.data, [])
-        self.lines.append(Line(indent, cells, self.src.tokens[tokens[0]].line,
+        self.lines.append(Line(indent, cells, self.src.line(tokens[0]),
                                node.data if len(cells) > 1 else None, gaps[:len(cells) - 1]))
 
     def _cuts(self, node: Tree, tokens: list[int]) -> list[int]:
@@ -118,14 +118,14 @@ class Layout:
     def _tokens(self, node: Tree) -> list[int]:
         return list(self.src.between(node.meta.start_pos, node.meta.end_pos))
 
-    def _first(self, node: Tree):
-        return self.src.tokens[self._tokens(node)[0]]
+    def _first_line(self, node: Tree) -> int:
+        return self.src.line(self._tokens(node)[0])
 
-    def _last(self, node: Tree):
-        return self.src.tokens[self._tokens(node)[-1]]
+    def _last_line(self, node: Tree) -> int:
+        return self.src.line(self._tokens(node)[-1])
 
     def _single(self, node: Tree) -> bool:
-        return self._first(node).line == self._last(node).line and \
+        return self._first_line(node) == self._last_line(node) and \
             not any(isinstance(c, Tree) and c.data == "body" for c in node.children)
 
     def _text(self, indices) -> str:
@@ -137,14 +137,15 @@ class Layout:
     def _broken(self, indices: list[int], indent: str, role: str) -> None:
         """Tokens that may span several lines: they break where the source broke; a continued
         line lines up after the bracket still open, or is indented once more."""
-        text, open_at, line_role = "", [], role
-        anchor = self.src.tokens[indices[0]].line if indices else 0
+        text, line_role = "", role
+        open_at: list[int] = []  # the columns after the brackets still open
+        anchor = self.src.line(indices[0]) if indices else 0
         for n, i in enumerate(indices):
             tok = self.src.tokens[i]
             if n and "\n" in self.src.gap(i):
                 self.lines.append(Line(indent, [text], anchor, role=line_role))
                 width = open_at[-1] if open_at else len(indent + INDENT)
-                indent, text, line_role, anchor = " " * width, "", "cont", tok.line
+                indent, text, line_role, anchor = " " * width, "", "cont", self.src.line(i)
             elif n:
                 text += space_before(self.src, self.roles, i)
             text += tok.value

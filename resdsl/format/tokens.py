@@ -30,12 +30,13 @@ class SourceTokens:
         self.text = text
         everything = list(parser().lex(text + "\n", dont_ignore=True))
         self.tokens = [t for t in everything if t.type not in LAYOUT]
-        self.starts = [t.start_pos for t in self.tokens]
+        self.starts = [t.start_pos or 0 for t in self.tokens]
         self.comments: dict[int, Comment] = {}
         for tok in everything:
             if tok.type == "COMMENT":
                 before = text[text.rfind("\n", 0, tok.start_pos) + 1:tok.start_pos]
-                self.comments[tok.line] = Comment(tok.line, tok.value.rstrip(), bool(before.strip()))
+                line = tok.line or 0
+                self.comments[line] = Comment(line, tok.value.rstrip(), bool(before.strip()))
         self.comment_lines = sorted(self.comments)
         self.blank_lines = {n for n, line in enumerate(text.split("\n"), 1) if not line.strip()}
 
@@ -50,6 +51,10 @@ class SourceTokens:
     def gap(self, i: int) -> str:
         """The source text between token i - 1 and token i."""
         return self.text[self.tokens[i - 1].end_pos:self.tokens[i].start_pos] if i else ""
+
+    def line(self, i: int) -> int:
+        """The line token i starts on."""
+        return self.tokens[i].line or 0
 
     def token(self, i: int) -> Token | None:
         return self.tokens[i] if 0 <= i < len(self.tokens) else None
