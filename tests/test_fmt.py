@@ -49,6 +49,9 @@ def test_rows_of_statements_line_up_in_columns():
         "\n"                                          # a blank line ends the columns
         "    add shortcut;  relu\n"
         "}\n")
+    # a row that starts with another op is not part of the table
+    assert format_text("block c {\n conv 1x1, 8;  bn\n add shortcut; relu\n}\n") == \
+        "block c {\n    conv 1x1, 8;  bn\n    add shortcut;  relu\n}\n"
 
 
 def test_instances_and_stages_line_up():

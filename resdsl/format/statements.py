@@ -59,7 +59,7 @@ class Layout:
             return
         texts = [self._text(self._tokens(node)) for node in group]
         cells = [t + ";" for t in texts[:-1]] + texts[-1:]
-        self.lines.append(Line(indent, cells, self._first_line(group[0]), "row:" + group[0].data,
+        self.lines.append(Line(indent, cells, self._first_line(group[0]), _row_kind(group[0]),
                                [2] * (len(cells) - 1)))
 
     def statement(self, node: Tree, indent: str) -> None:
@@ -154,3 +154,11 @@ class Layout:
             elif tok.type in OPENERS.values() and open_at:
                 open_at.pop()
         self.lines.append(Line(indent, [text], anchor, role=line_role))
+
+
+def _row_kind(first: Tree) -> str:
+    """Rows of statements line up when they start alike: with a layer of the same op (the
+    `conv ...; bn; relu` rows of a block), or with the same kind of statement."""
+    op = next((c for c in first.children if isinstance(c, Tree) and c.data == "ident"), None)
+    word = op.children[0] if op is not None and first.data == "layer" else ""
+    return f"row:{first.data}:{word}"
