@@ -1,0 +1,2 @@
+"""Highlighting .rdsl: a Pygments lexer and the TextMate grammar editors read, both from the
+vocabulary the grammar and the op table define (words.py)."""
