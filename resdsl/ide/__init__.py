@@ -6,6 +6,9 @@ Positions are 1-based lines and columns counted in characters (code points), the
 the diagnostics' spans (`--error-format json`); ranges end at an exclusive column. `path` is the
 file the text is (its folder is where `use` looks first), or None for an unsaved text, which may
 `use` the bundled library only.
+
+Rule: imports resdsl.core, resdsl.netgraph, resdsl.language, resdsl.analysis and resdsl.targets;
+never torch, never an editor protocol's types.
 """
 
 from .diagnostics import diagnostics, place_in
