@@ -1,6 +1,14 @@
 """Editor-neutral analysis of resdsl source: pure functions of a text, its path and a position,
 returning plain data (dicts, lists and strings, ready for JSON). The language server
-(resdsl.lsp) and the playground both answer their editors with these.
+(resdsl.lsp) and the playground both answer their editors with these:
+
+- `diagnostics(text, path)`: the `--error-format json` objects; `place_in` says where one shows;
+- `hover(text, path, line, column)`: markdown and the range it is about;
+- `definition(text, path, line, column)`: where the name at the position is defined;
+- `completions(text, path, line, column)`: what may be written there;
+- `symbols(text, path)`: the outline (templates, networks, blocks and their stages);
+- `rename(text, path, line, column, new_name, workspace)`: the edits that rename a block or
+  template in every file given.
 
 Positions are 1-based lines and columns counted in characters (code points), the convention of
 the diagnostics' spans (`--error-format json`); ranges end at an exclusive column. `path` is the
@@ -11,7 +19,9 @@ Rule: imports resdsl.core, resdsl.netgraph, resdsl.language, resdsl.analysis and
 never torch, never an editor protocol's types.
 """
 
+from .complete import completions
 from .diagnostics import diagnostics, place_in
 from .hover import hover
+from .navigate import definition, symbols
 
-__all__ = ["diagnostics", "place_in", "hover"]
+__all__ = ["completions", "definition", "diagnostics", "hover", "place_in", "symbols"]
