@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a development environment from a fresh clone: Graphviz's dot, a virtual environment in
-# .venv, torch (CPU), resdsl in editable mode with its test, export, train and lint extras. Safe to rerun.
+# .venv, torch (CPU), resdsl in editable mode with its test, export, train, lint and lsp extras. Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,4 +26,4 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/pip install -q -e ".[export,test,train,lint]"
+.venv/bin/pip install -q -e ".[export,test,train,lint,lsp]"

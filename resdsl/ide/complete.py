@@ -96,8 +96,8 @@ def _body_at(found: Analysis, line: int):
         if isinstance(item, (ast.BlockDef, ast.NetworkDef)) and item.span.line < line < item.span.end_line:
             return item
     chain = chain_at(found.module, line, 1)
-    item = chain[0] if chain else None
-    return item if isinstance(item, (ast.BlockDef, ast.NetworkDef)) and item.span.line < line else None
+    outer = chain[0] if chain else None
+    return outer if isinstance(outer, (ast.BlockDef, ast.NetworkDef)) and outer.span.line < line else None
 
 
 def _files(path: str | None, typed: str) -> list[dict]:
