@@ -201,3 +201,35 @@ def test_formatting_is_one_edit_of_the_whole_text_in_fmts_layout(client):
     last = untidy.count("\n")
     assert found == [{"range": {"start": {"line": 0, "character": 0},
                                 "end": {"line": last, "character": 0}}, "newText": expected}]
+
+
+def test_rename_a_block_edits_each_of_its_uses(client):
+    client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": 7},
+                                             "contentChanges": [{"text": TEXT}]})
+    found = client.request("textDocument/rename", {"textDocument": {"uri": client.uri},
+                                                   "position": position(TEXT, "pair(16)"),
+                                                   "newName": "duo"})
+    call = position(TEXT, "pair(16)")
+    assert found == {"changes": {client.uri: [
+        {"range": span(TEXT, "pair"), "newText": "duo"},
+        {"range": {"start": call, "end": {**call, "character": call["character"] + 4}}, "newText": "duo"}]}}
+
+
+def test_a_position_after_a_wide_character_is_counted_in_utf16_units(client):
+    text = TEXT.replace('stage s1: pair(16)', 'stage s1 "\U0001F600 s": pairx(16)')
+    client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": 8},
+                                             "contentChanges": [{"text": text}]})
+    (found,) = client.diagnostics(client.uri, 8)
+    start = position(text, "pairx")
+    start["character"] += 1  # the emoji before it is one character but two UTF-16 units
+    assert found["range"] == {"start": start, "end": {**start, "character": start["character"] + 5}}
+
+
+def test_changes_in_a_burst_are_analysed_once(client):
+    for version in (20, 21, 22):
+        client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": version},
+                                                 "contentChanges": [{"text": TEXT + "#" * version}]})
+    assert client.diagnostics(client.uri, 22) == []
+    published = {n["params"].get("version") for n in client.notes
+                 if n.get("method") == "textDocument/publishDiagnostics"}
+    assert not published & {20, 21}

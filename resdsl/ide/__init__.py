@@ -23,5 +23,6 @@ from .complete import completions
 from .diagnostics import diagnostics, place_in
 from .hover import hover
 from .navigate import definition, symbols
+from .rename import rename
 
-__all__ = ["completions", "definition", "diagnostics", "hover", "place_in", "symbols"]
+__all__ = ["completions", "definition", "diagnostics", "hover", "place_in", "rename", "symbols"]

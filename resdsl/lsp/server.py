@@ -12,6 +12,7 @@ import asyncio
 import logging
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 
 from .. import ide
@@ -108,6 +109,47 @@ def document_symbols(ls: LanguageServer, params: types.DocumentSymbolParams
     text = _text(ls, uri)
     return [symbol(s, text) for s in ide.symbols(ls.workspace.get_text_document(uri).source,
                                                   path_of(uri))]
+
+
+@server.feature(types.TEXT_DOCUMENT_RENAME)
+def rename(ls: LanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
+    """A block or template renamed in every .rdsl file of the document's folder and every open
+    document (open documents as they are in the editor, the others as saved)."""
+    uri = params.text_document.uri
+    text = _text(ls, uri)
+    line, column = text.column(params.position)
+    found = ide.rename(ls.workspace.get_text_document(uri).source, path_of(uri), line, column,
+                       params.new_name, _workspace(ls, uri))
+    if "error" in found:
+        raise JsonRpcException(found["error"], code=REQUEST_FAILED)
+    changes = {}
+    for file, edits in found["edits"].items():
+        target = uri_of(file)
+        lines = _text(ls, target) if target in ls.workspace.text_documents else file_text(file, text.codec)
+        changes[target] = [types.TextEdit(lines.range(e["range"]), e["new_text"]) for e in edits]
+    return types.WorkspaceEdit(changes=changes)
+
+
+REQUEST_FAILED = -32803  # the protocol's code for a request that is valid but cannot be done
+
+
+def _workspace(ls: LanguageServer, uri: str) -> dict[str, str]:
+    """The texts a rename may edit: the folder's .rdsl files and the open documents."""
+    from pathlib import Path
+
+    texts: dict[str, str] = {}
+    path = path_of(uri)
+    if path is not None:
+        for file in sorted(Path(path).resolve().parent.glob("*.rdsl")):
+            try:
+                texts[str(file)] = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError):
+                continue
+    for open_uri, document in ls.workspace.text_documents.items():
+        open_path = path_of(open_uri)
+        if open_path is not None and open_path.endswith(".rdsl"):
+            texts[str(Path(open_path).resolve())] = document.source
+    return texts
 
 
 @server.feature(types.TEXT_DOCUMENT_FORMATTING)
