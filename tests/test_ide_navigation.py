@@ -8,7 +8,7 @@ from resdsl.ide import completions, definition, symbols
 from resdsl.ide.rename import rename
 from resdsl.netgraph.ops import OPS, source_ops
 
-from .test_ide import SMALL, at
+from .test_ide import ROOT, SMALL, at
 
 BRANCHY = """\
 block fork(w) {
@@ -118,3 +118,15 @@ def test_rename_a_block_in_every_file_that_uses_it(tmp_path):
     assert ranges[theirs] == [at(other, "pair(4)"), at(other, "trio(pair)", 5, nth=1)]
     assert "error" in rename(SMALL, mine, *at(SMALL, "pair(16)", 1), "small", {})
     assert "error" in rename(SMALL, mine, *at(SMALL, "stem"), "x2", {})
+
+
+def test_the_keywords_offered_are_the_grammars():
+    from resdsl.ide.complete import keywords
+
+    grammar = (ROOT / "grammar" / "resdsl.lark").read_text()
+    for word in keywords("_stmt") + keywords("_toplevel"):
+        assert f'"{word}"' in grammar
+    assert set(keywords("_stmt")) >= {"input", "stage", "budget", "expect"}
+    assert keywords("_toplevel") == ("use", "block", "network")
+    line, column = at(SMALL, "avgpool")
+    assert set(keywords("_stmt")) <= set(labels(completions(SMALL, None, line, column)))

@@ -18,6 +18,7 @@ The text need not parse: the line being written is left out to find the names in
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -27,8 +28,26 @@ from ..netgraph.ops import OPS, source_ops
 from .analysis import Analysis, analyse, folder_of
 from .locate import chain_at
 
-STATEMENTS = ("input", "shortcuts", "stage", "outputs", "budget", "expect")  # in a network's body
-TOP_LEVEL = ("use", "block", "network")
+
+@functools.cache
+def keywords(origin: str) -> tuple[str, ...]:
+    """The keywords that start what the grammar's rule `origin` expands to, in the grammar's
+    order: `keywords("_stmt")` are the statements of a body, `keywords("_toplevel")` the items."""
+    from ..language.parse import parser
+
+    grammar = parser()
+    words = {t.name: t.pattern.value for t in grammar.terminals
+             if t.pattern.type == "str" and t.pattern.value.isalpha()}
+    found: dict[str, None] = {}
+    for rule in grammar.rules:
+        if rule.origin.name != origin:
+            continue
+        for inner in grammar.rules:
+            head = inner.expansion[:1]
+            if inner.origin == rule.expansion[0] and head and head[0].is_term and head[0].name in words:
+                found[words[head[0].name]] = None
+    return tuple(found)
+
 
 _USE = re.compile(r'^\s*use\s+"([^"]*)$')
 _FROM = re.compile(rf"\b{READS}:\s*([A-Za-z0-9_.]*)$")
@@ -59,7 +78,7 @@ def completions(text: str, path: str | None, line: int, column: int) -> list[dic
     if body is None and _BASE.match(before):
         return _networks(found)
     if body is None and re.fullmatch(r"\s*\w*", before):
-        return [_item(word, "keyword", "") for word in TOP_LEVEL]
+        return [_item(word, "keyword", "") for word in keywords("_toplevel")]
     return []
 
 
@@ -160,7 +179,7 @@ def _callees(found: Analysis, body, statements: bool) -> list[dict]:
     for param in getattr(body, "params", ()):
         offered.append(_item(param.name, "value", f"parameter of {body.name}"))
     if statements:
-        offered += [_item(word, "keyword", "") for word in STATEMENTS]
+        offered += [_item(word, "keyword", "") for word in keywords("_stmt")]
     return offered
 
 
