@@ -140,3 +140,10 @@ def test_hover_works_on_a_text_that_does_not_parse_for_ops():
     line, column = at(text, "conv", 1)
     assert "2-D convolution" in hover(text, None, line, column)["markdown"]
     assert hover(text, None, 1, 1) is None
+
+
+def test_hover_on_an_expectation_gives_what_the_network_has():
+    text = RESNET.read_text()
+    line, column = at(text, "params 21_797_672")
+    shown = hover(text, str(RESNET), line, column)["markdown"]
+    assert "21,797,672" in shown  # torchvision's resnet34 has 21,797,672 parameters

@@ -80,3 +80,15 @@ def network_text(name: str, graph: nx.DiGraph) -> str:
             f"- {human(figures['macs'])} multiply-adds ({figures['macs']:,})\n"
             f"- {figures['params']:,} params\n"
             f"- {figures['depth']} weighted layers, {figures['layers']} nodes")
+
+
+def measured_text(graph: nx.DiGraph, metric: str) -> str:
+    """What a network has of the metric a budget or an expectation names."""
+    from ..netgraph.infer import totals
+
+    figures = totals(graph)
+    key, what = {"flops": ("macs", "multiply-adds"), "macs": ("macs", "multiply-adds"),
+                 "params": ("params", "params")}.get(metric, (None, metric))
+    if key is None:
+        return f"`{metric}`"
+    return f"**{graph.graph['name']}** has {human(figures[key])} {what} ({figures[key]:,})"

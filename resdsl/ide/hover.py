@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..language import ast
 from ..netgraph.ops import ALIASES, OPS
 from .analysis import Analysis, analyse
-from .describe import MOST_NETWORKS, definition_text, network_text, op_text
+from .describe import MOST_NETWORKS, definition_text, measured_text, network_text, op_text
 from .figures import Use, call_uses, layer_uses, stage_uses
 from .locate import chain_at, name_span, touches, word_at
 
@@ -71,6 +71,8 @@ def _at(found: Analysis, item, node, line: int, column: int) -> dict | None:
         return _name(found, node.name, node.name_span, item)
     if isinstance(node, ast.Layer):
         return _layer(found, item, node, line, column)
+    if isinstance(node, (ast.Figure, ast.Limit)) and item.name in found.graphs:
+        return _result(measured_text(found.graphs[item.name], node.metric), node.span)
     if isinstance(node, ast.Stage):
         head = _name(found, node.block, node.block_span, item) \
             if touches(node.block_span, line, column) else None

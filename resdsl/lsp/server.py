@@ -9,7 +9,6 @@ lets it read: the document's folder, the bundled library and the folders the use
 from __future__ import annotations
 
 import asyncio
-import logging
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -24,7 +23,6 @@ DEBOUNCE = 0.3  # seconds after the last change before a document is analysed ag
 server = LanguageServer("resdsl", __version__,
                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
 _pending: dict[str, asyncio.TimerHandle] = {}
-logger = logging.getLogger(__name__)
 
 
 def _text(ls: LanguageServer, uri: str) -> Text:
