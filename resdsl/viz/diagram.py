@@ -31,7 +31,7 @@ SHORTCUT_STYLE = {"identity": "solid", "projection": "dotted", "padding": "dotte
 # (Liberation Sans, Helvetica's metrics, where Graphviz's recommended fonts are installed) and
 # stays a CSS font list in SVG.
 FONT = "Helvetica,Arial,sans-serif"
-GRAPH_STYLE = {"rankdir": "TB", "newrank": "true", "nodesep": "0.3", "ranksep": "0.22",
+GRAPH_STYLE = {"rankdir": "TB", "newrank": "true", "nodesep": "0.3", "ranksep": "0.28",
                "fontname": FONT}
 NODE_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "white", "fontname": FONT,
               "fontsize": "11", "height": "0.3", "margin": "0.1,0.04"}
@@ -143,10 +143,16 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     _title_spacer(cluster, prefix, stage, title, (quiet or on_path)[0])
 
     for arrow in d.arrows:
-        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **_arrow_style(arrow))
+        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **_arrow_style(arrow, direction))
 
 
-def _arrow_style(arrow: Arrow) -> dict[str, str]:
+# A block's shortcut arc, round one side of its box from the input's side to the sum's: right
+# of it top to bottom, below it left to right, away from the shape labels dot puts right of or
+# above the arrows; top to bottom it ends at a corner, clear of the label of the arrow leaving.
+ARC_PORTS = {"TB": {"tailport": "n", "headport": "s"}, "LR": {"tailport": "sw", "headport": "e"}}
+
+
+def _arrow_style(arrow: Arrow, direction: str = "TB") -> dict[str, str]:
     attrs = {"class": arrow.role, "weight": "8" if arrow.role == "main" else "1"}
     if arrow.role == "shortcut":
         attrs.update({"class": f"shortcut {arrow.shortcut}", "style": SHORTCUT_STYLE[arrow.shortcut]})
@@ -154,8 +160,8 @@ def _arrow_style(arrow: Arrow) -> dict[str, str]:
         attrs["style"] = "dotted"
     elif arrow.role == "output":
         attrs["style"] = "dashed"
-    if arrow.tail == arrow.head:  # an arc beside the box, from its top to its bottom
-        attrs.update(tailport="n", headport="s")
+    if arrow.tail == arrow.head:  # an arc beside the box
+        attrs.update(ARC_PORTS[direction])
     return attrs
 
 
