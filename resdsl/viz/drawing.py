@@ -167,9 +167,9 @@ def _block_ends(graph: nx.DiGraph, nodes: list[str]) -> tuple[tuple, tuple]:
 
 
 def _stride_text(before: tuple, after: tuple) -> str:
-    if len(before) == 3 and len(after) == 3 and before[1] > after[1]:
+    if len(before) == 3 and len(after) == 3 and round(before[1] / after[1]) > 1:
         return f", /{round(before[1] / after[1])}"
-    return ""
+    return ""  # the same size, or a few pixels less (a 3x3 conv without padding: 149 to 147)
 
 
 def _block_label(graph: nx.DiGraph, nodes: list[str], repeat: int = 1) -> str:
@@ -184,8 +184,24 @@ def _block_label(graph: nx.DiGraph, nodes: list[str], repeat: int = 1) -> str:
     if repeat > 1:
         head += f" {TIMES} {repeat}"
     layers = [layer_label(graph, n) for n in nodes
-              if OPS[graph.nodes[n]["op"]].weighted and graph.nodes[n]["scope"].get("branch") != "shortcut"]
+              if _shown_in_block(graph, n) and graph.nodes[n]["scope"].get("branch") != "shortcut"]
     return "\n".join([head, *layers])
+
+
+def _shown_in_block(graph: nx.DiGraph, node: str) -> bool:
+    """Whether a block's box names a layer: a weighted one (conv, fc), or any other that learns
+    weights but a norm, an activation or dropout (squeeze-and-excitation, ECA, a highway gate)."""
+    op = OPS[graph.nodes[node]["op"]]
+    return op.weighted or (not op.minor and graph.nodes[node]["params"] > 0)
+
+
+def block_key(scope: dict) -> str | None:
+    """The block a layer belongs to, as a box key: `layer2.0` for a stage's block, the block's
+    own path for one called outside stages (MobileNetV2's `features.3`, a deep stem); None for a
+    layer of no block."""
+    if "stage" in scope:
+        return f"{scope['stage']}.{scope['block']}"
+    return scope.get("block_path")
 
 
 def _boxes_by_block(graph: nx.DiGraph, order: list[str], collapse: bool) -> list[Box]:
@@ -193,12 +209,12 @@ def _boxes_by_block(graph: nx.DiGraph, order: list[str], collapse: bool) -> list
     blocks: dict[str, Box] = {}
     for node in order:
         scope = graph.nodes[node]["scope"]
-        if "stage" not in scope:
+        key = block_key(scope)
+        if key is None:
             boxes.append(_layer_box(graph, node))
             continue
-        key = f"{scope['stage']}.{scope['block']}"
         if key not in blocks:
-            blocks[key] = Box(key, "", [], "block", scope["stage"])
+            blocks[key] = Box(key, "", [], "block", scope.get("stage"))
             boxes.append(blocks[key])
         blocks[key].nodes.append(node)
     for box in blocks.values():
@@ -241,6 +257,12 @@ def _boxes_by_stage(graph: nx.DiGraph, order: list[str], _collapse: bool) -> lis
                 last.nodes.append(node)
             else:
                 boxes.append(Box(stage, "", [node], "stage"))
+        elif "block_path" in data["scope"]:  # a block outside stages: a box of its own
+            key = data["scope"]["block_path"]
+            if last is not None and last.kind == "block" and last.key == key:
+                last.nodes.append(node)
+            else:
+                boxes.append(Box(key, "", [node], "block"))
         elif data["op"] == "input" or last is None or last.kind != "layers":
             boxes.append(Box(node, layer_label(graph, node), [node],
                              "input" if data["op"] == "input" else "layers"))
@@ -252,6 +274,8 @@ def _boxes_by_stage(graph: nx.DiGraph, order: list[str], _collapse: bool) -> lis
         if box.kind == "stage":
             box.label = _stage_label(graph, stages[box.key], box.nodes)
             box.blocks = stages[box.key].repeat
+        elif box.kind == "block":
+            box.label = _block_label(graph, box.nodes)
     return boxes
 
 
