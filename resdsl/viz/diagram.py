@@ -17,6 +17,7 @@ from ..core.units import human
 from ..netgraph.ops import OPS
 from .columns import counterparts
 from .drawing import LEVELS, Arrow, Box, Drawing, drawing
+from .stage import find_stage, one_stage
 
 __all__ = ["diagram", "drawing", "LEVELS", "Arrow", "Box", "Drawing"]
 
@@ -77,6 +78,8 @@ def _cost_style(box: Box, most: int) -> dict:
 def _tooltip(box: Box) -> str:
     if box.kind == "output":
         return f"output {box.label}"
+    if not box.nodes:  # where a stage drawn alone starts
+        return box.label
     layers = len(box.nodes)
     blocks = f"{box.blocks} blocks, " if box.blocks > 1 else ""
     return (f"{box.key}: {blocks}{layers} layer{'s' if layers > 1 else ''}, "
@@ -165,17 +168,32 @@ def _arrow_style(arrow: Arrow, direction: str = "TB") -> dict[str, str]:
     return attrs
 
 
+def drawings(graphs, level: str = "block", *, collapse: bool = True, fold: bool = False,
+             stage: str | None = None) -> list[Drawing]:
+    """The drawings of one network or several (typed graphs, or compiled modules, which carry
+    theirs as `.graph`), each cut to one stage if `stage` names one (its name or its title)."""
+    # a compiled module (resdsl.load) carries its graph
+    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
+    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
+    out = [drawing(g, level, collapse, fold) for g in graphs]
+    if stage is not None:
+        out = [one_stage(d, find_stage(g, stage)) for d, g in zip(out, graphs)]
+    return out
+
+
 def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool = True,
-            fold: bool = False, direction: str = "TB", dpi: int | None = None) -> graphviz.Digraph:
+            fold: bool = False, direction: str = "TB", dpi: int | None = None,
+            stage: str | None = None) -> graphviz.Digraph:
     """DOT for one network, or for several side by side in columns (the paper's Figure 3): typed
     graphs or compiled modules (`resdsl.load`), which carry theirs as `.graph`.
     `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all; `fold`
     draws BN and ReLU inside their conv's box (layer level); `direction` "LR" lays the network
-    out left to right; `dpi` sets the resolution of PNG output."""
-    # a compiled module (resdsl.load) carries its graph
-    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
-    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
-    drawings = [drawing(g, level, collapse, fold) for g in graphs]
+    out left to right; `dpi` sets the resolution of PNG output; `stage` draws that stage alone."""
+    drawings_ = drawings(graphs, level, collapse=collapse, fold=fold, stage=stage)
+    return _dot(drawings_, cost, fold, direction, dpi)
+
+
+def _dot(drawings: list[Drawing], cost: bool, fold: bool, direction: str, dpi: int | None) -> graphviz.Digraph:
     if direction not in ("TB", "LR"):
         raise ValueError(f"direction is TB or LR, not {direction!r}")
     graph_style = {**GRAPH_STYLE, "rankdir": direction}
