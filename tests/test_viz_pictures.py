@@ -72,6 +72,27 @@ def test_block_boxes_name_attention_and_gates(name, line):
     assert any(line in b.label.split("\n") for b in d.boxes if b.kind == "block")
 
 
+def test_parallel_branches_are_drawn_side_by_side():
+    """Inception-ResNet-A (Szegedy et al. 2016, Figure 16): three towers, 1x1 32 | 1x1 32, 3x3 32 |
+    1x1 32, 3x3 48, 3x3 64, concatenated, then a 1x1 conv back to the block's width."""
+    (d,) = drawings(resdsl.graph("inception_resnet_a10"), "block")
+    (block,) = [b for b in d.boxes if b.label.startswith("inception_resnet_a")]
+    towers, join, last = block.rows
+    assert [[line.split(",")[0] for line in tower] for tower in towers] == [
+        ["1x1 conv"], ["1x1 conv", "3x3 conv"], ["1x1 conv", "3x3 conv", "3x3 conv"]]
+    assert [[int(line.split(", ")[1]) for line in tower] for tower in towers] == [[32], [32, 32], [32, 48, 64]]
+    assert join == "concat" and last.startswith("1x1 conv")
+    # SKNet (Li et al. 2019): two kernels, 3x3 and a dilated 3x3 for 5x5, side by side, summed
+    (sk,) = drawings(resdsl.graph("skresnet18"), "block")
+    first = next(b for b in sk.boxes if b.kind == "block")
+    assert [len(t) for t in first.rows[0]] == [1, 1] and first.rows[1] == "+"
+    assert "dilation 2" in first.rows[0][1][0]
+    # in the DOT: a table, one cell per tower; blocks without branches stay plain text
+    source = diagram(resdsl.graph("inception_resnet_a10"), "block").source
+    assert source.count('BGCOLOR="white"') >= 3 and "3x3 conv, 48" in source
+    assert "TABLE" not in diagram(resdsl.graph("resnet50"), "block").source
+
+
 def test_arcs_run_below_a_box_left_to_right():
     dot = read(diagram(resdsl.graph("resnet34"), "block", direction="LR").source)
     arcs = [a for t, h, a in dot.edges_of_class("shortcut") if t == h]

@@ -15,6 +15,7 @@ import networkx as nx
 from ..core.escape import dot_label
 from ..core.units import human
 from ..netgraph.ops import OPS
+from .branch_table import branch_table
 from .columns import counterparts
 from .drawing import LEVELS, Arrow, Box, Drawing, drawing
 from .stage import find_stage, one_stage
@@ -111,18 +112,20 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                  direction: str = "TB") -> None:
     def add_box(g: graphviz.Digraph, box: Box) -> None:
         style = _box_style(box)
-        label = box.label
+        extra = []
         if most is not None:
             style = {**style, **_cost_style(box, most)}
             if box.kind in ("input", "output"):
                 style.pop("fillcolor")
             if box.macs:
-                label += f"\n{human(box.macs)} MACs"
+                extra.append(f"{human(box.macs)} MACs")
         if box.key not in off_main_path:
             style["group"] = prefix  # one group per network: dot keeps its main path straight
         if box.key in d.margins:
             style["xlabel"] = _text(d.margins[box.key])
-        g.node(prefix + box.key, _text(label), tooltip=_text(_tooltip(box)), **style)
+        label = (_text("\n".join([box.label, *extra])) if box.rows is None
+                 else branch_table(box.label.split("\n")[0], box.rows, extra))
+        g.node(prefix + box.key, label, tooltip=_text(_tooltip(box)), **style)
 
     off_main_path = {a.head for a in d.arrows if a.role in ("shortcut-path", "output")}
     with dot.subgraph(name=f"cluster_{prefix}") as net:
@@ -145,8 +148,12 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     quiet = [k for k in on_path if k not in d.margins]  # an output-size margin is drawn on its left
                     _title_spacer(cluster, prefix, stage, title, (quiet or on_path)[0])
 
+    wide = {box.key for box in d.boxes if box.rows is not None}  # branches side by side
     for arrow in d.arrows:
-        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **_arrow_style(arrow, direction))
+        style = _arrow_style(arrow, direction)
+        if arrow.tail == arrow.head and arrow.tail in wide and direction == "TB":
+            style.update(tailport="ne", headport="se")  # from its top centre it would cut a corner
+        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **style)
 
 
 # A block's shortcut arc, round one side of its box from the input's side to the sum's: right

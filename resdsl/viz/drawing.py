@@ -20,6 +20,7 @@ from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.infer import totals
 from ..netgraph.meta import Stage
 from ..netgraph.ops import OPS, fmt
+from .branches import rows
 
 LEVELS = ("stage", "block", "layer")
 TIMES = "\u00d7"
@@ -36,6 +37,7 @@ class Box:
     stage: str | None = None  # the stage cluster it is drawn in
     blocks: int = 1  # how many identical blocks it stands for
     arcs: list["Arrow"] = field(default_factory=list)  # a block's shortcuts, drawn beside it
+    rows: list | None = None  # a block with parallel branches: its lines and branches (branches.py)
     macs: int = 0
     params: int = 0
     out_shape: tuple = ()
@@ -220,7 +222,14 @@ def _boxes_by_block(graph: nx.DiGraph, order: list[str], collapse: bool) -> list
     for box in blocks.values():
         box.label = _block_label(graph, box.nodes)
         box.arcs = _shortcut_arcs(graph, box)
+        box.rows = _block_rows(graph, box.nodes)
     return _collapse_repeats(graph, boxes) if collapse else boxes
+
+
+def _block_rows(graph: nx.DiGraph, nodes: list[str]) -> list | None:
+    """A block's lines with its parallel branches side by side, after its head line; None for
+    a block whose layers run one after another (its label says it all)."""
+    return rows(graph, nodes, lambda n: _shown_in_block(graph, n), lambda n: layer_label(graph, n))
 
 
 def _looks(box: Box) -> tuple:
@@ -241,7 +250,7 @@ def _collapse_repeats(graph: nx.DiGraph, boxes: list[Box]) -> list[Box]:
         out.append(Box(key,
                        _block_label(graph, first.nodes, len(run)),
                        [n for box in run for n in box.nodes], "block", first.stage, len(run),
-                       [replace(arc, tail=key, head=key) for arc in first.arcs]))
+                       [replace(arc, tail=key, head=key) for arc in first.arcs], first.rows))
     return out
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from ..core.errors import ResdslError
-from .drawing import Drawing
+from .drawing import Box, Drawing
 
 PNG_LIMIT = 32_767  # pixels a side: cairo's bitmaps (Graphviz shrinks larger pictures to fit)
 DEFAULT_DPI = 96  # Graphviz's, for PNG
@@ -40,12 +40,19 @@ class Size:
         return f"{self.width:,.0f} x {self.height:,.0f} px"
 
 
-def _box(label: str, small: bool) -> tuple[float, float]:
-    """A box's width and height in points, as NODE_STYLE draws its label."""
+def _box(box: Box, small: bool) -> tuple[float, float]:
+    """A box's width and height in points, as NODE_STYLE draws its label (a block's branches
+    side by side: as wide as they are together, as tall as the longest)."""
     size = 9 if small else 11
-    lines = label.split("\n")
-    width = max(len(line) for line in lines) * size * CHAR + 0.2 * POINTS
-    height = max(len(lines) * size * LINE + 0.08 * POINTS, (0.2 if small else 0.3) * POINTS)
+    lines = box.label.split("\n")
+    chars, count = max(len(line) for line in lines), len(lines)
+    if box.rows is not None:
+        branches = [row for row in box.rows if isinstance(row, list)]
+        count = 1 + sum(max(map(len, row)) if isinstance(row, list) else 1 for row in box.rows)
+        chars = max([len(lines[0]), *(sum(max(map(len, b)) + 2 for b in row) for row in branches),
+                     *(len(row) for row in box.rows if isinstance(row, str))])
+    width = chars * size * CHAR + 0.2 * POINTS
+    height = max(count * size * LINE + 0.08 * POINTS, (0.2 if small else 0.3) * POINTS)
     return width, height
 
 
@@ -58,7 +65,7 @@ def _extent(d: Drawing, direction: str) -> tuple[float, float]:
     sizes = {}
     for box in d.boxes:
         op = OPS.get(box.kind)
-        sizes[box.key] = _box(box.label, op is not None and op.minor)
+        sizes[box.key] = _box(box, op is not None and op.minor)
     flow = nx.DiGraph()
     flow.add_nodes_from(sizes)
     flow.add_edges_from((a.tail, a.head) for a in d.arrows if a.tail != a.head)
