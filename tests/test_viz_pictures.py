@@ -93,6 +93,31 @@ def test_parallel_branches_are_drawn_side_by_side():
     assert "TABLE" not in diagram(resdsl.graph("resnet50"), "block").source
 
 
+def test_every_activation_is_drawn_small_by_its_role():
+    """ReLU6 (MobileNetV2), SiLU (EfficientNet) and the rest: the op table's role, not a list."""
+    from resdsl.netgraph.ops import ops_with
+    from resdsl.viz.diagram import SMALL, _box_style
+    from resdsl.viz.drawing import Box
+
+    activations = ops_with(role="activation")
+    assert {"relu", "relu6", "silu", "hardswish"} <= set(activations)
+    for op in activations:
+        assert _box_style(Box("x", op, ["x"], op)) == SMALL, op
+    dot = read(diagram(resdsl.graph("mobilenet_v2"), "layer").source)
+    relu6 = [a for n, a in dot.nodes.items() if a["label"] == "ReLU6"]
+    assert len(relu6) == 35 and all(a["fontsize"] == SMALL["fontsize"] for a in relu6)  # 1 + 2 x 16 + 1 + 1
+
+
+def test_only_a_concatenation_that_keeps_its_input_counts_as_growth():
+    """DenseNet's layers add their growth to what comes in (+32); SqueezeNet-like fire modules
+    concatenate two new branches and are as wide as those."""
+    (dense,) = drawings(resdsl.graph("densenet121"), "block")
+    assert any(b.label.startswith("dense_layer +32") for b in dense.boxes)
+    (inception,) = drawings(resdsl.graph("inception_resnet_v2"), "block")
+    mixed = next(b for b in inception.boxes if b.key == "mixed_5b")
+    assert mixed.label.startswith("mixed_5b 320")  # 96 + 64 + 96 + 64 channels, 192 in
+
+
 def test_arcs_run_below_a_box_left_to_right():
     dot = read(diagram(resdsl.graph("resnet34"), "block", direction="LR").source)
     arcs = [a for t, h, a in dot.edges_of_class("shortcut") if t == h]

@@ -178,7 +178,8 @@ def _block_label(graph: nx.DiGraph, nodes: list[str], repeat: int = 1) -> str:
     """'basic 128, /2' (its type, output width and stride), then its branch's weighted layers."""
     before, after = _block_ends(graph, nodes)
     width = f"{after[0]}"
-    if graph.nodes[nodes[-1]]["op"] == "concat" and len(before) == 3 and before[1:] == after[1:]:
+    if (graph.nodes[nodes[-1]]["op"] == "concat" and merges(graph, nodes[-1:])  # it keeps its input
+            and len(before) == 3 and before[1:] == after[1:]):
         # a dense layer adds its growth to whatever comes in: that is what it looks like, so
         # the layers of a dense block collapse ("dense_layer +32 x 6")
         width = f"+{after[0] - before[0]}"
