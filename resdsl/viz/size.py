@@ -115,7 +115,8 @@ def check_png(graphs: list, level: str, *, fold: bool = False, stage: str | None
     it to an unreadable strip)."""
     from .diagram import drawings
 
-    size = estimate(drawings(graphs, level, fold=fold, stage=stage), direction, dpi)
+    drawn = drawings(graphs, level, fold=fold, stage=stage)
+    size = estimate(drawn, direction, dpi)
     if size.longest() <= PNG_LIMIT:
         return size
     fits = []
@@ -123,7 +124,7 @@ def check_png(graphs: list, level: str, *, fold: bool = False, stage: str | None
         if estimate(drawings(graphs, **kwargs), direction, dpi).longest() <= PNG_LIMIT:
             fits.append(option)
     if stage is None and level != "stage":
-        worst = _largest_stage(graphs, level, fold, direction, dpi)
+        worst = _largest_stage(graphs, drawn, direction, dpi)
         if worst is not None:
             fits.append(f"--stage {worst} (one stage, here the largest)")
     fits.append("write SVG or PDF (-o NAME.svg), which have no such limit")
@@ -146,16 +147,15 @@ def _alternatives(level: str, fold: bool, stage: str | None) -> list[tuple[str, 
     return out
 
 
-def _largest_stage(graphs: list, level: str, fold: bool, direction: str, dpi: int | None) -> str | None:
+def _largest_stage(graphs: list, drawn: list[Drawing], direction: str, dpi: int | None) -> str | None:
     """The name of the stage whose picture alone is largest, if that picture fits."""
-    from .diagram import drawings
+    from .stage import one_stage
 
     best, most = None, 0.0
     for stage in graphs[0].graph["stages"]:
-        try:
-            size = estimate(drawings(graphs, level, fold=fold, stage=stage.name), direction, dpi).longest()
-        except ResdslError:  # a stage only some of the networks have
+        if not all(stage.name in d.stage_titles for d in drawn):  # a stage only some networks have
             continue
+        size = estimate([one_stage(d, stage.name) for d in drawn], direction, dpi).longest()
         if most < size <= PNG_LIMIT:
             best, most = stage.name, size
     return best
