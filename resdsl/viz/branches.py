@@ -21,8 +21,9 @@ def rows(graph: nx.DiGraph, nodes: list[str], shown: Callable[[str], bool],
          label: Callable[[str], str]) -> list[Row] | None:
     """The rows of a block's box, or None where its layers run one after another."""
     inside = graph.subgraph(n for n in nodes if graph.nodes[n]["scope"].get("branch") != "shortcut")
-    if all(degree <= 1 for _, degree in inside.out_degree()):  # one path: nothing side by side
-        return None
+    entries = {v for u, v, role in graph.in_edges(inside, data="role") if u not in inside and role != "shortcut"}
+    if len(entries) <= 1 and all(degree <= 1 for _, degree in inside.out_degree()):
+        return None  # one path in, no fork: nothing side by side
     layers = [n for n in nodes if n in inside and shown(n)]
     after = {n: nx.descendants(inside, n) for n in layers}
 
