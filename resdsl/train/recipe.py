@@ -67,7 +67,8 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     """A bundled recipe by name, or a .toml/.json file; `overrides` maps dotted keys to values
     (`{"optimizer.lr": 0.05}`), as command-line flags give them."""
     text, shown = _read(str(name_or_path))
-    source = Source(shown, text)
+    # a file not named as a recipe (/etc/shadow) is never quoted in a diagnostic
+    source = Source(shown, text, private=not shown.endswith((".toml", ".json", ">")))
     values = _parse(source)
     merged = _merge(copy.deepcopy(DEFAULTS), values)
     _validate(merged, source, "the recipe file")
@@ -79,13 +80,26 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     return Recipe(shown, merged)
 
 
+def read_recipe_text(path: str | Path) -> str:
+    """A recipe file's text: a regular file, within RESDSL_MAX_RECIPE_BYTES, UTF-8."""
+    from ..core.files import FileProblem, read_limited
+    from .limits import TRAIN_LIMITS
+
+    try:
+        raw = read_limited(path, TRAIN_LIMITS.recipe_bytes, "RESDSL_MAX_RECIPE_BYTES")
+    except FileProblem as err:
+        raise RecipeError(f"cannot read recipe '{path}': {err.reason}") from None
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        raise RecipeError(f"recipe '{path}' is not UTF-8 text (byte {err.start})",
+                          hint="a recipe is a TOML (or JSON) text file") from None
+
+
 def _read(name: str) -> tuple[str, str]:
     path = Path(name)
     if path.suffix in (".toml", ".json") or path.exists():
-        try:
-            return path.read_text(), str(path)
-        except OSError as err:
-            raise RecipeError(f"cannot read recipe '{name}': {err.strerror or err}") from None
+        return read_recipe_text(path), str(path)
     if name in BUNDLED:
         return bundled_text(name), f"<recipe {name}>"
     raise RecipeError(f"unknown recipe '{name}'",
