@@ -1,14 +1,14 @@
 """Run folders: claimed before a run writes, locked while it writes, checked before a resume.
 
 - A new run needs an empty (or new) folder: a folder that already holds files is refused
-  without `--resume` (E1080), so a finished run is never rewritten and a second recipe never
+  without `--resume` (E934), so a finished run is never rewritten and a second recipe never
   lands beside another run's checkpoint. There is no `--force` for run folders: a run folder
   is hours of work, and removing one is left to the user.
 - While a run writes, its process holds an exclusive `flock` on `RUN/.lock` (the kernel
-  releases it when the process ends, however it ends); a second writer is refused (E1081).
+  releases it when the process ends, however it ends); a second writer is refused (E935).
 - Every run gets an id, written into `recipe.toml` (a comment), each metric row (`run`) and
   `checkpoint.json` (`run_id`); `--resume` refuses a folder whose files name different runs
-  (E1082).
+  (E936).
 """
 
 from __future__ import annotations
@@ -27,15 +27,15 @@ RUN_ID_LINE = re.compile(r"^# run id: ([0-9a-f]{8,64})$", re.MULTILINE)
 
 
 class RunFolderTaken(ResdslError):
-    code = "E1080"
+    code = "E934"
 
 
 class RunFolderLocked(ResdslError):
-    code = "E1081"
+    code = "E935"
 
 
 class RunFolderMixed(ResdslError):
-    code = "E1082"
+    code = "E936"
 
 
 def new_run_id() -> str:
@@ -141,6 +141,10 @@ def claim(out: Path, resume: bool) -> Lock | None:
         raise CheckpointError(f"nothing to resume: '{out}' does not exist", hint="start without --resume")
     if not out.is_dir():
         raise OutputError(out, "it exists and is not a folder")
+    if not (out / "checkpoint.json").exists():
+        from .checkpoint import load
+
+        load(out)  # says why there is nothing to resume (E932)
     return Lock(out)
 
 
