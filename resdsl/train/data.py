@@ -12,6 +12,7 @@ file cannot run code.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import tarfile
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from typing import Any
 import torch
 
 from ..core.errors import ResdslError, did_you_mean
-from .images import load_eval_image
+from .images import BadImage, check_header, load_eval_image
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 KINDS = ("digits", "cifar10", "folder")
@@ -60,6 +61,7 @@ class Dataset:
     scale: float                    # raw pixel value of white: 16 for digits, 255 for images
     mean: list[float] = field(default_factory=list)   # per channel, after dividing by scale
     std: list[float] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # image files left out (data.bad_images = "skip"), why
 
     def split(self, name: str) -> Split:
         found = {"train": self.train, "val": self.val, "test": self.test}.get(name)
@@ -117,9 +119,19 @@ def _fill_normalization(data: Dataset, recipe) -> None:
         files = data.train.files
         assert files is not None, "a split holds its images in memory or as files"
         take = files[:: max(1, len(files) // 256)][:256]
-        x = torch.stack([load_eval_image(p, recipe) for p in take])
+        x = torch.stack([load_checked(p, recipe, data) for p in take])
     data.mean = x.mean(dim=(0, 2, 3)).tolist()
     data.std = x.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist()
+
+
+def load_checked(path: Path, recipe, data: Dataset) -> torch.Tensor:
+    """The validation view of an image for the normalization's statistics; a bad file refused, or
+    (skip) stood in for by a black image, counted."""
+    try:
+        return load_eval_image(path, recipe)
+    except BadImage as err:
+        bad_image(path, str(err), recipe.get("data.bad_images", "refuse"), data.skipped)
+        return torch.zeros(data.shape)
 
 
 def _digits(spec: str) -> Dataset:
@@ -224,15 +236,50 @@ def _cifar10(spec: str, path: Path) -> Dataset:
 
 # ---- image folders ----
 
-def _class_folders(root: Path) -> tuple[list[str], list[Path], list[int]]:
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+def _inside(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
+
+
+def _class_folders(root: Path, policy: str, skipped: list[str]) -> tuple[list[str], list[Path], list[int]]:
+    """Class names and their image files, walked without following a link out of the data root;
+    a file that is no image (empty, another format) is refused or skipped as `policy` says."""
+    base = root.resolve()
+    classes = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        if not _inside(entry.resolve(), base):
+            raise DataError(f"folder data: class folder '{entry}' links to '{entry.resolve()}', "
+                            f"outside the data root '{root}'",
+                            hint="links out of the data root are not followed: give the folder they "
+                                 "point to as the data, or copy the images in")
+        classes.append(entry.name)
     files, labels = [], []
     for index, name in enumerate(classes):
-        for f in sorted((root / name).rglob("*")):
-            if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file():
+        for folder, subfolders, names in os.walk(root / name):  # never into a linked folder
+            subfolders.sort()
+            for leaf in sorted(names):
+                f = Path(folder) / leaf
+                if f.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                try:
+                    if not _inside(f.resolve(), base) or not f.is_file():
+                        raise BadImage("it links outside the data root, or is not a regular file")
+                    check_header(f)
+                except BadImage as err:
+                    bad_image(f, str(err), policy, skipped)
+                    continue
                 files.append(f)
                 labels.append(index)
     return classes, files, labels
+
+
+def bad_image(path: Path, reason: str, policy: str, skipped: list[str]) -> None:
+    """A file that cannot be used: an error naming it, or (data.bad_images = "skip") counted."""
+    if policy != "skip":
+        raise DataError(f"folder data: cannot use image '{path}': {reason}",
+                        hint='remove or replace the file, or skip such files with --set data.bad_images="skip"')
+    skipped.append(f"{path}: {reason}")
 
 
 def _folder(spec: str, root: Path, recipe) -> Dataset:
@@ -243,19 +290,22 @@ def _folder(spec: str, root: Path, recipe) -> Dataset:
 
     require("folder data", "data:folder")
     has_train = (root / "train").is_dir()
-    classes, files, labels = _class_folders(root / "train" if has_train else root)
+    policy, skipped = recipe.get("data.bad_images", "refuse"), []
+    classes, files, labels = _class_folders(root / "train" if has_train else root, policy, skipped)
     if not files:
         raise DataError(f"folder data: no images in class folders under '{root}'",
                         hint=f"images end in {', '.join(sorted(IMAGE_SUFFIXES))}")
     train = Split(torch.tensor(labels), files=files)
     val = None
     if has_train and (root / "val").is_dir():
-        val_classes, val_files, val_labels = _class_folders(root / "val")
+        val_classes, val_files, val_labels = _class_folders(root / "val", policy, skipped)
         if val_classes != classes:
             raise DataError(f"folder data: val/ has classes {val_classes[:5]}... but train/ has {classes[:5]}...")
         val = Split(torch.tensor(val_labels), files=val_files)
     crop = recipe.get("augment.crop", 224)
-    return Dataset(spec, "folder", (3, crop, crop), classes, train, val, None, 255.0)
+    data = Dataset(spec, "folder", (3, crop, crop), classes, train, val, None, 255.0)
+    data.skipped = skipped
+    return data
 
 
 def describe(data: Dataset) -> dict[str, Any]:

@@ -384,6 +384,7 @@ class Run:
             "best_val_error": min((r["error"] for r in val_rows), default=None),
             "images_per_s": steady[len(steady) // 2] if steady else None,
             "wall_s": round(time.perf_counter() - self.started, 2),
+            "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
                       ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
                        "errors.png", "summary.json") if self.world.main},
