@@ -60,11 +60,11 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--set", "sets", multiple=True, callback=pairs, metavar="KEY=VALUE",
               help="Any recipe field, e.g. --set schedule.factor=0.2 (repeatable).")
 @DEVICE
-@click.option("--threads", type=int, default=None,
+@click.option("--threads", type=click.IntRange(1), default=None,
               help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-@click.option("--nproc-per-node", type=int, default=None,
+@click.option("--nproc-per-node", type=click.IntRange(1, 1024), default=None,
               help="Run N processes with DistributedDataParallel (torch.distributed.run).")
 @click.option("--nnodes", default="1", show_default=True, help="Machines (torchrun's --nnodes).")
 @click.option("--node-rank", type=int, default=0, show_default=True)
@@ -152,7 +152,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
 @INPUT
 @PARAMS
 @DEVICE
-@click.option("--batch-size", type=int, default=256, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 1 << 20), default=256, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @TEN_CROP
 @SCALES

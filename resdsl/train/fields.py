@@ -36,7 +36,7 @@ class Field:
 
 
 def _int(minimum: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": minimum}
+    return {"type": "integer", "minimum": minimum, "maximum": 2 ** 63 - 1}  # a seed fits torch's int64
 
 
 def _enum(*choices: str) -> dict[str, Any]:

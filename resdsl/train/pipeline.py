@@ -56,6 +56,7 @@ class TrainBatches:
             raise DataError(f"{data.spec}: {len(self.split)} training images, fewer than one batch "
                             f"of {self.batch}", hint="lower the batch with --batch-size")
         self.per_epoch = len(self.split) // self.batch
+        _check_padding(data, recipe["augment.pad"], self.batch // sharding.world)
         self.seed = recipe["seed"]
         self.images = self.split.images
         if self.images is not None:
@@ -99,6 +100,20 @@ class TrainBatches:
         for x, y, bad in loader:
             x, y = _usable(x, y, bad, self.recipe, self.data)
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+
+def _check_padding(data: Dataset, pad: int, batch: int) -> None:
+    """augment.pad makes a padded copy of each batch: held to the activation limit before it is made."""
+    from ..core.errors import LimitError
+    from ..core.limits import LIMITS
+
+    c, h, w = data.shape
+    needed = batch * c * (h + 2 * pad) * (w + 2 * pad) * 4
+    if data.train.images is not None and (pad > LIMITS.spatial or needed > LIMITS.activation_bytes):
+        raise LimitError(f"augment.pad = {pad} pads a batch of {batch} {c}x{h}x{w} images to {needed:,} bytes, "
+                         f"over the limit of {LIMITS.activation_bytes:,}", code="E609",
+                         hint="a few pixels are what padding before a random crop needs (the paper: 4); "
+                              "or raise the limit with RESDSL_MAX_ACTIVATION_BYTES")
 
 
 def crop_and_flip(x: torch.Tensor, pad: int, rand: torch.Tensor, flip: bool) -> torch.Tensor:

@@ -76,8 +76,16 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         set_path(merged, key, value)
     if overrides:
         _validate(merged, None, "the command line")
-    _check_meaning(merged, source)
+    _check_meaning(merged, _FileOnly(source, overrides or {}))
     return Recipe(shown, merged)
+
+
+class _FileOnly(Source):
+    """The recipe's source for locating a key, except keys the command line set (they have no line)."""
+
+    def __init__(self, source: Source, overrides: dict[str, Any]):
+        super().__init__(source.name, source.text, source.private)
+        self.overridden = set(overrides)
 
 
 def read_recipe_text(path: str | Path) -> str:
@@ -185,7 +193,7 @@ def _explain(err, dotted: str) -> tuple[str, str | None]:
     return f"'{dotted}': {err.message}", None
 
 
-def _locate(source: Source, path: list[str], err) -> Span:
+def _locate(source: Source, path: list[str], err) -> Span | None:
     """The line of a key in TOML text: `[table]` headers, then `key =` lines below them. One pass
     over the lines, each looked at a bounded number of times (a 6 KB line costs 6 KB)."""
     if err.validator == "additionalProperties":
@@ -193,6 +201,9 @@ def _locate(source: Source, path: list[str], err) -> Span:
         path = path + [extra[0]]
     # array items are reported on the line of the array
     keys = [p for p in path if not p.isdigit()]
+    overridden = getattr(source, "overridden", set())
+    if any(".".join(keys[:n]) in overridden for n in range(1, len(keys) + 1)):
+        return None  # set on the command line: no line of the file to show
     table: list[str] = []
     in_string: str | None = None  # the delimiter of a multi-line string the line is inside
     for number, line in enumerate(source.text.splitlines(), start=1):
@@ -242,13 +253,33 @@ def _check_meaning(values: dict, source: Source) -> None:
     if validation >= 1 and not float(validation).is_integer():
         raise RecipeError("data.validation is a count of images or a fraction below 1",
                           _locate(source, ["data", "validation"], _NoErr()))
+    _check_integers(values, source)
     aug = values["augment"]
+    if ("mean" in aug) != ("std" in aug):
+        given = "mean" if "mean" in aug else "std"
+        raise RecipeError(f"augment.{given} is given without augment.{'std' if given == 'mean' else 'mean'}: "
+                          "normalization takes both", _locate(source, ["augment", given], _NoErr()))
     for key in ("mean", "std"):
         if key in aug and len(aug[key]) != len(aug.get("std" if key == "mean" else "mean", aug[key])):
             raise RecipeError("augment.mean and augment.std have one value per channel each",
                               _locate(source, ["augment", key], _NoErr()))
     if not all(math.isfinite(v) for v in _numbers(values)):
         raise RecipeError("the recipe has a number that is not finite (inf or nan)")
+
+
+def _check_integers(values: dict, source: Source) -> None:
+    """A JSON Schema takes 1e3 (1000.0) as an integer; a recipe's counts are written as integers."""
+    from .fields import FIELDS
+
+    for f in FIELDS:
+        if f.value.get("type") != "integer":
+            continue
+        node: Any = values
+        for part in f.key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, float):
+            raise RecipeError(f"'{f.key}' is {node!r}: write it as an integer ({int(node)})",
+                              _locate(source, f.key.split("."), _NoErr()))
 
 
 class _NoErr:
