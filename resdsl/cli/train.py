@@ -131,9 +131,10 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     def pct(v):
         return "-" if v is None else f"{100 * v:.2f}%"
 
+    speed = summary["images_per_s"]
     click.echo(f"{summary['network']} on {data}: {summary['iterations']} iterations "
                f"({summary['epochs']:g} epochs) in {summary['wall_s']:.1f} s, "
-               f"{summary['images_per_s'] or 0:,.0f} images/s")
+               + (f"{speed:,.0f} images/s" if speed else "no training step in this run"))
     click.echo(f"  training error {pct(final['train_error'])}, validation error {pct(final['val_error'])} "
                f"(top-5 {pct(final['val_top5_error'])}), best {pct(summary['best_val_error'])}")
     click.echo(f"  run folder {summary['run_dir']}: " + ", ".join(Path(p).name for p in summary["files"].values()))

@@ -70,19 +70,23 @@ def default_out(spec: RunSpec) -> Path:
 
 
 def run(spec: RunSpec) -> dict[str, Any]:
+    threads = torch.get_num_threads()
     if spec.threads:
         torch.set_num_threads(spec.threads)
     deterministic = torch.are_deterministic_algorithms_enabled()
-    world = distributed.join(spec.device)
     job = None
     try:
-        job = Run(spec, world)
-        return job.train()
+        world = distributed.join(spec.device)
+        try:
+            job = Run(spec, world)
+            return job.train()
+        finally:
+            if job is not None:
+                job.release()
+            distributed.leave(world)
     finally:
-        if job is not None:
-            job.release()
-        distributed.leave(world)
-        torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own setting
+        torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own settings
+        torch.set_num_threads(threads)
 
 
 def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
@@ -151,8 +155,14 @@ class Run:
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
         self.amp = _autocast(recipe["device.amp"], self.device)
+        if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
+            import sys
+
+            print("warning: --amp fp16 on a CPU is emulated and many times slower than float32; "
+                  "give --amp bf16 or none there", file=sys.stderr)
         self.scaler = torch.amp.GradScaler(self.device.type) if recipe["device.amp"] == "fp16" else None
         self.run_id = rundir.new_run_id()
+        self.earlier_s = 0.0  # the time of the run before its resume
         self.iteration = self._resume()
         if world.main:
             if self.lock is None:
@@ -203,6 +213,8 @@ class Run:
             self.run_id = rundir.resumed_run_id(self.out, record)
         checkpoint.restore(record, tensors, self.model, self.optimizer)
         self.schedule.state = record["schedule"]
+        earlier = record.get("wall_s")
+        self.earlier_s = float(earlier) if isinstance(earlier, (int, float)) and 0 <= earlier < 1e9 else 0.0
         if self.scaler is not None and record.get("grad_scaler"):
             self.scaler.load_state_dict(record["grad_scaler"])
         return record["iteration"]
@@ -334,7 +346,7 @@ class Run:
 
     def _state(self) -> dict[str, Any]:
         per_epoch = self.batches.per_epoch
-        return {"run_id": self.run_id, "schedule": self.schedule.state, "seed": self.recipe["seed"],
+        return {"run_id": self.run_id, "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 3), "schedule": self.schedule.state, "seed": self.recipe["seed"],
                 "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
                 "per_epoch": per_epoch, "world_size": self.world.size,
                 "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}
@@ -383,7 +395,7 @@ class Run:
             },
             "best_val_error": min((r["error"] for r in val_rows), default=None),
             "images_per_s": steady[len(steady) // 2] if steady else None,
-            "wall_s": round(time.perf_counter() - self.started, 2),
+            "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 2),
             "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
                       ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
