@@ -93,22 +93,6 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     fields = {name: options.pop(name) for name in BY_SHORT}  # the rest: torchrun's flags
     if fields["epochs"] is not None and fields["iterations"] is not None:
         raise click.UsageError("give --epochs or --iterations, not both")
-    if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
-        from ..train.distributed import launch, strip_launch_flags
-
-        argv = sys.argv[1:]
-        if not argv or argv[0] != "train":
-            raise click.UsageError("--nproc-per-node works from the command line (resdsl train ...)")
-        from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-
-        try:
-            launch(strip_launch_flags(argv), nproc_per_node, **options)
-        except ChildFailedError as err:  # the processes printed their own diagnostics above
-            codes = sorted({f.exitcode for f in err.failures.values()})
-            click.echo(f"error: {len(err.failures)} of the training processes failed "
-                       f"(exit {', '.join(map(str, codes))}); their messages are above", err=True)
-            sys.exit(1)
-        return
     from pathlib import Path
 
     from ..train.loop import RunSpec, run
@@ -119,6 +103,9 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,
                    out=Path(out) if out else None, resume=resume, input_shape=input_shape,
                    params=params, device=device, quiet=quiet, threads=threads)
+    if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
+        _launch(spec, nproc_per_node, options)
+        return
     summary = run(spec)
     if int(os.environ.get("RANK", "0")) != 0:
         return
@@ -138,6 +125,26 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     click.echo(f"  training error {pct(final['train_error'])}, validation error {pct(final['val_error'])} "
                f"(top-5 {pct(final['val_top5_error'])}), best {pct(summary['best_val_error'])}")
     click.echo(f"  run folder {summary['run_dir']}: " + ", ".join(Path(p).name for p in summary["files"].values()))
+
+
+def _launch(spec, nproc_per_node: int, options: dict) -> None:
+    """Check once what every process would (recipe, data, network, run folder), then start them."""
+    from ..train.distributed import launch, strip_launch_flags
+    from ..train.loop import preflight
+
+    preflight(spec, nproc_per_node if options.get("nnodes", "1") == "1" else 1)
+    argv = sys.argv[1:]
+    if not argv or argv[0] != "train":
+        raise click.UsageError("--nproc-per-node works from the command line (resdsl train ...)")
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+    try:
+        launch(strip_launch_flags(argv), nproc_per_node, **options)
+    except ChildFailedError as err:  # the processes printed their own diagnostics above
+        codes = sorted({f.exitcode for f in err.failures.values()})
+        click.echo(f"error: {len(err.failures)} of the training processes failed "
+                   f"(exit {', '.join(map(str, codes))}); their messages are above", err=True)
+        sys.exit(1)
 
 
 @click.command("eval")

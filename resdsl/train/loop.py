@@ -89,6 +89,24 @@ def run(spec: RunSpec) -> dict[str, Any]:
         torch.set_num_threads(threads)
 
 
+def preflight(spec: RunSpec, processes: int = 1) -> None:
+    """What every process of a distributed run would find wrong (the run folder, the recipe, the
+    data, the network's fit), found once, before any process is started."""
+    out = spec.out if spec.out is not None else default_out(spec)
+    if spec.resume:
+        rundir.claim(out, True).release()
+    else:
+        rundir.check_new(out)
+    recipe = _resolve_recipe(spec, out)
+    if recipe["batch.size"] % processes:
+        from .data import DataError
+
+        raise DataError(f"batch.size {recipe['batch.size']} is not a multiple of {processes} processes",
+                        hint="give a --batch-size that the processes share evenly")
+    data = open_data(spec.data, recipe)
+    graph_for_data(spec.target, spec.network, data, recipe, input_shape=spec.input_shape, params=spec.params)
+
+
 def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
     if spec.resume and (out / "recipe.toml").is_file() and spec.recipe is None:
         return load_recipe(out / "recipe.toml", spec.overrides)
