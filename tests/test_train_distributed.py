@@ -8,10 +8,9 @@ import sys
 
 import pytest
 import torch
-
-import resdsl
 from safetensors.torch import load_file
 
+import resdsl
 from resdsl.train.distributed import strip_launch_flags
 
 from .train_support import tiny_file

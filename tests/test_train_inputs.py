@@ -113,16 +113,13 @@ def test_eval_views_and_batches_within_limits(tmp_path):
 
 
 def test_eval_of_many_classes_allocates_no_square_matrix(tmp_path):
+    from resdsl.train.data import Dataset, Split
     from resdsl.train.evaluate import _report
 
-    class Data:
-        spec, classes = "x", [str(i) for i in range(30_000)]
-        train = val = test = None
+    empty = Split(torch.zeros(0, dtype=torch.int64))
+    data = Dataset("x", "folder", (3, 8, 8), [str(i) for i in range(30_000)], empty, None, None, 255.0)
     pairs = {5 * 30_000 + 5: 3, 7 * 30_000 + 9: 2}
-    from resdsl.train import evaluate
-
-    evaluate.describe = lambda d: {}
-    report = _report("n", tmp_path, Data(), "val", pairs, 1, 10)
+    report = _report("n", tmp_path, data, "val", pairs, 1, 10)
     assert report["images"] == 5 and report["confusion_matrix"] is None
     assert report["confusions"] == [{"true": "7", "predicted": "9", "count": 2}]
     assert report["top1_error"] == pytest.approx(2 / 5)

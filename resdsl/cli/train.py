@@ -60,7 +60,7 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--set", "sets", multiple=True, callback=pairs, metavar="KEY=VALUE",
               help="Any recipe field, e.g. --set schedule.factor=0.2 (repeatable).")
 @DEVICE
-@click.option("--threads", type=click.IntRange(1), default=None,
+@click.option("--threads", type=click.IntRange(1, 4096), default=None,
               help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
@@ -130,7 +130,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
 def _launch(spec, nproc_per_node: int, options: dict) -> None:
     """Check once what every process would (recipe, data, network, run folder), then start them."""
     from ..train.distributed import launch, strip_launch_flags
-    from ..train.loop import preflight
+    from ..train.preflight import preflight
 
     preflight(spec, nproc_per_node if options.get("nnodes", "1") == "1" else 1)
     argv = sys.argv[1:]

@@ -57,7 +57,8 @@ def check_resize(graph: nx.DiGraph, resize: int | None) -> None:
         return
     if resize < min(height, width):
         raise ViewError(f"--resize {resize} is smaller than the crops of {height}x{width} "
-                         f"network '{graph.graph['name']}' takes", graph.graph.get("span"), hint=f"give --resize {min(height, width)} or more")
+                         f"network '{graph.graph['name']}' takes", graph.graph.get("span"),
+                        hint=f"give --resize {min(height, width)} or more")
     needed = VIEW_BATCH * channels * resize * resize * 4
     if resize > LIMITS.spatial or needed > LIMITS.activation_bytes:
         raise LimitError(f"--resize {resize} makes images of {resize}x{resize} or more: {needed:,} bytes "

@@ -150,7 +150,8 @@ _RECORD = {"format": str, "iteration": int, "file": str, "sha256": str, "param_g
 def check_record(record: Any, pointer: Path) -> None:
     """checkpoint.json holds what a resume reads, each of the right type (E932 otherwise)."""
     if not isinstance(record, dict):
-        raise CheckpointError(f"{pointer} is not a resdsl checkpoint (a JSON {type(record).__name__}, not an object)")
+        found = type(record).__name__
+        raise CheckpointError(f"{pointer} is not a resdsl checkpoint (a JSON {found}, not an object)")
     if record.get("format") != FORMAT:
         raise CheckpointError(f"{pointer} is not a resdsl checkpoint (format {str(record.get('format'))[:40]!r})")
     for key, kind in _RECORD.items():
@@ -177,7 +178,7 @@ def restore(record: dict[str, Any], tensors: dict[str, torch.Tensor], model: tor
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as err:
         first = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
         raise CheckpointError(f"the checkpoint does not fit this run's network and optimizer: {first}",
-                              hint="resume with the network, --input and --param the run was started with") from None
+                              hint="resume with the network, --input and --param the run started with") from None
     cuda = [tensors[k] for k in sorted((t for t in tensors if t.startswith("rng.cuda.")),
                                        key=lambda t: int(t.rsplit(".", 1)[1]))]
     if cuda and torch.cuda.is_available():

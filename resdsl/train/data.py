@@ -76,8 +76,10 @@ def open_data(spec: str, recipe) -> Dataset:
     """The data a spec names, split as the recipe says (`data.validation`, `data.split_seed`)."""
     kind, _, where = spec.partition(":")
     if kind not in KINDS:
-        raise DataError(f"unknown data '{spec}'",
-                        hint=(did_you_mean(kind, KINDS) or "") +
+        from .recipe import clip
+
+        raise DataError(f"unknown data '{clip(spec)}'",
+                        hint=(did_you_mean(kind[:100], KINDS) or "") +
                         " data is digits, cifar10:PATH or folder:PATH")
     if kind != "digits" and not where:
         raise DataError(f"'{kind}' data needs a path: {kind}:PATH")
@@ -195,12 +197,14 @@ def _batch_arrays(batch: dict, shown: str):
 
     data, labels = batch["data"], batch["labels"]
     if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != 3072 \
-            or data.dtype.kind not in "ui" or not isinstance(labels, (list, np.ndarray)) or len(labels) != len(data):
+            or data.dtype.kind not in "ui" or not isinstance(labels, (list, np.ndarray)) \
+            or len(labels) != len(data):
         raise DataError(f"{shown}: 'data' is not N rows of 3072 bytes with N labels")
     if data.size and (int(data.min()) < 0 or int(data.max()) > 255):
         raise DataError(f"{shown}: 'data' holds values outside 0..255, not 8-bit pixels")
     found = np.asarray(labels) if len(labels) else np.zeros(0, dtype=np.int64)
-    if found.dtype.kind not in "iu" or found.ndim != 1 or (found.size and not 0 <= int(found.min()) <= int(found.max()) < 1 << 31):
+    in_range = not found.size or 0 <= int(found.min()) <= int(found.max()) < 1 << 31
+    if found.dtype.kind not in "iu" or found.ndim != 1 or not in_range:
         raise DataError(f"{shown}: 'labels' are not small non-negative integers")
     return data.astype(np.uint8), found.astype(np.int64)
 
@@ -345,7 +349,8 @@ def _folder(spec: str, root: Path, recipe) -> Dataset:
 
     require("folder data", "data:folder")
     has_train = (root / "train").is_dir()
-    policy, skipped = recipe.get("data.bad_images", "refuse"), []
+    policy = recipe.get("data.bad_images", "refuse")
+    skipped: list[str] = []
     classes, files, labels = _class_folders(root / "train" if has_train else root, policy, skipped)
     if not files:
         raise DataError(f"folder data: no images in class folders under '{root}'",

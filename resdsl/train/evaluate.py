@@ -93,7 +93,8 @@ def _report(network: str, weights: Path, dataset, split: str, pairs: dict[int, i
         "images": total,
         "top1_error": 1 - sum(right) / total,
         "top5_error": wrong5 / total,
-        "per_class_error": {names[c]: (1 - right[c] / per_class[c]) if per_class[c] else None for c in range(classes)},
+        "per_class_error": {names[c]: (1 - right[c] / per_class[c]) if per_class[c] else None
+                            for c in range(classes)},
         "confusions": [{"true": names[pair // classes], "predicted": names[pair % classes], "count": count}
                        for count, pair in confused],
         "confusion_matrix": matrix,

@@ -57,7 +57,10 @@ def _open_rgb(path: Path):
 
 
 def _to_tensor(img) -> torch.Tensor:
-    data = torch.frombuffer(bytearray(img.tobytes()), dtype=torch.uint8)
+    raw = img.tobytes()
+    if len(raw) != img.width * img.height * 3 or not raw:
+        raise BadImage(f"it decodes to {img.width}x{img.height} pixels and {len(raw)} bytes, not an RGB image")
+    data = torch.frombuffer(bytearray(raw), dtype=torch.uint8)
     return data.view(img.height, img.width, 3).permute(2, 0, 1).float().div_(255)
 
 

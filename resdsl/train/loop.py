@@ -63,10 +63,10 @@ def default_out(spec: RunSpec) -> Path:
     name = (spec.network or Path(spec.target.split(":")[0]).stem) + "-" + spec.data.partition(":")[0]
     base = Path("runs") / name
     candidates = [base] + [Path(f"{base}-{i}") for i in range(2, 1000)]
-    existing = [c for c in candidates if c.exists()]
+    existing = [c for c in candidates if rundir.exists(c)]
     if spec.resume:
         return existing[-1] if existing else base
-    return next(c for c in candidates if not c.exists())
+    return next((c for c in candidates if c not in existing), base)
 
 
 def run(spec: RunSpec) -> dict[str, Any]:
@@ -89,25 +89,7 @@ def run(spec: RunSpec) -> dict[str, Any]:
         torch.set_num_threads(threads)
 
 
-def preflight(spec: RunSpec, processes: int = 1) -> None:
-    """What every process of a distributed run would find wrong (the run folder, the recipe, the
-    data, the network's fit), found once, before any process is started."""
-    out = spec.out if spec.out is not None else default_out(spec)
-    if spec.resume:
-        rundir.claim(out, True).release()
-    else:
-        rundir.check_new(out)
-    recipe = _resolve_recipe(spec, out)
-    if recipe["batch.size"] % processes:
-        from .data import DataError
-
-        raise DataError(f"batch.size {recipe['batch.size']} is not a multiple of {processes} processes",
-                        hint="give a --batch-size that the processes share evenly")
-    data = open_data(spec.data, recipe)
-    graph_for_data(spec.target, spec.network, data, recipe, input_shape=spec.input_shape, params=spec.params)
-
-
-def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
+def resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
     if spec.resume and (out / "recipe.toml").is_file() and spec.recipe is None:
         return load_recipe(out / "recipe.toml", spec.overrides)
     return load_recipe(spec.recipe or default_recipe(spec.data), spec.overrides)
@@ -143,7 +125,7 @@ class Run:
         self.out = Path(distributed.same_text(world, str(spec.out if spec.out is not None else default_out(spec))))
         self.lock = rundir.claim(self.out, spec.resume) if world.main else None
         try:
-            self.recipe = _resolve_recipe(spec, self.out)
+            self.recipe = resolve_recipe(spec, self.out)
             self.device = world.device
             self.setup()
         except BaseException:
@@ -364,7 +346,8 @@ class Run:
 
     def _state(self) -> dict[str, Any]:
         per_epoch = self.batches.per_epoch
-        return {"run_id": self.run_id, "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 3), "schedule": self.schedule.state, "seed": self.recipe["seed"],
+        return {"run_id": self.run_id, "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 3),
+                "schedule": self.schedule.state, "seed": self.recipe["seed"],
                 "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
                 "per_epoch": per_epoch, "world_size": self.world.size,
                 "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}

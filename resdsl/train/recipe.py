@@ -29,6 +29,12 @@ class RecipeError(ResdslError):
     code = "E930"
 
 
+def clip(text: str, limit: int = 80) -> str:
+    """User text as a diagnostic shows it: a 900 KB token is not echoed whole."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 # What a recipe says when it says nothing: filled in before validation, so the resolved recipe
 # written into the run folder names every choice.
 DEFAULTS: dict[str, Any] = defaults()
@@ -85,7 +91,7 @@ class _FileOnly(Source):
 
     def __init__(self, source: Source, overrides: dict[str, Any]):
         super().__init__(source.name, source.text, source.private)
-        self.overridden = set(overrides)
+        self.overridden: set[str] = set(overrides)
 
 
 def read_recipe_text(path: str | Path) -> str:
@@ -106,13 +112,20 @@ def read_recipe_text(path: str | Path) -> str:
 
 def _read(name: str) -> tuple[str, str]:
     path = Path(name)
-    if path.suffix in (".toml", ".json") or path.exists():
+    if path.suffix in (".toml", ".json") or _exists(path):
         return read_recipe_text(path), str(path)
     if name in BUNDLED:
         return bundled_text(name), f"<recipe {name}>"
-    raise RecipeError(f"unknown recipe '{name}'",
-                      hint=did_you_mean(name, BUNDLED) or f"bundled recipes: {', '.join(BUNDLED)}; "
+    raise RecipeError(f"unknown recipe '{clip(name)}'",
+                      hint=did_you_mean(name[:100], BUNDLED) or f"bundled recipes: {', '.join(BUNDLED)}; "
                       "or give a .toml file")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for a file: not a file, then
+        return False
 
 
 def _parse(source: Source) -> dict:
@@ -155,7 +168,7 @@ def set_path(values: dict, dotted: str, value: Any) -> None:
             if part == "warmup" and node is values.get("schedule"):
                 node[part] = {}
             else:
-                raise RecipeError(f"the recipe has no table '{part}' (in '{dotted}')",
+                raise RecipeError(f"the recipe has no table '{clip(part)}' (in '{clip(dotted)}')",
                                   hint=did_you_mean(part, [k for k, v in node.items() if isinstance(v, dict)]))
         node = node[part]
     node[parts[-1]] = value
@@ -174,7 +187,8 @@ def _validate(values: dict, source: Source | None, where: str) -> None:
         dotted = ".".join(path) or "(top level)"
         message, hint = _explain(err, dotted)
         span = _locate(source, path, err) if source else None
-        found.append(RecipeError(f"{message}" + ("" if source else f" (from {where})"), span, hint))
+        found.append(RecipeError(clip(message, 300) + ("" if source else f" (from {where})"), span,
+                                 clip(hint, 300) if hint else None))
     raise found[0] if len(found) == 1 else ErrorGroup(found)
 
 
@@ -183,8 +197,8 @@ def _explain(err, dotted: str) -> tuple[str, str | None]:
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         known = list(err.schema.get("properties", {}))
         where = f"table '{dotted}'" if dotted != "(top level)" else "a recipe"
-        return (f"{where} has no key '{extra[0]}'",
-                did_you_mean(extra[0], known) or f"known keys: {', '.join(known)}")
+        return (f"{where} has no key '{clip(extra[0])}'",
+                did_you_mean(extra[0][:100], known) or f"known keys: {', '.join(known)}")
     if err.validator == "required":
         return f"'{dotted}' needs {err.message.split(' is a required')[0]}", None
     if err.validator == "enum":
@@ -201,7 +215,7 @@ def _locate(source: Source, path: list[str], err) -> Span | None:
         path = path + [extra[0]]
     # array items are reported on the line of the array
     keys = [p for p in path if not p.isdigit()]
-    overridden = getattr(source, "overridden", set())
+    overridden: set[str] = getattr(source, "overridden", set())
     if any(".".join(keys[:n]) in overridden for n in range(1, len(keys) + 1)):
         return None  # set on the command line: no line of the file to show
     table: list[str] = []

@@ -38,6 +38,14 @@ class RunFolderMixed(ResdslError):
     code = "E936"
 
 
+def exists(path: Path) -> bool:
+    """Whether a path exists; a name the OS cannot hold (too long) does not."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def new_run_id() -> str:
     return secrets.token_hex(8)
 
@@ -59,7 +67,7 @@ def _contents(out: Path) -> list[str]:
 
 def check_new(out: Path) -> None:
     """A run that does not resume writes into a new or empty folder, nothing else."""
-    if out.exists() and not out.is_dir():
+    if exists(out) and not out.is_dir():
         raise OutputError(out, "it exists and is not a folder")
     held = _contents(out)
     if held:
@@ -117,9 +125,10 @@ def recipe_run_id(text: str) -> str | None:
 def check_same_run(out: Path, recipe_id: str | None, checkpoint_id: str | None,
                    metric_ids: set[str]) -> str:
     """The run id the folder's files agree on (a new one when none has any), else E1082."""
-    named = {"recipe.toml": {recipe_id} - {None}, "checkpoint.json": {checkpoint_id} - {None},
-             "metrics.jsonl": metric_ids}
-    ids = set().union(*named.values())
+    named: dict[str, set[str]] = {"recipe.toml": {recipe_id} if recipe_id else set(),
+                                  "checkpoint.json": {checkpoint_id} if checkpoint_id else set(),
+                                  "metrics.jsonl": metric_ids}
+    ids: set[str] = set().union(*named.values())
     if len(ids) > 1:
         parts = "; ".join(f"{name} names {', '.join(sorted(v))}" for name, v in named.items() if v)
         raise RunFolderMixed(f"run folder '{out}' holds files of different runs ({parts}); "
@@ -135,7 +144,7 @@ def claim(out: Path, resume: bool) -> Lock | None:
     if not resume:
         check_new(out)
         return None
-    if not out.exists():
+    if not exists(out):
         from .checkpoint import CheckpointError
 
         raise CheckpointError(f"nothing to resume: '{out}' does not exist", hint="start without --resume")
