@@ -170,3 +170,19 @@ def test_outputs_under_a_file_or_device_are_diagnostics(tmp_path):
 def test_api_errors_are_resdsl_errors(tmp_path):
     with pytest.raises(ResdslError):
         resdsl.train("resnet20", "digits", out=tmp_path / "file" / "x", resume=True)
+
+
+def test_a_full_disk_at_a_checkpoint_is_e920(tmp_path, monkeypatch, one_thread):
+    from resdsl.core.files import OutputError
+    from resdsl.train import metrics
+
+    net = tiny_file(tmp_path)
+    original = metrics.MetricsLog.write
+
+    def write(self, row):
+        self._jsonl.close()  # what a write then meets is the OS's refusal
+        self._jsonl = open("/dev/full", "a")
+        return original(self, row)
+    monkeypatch.setattr(metrics.MetricsLog, "write", write)
+    with pytest.raises(OutputError, match="no space left"):
+        _train(net, tmp_path / "run")

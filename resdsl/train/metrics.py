@@ -34,17 +34,27 @@ class MetricsLog:
         writer.writerows(rows)
         write_atomic(self.csv_path, buffer.getvalue())
         self.rows: list[dict[str, Any]] = rows
-        self._jsonl = open(self.jsonl_path, "a")
-        self._csv_file = open(self.csv_path, "a", newline="")
+        try:
+            self._jsonl = open(self.jsonl_path, "a")
+            self._csv_file = open(self.csv_path, "a", newline="")
+        except OSError as err:
+            from ..core.files import OutputError
+
+            raise OutputError(self.jsonl_path, (err.strerror or str(err)).lower()) from None
         self._csv = csv.DictWriter(self._csv_file, COLUMNS, extrasaction="ignore")
 
     def write(self, row: dict[str, Any]) -> None:
         row = {**row, "run": self.run_id}
         self.rows.append(row)
-        self._jsonl.write(json.dumps(row) + "\n")
-        self._jsonl.flush()
-        self._csv.writerow(row)
-        self._csv_file.flush()
+        try:
+            self._jsonl.write(json.dumps(row) + "\n")
+            self._jsonl.flush()
+            self._csv.writerow(row)
+            self._csv_file.flush()
+        except OSError as err:  # a full disk, a folder gone read-only
+            from ..core.files import OutputError
+
+            raise OutputError(self.jsonl_path, (err.strerror or str(err)).lower()) from None
 
     def close(self) -> None:
         self._jsonl.close()
