@@ -5,6 +5,7 @@ and a few given random numbers, so the batches built from them stay reproducible
 from __future__ import annotations
 
 import math
+import warnings
 from pathlib import Path
 
 import torch
@@ -44,7 +45,10 @@ def _open_rgb(path: Path):
 
     limit = TRAIN_LIMITS.image_pixels
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():  # our own limit speaks for a large image, not Pillow's warning
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             width, height = img.size
             if width * height > limit:
                 raise BadImage(f"it is {width}x{height} pixels, more than the limit of {limit:,}; "
