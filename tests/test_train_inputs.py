@@ -147,3 +147,18 @@ def test_validation_flag_threads_and_resumed_time(tmp_path):
     assert again.returncode == 0 and "0 images/s" not in again.stdout and "no training step" in again.stdout
     resumed = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "run", resume=True, iterations=4, threads=1)
     assert resumed["wall_s"] >= summary["wall_s"] * 0.5  # the first part's time is counted
+
+
+def test_evaluate_stays_the_function_and_long_tokens_are_clipped():
+    import resdsl.train.evaluate  # noqa: F401  (the submodule, imported)
+
+    assert callable(resdsl.train.evaluate) and resdsl.train.evaluate.__module__ == "resdsl.train"
+    result = cli("train", "resnet20", "--recipe", "x" * 900_000)
+    assert result.returncode == 1 and "error[E930]" in result.stderr and len(result.output) < 1000
+    result = cli("train", "resnet20", "--set", "optimizer.lr=\"" + "y" * 900_000 + "\"")
+    assert result.returncode == 1 and len(result.output) < 2000
+
+
+def test_analyze_refuses_a_plot_name_before_measuring(tmp_path):
+    result = cli("analyze", "responses", "resnet20", "--weights", tmp_path / "w.safetensors", "-o", tmp_path / "p.xyz")
+    assert result.returncode == 2 and "p.xyz" in result.stderr
