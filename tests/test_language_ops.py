@@ -205,3 +205,12 @@ def test_se_refuses_another_gate():
 ])
 def test_make_divisible_rounds_as_torchvision(value, divisor, min_value, want):
     assert make_divisible(value, divisor, min_value) == want
+
+
+@pytest.mark.parametrize("shape", ["3x6x6", "3x13x13", "3x15x10"])
+def test_adaptive_avgpool_is_torchs(shape):
+    model, data = one_layer("pool: adaptive_avgpool 6x6", shape)
+    x = torch.randn(2, *map(int, shape.split("x")))
+    torch.testing.assert_close(model(x), F.adaptive_avg_pool2d(x, (6, 6)))
+    assert data["out_shape"] == (3, 6, 6) and data["params"] == data["macs"] == 0
+    assert one_layer("adaptive_avgpool 7", shape)[1]["out_shape"] == (3, 7, 7)
