@@ -158,7 +158,8 @@ def _fixed_block(scope: Scope, call: ast.Call, params: set[str], errors) -> None
         return  # a block passed in as an argument: checked when it is bound
     found = scope.lookup(call.name)
     if found is None:
-        errors.append(unknown(call.name, call.name_span, _blocks(scope) | params, "block"))
+        errors.append(unknown(call.name, call.name_span, _blocks(scope) | params | set(FUNCTIONS),
+                              "function or block"))
     elif isinstance(found[0], ast.BlockDef):
         allowed = {p.name for p in found[0].params}
         errors += [unknown(k.name, k.span, allowed, f"parameter of block '{call.name}'")
