@@ -128,6 +128,11 @@ class _ToAst(Transformer_NonRecursive):
 
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
     divide, floordiv = _binop("/"), _binop("//")
+    logical_and, logical_or = _binop("and"), _binop("or")
+
+    @v_args(meta=True, inline=True)
+    def logical_not(self, meta, operand):
+        return self._deep(ast.Not(operand, self._s(meta)), operand)
     less, less_equal, greater = _binop("<"), _binop("<="), _binop(">")
     greater_equal, equal, not_equal = _binop(">="), _binop("=="), _binop("!=")
 

@@ -140,7 +140,7 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
             stack += [node.right, node.left]
         elif isinstance(node, ast.Conditional):
             stack += [node.otherwise, node.then, node.test]
-        elif isinstance(node, ast.Negate):
+        elif isinstance(node, (ast.Negate, ast.Not)):
             stack.append(node.operand)
         elif isinstance(node, ast.Index):
             stack += [node.index, node.base]
