@@ -137,6 +137,14 @@ class OutputsDecl:
 
 
 @dataclass(frozen=True)
+class AuxiliaryDecl:
+    """`auxiliary aux1.fc2, aux2.fc2`: values the network returns in training only."""
+
+    names: tuple[tuple[str, Span], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class DefaultsDecl:
     """`defaults bn(eps: 0.001), layernorm(eps: 1e-6)`: arguments an op takes, in every layer of
     the network after it, where the layer does not give them; each entry read as a layer."""
@@ -187,7 +195,8 @@ class Expect:
     span: Span
 
 
-Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, DefaultsDecl, Stage, Budget, Expect]
+Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, AuxiliaryDecl, DefaultsDecl, Stage,
+                  Budget, Expect]
 
 
 # -- top level ---------------------------------------------------------------------------------

@@ -186,6 +186,10 @@ class _ToAst(Transformer_NonRecursive):
         return ast.OutputsDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
 
     @v_args(meta=True)
+    def auxiliary_decl(self, meta, toks):
+        return ast.AuxiliaryDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
+    @v_args(meta=True)
     def defaults_decl(self, meta, entries):
         return ast.DefaultsDecl(tuple(entries), self._s(meta))
 
