@@ -20,6 +20,8 @@ ALLOWED = {
     "targets": {"core", "netgraph", "language", "analysis", "ir", "targets"},
     "train": {"core", "netgraph", "language", "analysis", "targets", "torch", "train"},
     "experiments": {"core", "netgraph", "language", "analysis", "targets", "torch", "train", "experiments"},
+    "format": {"core", "language", "format"},
+    "highlight": {"core", "netgraph", "language", "highlight"},
 }
 FACES = {"cli", "api", "fuzzing", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments"}  # the only stages that may import torch

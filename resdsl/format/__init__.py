@@ -1,6 +1,8 @@
 """`resdsl fmt`: one canonical layout for .rdsl text, from the parse tree, comments kept.
 
-`format_text` is the one entry point (the command line and the language server call it)."""
+`format_text` is the one entry point (the command line and the language server call it).
+
+Rule: imports resdsl.core and resdsl.language (the parser); never torch."""
 
 from __future__ import annotations
 
