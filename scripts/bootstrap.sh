@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a development environment from a fresh clone: Graphviz's dot, a virtual environment in
-# .venv, torch (CPU), resdsl in editable mode with its test, export, train and lint extras. Safe to rerun.
+# .venv, torch (CPU), resdsl in editable mode with its test, export, train, lint and lsp extras. Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +26,7 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/pip install -q -e ".[export,test,train,lint,highlight]"
+.venv/bin/pip install -q -e ".[export,test,train,lint,highlight,lsp]"
 
 # A real TextMate engine for tests/test_textmate.py (vscode-textmate, vscode-oniguruma), where npm
 # exists; without it that test says it is skipped and why.

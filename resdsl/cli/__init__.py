@@ -22,6 +22,7 @@ COMMANDS = {
     "viz": ("build", "viz"), "train": ("train", "train"), "eval": ("train", "eval_"),
     "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
     "explain": ("explain", "explain"), "fmt": ("fmt", "fmt"),
+    "lsp": ("lsp", "lsp"),
 }
 
 

@@ -2,7 +2,7 @@
 
 `format_text` is the one entry point (the command line and the language server call it).
 
-Rule: imports resdsl.core and resdsl.language (the parser); never torch."""
+Rule: imports resdsl.core, resdsl.netgraph and resdsl.language (the parser); never torch."""
 
 from __future__ import annotations
 

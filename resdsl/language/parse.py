@@ -128,6 +128,13 @@ class _ToAst(Transformer_NonRecursive):
 
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
     divide, floordiv = _binop("/"), _binop("//")
+    less, less_equal, greater = _binop("<"), _binop("<="), _binop(">")
+    greater_equal, equal, not_equal = _binop(">="), _binop("=="), _binop("!=")
+
+    @v_args(meta=True, inline=True)
+    def conditional(self, meta, then, test, otherwise):
+        node = ast.Conditional(test, then, otherwise, self._s(meta))
+        return self._deep(node, test, then, otherwise)
 
     @v_args(meta=True, inline=True)
     def negate(self, meta, operand):
@@ -172,6 +179,15 @@ class _ToAst(Transformer_NonRecursive):
     @v_args(meta=True)
     def outputs_decl(self, meta, toks):
         return ast.OutputsDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
+    @v_args(meta=True)
+    def defaults_decl(self, meta, entries):
+        return ast.DefaultsDecl(tuple(entries), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def op_default(self, meta, op, args):
+        positional, keywords = self._split(args)
+        return ast.Layer(None, str(op), positional, keywords, self._s(meta), op.span)
 
     @v_args(meta=True)
     def stage(self, meta, children):
