@@ -26,4 +26,11 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/pip install -q -e ".[export,test,train,lint,lsp]"
+.venv/bin/pip install -q -e ".[export,test,train,lint,highlight,lsp]"
+
+# A real TextMate engine for tests/test_textmate.py (vscode-textmate, vscode-oniguruma), where npm
+# exists; without it that test says it is skipped and why.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/node/node_modules/vscode-textmate ]; then
+    (cd tests/node && npm install --no-audit --no-fund --loglevel=error >/dev/null) \
+        || echo "warning: npm install in tests/node failed; tests/test_textmate.py will be skipped" >&2
+fi

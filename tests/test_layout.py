@@ -21,6 +21,8 @@ ALLOWED = {
     "train": {"core", "netgraph", "language", "analysis", "targets", "torch", "train"},
     "experiments": {"core", "netgraph", "language", "analysis", "targets", "torch", "train", "experiments"},
     "ide": {"core", "netgraph", "language", "analysis", "targets", "ide"},
+    "format": {"core", "netgraph", "language", "format"},
+    "highlight": {"core", "netgraph", "language", "highlight"},
 }
 FACES = {"cli", "api", "fuzzing", "lsp", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments"}  # the only stages that may import torch

@@ -307,10 +307,12 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     return error
 
 
-def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Module:
+def parse(text: str, name: str = "<string>", private: bool = False, *,
+          tree_into: list | None = None) -> ast.Module:
     """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position.
 
-    A UTF-8 byte-order mark is dropped; CRLF and CR-only line ends read as newlines."""
+    A UTF-8 byte-order mark is dropped; CRLF and CR-only line ends read as newlines.
+    `tree_into` receives Lark's tree too (the formatter lays it out)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
@@ -330,6 +332,8 @@ def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Modul
         tree = parser().parse(text + "\n")
     except UnexpectedInput as err:
         raise _syntax_error(err, source) from None
+    if tree_into is not None:
+        tree_into.append(tree)
     try:
         items = _ToAst(source).transform(tree)
     except VisitError as err:
