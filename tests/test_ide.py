@@ -147,3 +147,15 @@ def test_hover_on_an_expectation_gives_what_the_network_has():
     line, column = at(text, "params 21_797_672")
     shown = hover(text, str(RESNET), line, column)["markdown"]
     assert "21,797,672" in shown  # torchvision's resnet34 has 21,797,672 parameters
+
+
+def test_a_did_you_mean_hint_is_a_fix_that_writes_the_name():
+    from resdsl.ide import fix_of
+
+    text = SMALL.replace("stage s1: pair(16)", "stage s1: piar(16)")
+    (found,) = diagnostics(text, None)
+    line, column = at(text, "piar")
+    assert fix_of(found, text, None) == {
+        "title": "Change 'piar' to 'pair'", "new_text": "pair",
+        "range": {"line": line, "column": column, "end_line": line, "end_column": column + 4}}
+    assert fix_of(diagnostics(SMALL + "net2 = small()  expect params 1M\n", None)[0], SMALL, None) is None

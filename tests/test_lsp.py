@@ -233,3 +233,15 @@ def test_changes_in_a_burst_are_analysed_once(client):
     published = {n["params"].get("version") for n in client.notes
                  if n.get("method") == "textDocument/publishDiagnostics"}
     assert not published & {20, 21}
+
+
+def test_a_quick_fix_writes_the_name_a_hint_suggests(client):
+    text = TEXT.replace("stage s1: pair(16)", "stage s1: piar(16)")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": 30},
+                                             "contentChanges": [{"text": text}]})
+    (found,) = client.diagnostics(client.uri, 30)
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": client.uri}, "range": found["range"],
+        "context": {"diagnostics": [found]}})
+    assert [a["title"] for a in actions] == ["Change 'piar' to 'pair'"]
+    assert actions[0]["edit"] == {"changes": {client.uri: [{"range": span(text, "piar"), "newText": "pair"}]}}

@@ -109,6 +109,34 @@ def document_symbols(ls: LanguageServer, params: types.DocumentSymbolParams
                                                   path_of(uri))]
 
 
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+def code_actions(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Quick fixes: the name a diagnostic's hint suggests, written in place of the wrong one."""
+    uri = params.text_document.uri
+    source = ls.workspace.get_text_document(uri).source
+    text = _text(ls, uri)
+    path = path_of(uri)
+    actions = []
+    for found in ide.diagnostics(source, path):
+        fix = ide.fix_of(found, source, path)
+        if fix is None:
+            continue
+        where = text.range(fix["range"])
+        if not _overlaps(where, params.range):
+            continue
+        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(where, fix["new_text"])]})
+        actions.append(types.CodeAction(fix["title"], kind=types.CodeActionKind.QuickFix,
+                                        edit=edit, is_preferred=True))
+    return actions
+
+
+def _overlaps(one: types.Range, other: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return p.line, p.character
+    return key(one.start) <= key(other.end) and key(other.start) <= key(one.end)
+
+
 @server.feature(types.TEXT_DOCUMENT_RENAME)
 def rename(ls: LanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
     """A block or template renamed in every .rdsl file of the document's folder and every open
