@@ -141,6 +141,12 @@ def test_open_then_change_publishes_diagnostics_at_their_exact_ranges(client):
     assert found["range"] == span(broken, "relux")
     assert found["code"] == "E202" and found["severity"] == 1 and found["source"] == "resdsl"
     assert "resdsl explain E202" in found["message"]
+    page, _, anchor = found["codeDescription"]["href"].partition("#")
+    assert page == (ROOT / "docs" / "errors.md").as_uri()
+    heading = next(line for line in (ROOT / "docs" / "errors.md").read_text().splitlines()
+                   if line.startswith("#### E202:"))
+    slug = "".join(c for c in heading.lstrip("# ").lower() if c.isalnum() or c in " -_")
+    assert anchor == slug.replace(" ", "-")  # the heading's anchor, as Markdown viewers make it
     client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": 3},
                                              "contentChanges": [{"text": TEXT}]})
     assert client.diagnostics(client.uri, 3) == []
