@@ -159,3 +159,10 @@ def test_a_did_you_mean_hint_is_a_fix_that_writes_the_name():
         "title": "Change 'piar' to 'pair'", "new_text": "pair",
         "range": {"line": line, "column": column, "end_line": line, "end_column": column + 4}}
     assert fix_of(diagnostics(SMALL + "net2 = small()  expect params 1M\n", None)[0], SMALL, None) is None
+
+
+def test_hover_on_a_shortcut_option_says_how_it_makes_shortcuts():
+    text = RESNET.read_text()
+    line, column = at(text, "with shortcuts A", len("with shortcuts "))
+    shown = hover(text, str(RESNET), line, column)["markdown"]
+    assert shown.startswith("**shortcuts A**") and "zero-padded" in shown  # the paper's option A
