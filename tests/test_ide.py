@@ -166,3 +166,34 @@ def test_hover_on_a_shortcut_option_says_how_it_makes_shortcuts():
     line, column = at(text, "with shortcuts A", len("with shortcuts "))
     shown = hover(text, str(RESNET), line, column)["markdown"]
     assert shown.startswith("**shortcuts A**") and "zero-padded" in shown  # the paper's option A
+
+
+NESTED = """\
+block inner(w) {
+    conv 3x3, w;  relu
+}
+
+block outer(w) {
+    a: conv 1x1, w
+    inner(w)
+    inner(w)
+    se: inner(w)
+}
+
+network net(c = 8) {
+    input 3x32x32
+    outer(c)
+    stage s1: outer(16) x 2
+}
+"""
+
+
+def test_hover_on_a_call_inside_a_block_finds_each_of_its_uses():
+    line, column = at(NESTED, "inner(w)", 1, nth=2)  # the second unlabelled call (after the def)
+    text = hover(NESTED, None, line, column)["markdown"]
+    # outer is used three times (once alone with 8 channels, twice in s1 with 16): inner's 3x3 conv
+    # holds 8*8*9 weights in the first use, 16*16*9 in the other two
+    assert "3 uses" in text and "`outer.inner_1`" in text
+    assert figure(text, "params in all") == 8 * 8 * 9 + 2 * 16 * 16 * 9
+    labelled = hover(NESTED, None, *at(NESTED, "se: inner", 5))["markdown"]
+    assert "`outer.se`" in labelled
