@@ -9,6 +9,8 @@ lets it read: the document's folder, the bundled library and the folders the use
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -207,4 +209,23 @@ def format_text(source: str, path: str | None) -> str | None:
 
 def serve() -> None:
     """Answer an editor on standard input and output until it says `exit`."""
+    _log_to_stderr()
     server.start_io()
+
+
+class _Brief(logging.Formatter):
+    """Log lines without tracebacks (the editor shows stderr as the server's log); RESDSL_DEBUG=1
+    keeps them, for a bug report."""
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        return super().formatException(ei) if os.environ.get("RESDSL_DEBUG") else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None
+        return super().format(record).rstrip()
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()  # stderr: stdout carries the protocol
+    handler.setFormatter(_Brief("resdsl lsp: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
