@@ -62,7 +62,7 @@ def test_mobilenet_v2_by_stage_follows_the_papers_bottleneck_rows():
 
 
 def test_densenet121_rows_are_its_dense_layers_and_transitions():
-    report = _report("densenet121", "block")
+    report = _report("densenet121_short", "block")
     names = [r["name"] for r in report["rows"] if r["kind"] == "block"]
     for index, layers in enumerate((6, 12, 24, 16), start=1):
         assert [n for n in names if n.startswith(f"denseblock{index}.")] == [
@@ -75,13 +75,13 @@ def test_densenet121_rows_are_its_dense_layers_and_transitions():
     assert "identity" not in shortcuts  # a dense layer concatenates its input: nothing is added
     assert len(shortcuts["concat"]) == 58
     assert shortcuts["none"] == ["transition1", "transition2", "transition3"]
-    stages = [r["name"] for r in _report("densenet121", "stage")["rows"]]
+    stages = [r["name"] for r in _report("densenet121_short", "stage")["rows"]]
     assert stages == ["stem", "denseblock1", "transition1", "denseblock2", "transition2",
                       "denseblock3", "transition3", "denseblock4", "head"]
 
 
 def test_densenet121_summary_counts_concatenations():
-    done = cli("flops", "densenet121")
+    done = cli("flops", "densenet121_short")
     assert "58 concat, 3 without a shortcut" in done.stdout
     assert "58 identity" not in done.stdout
 

@@ -151,7 +151,7 @@ def test_densenets_match_torchvision(name):
 
 
 def test_densenet121_grows_by_32_and_halves_in_transitions():
-    graph = network("densenet121")
+    graph = network("densenet121_short")
     # Huang et al., Table 1: 6, 12, 24, 16 layers; 56, 28, 14, 7 pixels
     assert graph.nodes["denseblock1.5.concat"]["out_shape"] == (64 + 6 * 32, 56, 56)
     assert graph.nodes["transition1.pool"]["out_shape"] == (128, 28, 28)

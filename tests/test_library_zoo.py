@@ -103,11 +103,11 @@ def test_resnetv2_50_is_timms_preactivation_layout():
     assert_same_network(resdsl.load("resnetv2_50"), reference, size=64)
 
 
-def test_densenet121_tv_has_torchvisions_names():
+def test_densenet121_has_torchvisions_names():
     torch.manual_seed(0)
     reference = TorchvisionDenseNet()
     assert sum(p.numel() for p in reference.parameters()) == 7_978_856  # torchvision's docs
-    assert_same_network(resdsl.load("densenet121_tv"), reference, size=64)
+    assert_same_network(resdsl.load("densenet121"), reference, size=64)
 
 
 def test_efficientnet_b0_is_torchvisions():

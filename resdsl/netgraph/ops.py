@@ -145,6 +145,7 @@ SILU = _functional("silu", "SiLU", "x * sigmoid(x), also called swish (Efficient
 HARDSWISH = _functional("hardswish", "h-swish", "x * relu6(x + 3) / 6 (MobileNetV3)")
 HARDSIGMOID = _functional("hardsigmoid", "h-sigmoid", "relu6(x + 3) / 6 (MobileNetV3)")
 GELU = _functional("gelu", "GELU", "x * Phi(x), Phi the normal distribution function")
+ELU = _functional("elu", "ELU", "x where x > 0, exp(x) - 1 elsewhere (DPN's last activation)")
 
 
 # -- pooling -----------------------------------------------------------------------------------
@@ -251,7 +252,7 @@ PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded
 
 
 OPS: dict[str, Op] = {op.name: op for op in (
-    INPUT, CONV, BN, GROUPNORM, RELU, SIGMOID, RELU6, SILU, HARDSWISH, HARDSIGMOID, GELU,
+    INPUT, CONV, BN, GROUPNORM, RELU, SIGMOID, RELU6, SILU, HARDSWISH, HARDSIGMOID, GELU, ELU,
     MAXPOOL, AVGPOOL, FC, FLATTEN, DROPOUT, PAD_SHORTCUT) + MERGE_OPS + CHANNEL_OPS}
 
 # Names from other frameworks, for "did you mean".
@@ -272,7 +273,7 @@ ALIASES = {
 UNLIKE = {
     "conv1d": "conv is a 2-D convolution", "conv3d": "conv is a 2-D convolution",
     "convtranspose2d": "there is no transposed convolution", "deconv": "there is no transposed convolution",
-    "prelu": "there is no learned activation", "elu": "there is no ELU", "selu": "there is no SELU",
+    "prelu": "there is no learned activation", "selu": "there is no SELU",
     "celu": "there is no CELU", "mish": "there is no mish", "tanh": "there is no tanh",
     "instancenorm": "there is no instance norm",
     "maxpool1d": "pools are 2-D", "avgpool1d": "pools are 2-D", "lrn": "there is no local response norm",

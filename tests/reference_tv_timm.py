@@ -1,0 +1,202 @@
+"""Hand-written references for timm's CSPNet and ConvNeXt atto/nano, written from timm's source
+(huggingface/pytorch-image-models, timm/models/cspnet.py and convnext.py; commits in
+docs/architectures.md): its module names and hyper-parameters."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class ConvNormAct(nn.Module):
+    """timm's ConvNormAct: `conv` (no bias, padding (k-1)//2), `bn`, a leaky ReLU inside the BN."""
+
+    def __init__(self, cin, cout, k=1, stride=1, groups=1, act=True):
+        super().__init__()
+        self.conv = nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False)
+        self.bn = nn.BatchNorm2d(cout)
+        self.act = act
+
+    def forward(self, x):
+        x = self.bn(self.conv(x))
+        return F.leaky_relu(x) if self.act else x
+
+
+class CspBottleneck(nn.Module):
+    def __init__(self, chs, mid, groups):
+        super().__init__()
+        self.conv1 = ConvNormAct(chs, mid)
+        self.conv2 = ConvNormAct(mid, mid, 3, groups=groups)
+        self.conv3 = ConvNormAct(mid, chs, act=False)
+
+    def forward(self, x):
+        return F.leaky_relu(self.conv3(self.conv2(self.conv1(x))) + x)
+
+
+class CrossStage(nn.Module):
+    def __init__(self, cin, cout, stride, depth, block_ratio, bottle_ratio, expand_ratio, groups):
+        super().__init__()
+        exp, block_out = int(round(cout * expand_ratio)), int(round(cout * block_ratio))
+        self.conv_down = ConvNormAct(cin, cin, 3, stride, groups) if stride != 1 else nn.Identity()
+        self.conv_exp = ConvNormAct(cin, exp, act=False)  # cross_linear
+        self.blocks = nn.Sequential(*[CspBottleneck(block_out, int(round(block_out * bottle_ratio)), groups)
+                                      for _ in range(depth)])
+        self.conv_transition_b = ConvNormAct(block_out, exp // 2)
+        self.conv_transition = ConvNormAct(exp, cout)
+        self.half = exp // 2
+
+    def forward(self, x):
+        xs, xb = self.conv_exp(self.conv_down(x)).split(self.half, dim=1)
+        return self.conv_transition(torch.cat([xs, self.conv_transition_b(self.blocks(xb))], 1))
+
+
+# out_chs, expand_ratio, block_ratio, bottle_ratio, groups (timm's model_cfgs)
+CSPNETS = {"cspresnet50": ((128, 256, 512, 1024), 2.0, 1.0, 0.5, 1),
+           "cspresnext50": ((256, 512, 1024, 2048), 1.0, 0.5, 1.0, 32)}
+
+
+class CspNet(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        widths, expand, block_ratio, bottle_ratio, groups = CSPNETS[name]
+        self.stem = nn.Sequential()
+        self.stem.add_module("conv1", ConvNormAct(3, 64, 7, 2))
+        self.stem.add_module("pool", nn.MaxPool2d(3, 2, 1))
+        cin, stages = 64, []
+        for i, (cout, depth) in enumerate(zip(widths, (3, 3, 5, 2))):
+            stages.append(CrossStage(cin, cout, 1 if i == 0 else 2, depth, block_ratio, bottle_ratio, expand, groups))
+            cin = cout
+        self.stages = nn.Sequential(*stages)
+        self.head = nn.Module()
+        self.head.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        return self.head.fc(self.stages(self.stem(x)).mean((2, 3)))
+
+
+# -- timm's ConvNeXt with conv_mlp (timm/models/convnext.py) ---------------------------------------
+
+TIMM_CONVNEXTS = {"convnext_atto": ((40, 80, 160, 320), (2, 2, 6, 2)),
+                  "convnext_nano": ((80, 160, 320, 640), (2, 2, 8, 2))}
+
+
+class LayerNorm2d(nn.LayerNorm):
+    def __init__(self, channels):
+        super().__init__(channels, eps=1e-6)
+
+    def forward(self, x):
+        return F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias,
+                            self.eps).permute(0, 3, 1, 2)
+
+
+class ConvNeXtBlock(nn.Module):
+    def __init__(self, dim):
+        super().__init__()
+        self.conv_dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = LayerNorm2d(dim)
+        self.mlp = nn.Module()
+        self.mlp.fc1, self.mlp.fc2 = nn.Conv2d(dim, 4 * dim, 1), nn.Conv2d(4 * dim, dim, 1)
+        self.gamma = nn.Parameter(1e-6 * torch.ones(dim))
+
+    def forward(self, x):
+        y = self.mlp.fc2(F.gelu(self.mlp.fc1(self.norm(self.conv_dw(x)))))
+        return y.mul(self.gamma.reshape(1, -1, 1, 1)) + x
+
+
+class TimmConvNeXt(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        dims, depths = TIMM_CONVNEXTS[name]
+        self.stem = nn.Sequential(nn.Conv2d(3, dims[0], 4, 4), LayerNorm2d(dims[0]))
+        self.stages = nn.Sequential()
+        for i, (dim, depth) in enumerate(zip(dims, depths)):
+            stage = nn.Module()
+            if i > 0:
+                stage.downsample = nn.Sequential(LayerNorm2d(dims[i - 1]), nn.Conv2d(dims[i - 1], dim, 2, 2))
+            stage.blocks = nn.Sequential(*[ConvNeXtBlock(dim) for _ in range(depth)])
+            self.stages.add_module(str(i), stage)
+        self.head = nn.Module()
+        self.head.norm, self.head.fc = LayerNorm2d(dims[-1]), nn.Linear(dims[-1], num_classes)
+
+    def forward(self, x):
+        x = self.stem(x)
+        for stage in self.stages:
+            x = stage.blocks(stage.downsample(x) if hasattr(stage, "downsample") else x)
+        return self.head.fc(self.head.norm(x.mean((2, 3), keepdim=True)).flatten(1))
+
+
+# -- timm's DPN (timm/models/dpn.py) -----------------------------------------------------------------
+
+# stem width, stem kernel, small (bw factor 1, else 4), k_r, groups, blocks per group, inc per group
+DPNS = {"dpn68": (10, 3, True, 128, 32, (3, 4, 12, 3), (16, 32, 32, 64)),
+        "dpn92": (64, 7, False, 96, 32, (3, 4, 20, 3), (16, 32, 24, 128))}
+
+
+class BnActConv2d(nn.Module):
+    def __init__(self, cin, cout, k=1, stride=1, groups=1):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(cin, eps=0.001)
+        self.conv = nn.Conv2d(cin, cout, k, stride, (k - 1) // 2, groups=groups, bias=False)
+
+    def forward(self, x):
+        return self.conv(F.relu(self.bn(x)))
+
+
+class DualPathBlock(nn.Module):
+    """Takes and returns timm's (resid, dense) pair."""
+
+    def __init__(self, cin, r, bw, inc, groups, kind):
+        super().__init__()
+        self.bw, stride = bw, 2 if kind == "down" else 1
+        if kind == "proj":
+            self.c1x1_w_s1 = BnActConv2d(cin, bw + 2 * inc)
+        if kind == "down":
+            self.c1x1_w_s2 = BnActConv2d(cin, bw + 2 * inc, stride=2)
+        self.c1x1_a = BnActConv2d(cin, r)
+        self.c3x3_b = BnActConv2d(r, r, 3, stride, groups)
+        self.c1x1_c = BnActConv2d(r, bw + inc)
+        self.kind = kind
+
+    def forward(self, x):
+        x_in = torch.cat(x, 1) if isinstance(x, tuple) else x
+        if self.kind == "normal":
+            x_s1, x_s2 = x
+        else:
+            x_s = (self.c1x1_w_s1 if self.kind == "proj" else self.c1x1_w_s2)(x_in)
+            x_s1, x_s2 = x_s[:, :self.bw], x_s[:, self.bw:]
+        out = self.c1x1_c(self.c3x3_b(self.c1x1_a(x_in)))
+        return x_s1 + out[:, :self.bw], torch.cat([x_s2, out[:, self.bw:]], 1)
+
+
+class DPN(nn.Module):
+    def __init__(self, name: str, num_classes=1000):
+        super().__init__()
+        init, k, small, k_r, groups, k_sec, inc_sec = DPNS[name]
+        factor = 1 if small else 4
+        blocks = nn.Sequential()
+        stem = nn.Module()
+        stem.conv, stem.bn = nn.Conv2d(3, init, k, 2, (k - 1) // 2, bias=False), nn.BatchNorm2d(init, eps=0.001)
+        blocks.add_module("conv1_1", stem)
+        cin = init
+        for g, (n, inc) in enumerate(zip(k_sec, inc_sec)):
+            bw = 64 * 2 ** g * factor
+            r = k_r * bw // (64 * factor)
+            for i in range(1, n + 1):
+                kind = ("proj" if g == 0 else "down") if i == 1 else "normal"
+                blocks.add_module(f"conv{g + 2}_{i}", DualPathBlock(cin, r, bw, inc, groups, kind))
+                cin = bw + 3 * inc if i == 1 else cin + inc
+        last = nn.Module()
+        last.bn = nn.BatchNorm2d(cin, eps=0.001)
+        blocks.add_module("conv5_bn_ac", last)
+        self.features = blocks
+        self.classifier = nn.Conv2d(cin, num_classes, 1)
+
+    def forward(self, x):
+        stem = self.features.conv1_1
+        x = F.max_pool2d(F.relu(stem.bn(stem.conv(x))), 3, 2, 1)
+        for block in self.features.children():
+            if isinstance(block, DualPathBlock):
+                x = block(x)
+        x = F.elu(self.features.conv5_bn_ac.bn(torch.cat(x, 1)))
+        return self.classifier(x.mean((2, 3), keepdim=True)).flatten(1)
