@@ -1,0 +1,34 @@
+"""Import: an existing model (a torch module, an ONNX file, a Caffe prototxt) as short `.rdsl`
+text, its repeats folded into blocks and stages, checked against the source.
+
+    >>> text = resdsl.from_module(torchvision.models.resnet50(), torch.randn(1, 3, 224, 224))  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+__all__ = ["from_module", "from_onnx"]
+
+
+def from_module(model: "torch.nn.Module", example_input: "torch.Tensor | None" = None, *,
+                name: str = "imported", approximate: bool = False, header: str = "") -> str:
+    """The `.rdsl` text of a torch module, checked: compiled and compared with `model`
+    (parameters, multiply-adds, state_dict, outputs). A difference raises MismatchError (E1034)
+    unless `approximate`, which writes the differences as comments instead."""
+    import torch
+
+    from .build import imported_text
+
+    example = example_input if example_input is not None else torch.randn(1, 3, 224, 224)
+    return imported_text(model, example, name, approximate=approximate, header=header).text
+
+
+def from_onnx(path: str, *, name: str | None = None, approximate: bool = False) -> str:
+    """The `.rdsl` text of an ONNX file, checked against the file's own graph."""
+    from .onnx import onnx_text
+
+    return onnx_text(path, name=name, approximate=approximate)
