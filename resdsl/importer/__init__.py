@@ -6,7 +6,7 @@ text, its repeats folded into blocks and stages, checked against the source.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import torch
@@ -27,8 +27,10 @@ def from_module(model: "torch.nn.Module", example_input: "torch.Tensor | None" =
     return imported_text(model, example, name, approximate=approximate, header=header).text
 
 
-def from_onnx(path: str, *, name: str | None = None, approximate: bool = False) -> str:
-    """The `.rdsl` text of an ONNX file, checked against the file's own graph."""
-    from .onnx import onnx_text
+def from_onnx(path: str) -> str:
+    """The `.rdsl` text of an ONNX file: not yet (FormatError, E1035); import the torch module
+    the file was exported from instead."""
+    from .errors import FormatError
 
-    return onnx_text(path, name=name, approximate=approximate)
+    raise FormatError(f"{path}: ONNX files cannot be imported yet",
+                      hint="import the torch module it was exported from: from_module(model, x)")

@@ -112,7 +112,8 @@ def _single_source(imported: Imported, path: str) -> str | None:
         return None
     sources = {i for lid in inside for i in imported.layers[lid].inputs if i not in inside}
     readers = imported.readers()
-    leaving = {lid for lid in inside if lid == imported.output or any(r not in inside for r in readers[lid])}
+    leaving = {lid for lid in inside
+               if lid == imported.output or any(r not in inside for r in readers[lid])}
     return next(iter(sources)) if len(sources) == 1 and len(leaving) == 1 else None
 
 
@@ -221,7 +222,7 @@ def _parameters(template: Template) -> None:
     parameter: one it shares with an earlier slot (`4 * width`, `width // 4`) or its own."""
     columns = list(zip(*(inst.values() for inst in template.instances)))
     slot_args = [(e, s) for e in template.instances[0].entries for s in e.slots]
-    for (entry, arg), column in zip(slot_args, columns):
+    for (_, arg), column in zip(slot_args, columns):
         values = [_scalar(v) for v in column]
         if len(set(map(repr, column))) == 1:
             template.exprs.append(None)
@@ -241,9 +242,10 @@ def _expression(template: Template, arg: str, values: list[Any]) -> str:
         if bound == values:
             return name
         if all(isinstance(v, int) and isinstance(b, int) and b for v, b in zip(values, bound)):
-            if all(v % b == 0 for v, b in zip(values, bound)) and len({v // b for v, b in zip(values, bound)}) == 1:
+            pairs = list(zip(values, bound))
+            if all(v % b == 0 for v, b in pairs) and len({v // b for v, b in pairs}) == 1:
                 return f"{values[0] // bound[0]} * {name}"
-            if all(v and b % v == 0 for v, b in zip(values, bound)) and len({b // v for v, b in zip(values, bound)}) == 1:
+            if all(v and b % v == 0 for v, b in pairs) and len({b // v for v, b in pairs}) == 1:
                 return f"{name} // {bound[0] // values[0]}"
     base = _PARAM_NAMES.get(arg, arg)
     name, n = base, 1
@@ -308,13 +310,9 @@ def _block_text(template: Template) -> list[str]:
 def _network_text(imported: Imported, instances: list[Instance], templates: list[Template],
                   policy: Policy) -> list[str]:
     of = {inst.path: t for t in templates for inst in t.instances}
-    index = {inst.path: k for t in templates for k, inst in enumerate(t.instances)}
     lines = [f"network {imported.name} {{", f"    input {kernel_text(imported.input_shape)}"]
     if policy.line():
         lines.append("    " + policy.line())
-    inside = {layer.id for inst in instances for layer in imported.layers.values() if _inside(layer, inst.path)}
-    outer = Imported(imported.name, imported.input_shape,
-                     {k: v for k, v in imported.layers.items() if k not in inside or k in _ends(imported, instances)})
     done: set[str] = set()
     body: list[Entry] = []
     calls: dict[int, str] = {}  # where a block or stage statement goes among the layers
@@ -326,11 +324,12 @@ def _network_text(imported: Imported, instances: list[Instance], templates: list
             stage = inst.path.rpartition(".")[0]
             if stage not in done and _is_stage(stage, instances, of):
                 done.add(stage)
-                calls[len(body)] = _stage_text(stage, [i for i in instances if i.path.rpartition(".")[0] == stage], of, index)
+                members = [i for i in instances if i.path.rpartition(".")[0] == stage]
+                calls[len(body)] = _stage_text(stage, members, of)
                 body.append(Entry(stage, "input", (), {}, ()))
             elif inst.path not in done and stage not in done:
                 done.add(inst.path)
-                calls[len(body)] = _call_text(inst, of[inst.path], index[inst.path])
+                calls[len(body)] = _call_text(inst, of[inst.path])
                 body.append(Entry(inst.path, "input", (), {}, ()))
             previous = _ends(imported, [inst]).pop()
             continue
@@ -339,7 +338,6 @@ def _network_text(imported: Imported, instances: list[Instance], templates: list
         refs = _refs(layer, previous, "input", 0, policy)
         body.append(Entry(names.label(layer.op, layer.id), layer.op, refs, dict(layer.args), ()))
         previous = layer.id
-    del outer
     out: list[str] = []
     run: list[Entry] = []
     for k, entry in enumerate(body):
@@ -390,7 +388,7 @@ def _arguments(template: Template, bound: dict[str, Any], skip: set[str] = froze
     return ", ".join(parts)
 
 
-def _stage_text(stage: str, members: list[Instance], of: dict[str, Template], index) -> str:
+def _stage_text(stage: str, members: list[Instance], of: dict[str, Template]) -> str:
     template = of[members[0].path]
     first = _binding(template, members[0])
     rest = _binding(template, members[-1])
@@ -401,6 +399,6 @@ def _stage_text(stage: str, members: list[Instance], of: dict[str, Template], in
     return head + (f", {extra}" if extra else "")
 
 
-def _call_text(inst: Instance, template: Template, index: int) -> str:
+def _call_text(inst: Instance, template: Template) -> str:
     args = _arguments(template, _binding(template, inst))
     return f"{inst.path}: {template.name}" + (f" {args}" if args else "")

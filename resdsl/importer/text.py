@@ -73,12 +73,12 @@ def _same(a: Any, b: Any) -> bool:
 
 def call_text(op_name: str, args: dict, parens: bool = False) -> str:
     """`conv 3x3, 64, stride: 2` (or `bn(eps: 0.001)` for an option's value)."""
-    parts = [(f"{name}: " if name else "") + (kernel_text(v) if name in (None, "kernel") and _is_size(op_name, name, v) else value_text(v))
+    parts = [(f"{name}: " if name else "") + (kernel_text(v) if _is_size(name, v) else value_text(v))
              for name, v in written_args(op_name, args)]
     if parens:
         return op_name + (f"({', '.join(parts)})" if parts else "")
     return op_name + (" " + ", ".join(parts) if parts else "")
 
 
-def _is_size(op_name: str, name: str | None, value: Any) -> bool:
-    return isinstance(value, tuple) or (isinstance(value, Param) and name == "kernel")
+def _is_size(name: str | None, value: Any) -> bool:
+    return name in (None, "kernel") and isinstance(value, tuple)

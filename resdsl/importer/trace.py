@@ -3,7 +3,6 @@ whole (leaf modules), everything else is traced through to the calls it makes.""
 
 from __future__ import annotations
 
-import operator
 from typing import Any
 
 import torch
@@ -44,6 +43,11 @@ def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
     try:
         with torch.no_grad():
             ShapeProp(module).propagate(example)
+    except Exception as err:
+        shape = "x".join(map(str, example.shape[1:]))
+        raise TraceError(f"{type(model).__name__} does not run on an input of {shape}: "
+                         f"{str(err).splitlines()[0]}",
+                         hint="give the input size it takes with --input CxHxW") from None
     finally:
         model.train(was_training)
     return _Reader(model, name, tuple(example.shape[1:])).read(module.graph)
@@ -108,7 +112,7 @@ class _Reader:
             return
         if not found.module:  # an activation module (nn.ReLU): a function with a name
             if self.calls[path] > 1:  # one module called at several places: each call a layer
-                self._function(node, found)
+                self._function(node, found, scope=path.rpartition(".")[0])
                 return
             self._layer(node, found.op, {}, path, module=True)
             return
@@ -119,7 +123,7 @@ class _Reader:
             return
         self._layer(node, found.op, args, path, module=True)
 
-    def _function(self, node: fx.Node, found: Found | None = None) -> None:
+    def _function(self, node: fx.Node, found: Found | None = None, scope: str | None = None) -> None:
         target = node.target
         if target == "size" or target in _PASSING:
             self._pass(node)
@@ -131,11 +135,14 @@ class _Reader:
         args = self._function_args(node, op)
         if args is None:
             return
-        scope = _scope(node)
+        scope = _scope(node) if scope is None else scope
         self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope)
 
     def _function_args(self, node: fx.Node, op: str) -> dict | None:
         tensors = _tensor_inputs(node)
+        if op == "avgpool":
+            return OPS[op].defaults({"kernel": None, "stride": None, "padding": None, "ceil": False,
+                                     "include_pad": True})
         if op == "flatten" and len(_shape(node)) != 1:
             self._refuse(node, f"{_what(node)} to {_shape(node)}", "only a flatten to a vector can be said")
             return None
@@ -179,7 +186,7 @@ class _Reader:
         taken.add(name)
         return f"{scope}.{name}" if scope else name
 
-    def _refuse(self, node: fx.Node, what: str, hint: str) -> None:
+    def _refuse(self, _node: fx.Node, what: str, hint: str) -> None:
         self.problems.append(UnsayableError(f"the language cannot say {what}", hint=hint or None))
 
 
@@ -203,6 +210,8 @@ def _group(problems: list[UnsayableError]):
 
 def _function_op(node: fx.Node) -> str | None:
     target = node.target
+    if target in ("mean", torch.mean) and _global_mean(node):  # x.mean((2, 3)): global pooling
+        return "avgpool"
     if target in _FUNCTIONS:
         return _FUNCTIONS[target]
     found = reverse_table().get(target)
@@ -211,6 +220,11 @@ def _function_op(node: fx.Node) -> str | None:
     name = getattr(target, "__name__", None)
     found = reverse_table().get(name) if node.op == "call_function" and name else None
     return found.op if found else None
+
+
+def _global_mean(node: fx.Node) -> bool:
+    dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    return isinstance(dims, (tuple, list)) and sorted(d % 4 for d in dims) == [2, 3]
 
 
 def _tensor_inputs(node: fx.Node) -> list[fx.Node]:
@@ -227,7 +241,7 @@ def _shape(node: Any) -> tuple[int, ...]:
 
 def _scope(node: fx.Node) -> str:
     stack = node.meta.get("nn_module_stack") or {}
-    return str(next(reversed(stack))) if stack else ""
+    return str(next(reversed(stack))).partition("@")[0] if stack else ""
 
 
 def _classes(node: fx.Node) -> dict[str, str]:
