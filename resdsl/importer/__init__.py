@@ -1,6 +1,10 @@
 """Import: an existing model (a torch module, an ONNX file, a Caffe prototxt) as short `.rdsl`
 text, its repeats folded into blocks and stages, checked against the source.
 
+Rule: imports resdsl.core, resdsl.netgraph, resdsl.language, resdsl.analysis, resdsl.targets and
+resdsl.torch; imports torch (it traces and compiles modules), but only when a function here is
+called: `import resdsl` does not.
+
     >>> text = resdsl.from_module(torchvision.models.resnet50(), torch.randn(1, 3, 224, 224))  # doctest: +SKIP
 """
 

@@ -19,12 +19,17 @@ def compare(text: str, name: str, source: nn.Module, example: torch.Tensor) -> C
     parameters, multiply-adds, state_dict keys and shapes, outputs on a seeded input."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    from ..api import graph_from_text
+    from ..core.errors import raise_all
+    from ..language.loader import load_text
+    from ..language.resolve import check_names
     from ..netgraph.infer import totals
+    from ..targets import in_scope
     from ..torch.backend import build_module
 
     result = Comparison()
-    graph = graph_from_text(text, name, input_shape=tuple(example.shape[1:]))
+    scope = load_text(text)
+    raise_all(check_names(scope))
+    graph = in_scope(scope, name, "the imported text").graph(tuple(example.shape[1:]), {})
     built = build_module(graph)
     figures = totals(graph)
     params = sum(p.numel() for p in source.parameters())

@@ -259,7 +259,8 @@ def _expression(template: Template, arg: str, values: list[Any]) -> str:
 def _order_params(template: Template) -> None:
     """Required parameters first; a parameter that is 1 in most instances (a stride) defaults
     to 1."""
-    required, defaulted = [], []
+    required: list[tuple[str, str | None]] = []
+    defaulted: list[tuple[str, str | None]] = []
     for name, values in template.bindings.items():
         common, count = Counter(map(repr, values)).most_common(1)[0]
         if name.startswith("stride") and common == "1" and count * 2 > len(values):
@@ -311,8 +312,9 @@ def _network_text(imported: Imported, instances: list[Instance], templates: list
                   policy: Policy) -> list[str]:
     of = {inst.path: t for t in templates for inst in t.instances}
     lines = [f"network {imported.name} {{", f"    input {kernel_text(imported.input_shape)}"]
-    if policy.line():
-        lines.append("    " + policy.line())
+    shortcuts = policy.line()
+    if shortcuts:
+        lines.append("    " + shortcuts)
     done: set[str] = set()
     body: list[Entry] = []
     calls: dict[int, str] = {}  # where a block or stage statement goes among the layers
@@ -375,11 +377,9 @@ def _binding(template: Template, inst: Instance) -> dict[str, Any]:
     return {name: values[k] for name, values in template.bindings.items()}
 
 
-def _arguments(template: Template, bound: dict[str, Any], skip: set[str] = frozenset()) -> str:
+def _arguments(template: Template, bound: dict[str, Any]) -> str:
     parts = []
     for name, default in template.params:
-        if name in skip:
-            continue
         text = value_text(bound[name])
         if default is None:
             parts.append(text)

@@ -118,6 +118,8 @@ def read_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
         args = {"kernel": None, "stride": None, "padding": None, "ceil": False, "include_pad": True}
     if op_name == "bn":
         args["scale"] = getattr(module, "weight", None) is not None
+    if op.torch is None:
+        return None
     try:
         rebuilt = op.torch(op.defaults(dict(args)), [in_shape], lib)
     except Exception:
