@@ -48,6 +48,13 @@ def import_(source, out, name, input_shape, approximate, force):
 def _imported(source: str, kind: str, name: str, input_shape, approximate: bool):
     import torch
 
+    if kind == "prototxt":
+        from ..importer.build import checked_layers
+        from ..importer.prototxt import read_file
+
+        layers = read_file(source, name)
+        return checked_layers(layers, approximate=approximate,
+                              header=f"{name}: imported from {source} by 'resdsl import'")
     if kind != "python":
         from ..importer.errors import FormatError
 

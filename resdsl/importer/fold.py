@@ -31,7 +31,9 @@ class Entry:
     slots: tuple[str, ...]  # the arguments whose values are numbers
 
     def key(self) -> tuple:
-        fixed = tuple((k, repr(v)) for k, v in self.args.items() if k not in self.slots)
+        # where a projection reads (project_from) matters only where there is one
+        fixed = tuple((k, repr(v)) for k, v in self.args.items()
+                      if k not in self.slots and k != "project_from")
         return self.label, self.op, self.refs, self.slots, fixed
 
 
@@ -57,9 +59,10 @@ class Template:
     bindings: dict[str, list[Any]] = field(default_factory=dict)  # param -> value per instance
 
 
-def fold(imported: Imported, *, header: str = "") -> str:
-    """The text of a model: blocks, then the network."""
-    instances = _instances(imported)
+def fold(imported: Imported, *, header: str = "", flat: bool = False) -> str:
+    """The text of a model: blocks, then the network; `flat`: every layer in the network, no
+    block, stage or shortcut option (what the folded text is checked against)."""
+    instances = [] if flat else _instances(imported)
     policy = shortcut_policy(imported, {i.path: i.source for i in instances})
     for inst in instances:
         inst.entries = _entries(imported, inst.path, inst.source, policy)
@@ -142,7 +145,8 @@ def _refs(layer: Layer, previous: str, source: str, cut: int, policy: Policy) ->
         return "input" if value == source else value[cut:]
 
     if layer.id in policy.sums:
-        return ("shortcut",) if layer.inputs[0] == previous else (ref(layer.inputs[0]), "shortcut")
+        branch = policy.residual[layer.id]
+        return ("shortcut",) if branch == previous else (ref(branch), "shortcut")
     if OPS[layer.op].arity == -1:  # a merge names what it merges
         if layer.op == "concat" and layer.inputs == [source, previous] and source != previous:
             return ("shortcut",)
@@ -198,11 +202,20 @@ def _templates(imported: Imported, instances: list[Instance]) -> list[Template]:
     taken = set(OPS) | _KEYWORDS
     templates = []
     for members in groups.values():
-        name = _block_name(imported.classes.get(members[0].path, "block"), taken)
+        name = _block_name(imported.classes.get(members[0].path, "residual"), taken)
         template = Template(name, members)
         _parameters(template)
+        _share_project_from(template)
         templates.append(template)
     return templates
+
+
+def _share_project_from(template: Template) -> None:
+    """A projection's `project_from`, said once for the block: its identity sums ignore it."""
+    for k, entry in enumerate(template.instances[0].entries):
+        found = {i.entries[k].args.get("project_from") for i in template.instances} - {None}
+        if len(found) == 1:
+            entry.args["project_from"] = found.pop()
 
 
 def _block_name(cls: str, taken: set[str]) -> str:

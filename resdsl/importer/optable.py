@@ -120,11 +120,22 @@ def read_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
         args["scale"] = getattr(module, "weight", None) is not None
     if op.torch is None:
         return None
+    wanted = _signature(module)
+    if _built_signature(op, args, in_shape, lib) != wanted:
+        return None
+    for arg in op.args:  # the defaults where they build the same (`se` by its reduction)
+        if arg.default is not REQUIRED and args.get(arg.name) != arg.default:
+            simpler = {**args, arg.name: arg.default}
+            if _built_signature(op, simpler, in_shape, lib) == wanted:
+                args = simpler
+    return args
+
+
+def _built_signature(op, args: dict, in_shape: tuple[int, ...], lib) -> tuple | None:
     try:
-        rebuilt = op.torch(op.defaults(dict(args)), [in_shape], lib)
+        return _signature(op.torch(op.defaults(dict(args)), [in_shape], lib))
     except Exception:
         return None
-    return args if _signature(rebuilt) == _signature(module) else None
 
 
 def _signature(module) -> tuple:

@@ -15,6 +15,7 @@ class Policy:
     options: list[str] = field(default_factory=list)  # its projection options (norm, names, bias)
     absorbed: set[str] = field(default_factory=set)  # projection layers the option makes
     sums: set[str] = field(default_factory=set)  # the sums written `add shortcut`
+    residual: dict[str, str] = field(default_factory=dict)  # such a sum -> its residual value
 
     def line(self) -> str | None:
         if self.option == "B" and not self.options:
@@ -28,12 +29,14 @@ def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
     readers = imported.readers()
     found: dict[str, tuple[str, list[Layer]]] = {}  # sum -> (kind, projection layers)
     names: list[tuple[str, ...]] = []  # each projection's layer names in its block
+    residual: dict[str, str] = {}
     for path, source in blocks.items():
         for layer in imported.layers.values():
             if layer.scope == path and layer.op == "add" and len(layer.inputs) == 2:
                 kind = _shortcut_of(imported, readers, path, source, layer)
                 if kind is not None:
-                    found[layer.id] = kind
+                    found[layer.id] = kind[:2]
+                    residual[layer.id] = kind[2]
                     names.append(tuple(c.id[len(path) + 1:] for c in kind[1]))
     policy = Policy()
     projections = [chain for kind, chain in found.values() if kind == "projection"]
@@ -42,29 +45,47 @@ def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
         policy.option = "A"
     elif projections and not pads:
         if not _projection_options(projections, set(n for n in names if n), policy):
-            return Policy(sums={s for s, (kind, _) in found.items() if kind == "identity"})
+            return _identities(found, residual)
     elif pads:
-        return Policy(sums={s for s, (kind, _) in found.items() if kind == "identity"})
+        return _identities(found, residual)
     # the option makes a projection exactly where a sum's shapes differ
     for chain in projections + pads:
         policy.absorbed.update(layer.id for layer in chain)
     policy.sums = set(found)
+    policy.residual = residual
     return policy
+
+
+def _identities(found: dict, residual: dict[str, str]) -> Policy:
+    """Only the identity shortcuts said by the option; projections written out."""
+    sums = {s for s, (kind, _) in found.items() if kind == "identity"}
+    return Policy(sums=sums, residual={s: residual[s] for s in sums})
 
 
 def _shortcut_of(imported: Imported, readers, path: str, source: str, add: Layer):
     """("identity" | "projection" | "pad", the layers on the shortcut) where the sum's second
     value is the block's input, directly or through layers that nothing else reads."""
-    branch, shortcut = add.inputs
+    for branch, shortcut in (add.inputs, add.inputs[::-1]):
+        found = _one_way(imported, readers, path, source, add, shortcut)
+        if found is not None:
+            return (*found, branch)
+    return None
+
+
+def _one_way(imported: Imported, readers, path: str, source: str, add: Layer, shortcut: str):
     if shortcut == source:
         return "identity", []
     chain: list[Layer] = []
     at = shortcut
     while at != source:
         layer = imported.layers[at]
-        if layer.scope != path and not layer.id.startswith(path + ".") or len(layer.inputs) != 1 \
-                or len(readers[at]) != 1:
+        if layer.scope != path and not layer.id.startswith(path + ".") or len(layer.inputs) != 1:
             return None
+        if len(readers[at]) != 1:  # the main path reads it too: the projection reads from there
+            if not chain:
+                return None
+            add.args["project_from"] = at[len(path) + 1:]  # pre-activation nets
+            break
         chain.insert(0, layer)
         at = layer.inputs[0]
     changes = imported.layers[source].out_shape != add.out_shape
@@ -87,7 +108,8 @@ def _is_projection(chain: list[Layer], add: Layer) -> bool:
 def _projection_options(chains: list[list[Layer]], named: set[tuple[str, ...]],
                         policy: Policy) -> bool:
     """Fill B's options from the projections (norm, bias, names); False where they differ."""
-    shapes = {(tuple(layer.op for layer in c), repr(c[-1].args), c[0].args["bias"]) for c in chains}
+    shapes = {(tuple(layer.op for layer in c), repr(c[1].args) if len(c) > 1 else "", c[0].args["bias"])
+              for c in chains}
     if len(shapes) != 1 or len(named) != 1:
         return False
     ops, _, bias = next(iter(shapes))

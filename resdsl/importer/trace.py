@@ -62,6 +62,7 @@ class _Reader:
         self.calls: dict[str, int] = {}  # module path -> how often the forward calls it
         self.taken: dict[str, set[str]] = {}  # scope -> names given there
         self.suffix: dict[tuple[str, str], int] = {}
+        self.known = _compiled_names(model)
 
     def read(self, graph: fx.Graph) -> Imported:
         for node in graph.nodes:
@@ -175,7 +176,10 @@ class _Reader:
         self.values[node] = layer_id
 
     def _unnamed(self, scope: str, op: str) -> str:
-        """The id the compiler gives the next unnamed `op` in `scope` (expansion.node_id)."""
+        """The id the compiler gives the next unnamed `op` in `scope` (expansion.node_id); for a
+        module resdsl compiled, the id its graph has."""
+        if self.known.get((scope, op)):
+            return self.known[(scope, op)].pop(0)
         taken = self.taken.setdefault(scope, set())
         n = self.suffix.get((scope, op), 0)
         name = op if n == 0 else f"{op}_{n}"
@@ -188,6 +192,29 @@ class _Reader:
 
     def _refuse(self, _node: fx.Node, what: str, hint: str) -> None:
         self.problems.append(UnsayableError(f"the language cannot say {what}", hint=hint or None))
+
+
+def _compiled_names(model: nn.Module) -> dict[tuple[str, str], list[str]]:
+    """A module resdsl compiled keeps its graph: the ids of the layers its forward computes with
+    torch functions (`conv1.2`, a ReLU), by container and op, in order."""
+    import networkx as nx
+
+    graph = getattr(model, "graph", None)
+    if not isinstance(graph, nx.DiGraph):
+        return {}
+    names: dict[tuple[str, str], list[str]] = {}
+    for node, data in graph.nodes(data=True):
+        if data.get("op") in OPS and not _is_module(model, node):
+            names.setdefault((node.rpartition(".")[0], data["op"]), []).append(node)
+    return names
+
+
+def _is_module(model: nn.Module, path: str) -> bool:
+    try:
+        model.get_submodule(path)
+        return True
+    except AttributeError:
+        return False
 
 
 def _fold_flattens(imported: Imported) -> None:
