@@ -51,7 +51,7 @@ def test_the_papers_resnet_is_about_as_short_as_the_bundled_definitions():
     assert "stage layer2: bottleneck(128) x 4, stride: 2" in text
 
 
-@pytest.mark.parametrize("depth", [18, 50, 152])  # all five: scripts/import_zoo.py
+@pytest.mark.parametrize("depth", [18, 152])  # all five: scripts/import_zoo.py
 def test_torchvision_style_resnets_import_exactly_in_at_most_30_lines(depth):
     torch.manual_seed(0)
     model = getattr(rm, f"resnet{depth}")().eval()
@@ -61,6 +61,12 @@ def test_torchvision_style_resnets_import_exactly_in_at_most_30_lines(depth):
     # torchvision's published parameter counts, independent of both models
     published = {18: 11_689_512, 34: 21_797_672, 50: 25_557_032, 101: 44_549_160, 152: 60_192_808}
     assert sum(graph.nodes[n]["params"] for n in graph) == published[depth]
+
+
+def test_a_bundled_network_is_written_as_the_librarys_call():
+    torch.manual_seed(0)
+    text = resdsl.from_module(rm.resnet50().eval(), torch.randn(1, 3, 224, 224), name="mine")
+    assert text.splitlines()[-3:] == ['use "resnet.rdsl"', "", "mine = resnet(bottleneck, [3, 4, 6, 3])"]
 
 
 def test_an_imported_module_loads_the_sources_weights_and_computes_the_same():

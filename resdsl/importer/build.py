@@ -25,6 +25,7 @@ def imported_text(model: nn.Module, example: torch.Tensor, name: str, *, approxi
                   header: str = "") -> Result:
     name = network_name(name)
     text = fold(trace(model, example, name), header=header)
+    text = as_bundled(text, name, tuple(example.shape[1:]), header) or text
     return _settled(text, name, compare(text, name, model, example), approximate)
 
 
@@ -56,6 +57,7 @@ def checked_layers(imported: Imported, *, approximate: bool = False, header: str
         return in_scope(load_text(text), imported.name, "the imported text").graph(None, {})
 
     text = fold(imported, header=header)
+    text = as_bundled(text, imported.name, imported.input_shape, header) or text
     folded, flat = graph(text), graph(fold(imported, flat=True))
     comparison = Comparison()
     for what in ("params", "macs"):
@@ -67,6 +69,19 @@ def checked_layers(imported: Imported, *, approximate: bool = False, header: str
     if found:
         comparison.differences.append(found)
     return _settled(text, imported.name, comparison, approximate)
+
+
+def as_bundled(text: str, name: str, input_shape: tuple[int, ...], header: str) -> str | None:
+    """The call of the bundled network the folded `text` is, if one is (library.py)."""
+    from ..language.loader import load_text
+    from ..targets import in_scope
+    from .library import bundled_text
+
+    try:
+        graph = in_scope(load_text(text), name, "the imported text").graph(input_shape, {})
+    except Exception:  # the check that follows reports what is wrong with the text
+        return None
+    return bundled_text(graph, name, header)
 
 
 def graph_difference(ours, theirs, ordered: bool = False) -> str:
