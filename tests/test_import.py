@@ -65,8 +65,8 @@ def test_torchvision_style_resnets_import_exactly_in_at_most_30_lines(depth):
 
 def test_a_bundled_network_is_written_as_the_librarys_call():
     torch.manual_seed(0)
-    text = resdsl.from_module(rm.resnet50().eval(), torch.randn(1, 3, 224, 224), name="mine")
-    assert text.splitlines()[-3:] == ['use "resnet.rdsl"', "", "mine = resnet(bottleneck, [3, 4, 6, 3])"]
+    text = resdsl.from_module(rm.resnet18().eval(), torch.randn(1, 3, 224, 224), name="mine")
+    assert text.splitlines()[-3:] == ['use "resnet.rdsl"', "", "mine = resnet(basic, [2, 2, 2, 2])"]
 
 
 def test_an_imported_module_loads_the_sources_weights_and_computes_the_same():

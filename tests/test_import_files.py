@@ -7,7 +7,7 @@ import pytest
 
 import resdsl
 from resdsl.core.errors import ResdslError
-from resdsl.importer.build import checked_layers
+from resdsl.importer.build import checked_layers, graph_difference
 from resdsl.importer.prototxt import parse, read
 from resdsl.netgraph.infer import totals
 
@@ -60,3 +60,17 @@ def test_the_command_imports_a_prototxt_and_refuses_a_broken_one(tmp_path):
     broken.write_text("layer { name: ")
     refused = cli("import", broken)
     assert refused.returncode == 1 and "E1035" in refused.stderr
+
+
+@pytest.mark.slow  # the export takes most of it
+def test_an_onnx_export_imports_as_the_network_it_was_exported_from(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    model = resdsl.load("resnet18", input_shape=(3, 64, 64))
+    path = resdsl.export(model, tmp_path / "r18.onnx")  # BN fused into the convs by the exporter
+    done = cli("import", path, "--name", "r18")
+    assert done.returncode == 0, done.stderr
+    # the same graph as the bundled network, layer for layer (the fused BNs come back)
+    ours = resdsl.graph_from_text(done.stdout, "r18")
+    assert not graph_difference(ours, model.graph, ordered=True)
+    assert "outputs on a seeded input, onnxruntime and imported: max |diff|" in done.stderr

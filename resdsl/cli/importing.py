@@ -55,11 +55,13 @@ def _imported(source: str, kind: str, name: str, input_shape, approximate: bool)
         layers = read_file(source, name)
         return checked_layers(layers, approximate=approximate,
                               header=f"{name}: imported from {source} by 'resdsl import'")
-    if kind != "python":
-        from ..importer.errors import FormatError
+    if kind == "onnx":
+        from ..core.extras import require
+        from ..importer.onnx import onnx_result
 
-        raise FormatError(f"{source}: {kind} files cannot be imported yet",
-                          hint="import the torch module it was made from (module.path:callable)")
+        require("importing an ONNX file", ".onnx", "onnxruntime")
+        return onnx_result(source, name, approximate=approximate,
+                           header=f"{name}: imported from {source} by 'resdsl import'")
     from ..importer.build import imported_text
     from ..importer.sources import load_model
 

@@ -31,10 +31,9 @@ def from_module(model: "torch.nn.Module", example_input: "torch.Tensor | None" =
     return imported_text(model, example, name, approximate=approximate, header=header).text
 
 
-def from_onnx(path: str) -> str:
-    """The `.rdsl` text of an ONNX file: not yet (FormatError, E1035); import the torch module
-    the file was exported from instead."""
-    from .errors import FormatError
+def from_onnx(path: str, *, name: str = "imported", approximate: bool = False) -> str:
+    """The `.rdsl` text of an ONNX file (as torch's exporter writes one), checked against the
+    file run by onnxruntime."""
+    from .onnx import onnx_result
 
-    raise FormatError(f"{path}: ONNX files cannot be imported yet",
-                      hint="import the torch module it was exported from: from_module(model, x)")
+    return onnx_result(str(path), name, approximate=approximate).text

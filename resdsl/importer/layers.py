@@ -31,6 +31,7 @@ class Imported:
     layers: dict[str, Layer] = field(default_factory=dict)
     output: str = ""
     classes: dict[str, str] = field(default_factory=dict)  # module path -> its class name
+    weights: dict[str, str] = field(default_factory=dict)  # a state_dict key -> its name in a file
 
     def add(self, layer: Layer) -> None:
         self.layers[layer.id] = layer

@@ -49,4 +49,5 @@ def _call(scope: Scope, name: str) -> str | None:
         return None
     text = source_text(item.span)
     right = text.partition("=")[2]
-    return re.sub(r"\s+expect\b.*", "", right, flags=re.DOTALL).strip() or None
+    right = re.sub(r"\s+expect\b.*", "", right, flags=re.DOTALL)
+    return re.sub(r"\s+", " ", right).strip() or None
