@@ -21,7 +21,7 @@ COMMANDS = {
     "compile": ("build", "compile_"), "flops": ("analysis", "flops"), "diff": ("analysis", "diff_"),
     "viz": ("build", "viz"), "train": ("train", "train"), "eval": ("train", "eval_"),
     "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
-    "explain": ("explain", "explain"),
+    "explain": ("explain", "explain"), "serve": ("serve", "serve"),
 }
 
 

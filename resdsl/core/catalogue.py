@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-CODE = re.compile(r"E\d{3}")
-FAMILIES = {  # the hundreds digit: which stage of the pipeline found the problem
+CODE = re.compile(r"E\d{3,4}")
+FAMILIES = {  # the code less its last two digits: which stage found the problem
     "E0": "Any error", "E1": "Syntax", "E2": "Names", "E3": "Arguments and values",
     "E4": "Shapes", "E5": "Files and 'use'", "E6": "Limits", "E7": "Budgets and expectations",
     "E8": "The IR (JSON)", "E9": "Outputs, PyTorch and training",
+    "E10": "Formatting, editors, the playground and later additions",
 }
 
 
@@ -36,7 +37,7 @@ def entries() -> dict[str, Entry]:
 
     data = tomllib.loads((Path(__file__).parent / "catalogue.toml").read_text(encoding="utf-8"))
     found = {}
-    for code, fields in sorted(data.items()):
+    for code, fields in sorted(data.items(), key=lambda item: (len(item[0]), item[0])):
         example = fields.get("example", "").strip("\n")
         lang = "console" if example.startswith("$ ") else fields.get("lang", "rdsl")
         found[code] = Entry(code, fields["title"], fields["text"].strip(), example,
@@ -67,8 +68,8 @@ def listing() -> str:
     out: list[str | None] = []
     family = None
     for entry in entries().values():
-        if entry.code[:2] != family:
-            family = entry.code[:2]
+        if entry.code[:-2] != family:
+            family = entry.code[:-2]
             out += ["" if out else None, FAMILIES[family]]
         out.append(f"  {entry.code}  {entry.title}" + ("  (reserved)" if entry.reserved else ""))
     return "\n".join(line for line in out if line is not None)
@@ -78,8 +79,8 @@ def markdown() -> str:
     """The catalogue as docs/errors.md shows it, between its generated-region markers."""
     out, family = [], None
     for entry in entries().values():
-        if entry.code[:2] != family:
-            family = entry.code[:2]
+        if entry.code[:-2] != family:
+            family = entry.code[:-2]
             out += [f"### {family}xx: {FAMILIES[family]}", ""]
         out += [f"#### {entry.code}: {entry.title}" + (" (reserved)" if entry.reserved else ""), "",
                 entry.text, ""]

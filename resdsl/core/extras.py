@@ -25,6 +25,7 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data:digits": ("train", ("sklearn",)),
     "data:folder": ("train", ("PIL",)),
     "plots": ("train", ("matplotlib",)),
+    "serve": ("serve", ("starlette", "uvicorn")),
 }
 
 # the package's name on PyPI where it differs from the module's
