@@ -20,6 +20,7 @@ ALLOWED = {
     "targets": {"core", "netgraph", "language", "analysis", "ir", "targets"},
     "train": {"core", "netgraph", "language", "analysis", "targets", "torch", "train"},
     "experiments": {"core", "netgraph", "language", "analysis", "targets", "torch", "train", "experiments"},
+    "serve": {"core", "netgraph", "language", "analysis", "targets", "viz", "serve"},
 }
 FACES = {"cli", "api", "fuzzing", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments"}  # the only stages that may import torch

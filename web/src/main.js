@@ -138,8 +138,12 @@ function show(result, text) {
   const errors = diagnostics.filter((d) => d.severity !== "warning").length;
   if (result.svg) diagram.show(result.svg);
   else if (!errors) diagram.holder.textContent = "";
-  renderCosts($("costs"), result.costs);
-  renderChecks($("checks"), result.costs?.checks, jump);
+  // a text with errors keeps the last good figures, dimmed like the diagram
+  if (result.costs || !errors) {
+    renderCosts($("costs"), result.costs);
+    renderChecks($("checks"), result.costs?.checks, jump);
+  }
+  for (const id of ["costs", "checks"]) $(id).classList.toggle("stale", errors > 0 && !result.costs);
   updateNetworks(result.networks || []);
   updateDiff(text);
   $("diagram-pane").classList.toggle("stale", errors > 0);

@@ -75,15 +75,16 @@ const COLUMNS = [["name", "name"], ["structure", "layers"], ["output", "output"]
   ["macs", "multiply-adds"], ["params", "params"]];
 
 function cell(row, key) {
+  if (key === "name" && row.title) return el("span", {}, row.name, " ", el("span", { class: "quiet" }, row.title));
   if (key === "output") return (row.output || []).join("×");
   if (key === "macs" || key === "params") return number.format(row[key]);
-  return row[key] ?? "";
+  return String(row[key] ?? "");
 }
 
 function costTable(title, rows, totals) {
   const head = el("tr", {}, ...COLUMNS.map(([, label]) => el("th", {}, label)));
   const body = rows.map((row) => el("tr", { class: row.kind || "" },
-    ...COLUMNS.map(([key]) => el("td", { class: key }, String(cell(row, key))))));
+    ...COLUMNS.map(([key]) => el("td", { class: key }, cell(row, key)))));
   const total = el("tr", { class: "total" }, el("td", {}, "total"), el("td", {}, ""),
     el("td", {}, ""), el("td", { class: "macs" }, number.format(totals.macs)),
     el("td", { class: "params" }, number.format(totals.params)));
