@@ -56,13 +56,12 @@ def underlined_lines(page) -> list[int]:
 
 
 def select_text(page, line: int, text: str) -> None:
-    """Select `text` on `line` as a user would: click into the editor, then move with the keys."""
-    page.click(".cm-content")
-    row = page.evaluate(f"() => window.playground.view.state.doc.line({line}).text")
+    """Select `text` on `line` (one that does not wrap) as a user would: click on the line, then
+    move with the keys."""
+    row, x, y = page.evaluate(f"""() => {{ const v = window.playground.view, l = v.state.doc.line({line});
+        const at = v.coordsAtPos(l.from); return [l.text, at.left + 2, (at.top + at.bottom) / 2]; }}""")
     column = row.index(text)
-    page.keyboard.press("Control+Home")
-    for _ in range(line - 1):
-        page.keyboard.press("ArrowDown")
+    page.mouse.click(x, y)
     page.keyboard.press("End")  # (Home stops at the indentation first)
     for _ in range(len(row) - column - len(text)):
         page.keyboard.press("ArrowLeft")

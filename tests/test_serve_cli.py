@@ -3,7 +3,6 @@ that the playground never imports torch."""
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import subprocess
@@ -121,3 +120,13 @@ def test_the_playground_never_imports_torch():
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
     result = python_process(code)
     assert result.returncode == 0, result.output
+
+
+def test_the_benchmark_runs_and_reports_both_cases():
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, str(root / "bench" / "serve.py"), "-n", "2"], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows = done.stdout.splitlines()
+    assert rows[1].startswith("resnet50, block level") and rows[2].startswith("resnet110, layer level")
+    assert all(re.search(r"\d+ms\s+\d+ms\s+(150|500)ms", row) for row in rows[1:3])

@@ -51,7 +51,7 @@ function makeEditor(language, text) {
       extensions: [
         lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), history(), drawSelection(),
         indentOnInput(), bracketMatching(), closeBrackets(), highlightSelectionMatches(),
-        language, rdslHighlight, lintGutter(),
+        language, rdslHighlight, lintGutter(), EditorView.lineWrapping,
         keymap.of([{ key: "Mod-s", run: () => { save(); return true; } },
           indentWithTab, ...defaultKeymap, ...historyKeymap, ...searchKeymap]),
         EditorView.updateListener.of((update) => { if (update.docChanged) schedule(); }),
@@ -146,7 +146,7 @@ function show(result, text) {
   for (const id of ["costs", "checks"]) $(id).classList.toggle("stale", errors > 0 && !result.costs);
   updateNetworks(result.networks || []);
   updateDiff(text);
-  $("diagram-pane").classList.toggle("stale", errors > 0);
+  $("diagram-pane").classList.toggle("stale", errors > 0 && !result.svg);
   status(errors ? `${errors} error${errors > 1 ? "s" : ""}` : `${result.network ?? ""} ✔`,
     errors ? "error" : "ok");
 }
