@@ -222,6 +222,7 @@ class HostCheck:
     def __init__(self, app, hosts: frozenset[str] | None):
         self.app = app
         self.hosts = hosts
+        self.workers: Workers | None = None
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
@@ -262,7 +263,9 @@ def make_app(settings: Settings, saved_text: str | None = None):
     app.state.settings = settings
     app.state.saved_text = saved_text
     app.state.workers = Workers(settings.workers, settings.timeout, str(settings.home), settings.name)
-    return HostCheck(app, settings.hosts)
+    wrapped = HostCheck(app, settings.hosts)
+    wrapped.workers = app.state.workers  # for the server to stop them however it ends
+    return wrapped
 
 
 def hosts_for(host: str, port: int) -> frozenset[str] | None:

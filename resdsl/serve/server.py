@@ -71,14 +71,20 @@ def run(file: str | None, *, host: str, port: int, open_browser: bool, workers: 
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
     settings = Settings(path, hosts_for(host, port), workers=workers, timeout=timeout)
-    server = uvicorn.Server(uvicorn.Config(make_app(settings, text), log_level="warning",
-                                           lifespan="on", access_log=False))
+    app = make_app(settings, text)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False))
     click.echo(f"resdsl playground: {url}" + (f" (editing {path})" if path else "")
                + "; Ctrl+C stops it", err=True)
     sys.stderr.flush()
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
-    server.run(sockets=[sock])
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn raises Ctrl+C again once it has shut down: done
+        pass
+    finally:
+        app.workers.close()
+    click.echo("resdsl playground: stopped", err=True)
 
 
 def _open_when_started(server, url: str) -> None:
