@@ -248,3 +248,23 @@ def test_concurrent_tabs_get_their_own_answers(served):
         t.join()
     for n, result in answers.items():
         assert list(result["costs"]["output"].values()) == [[n]]
+
+
+def test_the_page_is_served_with_a_strict_content_policy(served):
+    page = served.get("/")
+    if page.status_code == 503:
+        pytest.skip("the page's editor is not built here (scripts/build_web.sh)")
+    assert page.status_code == 200 and '<div id="editor">' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "script-src" not in policy.replace("default-src", "")
+    assert served.get("/static/style.css").status_code == 200
+    assert served.get("/static/../app.py").status_code == 404
+
+
+def test_without_the_built_editor_the_page_says_how_to_build_it(served, monkeypatch, tmp_path):
+    import resdsl.serve.app as app_module
+
+    monkeypatch.setattr(app_module, "EDITOR", tmp_path / "editor.js")
+    page = served.get("/")
+    assert page.status_code == 503 and "scripts/build_web.sh" in page.text
+    assert served.get("/api/networks").status_code == 200  # the API works without it
