@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up a development environment from a fresh clone: Graphviz's dot, a virtual environment in
-# .venv, torch (CPU), resdsl in editable mode with its test, export, train and lint extras. Safe to rerun.
+# .venv, torch (CPU), resdsl in editable mode with its test, export, train, lint and lsp extras. Safe to rerun.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +28,14 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/pip install -q -e ".[export,test,train,lint,serve]"
+.venv/bin/pip install -q -e ".[export,test,train,lint,highlight,lsp,serve]"
+
+# A real TextMate engine for tests/test_textmate.py (vscode-textmate, vscode-oniguruma), where npm
+# exists; without it that test says it is skipped and why.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/node/node_modules/vscode-textmate ]; then
+    (cd tests/node && npm install --no-audit --no-fund --loglevel=error >/dev/null) \
+        || echo "warning: npm install in tests/node failed; tests/test_textmate.py will be skipped" >&2
+fi
 # the playground page's editor (CodeMirror, bundled from web/ with esbuild): needs npm
 if command -v npm >/dev/null 2>&1; then
     bash scripts/build_web.sh

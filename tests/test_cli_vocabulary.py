@@ -30,7 +30,7 @@ def test_param_builds_the_network_asked_for(command, tmp_path):
 def test_param_on_flops_and_diff():
     done = cli("flops", "resnet50", "--param", "classes=10", "--format", "json")
     assert done.returncode == 0, done.output
-    assert json.loads(done.stdout)["output"]["out"] == [10]
+    assert json.loads(done.stdout)["outputs"]["out"] == [10]
     done = cli("diff", "resnet50", "resnet50:resnet50", "-p", "classes=10", "--input", "3x32x32",
                "--format", "json")
     assert done.returncode == 0, done.output
@@ -47,6 +47,23 @@ def test_param_that_is_not_a_pair_is_a_usage_error():
     done = cli("check", "resnet18", "-p", "classes")
     assert done.returncode == 2
     assert "'classes' is not NAME=VALUE" in done.stderr
+
+
+def test_an_on_off_switch_given_both_ways_is_an_error():
+    done = cli("experiment", "degradation", "--responses", "--no-responses")
+    assert done.returncode == 2
+    assert "--responses and --no-responses are both given; give one" in done.stderr
+    done = cli("train", "resnet20", "--data", "digits", "--sync-bn", "--no-sync-bn")
+    assert done.returncode == 2 and "--sync-bn and --no-sync-bn are both given" in done.stderr
+
+
+def test_param_the_network_lacks_lists_the_ones_it_has():
+    done = cli("flops", "resnet50", "-p", "clases=10")
+    assert done.returncode == 1
+    assert "resnet50 (the template resnet) has no parameter 'clases'; its parameters: block, " \
+           "depths, classes" in done.stderr
+    assert "help: did you mean 'classes'?" in done.stderr
+    assert "note: resnet50 is defined at" in done.stderr  # where, as a note: not the fault
 
 
 def test_repeated_single_value_option_is_an_error(tmp_path):

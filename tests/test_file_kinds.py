@@ -51,6 +51,16 @@ def test_a_binary_file_named_in_use_is_refused_at_the_use_line(tmp_path):
         in result.output
 
 
+def test_a_binary_file_named_json_is_not_an_ir_file(tmp_path):
+    with open(tmp_path / "net.json", "wb") as f:  # a PNG saved as .json, over the IR size limit
+        f.write(PNG)
+        f.truncate(1 << 30)
+    result = cli("compile", "net.json", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error[E508]: cannot read net.json: not an IR file (binary, a PNG image)" in result.output
+    assert "larger than the limit" not in result.output and "UTF-8" not in result.output
+
+
 def test_latin1_text_is_still_not_utf8_rather_than_binary(tmp_path):
     (tmp_path / "n.rdsl").write_bytes(b"network n {\n  input 3x32x32 # caf\xe9\n}\n")
     result = cli("check", "n.rdsl", cwd=tmp_path)

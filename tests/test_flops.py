@@ -164,7 +164,7 @@ def test_family_has_one_row_per_network():
     data = family([resdsl.graph(f"{ARCH / 'resnet.rdsl'}:{n}") for n in ("resnet18", "resnet50_v1")])
     assert [n["network"] for n in data["networks"]] == ["resnet18", "resnet50_v1"]
     assert data["networks"][1]["macs"] == pytest.approx(3.8e9, rel=0.02)
-    assert "first 1x1" in data["networks"][1]["layout"]
+    assert "first 1x1" in data["networks"][1]["layout"]["short"]
 
 
 # -- the command line ----------------------------------------------------------------------------
@@ -187,9 +187,9 @@ def test_float_ops_option_adds_twice_the_multiply_adds():
 def test_json_has_the_documented_shape():
     result = cli("flops", "resnet50", "--format", "json", "--batch", "8")
     data = json.loads(result.stdout)
-    assert {"network", "input", "output", "macs", "params", "rows"} <= data.keys()
+    assert {"network", "input", "outputs", "macs", "params", "rows"} <= data.keys()
     assert data["network"] == "resnet50" and data["input"] == [3, 224, 224]
-    assert data["output"] == {"out": [1000]} and data["params"] == 25_557_032
+    assert data["outputs"] == {"out": [1000]} and data["params"] == 25_557_032
     assert data["activations"]["batch"] == 8
     documented = set(re.findall(r"`([a-z_]+)`", (ROOT / "docs" / "flops.md").read_text()))
     keys = set(data) | set(data["rows"][0]) | set(data["activations"]) | set(data["layout"])

@@ -40,7 +40,7 @@ def test_json_names_multiply_adds_macs_and_never_calls_twice_them_flops():
     assert data["params"] == TORCHVISION_RESNET50_PARAMS
     assert data["float_ops"] == 2 * data["macs"]
     assert "FLOPs = multiply-adds" in data["convention"]
-    assert data["report_version"] == 2
+    assert data["report_version"] == 3
     assert "flops" not in keys(data) - {"checks"}
     family = json.loads(cli("flops", "architectures/resnet.rdsl", "--all", "--format", "json").stdout)
     assert "flops" not in keys(family["networks"])

@@ -20,9 +20,12 @@ ALLOWED = {
     "targets": {"core", "netgraph", "language", "analysis", "ir", "targets"},
     "train": {"core", "netgraph", "language", "analysis", "targets", "torch", "train"},
     "experiments": {"core", "netgraph", "language", "analysis", "targets", "torch", "train", "experiments"},
-    "serve": {"core", "netgraph", "language", "analysis", "targets", "viz", "serve"},
+    "ide": {"core", "netgraph", "language", "analysis", "targets", "ide"},
+    "format": {"core", "netgraph", "language", "format"},
+    "highlight": {"core", "netgraph", "language", "highlight"},
+    "serve": {"core", "netgraph", "language", "analysis", "targets", "viz", "ide", "serve"},
 }
-FACES = {"cli", "api", "fuzzing", "__init__", "__main__"}
+FACES = {"cli", "api", "fuzzing", "lsp", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments"}  # the only stages that may import torch
 TORCH_PACKAGES = ("torch", "torchvision", "timm", "safetensors.torch", "onnxscript")
 MAX_LINES = 450

@@ -52,10 +52,13 @@ def test_parameters_give_a_templates_arguments(tmp_path):
 def test_an_unknown_parameter_names_the_network_and_suggests(tmp_path):
     with pytest.raises(ResdslError) as err:
         resdsl.load("resnet50", clases=10)
-    assert err.value.message == "unknown parameter of network 'resnet' 'clases'"
-    assert err.value.hint == "did you mean 'classes'?"
-    assert err.value.span.file.endswith("resnet.rdsl") and err.value.span.column == 1
-    with pytest.raises(ResdslError, match="unknown parameter of network 'cifar' 'm'"):
+    # the keyword is at fault, not the bundled line: the message lists what the network takes
+    assert err.value.message == ("resnet50 (the template resnet) has no parameter 'clases'; "
+                                 "its parameters: block, depths, classes")
+    assert err.value.hint == "did you mean 'classes'?" and err.value.span is None
+    (note, at), = err.value.notes
+    assert note == "resnet50 is defined" and at.file.endswith("resnet.rdsl") and at.column == 1
+    with pytest.raises(ResdslError, match="cifar has no parameter 'm'; its parameters: n, classes"):
         resdsl.graph(cifar_file(tmp_path), "cifar", m=3)
 
 

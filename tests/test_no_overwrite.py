@@ -135,3 +135,30 @@ def test_a_wrapped_checkpoint_names_its_prefix_not_the_network(source, tmp_path)
     assert result.returncode == 1
     assert "every key of the checkpoint starts with 'module.'" in result.output
     assert "same network" not in result.output
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_eval_writes_nothing(source, trained, tmp_path):
+    """eval reads weights and data and prints: the folder it runs in is as it was, the weights and
+    the images too."""
+    from .train_support import image_folder
+
+    image_folder(tmp_path / "images", split_folders=True)
+    before = _snapshot(tmp_path)
+    result = cli("eval", source.name, "--weights", trained.name, "--data", "folder:images", "--input", "3x224x224",
+                 "--json",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.output
+    assert _snapshot(tmp_path) == before
+
+
+def test_an_experiment_never_writes_into_a_folder_that_holds_files(tmp_path):
+    kept = tmp_path / "runs"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    result = cli("experiment", "degradation", "--iterations", "1", "-o", kept)
+    assert result.returncode == 2 and "already exists and is not empty" in result.output
+    assert _snapshot(kept) == {"notes.txt": b"mine"}

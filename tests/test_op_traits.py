@@ -66,10 +66,10 @@ def tiny():
 
 
 def test_the_table_is_asked_for_ops_by_trait(mynorm):
-    assert ops_with(role="norm") == ["bn", "groupnorm", "mynorm"]
+    assert ops_with(role="norm") == ["bn", "groupnorm", "layernorm", "layernorm2d", "mynorm"]
     assert "mynorm" in ops_with(decay=False) and "conv" not in ops_with(decay=False)
     del OPS["mynorm"]
-    assert ops_with(role="norm") == ["bn", "groupnorm"]
+    assert ops_with(role="norm") == ["bn", "groupnorm", "layernorm", "layernorm2d"]
     OPS["mynorm"] = mynorm
 
 
@@ -83,7 +83,7 @@ def test_a_new_norm_serves_as_a_projection_shortcuts_norm(mynorm):
     projection = [(n, d["op"]) for n, d in graph.nodes(data=True)
                   if n.startswith("s2.0.") and d["scope"].get("branch") == "shortcut"]
     assert [op for _, op in projection] == ["conv", "mynorm"]
-    with pytest.raises(resdsl.ResdslError, match="one of bn, groupnorm, mynorm, none"):
+    with pytest.raises(resdsl.ResdslError, match="one of bn, groupnorm, layernorm, layernorm2d, mynorm, none"):
         resdsl.graph_from_text(SOURCE.replace("norm: mynorm", "norm: relu"), "tiny")
 
 

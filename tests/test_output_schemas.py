@@ -60,7 +60,7 @@ def test_every_bundled_network_of_every_file_fits_the_family_schema():
         data = output("flops", f"architectures/{file}", "--all")
         names = {entry["network"] for entry in listed if entry["file"] == file}
         assert {n["network"] for n in data["networks"]} == names
-        assert errors("flops-family-v2.json", data) == [], file
+        assert errors("flops-family-v3.json", data) == [], file
 
 
 @pytest.mark.parametrize("target,by", [
@@ -69,7 +69,7 @@ def test_every_bundled_network_of_every_file_fits_the_family_schema():
 def test_one_network_report_fits_its_schema(target, by):
     data = output("flops", target, "--by", by, "--batch", "2", "--max-params", "1G")
     assert data["by"] == by and data["checks"]
-    assert errors("flops-v2.json", data) == []
+    assert errors("flops-v3.json", data) == []
 
 
 def test_list_of_networks_and_of_blocks_fit_the_list_schema():
@@ -90,12 +90,45 @@ def test_diff_of_two_networks_fits_the_diff_schema(a, b):
 def test_a_key_out_of_place_or_of_the_wrong_type_fails():
     report = output("flops", "resnet18")
     renamed = {key if key != "float_ops" else "flops": value for key, value in report.items()}
-    assert any("float_ops" in e for e in errors("flops-v2.json", renamed))
+    assert any("float_ops" in e for e in errors("flops-v3.json", renamed))
     row = {**report["rows"][0], "extra": 1}
-    assert errors("flops-v2.json", {**report, "float_ops": 1, "rows": [row]})
+    assert errors("flops-v3.json", {**report, "float_ops": 1, "rows": [row]})
     listing = output("list")
     assert errors("list-v1.json", [{**listing[0], "params": "25,557,032"}])
     assert errors("list-v1.json", [{**listing[0], "output": listing[0]["outputs"]}])
+
+
+def test_check_reports_its_networks_and_files_of_blocks():
+    data = output("check", "resnet18", "architectures/blocks.rdsl", "architectures/cifar.rdsl",
+                  "--skip-expect")
+    assert errors("check-v1.json", data) == []
+    names = [n["network"] for n in data["networks"]]
+    assert names[0] == "resnet18" and "resnet1202" in names and data["ok"]
+    resnet18 = data["networks"][0]
+    assert resnet18["params"] == 11_689_512 and resnet18["depth"] == 18  # torchvision's resnet18
+    assert resnet18["checks"] == [] and data["libraries"][0]["file"] == "architectures/blocks.rdsl"
+
+
+def test_a_failed_check_is_in_the_json_and_exits_1():
+    done = cli("check", "resnet18", "--max-flops", "1G", "--format", "json")
+    assert done.returncode == 1 and "error[E701]" in done.stderr
+    data = json.loads(done.stdout)
+    assert errors("check-v1.json", data) == []
+    budget, = [c for c in data["networks"][0]["checks"] if c["kind"] == "budget"]
+    assert budget["value"] == 10**9 and budget["ok"] is False and data["ok"] is False
+    assert budget["measured"] > 1.8e9  # the paper's 1.8 GFLOPs for ResNet-18
+
+
+def test_one_word_and_one_type_per_key_across_outputs():
+    """`outputs` in list and flops; under `--all` each network's `layout` and `activations` are
+    the one-network report's objects (the same values, not a phrase and a number)."""
+    report = output("flops", "resnet20")
+    family = output("flops", "architectures/cifar.rdsl", "--all")
+    listed = {n["network"]: n for n in output("list", "resnet20")}
+    entry = next(n for n in family["networks"] if n["network"] == "resnet20")
+    assert report["outputs"] == entry["outputs"] == listed["resnet20"]["outputs"] == {"out": [10]}
+    assert entry["layout"] == report["layout"] and entry["activations"] == report["activations"]
+    assert report["layout"]["short"] == "shortcuts A, stride on the first 3x3 conv"
 
 
 def test_train_summary_and_eval_fit_their_schemas(tmp_path):
@@ -131,8 +164,8 @@ def _schema_of(example) -> str | None:
         return next((name for key, name in (("run_dir", "train-summary-v1.json"),
                                             ("confusion_matrix", "eval-v1.json")) if key in example), None)
     if "networks" in example:
-        return "flops-family-v2.json"
-    return "diff-v2.json" if "differences" in example else "flops-v2.json"
+        return "check-v1.json" if "libraries" in example else "flops-family-v3.json"
+    return "diff-v2.json" if "differences" in example else "flops-v3.json"
 
 
 def _examples() -> list[tuple[str, object]]:

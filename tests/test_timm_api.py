@@ -69,7 +69,7 @@ def test_a_replaced_fc_is_reported_as_it_is():
     model.fc = nn.Linear(2048, 10)
     report = model.report()
     assert report["params"] == sum(p.numel() for p in model.parameters())
-    assert report["output"] == {"out": [10]}
+    assert report["outputs"] == {"out": [10]}
     assert not [c for c in report["checks"] if not c["ok"]]  # the source's expect is not its
 
 

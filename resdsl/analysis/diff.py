@@ -14,8 +14,9 @@ import networkx as nx
 from ..netgraph.ops import OPS
 from .costs import Grouped, Row, block_structure, cost_rows, group, stage_blocks
 from .layout import downsampling, kind_words, shortcut_kinds
-from .report import CONVENTION, REPORT_VERSION
+from .report import CONVENTION
 
+DIFF_VERSION = 2  # the diff's own: 2 since `flops` became `float_ops`
 _COSTS = ("macs", "params", "shortcut_macs", "shortcut_params")
 
 
@@ -177,7 +178,7 @@ def diff(a: nx.DiGraph, b: nx.DiGraph, names: tuple[str, str] | None = None) -> 
     total_b = {k: sum(getattr(r, k) for r in rows_b.values()) for k in _COSTS}
     changes = (_network_changes(a, b) + _row_changes(a, b, rows_a, rows_b)
                + _layer_changes(a, b, rows_a, rows_b, names))
-    return {"report_version": REPORT_VERSION, "a": names[0], "b": names[1],
+    return {"report_version": DIFF_VERSION, "a": names[0], "b": names[1],
             "convention": CONVENTION, "differences": _merge(changes), "stages": stages,
             "totals": {"a": total_a, "b": total_b, **_change(total_a, total_b)}}
 

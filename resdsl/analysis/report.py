@@ -16,7 +16,9 @@ from .layout import layout, short_layout
 
 CONVENTION = ("FLOPs = multiply-adds of convolutions and fully connected layers "
               "(the paper's convention)")
-REPORT_VERSION = 2  # 2: `flops` (which was 2 x macs) is `float_ops`
+# 2: `flops` (which was 2 x macs) is `float_ops`; 3: `output` is `outputs` (as `resdsl list` says),
+# and a family's networks carry `layout` and `activations` as one network's report does
+REPORT_VERSION = 3
 
 
 # -- the report ----------------------------------------------------------------------------------
@@ -32,7 +34,13 @@ def totals_json(graph: nx.DiGraph) -> dict:
     figures = totals(graph)
     return {"macs": figures["macs"], "float_ops": 2 * figures["macs"], "params": figures["params"],
             "depth": figures["depth"], "layers": figures["layers"],
-            "output": {k: list(v) for k, v in figures["outputs"].items()}}
+            "outputs": {k: list(v) for k, v in figures["outputs"].items()}}
+
+
+def _layout(graph: nx.DiGraph, grouped) -> dict:
+    """Where the network strides and what its shortcuts are, with the one phrase a family table
+    shows (`short`)."""
+    return {**layout(graph, grouped), "short": short_layout(graph, grouped)}
 
 
 def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
@@ -46,14 +54,14 @@ def report(graph: nx.DiGraph, by: str = "stage", batch: int = 1,
         "template": graph.graph.get("network", graph.graph["name"]),
         "convention": CONVENTION,
         "input": list(graph.graph["input"]),
-        "output": figures["output"],
+        "outputs": figures["outputs"],
         "macs": figures["macs"],
         "float_ops": figures["float_ops"],
         "params": figures["params"],
         "depth": figures["depth"],
         "layers": figures["layers"],
         "by": by,
-        "layout": layout(graph, grouped),
+        "layout": _layout(graph, grouped),
         "activations": activation_memory(graph, batch, grouped),
         "checks": check_results(graph, list(extra_checks)),
         "rows": [_row_json(row, batch) for row in cost_rows(graph, by, grouped)],
@@ -69,11 +77,11 @@ def family(graphs: list[nx.DiGraph], batch: int = 1,
         grouped = group(graph)
         networks.append({
             "network": graph.graph["name"], "template": graph.graph.get("network"),
-            "input": list(graph.graph["input"]), "output": figures["output"],
+            "input": list(graph.graph["input"]), "outputs": figures["outputs"],
             "depth": figures["depth"], "layers": figures["layers"],
-            "layout": short_layout(graph, grouped),
+            "layout": _layout(graph, grouped),
             "macs": figures["macs"], "float_ops": figures["float_ops"], "params": figures["params"],
-            "activations": activation_memory(graph, batch, grouped)["elements"],
+            "activations": activation_memory(graph, batch, grouped),
             "checks": check_results(graph, list(extra_checks)),
         })
     return FamilyReport({"report_version": REPORT_VERSION, "convention": CONVENTION,

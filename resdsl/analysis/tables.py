@@ -53,7 +53,7 @@ def notes(data: dict, show_float_ops: bool) -> list[str]:
 
 def title(data: dict) -> str:
     return (f"{data['network']} ({data['template']}), input {shape_text(data['input'])}, "
-            f"output {_outputs(data['output'])}")
+            f"output {_outputs(data['outputs'])}")
 
 
 def _columns(show_float_ops: bool, show_activations: bool) -> list[tuple[str, str]]:
@@ -182,6 +182,8 @@ def _family_cell(net: dict, key: str) -> str:
         return human(net[key])
     if key == "checks":
         return _checks_text(net["checks"])
+    if key == "layout":
+        return net["layout"]["short"]
     return str(net[key])
 
 
@@ -205,9 +207,9 @@ FAMILY_CSV_COLUMNS = ("network", "template", "depth", "layers", "layout", "input
 
 
 def family_csv(data: dict) -> str:
-    rows = [[n["network"], n["template"], n["depth"], n["layers"], n["layout"],
-             shape_text(n["input"]), _outputs(n["output"]), n["macs"], n["float_ops"], n["params"],
-             n["activations"], sum(c["ok"] for c in n["checks"]), len(n["checks"])]
+    rows = [[n["network"], n["template"], n["depth"], n["layers"], n["layout"]["short"],
+             shape_text(n["input"]), _outputs(n["outputs"]), n["macs"], n["float_ops"], n["params"],
+             n["activations"]["elements"], sum(c["ok"] for c in n["checks"]), len(n["checks"])]
             for n in data["networks"]]
     return _csv_text(_family_notes(data, False), FAMILY_CSV_COLUMNS, rows)
 

@@ -1,5 +1,5 @@
 """The command line: `resdsl check | list | flops | diff | compile | viz | train | eval |
-experiment | analyze | explain` (a face of the pipeline).
+experiment | analyze | explain | fmt` (a face of the pipeline).
 
 Exit codes: 0 success, 1 invalid input (diagnostics printed), 2 usage error, 3 internal error.
 `check`, `list`, `flops`, `viz` and `compile -o x.json` never import torch. Each command family is
@@ -21,7 +21,8 @@ COMMANDS = {
     "compile": ("build", "compile_"), "flops": ("analysis", "flops"), "diff": ("analysis", "diff_"),
     "viz": ("build", "viz"), "train": ("train", "train"), "eval": ("train", "eval_"),
     "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
-    "explain": ("explain", "explain"), "serve": ("serve", "serve"),
+    "explain": ("explain", "explain"), "fmt": ("fmt", "fmt"),
+    "lsp": ("lsp", "lsp"), "serve": ("serve", "serve"),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
 from .common import (
@@ -18,9 +20,9 @@ from .common import (
     console,
     diagnostics,
     exit_after_output,
+    format_option,
     graphs_of,
     one_graph,
-    shape_text,
     show,
     without_expectations,
 )
@@ -34,57 +36,43 @@ from .common import (
 @MAX_FLOPS
 @MAX_PARAMS
 @SKIP_EXPECT
+@format_option("text", "json")
 @diagnostics
-def check(files, network, input_shape, params, max_flops, max_params, skip_expect):
+def check(files, network, input_shape, params, max_flops, max_params, skip_expect, fmt):
     """Parse, elaborate, infer shapes and check budgets and expectations (of every FILE given)."""
+    from ..analysis.checkreport import check_report
     from ..core.errors import ResdslError
 
     if network and len(files) > 1:
         raise click.UsageError("-n picks a network of one file; with several, write FILE:NAME")
     budgets = command_line_budgets(max_flops, max_params)
-    errors, lines = [], []
+    errors: list = []
+    graphs, libraries = [], []
     for file in files:
         try:
-            graphs = graphs_of(file, network, input_shape, params=params, allow_empty=True)
+            found = graphs_of(file, network, input_shape, params=params, allow_empty=True)
         except ResdslError as err:  # reported after the other files' lines
             errors.append(err)
             continue
-        if not graphs:  # a file of blocks: its names and syntax are all there is to check
+        if not found:  # a file of blocks: its names and syntax are all there is to check
             from ..language.library import open_target
 
-            scope = open_target(file).scope
-            lines.append(f"{file}: {_definitions(scope)}, names resolve; no network to build "
-                         "(add an instance such as 'net = resnet(basic, [2, 2, 2, 2])' to build one)")
-        for graph in graphs:
-            errors += _check_one(graph, budgets, skip_expect, lines)
+            libraries.append((file, _definitions(open_target(file).scope)))
+        for graph in found:
+            if skip_expect:
+                without_expectations(graph)
+            graphs.append(graph)
+    report = check_report(graphs, budgets, libraries)
+    errors += report.problems
     exit_after_output(errors)
-    if lines:
-        click.echo("\n".join(lines))
+    if fmt == "json":
+        click.echo(json.dumps(report.data, indent=2))
+    elif report.lines:
+        click.echo("\n".join(report.lines))
 
 
-def _check_one(graph, budgets: list, skip_expect: bool, lines: list[str]) -> list:
-    """Check one network: its line of figures goes to `lines`; the failed checks are returned."""
-    from ..analysis.check import run_checks
-    from ..core.units import counted, human
-    from ..netgraph.infer import totals
-
-    if skip_expect:
-        without_expectations(graph)
-    figures = totals(graph)
-    problems = run_checks(graph, budgets)
-    outputs = ", ".join(f"{k} {shape_text(v)}" if len(figures["outputs"]) > 1 else shape_text(v)
-                        for k, v in figures["outputs"].items())
-    checks = graph.graph.get("checks", []) + budgets
-    status = f", {len(checks) - len(problems)}/{len(checks)} checks pass" if checks else ""
-    lines.append(f"{graph.graph['name']}: {counted(figures['depth'], 'weighted layer')} "
-                 f"({counted(figures['layers'], 'node')}), "
-                 f"{figures['params']:,} params, "
-                 f"{human(figures['macs'])} multiply-adds, input {shape_text(graph.graph['input'])}, "
-                 f"output {outputs}{status}")
-    return problems
-
-
-def _definitions(scope) -> str:
+def _definitions(scope) -> dict[str, int]:
+    """How many blocks and templates a file of definitions has."""
     from ..language import ast
 
     counts = {"block": 0, "template": 0}
@@ -93,7 +81,7 @@ def _definitions(scope) -> str:
             counts["block"] += 1
         elif isinstance(item, ast.NetworkDef):
             counts["template"] += 1
-    return ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for what, n in counts.items())
+    return counts
 
 
 @click.command("list")

@@ -218,9 +218,11 @@ MAX_PARAMS = click.option("--max-params", callback=quantity, metavar="N",
 
 
 def format_option(*formats: str):
-    """`--format`: how a command prints its result; a table on the terminal by default."""
-    return click.option("--format", "fmt", type=click.Choice(list(formats)), default="table",
-                        show_default=True, help="A table, or text for machines and documents.")
+    """`--format`: how a command prints its result; the first of `formats` by default (a table
+    or lines for people)."""
+    return click.option("--format", "fmt", type=click.Choice(list(formats)), default=formats[0],
+                        show_default=True, help=f"{formats[0].capitalize()} for people, or text for "
+                                                "machines and documents.")
 
 
 FORMAT = format_option("table", "json", "csv", "markdown")
@@ -261,7 +263,7 @@ def graphs_of(file: str, network: str | None, input_shape=None, *, params: dict 
         return checked_graphs(file, network, input_shape=input_shape, params=params or None,
                               allow_empty=allow_empty)
     except ChoiceError as err:
-        raise click.UsageError(err.message) from None
+        raise click.UsageError(_with_hint(err)) from None
 
 
 def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n", *,
@@ -273,7 +275,11 @@ def one_graph(file: str, network: str | None, input_shape=None, hint: str = "-n"
     try:
         return checked_graph(file, network, input_shape=input_shape, params=params or None, how=hint)
     except ChoiceError as err:
-        raise click.UsageError(err.message) from None
+        raise click.UsageError(_with_hint(err)) from None
+
+
+def _with_hint(err) -> str:
+    return err.message + (f"\n  help: {err.hint}" if err.hint else "")
 
 
 def terminal_width() -> int:
@@ -318,16 +324,26 @@ def refuse_repeats(command: click.Command, ctx: click.Context, args: list[str]) 
     """An option that takes one value given twice is a usage error, not "the last one wins"
     (`-o a.py -o b.py` would write one of them and say nothing of the other)."""
     takes_value: dict[str, click.Option] = {}
+    switches: dict[str, click.Option] = {}  # both words of an on/off pair (--plain/--no-plain)
     seen: dict[click.Option, str] = {}
     for param in command.params:
         if isinstance(param, click.Option) and not (param.is_flag or param.multiple or param.count):
             for name in param.opts:
                 takes_value[name] = param
+        elif isinstance(param, click.Option) and param.secondary_opts:
+            for name in (*param.opts, *param.secondary_opts):
+                switches[name] = param
     words = iter(args)
     for word in words:
         if word == "--":
             break
         name = word.partition("=")[0] if word.startswith("--") else word[:2]
+        switch = switches.get(name)
+        if switch is not None:
+            if switch in seen and seen[switch] != name:
+                raise click.UsageError(f"{seen[switch]} and {name} are both given; give one", ctx)
+            seen[switch] = name
+            continue
         option = takes_value.get(name)
         if option is None:
             continue

@@ -25,6 +25,7 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data:digits": ("train", ("sklearn",)),
     "data:folder": ("train", ("PIL",)),
     "plots": ("train", ("matplotlib",)),
+    "lsp": ("lsp", ("pygls",)),
     "serve": ("serve", ("starlette", "uvicorn")),
 }
 

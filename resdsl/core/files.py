@@ -82,6 +82,27 @@ def read_limited(path: str | Path, limit: int, variable: str,
         os.close(fd)
 
 
+# what a binary file given as source usually is: by its first bytes, else by its suffix
+_SIGNATURES = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
+               b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive",
+               b"\x7fELF": "a program", b"%PDF": "a PDF document"}
+_SUFFIXES = {".onnx": "an ONNX model", ".safetensors": "safetensors weights",
+             ".pt": "PyTorch weights", ".pth": "PyTorch weights", ".ckpt": "a checkpoint",
+             ".npz": "NumPy arrays", ".npy": "a NumPy array", ".pkl": "a pickle"}
+_CONTROL = frozenset(range(32)) - set(b"\t\n\r\f\v\x1b")
+
+
+def refuse_binary(path: str | Path, head: bytes) -> None:
+    """Raise FileProblem("binary") when a file's first bytes are not text: a NUL byte (text in
+    UTF-8 has none), a known signature, or more than one byte in ten a control character."""
+    kind = next((what for magic, what in _SIGNATURES.items() if head.startswith(magic)), None)
+    controls = sum(byte in _CONTROL for byte in head)
+    if kind is None and b"\0" not in head and controls * 10 <= len(head):
+        return
+    kind = kind or _SUFFIXES.get(Path(path).suffix.lower())
+    raise FileProblem(path, f"binary, {kind}" if kind else "binary", "binary")
+
+
 def _reason(err: OSError) -> str:
     return (err.strerror or str(err)).lower() if err.strerror else str(err)
 

@@ -11,7 +11,7 @@ import networkx as nx
 from jsonschema import Draft202012Validator
 
 from ..core.errors import IRError, ResdslError, Source, Span, raise_all
-from ..core.files import FileProblem, read_limited
+from ..core.files import FileProblem, read_limited, refuse_binary
 from ..core.limits import LIMITS
 from ..core.resources import schema_file
 from ..netgraph.builder import check_tensor
@@ -250,8 +250,12 @@ def read(path: str | Path) -> nx.DiGraph:
     RESDSL_MAX_IR_BYTES) and rebuild its graph."""
     name = str(path)
     try:
-        raw = read_limited(path, LIMITS.ir_bytes, "RESDSL_MAX_IR_BYTES")
+        raw = read_limited(path, LIMITS.ir_bytes, "RESDSL_MAX_IR_BYTES",
+                           look=lambda head: refuse_binary(path, head))
     except FileProblem as problem:
+        if problem.kind == "binary":  # named for what it is, before its size or its bytes
+            raise IRError(f"cannot read {name}: not an IR file ({problem.reason})", code="E508",
+                          hint="the IR is the JSON that 'resdsl compile FILE -o net.json' writes") from None
         raise IRError(f"cannot read {name}: {problem.reason}", code="E807") from None
     data = parse_json(raw, name)
     other = other_output(data)

@@ -9,6 +9,7 @@ _DOCUMENTS = [
     ({"report_version", "rows", "by"}, "a flops report ('resdsl flops --format json')"),
     ({"report_version", "networks", "batch"}, "a flops report of a family ('resdsl flops --all --format json')"),
     ({"report_version", "differences", "totals"}, "a diff ('resdsl diff --format json')"),
+    ({"report_version", "networks", "libraries"}, "a check report ('resdsl check --format json')"),
     ({"version", "diagnostics"}, "diagnostics ('--error-format json')"),
     ({"format", "iteration", "param_groups"}, "a training checkpoint's record (checkpoint.json)"),
     ({"finished", "iterations"}, "a training run's summary (summary.json)"),

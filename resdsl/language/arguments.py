@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from ..core.errors import ArgumentError, Span, given_twice
+from ..core.errors import ArgumentError, ResdslError, Span, given_twice
 from ..core.limits import LIMITS, too_wide
 from ..netgraph.ops import Arg, Op
 from . import ast
-from .evaluate import Dims, LinearDecay, describe, evaluate, unknown
+from .evaluate import Dims, LinearDecay, OpRef, describe, evaluate, unknown
 
 
 def argument_span(layer: ast.Layer, op: Op, name: str, value: bool = False) -> Span:
@@ -48,10 +48,11 @@ def op_arguments(op: Op, layer: ast.Layer, lookup: Callable) -> dict[str, Any]:
 
 def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, lookup: Callable) -> Any:
     if kind == "symbol":
-        if not isinstance(expr, ast.Var):
+        word = _word(expr, lookup)
+        if word is None:
             raise ArgumentError(f"{op.name}'s '{name}' is a word such as 'shortcut'", span,
                                 code="E320")
-        return expr.name
+        return word
     value = evaluate(expr, lookup)
     where = f"{op.name}'s '{name}'"
     if kind == "bool":
@@ -76,6 +77,19 @@ def _coerce(op: Op, kind: str, name: str, expr: ast.Expr, span: Span, lookup: Ca
             raise ArgumentError(f"{where} is a whole number, not {describe(value)}", span, code="E320")
         return _whole(value, where, span, name, floor=0 if kind == "int0" else None)
     raise AssertionError(kind)
+
+
+def _word(expr: ast.Expr, lookup: Callable) -> str | None:
+    """A word argument as written (`act: silu`), or the op an expression gives (`act: act`, the
+    block's parameter `act = silu`; `gate: hardsigmoid if hard else sigmoid`); None if neither."""
+    if not isinstance(expr, ast.Var):
+        value = evaluate(expr, lookup)
+        return value.name if isinstance(value, OpRef) else None
+    try:
+        value = lookup(expr.name, expr.span)
+    except ResdslError:  # a word of the op's own (`over: blocks`, a layer's name)
+        return expr.name
+    return value.name if isinstance(value, OpRef) else expr.name
 
 
 def _whole(value, where: str, span: Span, name: str, floor: int | None = None) -> int:

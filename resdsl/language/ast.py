@@ -50,7 +50,7 @@ class StringLit:
 
 @dataclass(frozen=True)
 class BinOp:
-    op: str  # one of + - * / //
+    op: str  # one of + - * / //, or a comparison: < <= > >= == !=
     left: "Expr"
     right: "Expr"
     span: Span
@@ -64,7 +64,8 @@ class Negate:
 
 @dataclass(frozen=True)
 class Call:
-    """`bottleneck(groups: 32)`: a block with some of its arguments fixed, passed as a value."""
+    """`bottleneck(groups: 32)`: a block with some of its arguments fixed, passed as a value; or a
+    function of numbers (`max(32, w // 2)`, `make_divisible(w * 0.75, 8)`)."""
 
     name: str
     name_span: Span
@@ -73,7 +74,17 @@ class Call:
     span: Span
 
 
-Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate, Call]
+@dataclass(frozen=True)
+class Conditional:
+    """`then if test else otherwise`: one of two values, by a comparison."""
+
+    test: "Expr"
+    then: "Expr"
+    otherwise: "Expr"
+    span: Span
+
+
+Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate, Call, Conditional]
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,15 @@ class OutputsDecl:
 
 
 @dataclass(frozen=True)
+class DefaultsDecl:
+    """`defaults bn(eps: 0.001), layernorm(eps: 1e-6)`: arguments an op takes, in every layer of
+    the network after it, where the layer does not give them; each entry read as a layer."""
+
+    entries: tuple[Layer, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Stage:
     """`stage name "title": block(args) x count, first-block kwargs`."""
 
@@ -161,7 +181,7 @@ class Expect:
     span: Span
 
 
-Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, Stage, Budget, Expect]
+Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, DefaultsDecl, Stage, Budget, Expect]
 
 
 # -- top level ---------------------------------------------------------------------------------

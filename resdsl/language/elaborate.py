@@ -19,7 +19,7 @@ from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, Projection
 from . import ast
 from .arguments import op_arguments
-from .evaluate import IN_CHANNELS, BlockRef, LinearDecay, describe, evaluate, unknown, unknown_op
+from .evaluate import IN_CHANNELS, BlockRef, LinearDecay, OpRef, describe, evaluate, unknown, unknown_op
 from .expansion import Call, Elaboration, Frame, add_node, evaluated, value_of
 from .merges import merge
 from .networks import NetworkSpec, bind_params, budget_checks, expect_checks, input_shape, policy_name
@@ -129,6 +129,7 @@ def _statement(run: Elaboration, frame: Frame, stmt: ast.Statement, current: str
         current = _input_node(run, frame, stmt)
     if isinstance(stmt, ast.Stage):
         return _stage(run, frame, stmt, current)
+    assert isinstance(stmt, ast.Layer), f"a statement left unhandled: {type(stmt).__name__}"
     return _layer(run, frame, stmt, current)
 
 
@@ -152,9 +153,24 @@ def _taps(run: Elaboration, _frame: Frame, stmt: ast.OutputsDecl) -> None:
         run.outputs += list(stmt.names)
 
 
+def _defaults(run: Elaboration, frame: Frame, stmt: ast.DefaultsDecl) -> None:
+    for entry in stmt.entries:
+        op = _callee(frame, entry.op, entry.op_span)
+        if not isinstance(op, Op) or op.arity == -1:
+            what = f"the block '{op.name}'" if isinstance(op, BlockRef) else f"the merge '{op.name}'"
+            raise ArgumentError(f"'defaults' sets an op's arguments, and {what} takes its own",
+                                entry.op_span, code="E320",
+                                hint="give a block's arguments where it is used, or fix them: "
+                                     f"'{op.name}(stride: 2)'" if isinstance(op, BlockRef) else None)
+        given = op_arguments(op, entry, frame.lookup)
+        run.builder.defaults[op.name] = {**run.builder.defaults.get(op.name, {}), **given}
+    run.templates.clear()  # blocks expanded before took the earlier defaults
+
+
 # the statements only a network holds: their keyword, and what they do
 _DECLARATIONS = {ast.InputDecl: ("input", _input), ast.OutputsDecl: ("outputs", _taps),
-                 ast.Budget: ("budget", _budget), ast.Expect: ("expect", _expect)}
+                 ast.Budget: ("budget", _budget), ast.Expect: ("expect", _expect),
+                 ast.DefaultsDecl: ("defaults", _defaults)}
 
 
 def _input_node(run: Elaboration, frame: Frame, stmt: ast.Statement) -> str:
@@ -180,6 +196,8 @@ def _callee(frame: Frame, name: str, span: Span) -> Op | BlockRef:
         value = frame.env[name]
         if isinstance(value, BlockRef):
             return value
+        if isinstance(value, OpRef):  # `block b(act = relu) { act }`
+            return OPS[value.name]
         raise ArgumentError(f"'{name}' is {describe(value)}, not a block or op", span, code="E317")
     found = frame.scope.lookup(name)
     if found is not None and isinstance(found[0], ast.BlockDef):

@@ -10,6 +10,7 @@ from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_
 from ..core.limits import LIMITS
 from ..netgraph.ops import UNLIKE, source_ops
 from . import ast
+from .functions import FUNCTIONS, call_function
 
 
 class Dims(tuple):
@@ -44,6 +45,16 @@ class BlockRef:
                 raise given_twice(key, span)
             taken.add(key)
         return BlockRef(self.name, self.definition, self.scope, self.fixed + tuple(arguments))
+
+
+@dataclass(frozen=True)
+class OpRef:
+    """An op passed around as a value (`act = relu`), used where a layer's op goes (`act`)."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return self.name
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,8 @@ def describe(value: Any) -> str:
         return f"the string \"{value}\""
     if isinstance(value, LinearDecay):
         return f"the schedule {value}"
+    if isinstance(value, OpRef):
+        return f"the op '{value.name}'"
     return type(value).__name__
 
 
@@ -178,9 +191,9 @@ def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
                                 hint=f"valid indices are 0 to {len(base) - 1}" if base else None)
         return base[index]
     if isinstance(expr, ast.Call):
-        if expr.name in SCHEDULES:
-            return SCHEDULES[expr.name](expr, lookup)
-        return _fix_block(expr, lookup)
+        return _call(expr, lookup)
+    if isinstance(expr, ast.Conditional):
+        return _conditional(expr, lookup)
     if isinstance(expr, ast.Negate):
         return -_number(evaluate(expr.operand, lookup), expr.operand.span, "-")
     if isinstance(expr, ast.BinOp):
@@ -188,6 +201,26 @@ def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
         right = _number(evaluate(expr.right, lookup), expr.right.span, expr.op)
         return _arithmetic(expr.op, left, right, expr)
     raise AssertionError(f"unknown expression {expr!r}")
+
+
+def _call(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> Any:
+    """A schedule (`linear_decay(0.5)`), a function of numbers (`max(32, w // 2)`), or a block
+    with arguments fixed (`bottleneck(groups: 32)`)."""
+    if expr.name in SCHEDULES:
+        return SCHEDULES[expr.name](expr, lookup)
+    if expr.name in FUNCTIONS:
+        return call_function(expr.name, [(evaluate(a, lookup), a.span) for a in expr.args],
+                             [(k.name, evaluate(k.value, lookup), k.value.span) for k in expr.kwargs],
+                             expr.span, describe)
+    return _fix_block(expr, lookup)
+
+
+def _conditional(expr: ast.Conditional, lookup: Callable[[str, Span], Any]) -> Any:
+    test = evaluate(expr.test, lookup)
+    if not isinstance(test, bool):
+        raise ArgumentError(f"the test of 'if' is a comparison such as 'stride > 1', not "
+                            f"{describe(test)}", expr.test.span, code="E301")
+    return evaluate(expr.then if test else expr.otherwise, lookup)
 
 
 def _fix_block(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> BlockRef:
@@ -219,7 +252,15 @@ def _arithmetic(op: str, left, right, expr: ast.BinOp):
     return value
 
 
+COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": lambda a, b: a < b, "<=": lambda a, b: a <= b, ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b, "==": lambda a, b: a == b, "!=": lambda a, b: a != b,
+}
+
+
 def _operate(op: str, left, right, expr: ast.BinOp):
+    if op in COMPARISONS:
+        return COMPARISONS[op](left, right)
     if op == "+":
         return left + right
     if op == "-":

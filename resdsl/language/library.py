@@ -15,7 +15,7 @@ from ..core.resources import architectures_dir
 from ..netgraph.infer import infer
 from . import ast
 from .elaborate import elaborate
-from .evaluate import BlockRef, unknown
+from .evaluate import BlockRef
 from .loader import Scope, load_file
 from .networks import NetworkSpec, bind_params, input_shape as checked_input, resolve_network
 from .resolve import check_names
@@ -165,20 +165,32 @@ def _with_params(scope: Scope, name: str, params: dict[str, Any]) -> NetworkSpec
     definition, home = scope.lookup(name) or (None, scope)
     if isinstance(definition, ast.NetworkDef):
         # a template: the values are its arguments, so parameters without defaults can be given
+        _refuse_unknown(name, definition, definition.span, params)
         values = {key: (_language_value(home, key, value), definition.span)
                   for key, value in params.items()}
         bindings = bind_params(definition.name, "network", definition.params, [], [], values,
                                definition.span, home)
         return NetworkSpec(name, definition, home, bindings, definition.span)
     spec = resolve_network(scope, name)
-    names = [p.name for p in spec.definition.params]
+    _refuse_unknown(name, spec.definition, spec.span, params)
     for key, value in params.items():
-        if key not in names:
-            at = Span(spec.span.source, spec.span.line, spec.span.column, spec.span.line,
-                      spec.span.column + len(name))  # the instance's name
-            raise unknown(key, at, names, f"parameter of network '{spec.definition.name}'")
         spec.bindings[key] = _language_value(spec.scope, key, value)
     return spec
+
+
+def _refuse_unknown(name: str, definition: ast.NetworkDef, defined: Span, params: dict[str, Any]) -> None:
+    """A parameter given from Python or `-p` that the network lacks: the message lists the ones
+    it has (the caller's keyword is at fault, not the line that defines the network, which a
+    note shows)."""
+    names = [p.name for p in definition.params]
+    for key in params:
+        if key not in names:
+            what = name if name == definition.name else f"{name} (the template {definition.name})"
+            error = UnknownName(f"{what} has no parameter '{key}'; its parameters: "
+                                + (", ".join(names) or "none"), None,
+                                hint=did_you_mean(key, names), code="E202")
+            error.notes.append((f"{name} is defined", defined))
+            raise error
 
 
 def _language_value(scope: Scope, key: str, value: Any) -> Any:

@@ -38,6 +38,12 @@ class Scope:
         return {name for name in self.names()
                 if (found := self.lookup(name)) is not None and isinstance(found[0], ast.BlockDef)}
 
+    def defaulted_template(self, name: str) -> bool:
+        """A network with parameters, all with defaults: a template that builds as it stands."""
+        item = self.own.get(name)
+        return isinstance(item, ast.NetworkDef) and bool(item.params) \
+            and all(p.default is not None for p in item.params)
+
     def networks(self) -> list[str]:
         """Names that build a network as they stand: instances and parameterless networks."""
         return [name for name, item in self.own.items()

@@ -12,9 +12,10 @@ from typing import Any
 from ..core.errors import ArgumentError, LimitError, Span, given_twice
 from ..core.limits import LIMITS, too_large, too_wide
 from ..netgraph.checks import Check
+from ..netgraph.ops import OPS
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
-from .evaluate import BUILTINS, IN_CHANNELS, BlockRef, describe, evaluate, outside_block, unknown
+from .evaluate import BUILTINS, IN_CHANNELS, BlockRef, OpRef, describe, evaluate, outside_block, unknown
 from .loader import Scope
 
 METRICS = {"flops": "multiply-adds (the paper's FLOPs)", "macs": "multiply-adds",
@@ -149,6 +150,8 @@ def value_lookup(env: dict[str, Any], scope: Scope):
         if found is not None:
             raise ArgumentError(f"'{name}' is a network and cannot be used as a value", span,
                                 code="E305")
+        if name in OPS and not OPS[name].internal:  # `act = relu`: an op as a value
+            return OpRef(name)
         if name == IN_CHANNELS:
             raise outside_block(span)
         raise unknown(name, span, set(env) | set(BUILTINS) | scope.names())

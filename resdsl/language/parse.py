@@ -128,6 +128,13 @@ class _ToAst(Transformer_NonRecursive):
 
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
     divide, floordiv = _binop("/"), _binop("//")
+    less, less_equal, greater = _binop("<"), _binop("<="), _binop(">")
+    greater_equal, equal, not_equal = _binop(">="), _binop("=="), _binop("!=")
+
+    @v_args(meta=True, inline=True)
+    def conditional(self, meta, then, test, otherwise):
+        node = ast.Conditional(test, then, otherwise, self._s(meta))
+        return self._deep(node, test, then, otherwise)
 
     @v_args(meta=True, inline=True)
     def negate(self, meta, operand):
@@ -172,6 +179,15 @@ class _ToAst(Transformer_NonRecursive):
     @v_args(meta=True)
     def outputs_decl(self, meta, toks):
         return ast.OutputsDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
+    @v_args(meta=True)
+    def defaults_decl(self, meta, entries):
+        return ast.DefaultsDecl(tuple(entries), self._s(meta))
+
+    @v_args(meta=True, inline=True)
+    def op_default(self, meta, op, args):
+        positional, keywords = self._split(args)
+        return ast.Layer(None, str(op), positional, keywords, self._s(meta), op.span)
 
     @v_args(meta=True)
     def stage(self, meta, children):
@@ -291,10 +307,12 @@ def _syntax_error(err: UnexpectedInput, source: Source) -> ParseError:
     return error
 
 
-def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Module:
+def parse(text: str, name: str = "<string>", private: bool = False, *,
+          tree_into: list | None = None) -> ast.Module:
     """Parse resdsl source into an `ast.Module`; raises `ParseError` with a position.
 
-    A UTF-8 byte-order mark is dropped; CRLF and CR-only line ends read as newlines."""
+    A UTF-8 byte-order mark is dropped; CRLF and CR-only line ends read as newlines.
+    `tree_into` receives Lark's tree too (the formatter lays it out)."""
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
@@ -314,6 +332,8 @@ def parse(text: str, name: str = "<string>", private: bool = False) -> ast.Modul
         tree = parser().parse(text + "\n")
     except UnexpectedInput as err:
         raise _syntax_error(err, source) from None
+    if tree_into is not None:
+        tree_into.append(tree)
     try:
         items = _ToAst(source).transform(tree)
     except VisitError as err:

@@ -11,6 +11,7 @@ from ..netgraph.ops import ALIASES, ARGUMENT_HINTS, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
 from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULE_WORDS, SCHEDULES, outside_block, unknown, unknown_op
+from .functions import FUNCTIONS
 from .loader import Scope
 from .reserved import READS, SHORTCUTS, first_block_args
 from .shortcut_options import OPTIONS, SHORTCUT, check_option_names
@@ -49,6 +50,12 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
             _stage(scope, stmt, params, errors)
         elif isinstance(stmt, ast.ShortcutsDecl):
             _shortcuts(scope, stmt, params, errors)
+        elif isinstance(stmt, ast.DefaultsDecl):
+            for entry in stmt.entries:  # a block named here is refused when it is built
+                if scope.lookup(entry.op) is None:
+                    _callee(scope, entry.op, entry.op_span, params, entry.kwargs, errors)
+                for expr in _value_args(scope, entry, params):
+                    _expression(scope, expr, params, errors)
 
 
 def _stage(scope: Scope, stmt: ast.Stage, params: set[str], errors: list[ResdslError]) -> None:
@@ -123,13 +130,16 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Var):
-            if node.name not in params and node.name not in BUILTINS and scope.lookup(node.name) is None:
+            if node.name not in params and node.name not in BUILTINS and scope.lookup(node.name) is None \
+                    and (node.name not in OPS or OPS[node.name].internal):  # `act = relu`: an op is a value
                 if node.name == IN_CHANNELS:
                     errors.append(outside_block(node.span))
                     continue
                 errors.append(unknown(node.name, node.span, params | set(BUILTINS) | scope.names()))
         elif isinstance(node, ast.BinOp):
             stack += [node.right, node.left]
+        elif isinstance(node, ast.Conditional):
+            stack += [node.otherwise, node.then, node.test]
         elif isinstance(node, ast.Negate):
             stack.append(node.operand)
         elif isinstance(node, ast.Index):
@@ -137,7 +147,7 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
         elif isinstance(node, ast.ListLit):
             stack += reversed(node.items)
         elif isinstance(node, ast.Call):
-            if node.name not in SCHEDULES:
+            if node.name not in SCHEDULES and node.name not in FUNCTIONS:
                 _fixed_block(scope, node, params, errors)
             stack += [k.value for k in reversed(node.kwargs)
                       if node.name not in SCHEDULES or k.name not in SCHEDULE_WORDS] + list(reversed(node.args))

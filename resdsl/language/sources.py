@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from ..core.errors import LimitError, ResdslError, Source, Span, UnknownName, UseError, did_you_mean
-from ..core.files import HEAD_BYTES, FileProblem, read_limited
+from ..core.files import HEAD_BYTES, FileProblem, read_limited, refuse_binary
 from ..core.limits import LIMITS
 from ..core.resources import architectures_dir
 
@@ -71,27 +71,6 @@ def read_source(path: Path, shown: str, at: Span | None = None) -> str:
         source = Source(shown, data.decode("utf-8", "replace"), private=is_private(path))
         raise UseError("the file is not UTF-8 text", Span(source, line, column, line, column + 1),
                        code="E503", hint="save the file as UTF-8") from None
-
-
-# what a binary file given as source usually is: by its first bytes, else by its suffix
-_SIGNATURES = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
-               b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip archive",
-               b"\x7fELF": "a program", b"%PDF": "a PDF document"}
-_SUFFIXES = {".onnx": "an ONNX model", ".safetensors": "safetensors weights",
-             ".pt": "PyTorch weights", ".pth": "PyTorch weights", ".ckpt": "a checkpoint",
-             ".npz": "NumPy arrays", ".npy": "a NumPy array", ".pkl": "a pickle"}
-_CONTROL = frozenset(range(32)) - set(b"\t\n\r\f\v\x1b")
-
-
-def refuse_binary(path: Path, head: bytes) -> None:
-    """Raise FileProblem("binary") when a file's first bytes are not text: a NUL byte (text in
-    UTF-8 has none), a known signature, or more than one byte in ten a control character."""
-    kind = next((what for magic, what in _SIGNATURES.items() if head.startswith(magic)), None)
-    controls = sum(byte in _CONTROL for byte in head)
-    if kind is None and b"\0" not in head and controls * 10 <= len(head):
-        return
-    kind = kind or _SUFFIXES.get(Path(path).suffix.lower())
-    raise FileProblem(path, f"binary, {kind}" if kind else "binary", "binary")
 
 
 def _binary_hint(path: Path) -> str:

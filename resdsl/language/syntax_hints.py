@@ -268,6 +268,15 @@ def _keyword_as_name(c: _Context) -> str | None:
     return None
 
 
+def _if_statement(c: _Context) -> str | None:
+    """`if stride > 1 {`: a statement that branches, which the language does not have."""
+    if c.word not in ("if", "else") or c.before.strip():
+        return None
+    return ("there is no 'if' statement: an expression chooses a value ('w if stride > 1 else "
+            "2 * w'), and a layer only some blocks have is a block parameter that an empty block "
+            "leaves out ('shortcut_conv = nothing' with 'block nothing() {}')")
+
+
 # Tried in order; each returns a hint, a hint and its notes, or None.
 _RULES = (_unclosed_brace, _typical_mistake, _op_with_parentheses, _open_parenthesis_before_x,
-          _separators, _keyword_as_name)
+          _separators, _if_statement, _keyword_as_name)

@@ -17,9 +17,9 @@ from .ops import OPS, REQUIRED, OpShapeError, Shape
 
 
 def at_layer(err: OpShapeError, span: Span | None, where: str = "") -> ShapeError:
-    """An op's shape rule's complaint (E401), placed at the layer that made it; `where`
-    (" (in block layer2.0)") ends the message."""
-    return ShapeError(err.args[0] + where, span, hint=err.hint, code="E401")
+    """An op's shape rule's complaint (E401 unless it says), placed at the layer that made it;
+    `where` (" (in block layer2.0)") ends the message."""
+    return ShapeError(err.args[0] + where, span, hint=err.hint, code=err.code)
 
 
 class GraphBuilder:
@@ -27,6 +27,8 @@ class GraphBuilder:
         self.graph = nx.DiGraph(name=name)
         self.added: list[str] = []
         self.shapes: dict[str, Shape] = {}  # out_shape by node, without networkx's views
+        # op -> arguments a layer takes where it gives none (`defaults bn(eps: 0.001)`)
+        self.defaults: dict[str, dict[str, Any]] = {}
 
     def shape(self, node: str) -> Shape:
         return self.shapes[node]
@@ -38,7 +40,8 @@ class GraphBuilder:
         op = OPS[op_name]
         if self.graph.number_of_nodes() >= LIMITS.layers:
             raise too_many_layers(span)
-        full = {a.name: args.get(a.name, a.default) for a in op.args}
+        fallback = self.defaults.get(op_name, {})
+        full = {a.name: args.get(a.name, fallback.get(a.name, a.default)) for a in op.args}
         missing = [name for name, value in full.items() if value is REQUIRED]
         if missing:
             raise ArgumentError(f"{op_name} needs '{missing[0]}'", span, code="E304")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import operator
 
-from .opkit import Arg, Op, OpShapeError, Shape, feature_map, fmt
+from .opkit import Arg, Op, OpShapeError, Shape, feature_map, fmt, make_divisible
 
 # -- merges ------------------------------------------------------------------------------------
 
@@ -94,10 +94,15 @@ MUL = Op("mul", "element-wise product: `mul gate` rescales the previous value by
 
 def _split_shape(a: dict, ins: list[Shape]) -> Shape:
     c = ins[0][0]
-    if a["index"] >= a["parts"] or c % a["parts"]:
-        raise OpShapeError(f"split {a['parts']}, {a['index']} takes part {a['index']} of "
-                           f"{a['parts']} equal parts of {c} channels",
-                           hint="the channels must divide evenly, and parts count from 0")
+    if c % a["parts"]:
+        raise OpShapeError(f"split {a['parts']}, {a['index']} cannot cut {c} channels into "
+                           f"{a['parts']} equal parts: {c} is not divisible by {a['parts']}",
+                           hint="for parts of other sizes, take channels at an offset: "
+                                "'slice START, END' (END left out: to the last channel)")
+    if a["index"] >= a["parts"]:
+        raise OpShapeError(f"split {a['parts']}, {a['index']} asks for part {a['index']}, but "
+                           f"the {a['parts']} parts are numbered 0 to {a['parts'] - 1}",
+                           hint="parts count from 0")
     return (c // a["parts"], *ins[0][1:])
 
 
@@ -136,6 +141,8 @@ def _se_width(a: dict, ins: list[Shape]) -> int:
     c = feature_map(ins[0], "se")[0]
     given = a.get("width")
     width: int = given if given is not None else c // a["reduction"]
+    if given is None and a.get("divisor"):  # MobileNetV3: C/4 rounded to a multiple of 8
+        width = make_divisible(c // a["reduction"], a["divisor"])
     if width < 1:
         raise OpShapeError(f"se with reduction {a['reduction']} leaves no channels of {c}",
                            hint="use a smaller reduction ratio")
@@ -145,16 +152,23 @@ def _se_width(a: dict, ins: list[Shape]) -> int:
 def _se_shape(a: dict, ins: list[Shape]) -> Shape:
     if a.get("act", "relu") not in ("relu", "silu"):
         raise OpShapeError(f"se's activation is relu or silu, not '{a['act']}'")
+    if a.get("gate", "sigmoid") not in SE_GATES:
+        raise OpShapeError(f"se's gate is {' or '.join(SE_GATES)}, not '{a['gate']}'")
     _se_width(a, ins)
     return ins[0]
 
 
 def _se_torch(a: dict, ins: list[Shape], lib):
-    return lib.SqueezeExcite(ins[0][0], _se_width(a, ins), a.get("act", "relu"))
+    return lib.SqueezeExcite(ins[0][0], _se_width(a, ins), a.get("act", "relu"),
+                             a.get("gate", "sigmoid"))
+
+
+SE_GATES = ("sigmoid", "hardsigmoid")
 
 
 def _se_label(a: dict) -> str:
-    return f"SE, {a['width']}" if a.get("width") is not None else f"SE, /{a['reduction']}"
+    text = f"SE, {a['width']}" if a.get("width") is not None else f"SE, /{a['reduction']}"
+    return text + (", hard gate" if a.get("gate") == "hardsigmoid" else "")
 
 
 # its two fcs (1x1 convs on the pooled vector, with bias) count; the pooling and scaling do not
@@ -163,7 +177,11 @@ SE = Op("se", "squeeze-and-excitation: global average pool, fc to C/reduction, R
         args=(Arg("reduction", "int", 16, doc="the reduction ratio r"),
               Arg("width", "int", None, doc="the squeezed width itself, in place of C/r "
                   "(RegNet: a quarter of the block's input)"),
-              Arg("act", "symbol", "relu", doc="the activation between the fcs: relu or silu")),
+              Arg("act", "symbol", "relu", doc="the activation between the fcs: relu or silu"),
+              Arg("gate", "symbol", "sigmoid", doc="the gate's function: sigmoid or hardsigmoid "
+                  "(MobileNetV3)"),
+              Arg("divisor", "int", None, doc="C/reduction rounded to a multiple of it, as "
+                  "make_divisible (MobileNetV3: 8)")),
         shape=_se_shape,
         macs=lambda a, s, o: 2 * s[0][0] * _se_width(a, s),
         params=lambda a, s, o: 2 * s[0][0] * _se_width(a, s) + _se_width(a, s) + s[0][0],

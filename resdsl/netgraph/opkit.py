@@ -13,9 +13,10 @@ REQUIRED = object()
 class OpShapeError(Exception):
     """A shape rule's complaint; the elaborator attaches the layer's span."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, code: str = "E401"):
         super().__init__(message)
         self.hint = hint
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,15 @@ def window_defaults(a: dict, stride_is_kernel: bool) -> dict:
         a["padding"] = tuple((k - 1) // 2 * d for k in a["kernel"])
     a["padding"] = pair(a["padding"])
     return a
+
+
+def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """`value` rounded to the nearest multiple of `divisor`, at least `min_value` (by default the
+    divisor) and never more than 10% below `value`: the channel rounding of MobileNet, MNASNet and
+    EfficientNet, as torchvision and timm apply it."""
+    floor = divisor if min_value is None else min_value
+    rounded = max(floor, int(value + divisor / 2) // divisor * divisor)
+    return rounded + divisor if rounded < 0.9 * value else rounded
 
 
 def size_text(t: tuple[int, int]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from .channel_ops import CHANNEL_OPS
 from .merge_ops import ADD, CONCAT, GATE, MERGE_OPS
 from .opkit import (
     REQUIRED,
@@ -251,17 +252,19 @@ PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded
 
 OPS: dict[str, Op] = {op.name: op for op in (
     INPUT, CONV, BN, GROUPNORM, RELU, SIGMOID, RELU6, SILU, HARDSWISH, HARDSIGMOID, GELU,
-    MAXPOOL, AVGPOOL, FC, FLATTEN, DROPOUT, PAD_SHORTCUT) + MERGE_OPS}
+    MAXPOOL, AVGPOOL, FC, FLATTEN, DROPOUT, PAD_SHORTCUT) + MERGE_OPS + CHANNEL_OPS}
 
 # Names from other frameworks, for "did you mean".
 ALIASES = {
     "conv2d": "conv", "convolution": "conv", "batchnorm": "bn", "batchnorm2d": "bn",
-    "batch_norm": "bn", "linear": "fc", "dense": "fc", "maxpool2d": "maxpool",
+    "batch_norm": "bn", "dense": "fc", "maxpool2d": "maxpool",
     "max_pool": "maxpool", "avgpool2d": "avgpool", "avg_pool": "avgpool", "gap": "avgpool",
     "adaptiveavgpool2d": "avgpool", "cat": "concat", "sum": "add", "plus": "add",
     "swish": "silu", "hswish": "hardswish", "hard_swish": "hardswish", "hsigmoid": "hardsigmoid",
     "hard_sigmoid": "hardsigmoid", "gn": "groupnorm", "group_norm": "groupnorm",
-    "multiply": "mul", "prod": "mul", "chunk": "split",
+    "multiply": "mul", "prod": "mul", "chunk": "split", "leakyrelu": "leaky_relu",
+    "layer_norm": "layernorm", "channelshuffle": "channel_shuffle", "shuffle": "channel_shuffle",
+    "narrow": "slice", "gamma": "layer_scale", "layerscale": "layer_scale",
 }
 
 # Names close to an op that computes something else: "did you mean 'conv'?" for conv1d or
@@ -269,10 +272,9 @@ ALIASES = {
 UNLIKE = {
     "conv1d": "conv is a 2-D convolution", "conv3d": "conv is a 2-D convolution",
     "convtranspose2d": "there is no transposed convolution", "deconv": "there is no transposed convolution",
-    "prelu": "there is no learned activation", "leakyrelu": "there is no leaky ReLU",
-    "leaky_relu": "there is no leaky ReLU", "elu": "there is no ELU", "selu": "there is no SELU",
+    "prelu": "there is no learned activation", "elu": "there is no ELU", "selu": "there is no SELU",
     "celu": "there is no CELU", "mish": "there is no mish", "tanh": "there is no tanh",
-    "layernorm": "there is no layer norm", "instancenorm": "there is no instance norm",
+    "instancenorm": "there is no instance norm",
     "maxpool1d": "pools are 2-D", "avgpool1d": "pools are 2-D", "lrn": "there is no local response norm",
 }
 

@@ -99,8 +99,21 @@ def _pick(found: list[Chosen], what: str, how: str) -> Chosen:
                           hint="add an instance such as 'net = resnet(basic, [2, 2, 2, 2])'")
     if len(found) > 1:
         raise ChoiceError(f"{what} defines several networks ({', '.join(c.name for c in found)}); "
-                          f"choose one with {how}", None, code="E206")
+                          f"choose one with {how}", None, code="E206", hint=_templates_hint(found))
     return found[0]
+
+
+def _templates_hint(found: list[Chosen]) -> str | None:
+    """Why a template counts: every parameter has a default, so it builds as it stands."""
+    templates = [c.name for c in found if c.scope is not None and c.scope.defaulted_template(c.name)]
+    if not templates:
+        return None
+    rest = [c.name for c in found if c.name not in templates]
+    which = " and ".join(f"'{t}'" for t in templates)
+    return (f"{which} {'is a template' if len(templates) == 1 else 'are templates'} whose "
+            f"parameters all have defaults, so {'it builds' if len(templates) == 1 else 'they build'}"
+            f" as {'it stands' if len(templates) == 1 else 'they stand'}"
+            + (f"; name the one you mean, e.g. '{rest[0]}'" if rest else ""))
 
 
 def _ir_choice(target: str, network: str | None) -> Chosen:

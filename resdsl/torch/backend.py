@@ -69,10 +69,11 @@ def build_module(graph: nx.DiGraph, *, zero_init_residual: bool = False,
                     made[path] = classes[path]() if path in classes else _plain(tree, path)
                     parent = owner_path(path)
                     made[parent].add_module(relative(path, parent), made[path])
-            layer = layers[node]
+            layer, parent = layers[node], owner_path(node)
             if isinstance(layer, nn.Module):
-                parent = owner_path(node)
                 made[parent].add_module(relative(node, parent), layer)
+            elif isinstance(layer, nn.Parameter):  # `layer_scale`: a key without `.weight`
+                made[parent].register_parameter(relative(node, parent), layer)
         network.graph = graph
         network.feature_info = heads.FeatureInfo(heads.features(graph))
         network.pretrained_cfg = heads.pretrained_cfg(graph)
@@ -158,7 +159,8 @@ def _collector_paused():
 
 
 def build_layers(graph: nx.DiGraph) -> dict[str, nn.Module | Callable]:
-    """What computes each node, from the op table: a module, or a torch function."""
+    """What computes each node, from the op table: a module, a torch function, or a parameter
+    the value is multiplied by (`layer_scale`)."""
     returned = {o.node for o in graph.graph["outputs"]}
     layers = {}
     for node in layer_nodes(graph):
@@ -180,7 +182,7 @@ def check_module_names(graph: nx.DiGraph, layers: dict[str, nn.Module | Callable
     stages = graph.graph.get("stage_spans", {})  # stage path -> where it is written
     errors, reported = [], set()
     for node, layer in layers.items():
-        if not isinstance(layer, nn.Module):
+        if not isinstance(layer, (nn.Module, nn.Parameter)):
             continue
         for path, part in zip([*prefixes(node), node], node.split(".")):
             if part not in taken or path in reported:

@@ -116,6 +116,9 @@ def _call(graph: nx.DiGraph, tree: ModuleTree, path: str, item: str,
     layer = layers[item]
     if isinstance(layer, nn.Module):
         return f"{module_path(name)}({', '.join(args)})"
+    if isinstance(layer, nn.Parameter):  # a learned scale per channel (`layer_scale`)
+        spread = ".view(-1, 1, 1)" if layer.dim() < len(data["in_shapes"][0]) else ""
+        return f"{args[0]} * {module_path(name)}{spread}"
     if layer in _INFIX:
         return f" {_INFIX[layer]} ".join(args) + f"  # {name}"
     function = layer.__name__

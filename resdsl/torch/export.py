@@ -243,6 +243,12 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
             continue  # the network itself, or a part of a layer (SE's fc1) its constructor makes
         made = constructor(sub) if path in layers else _container(sub, classes)
         calls.append(f'        attach(self, {python_literal(path)}, {made})')
+    for path, param in module.named_parameters():
+        if path in layers:  # a layer that is a bare parameter (`layer_scale`), on its block
+            parent, _, own = path.rpartition(".")
+            made = f"nn.Parameter(torch.full({tuple(param.shape)!r}, {graph.nodes[path]['args']['init']!r}))"
+            calls.append(f"        self.get_submodule({python_literal(parent)})"
+                         f".register_parameter({python_literal(own)}, {made})")
     local_classes = {type(m) for p, m in module.named_modules() if p in layers
                      and type(m).__module__ == torch_modules.__name__}
     helpers = [inspect.getsource(cls) for cls in sorted(local_classes, key=lambda c: c.__name__)]

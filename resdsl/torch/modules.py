@@ -65,18 +65,21 @@ class ZeroPadShortcut(nn.Module):
 class SqueezeExcite(nn.Module):
     """Squeeze-and-excitation (Hu et al. 2018): channels rescaled by a gate computed from their
     global averages. `fc1`/`fc2` are 1x1 convolutions with bias, as timm and torchvision name
-    them; `act` between them is ReLU, or SiLU (EfficientNet)."""
+    them; `act` between them is ReLU, or SiLU (EfficientNet); the `gate` a sigmoid, or a hard
+    sigmoid (MobileNetV3, GhostNet)."""
 
-    def __init__(self, channels: int, reduced: int, act: str = "relu"):
+    def __init__(self, channels: int, reduced: int, act: str = "relu", gate: str = "sigmoid"):
         super().__init__()
-        self.channels, self.reduced, self.act = channels, reduced, act  # kept for the .py export
+        # kept for the .py export
+        self.channels, self.reduced, self.act, self.gate = channels, reduced, act, gate
         self.fc1 = nn.Conv2d(channels, reduced, 1)
         self.fc2 = nn.Conv2d(reduced, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         s = x.mean((2, 3), keepdim=True)  # N x C x 1 x 1
         s = F.silu(self.fc1(s)) if self.act == "silu" else F.relu(self.fc1(s))
-        return x * torch.sigmoid(self.fc2(s))
+        s = self.fc2(s)
+        return x * (F.hardsigmoid(s) if self.gate == "hardsigmoid" else torch.sigmoid(s))
 
 
 class EfficientChannelAttention(nn.Module):
@@ -106,6 +109,40 @@ class ChannelSplit(nn.Module):
 
     def extra_repr(self) -> str:
         return f"parts={self.parts}, index={self.index}"
+
+
+class ChannelSlice(nn.Module):
+    """Channels `start` to `end` - 1 (DPN's `x[:, :bw]`, `x[:, bw:]`): a view."""
+
+    def __init__(self, start: int, end: int):
+        super().__init__()
+        self.start, self.end = start, end
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.start:self.end]
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, end={self.end}"
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """LayerNorm over the channels of each pixel of an N x C x H x W map (timm's LayerNorm2d;
+    what ConvNeXt's channels-last LayerNorm computes): `weight` and `bias` of C."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)  # N x H x W x C: normalised over the last dimension
+        x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class PixelLinear(nn.Linear):
+    """nn.Linear applied to the channels of each pixel of a map (ConvNeXt's pointwise layers on
+    channels-last maps), with the same 2-D `weight`; on a vector, nn.Linear itself."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4:
+            return super().forward(x)
+        return F.linear(x.permute(0, 2, 3, 1), self.weight, self.bias).permute(0, 3, 1, 2)
 
 
 class Scale(nn.Module):

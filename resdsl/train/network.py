@@ -92,7 +92,8 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float,
     for name, p in model.named_parameters():
         if not p.requires_grad:
             continue
-        layer = next(path for path in reversed(prefixes(name)) if path in graph)
+        # a layer's own parameter (`layer_scale`) is named as the layer
+        layer = next(path for path in reversed([*prefixes(name), name]) if path in graph)
         decayed = OPS[graph.nodes[layer]["op"]].decay and name.rpartition(".")[2] != "bias"
         (decay if decayed else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
