@@ -247,7 +247,7 @@ def test_concurrent_tabs_get_their_own_answers(served):
     for t in threads:
         t.join()
     for n, result in answers.items():
-        assert list(result["costs"]["output"].values()) == [[n]]
+        assert list(result["costs"]["outputs"].values()) == [[n]]
 
 
 def test_the_page_is_served_with_a_strict_content_policy(served):

@@ -68,7 +68,7 @@ def costs(graph, source: str) -> dict:
     for found, check in zip(checks, graph.graph.get("checks", [])):
         found["line"] = check.span.line if check.span and check.span.file == source else None
     return {"network": graph.graph["name"], "input": list(graph.graph["input"]),
-            "output": figures["output"], "macs": figures["macs"], "params": figures["params"],
+            "outputs": figures["outputs"], "macs": figures["macs"], "params": figures["params"],
             "depth": figures["depth"], "layers": figures["layers"],
             "stages": [_row_json(r, 1) for r in cost_rows(graph, "stage", grouped)],
             "blocks": [_row_json(r, 1) for r in cost_rows(graph, "block", grouped)],
