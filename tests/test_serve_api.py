@@ -268,3 +268,29 @@ def test_without_the_built_editor_the_page_says_how_to_build_it(served, monkeypa
     page = served.get("/")
     assert page.status_code == 503 and "scripts/build_web.sh" in page.text
     assert served.get("/api/networks").status_code == 200  # the API works without it
+
+
+# -- hover and completion (the language server's answers) -----------------------------------------
+
+def test_hover_on_an_op_gives_its_arguments_and_the_layers_figures(served):
+    resnet = (ROOT / "architectures" / "resnet.rdsl").read_text()
+    answer = served.post("/api/hover", json={"text": resnet, "line": 10, "column": 14}).json()["hover"]
+    assert answer["range"] == {"line": 10, "column": 12, "end_line": 10, "end_column": 16}
+    assert "**conv** (op)" in answer["markdown"] and "`kernel`" in answer["markdown"]
+    # ResNet-34's 7x7 stem conv: 3 * 64 * 49 weights; 112 * 112 outputs of 147 multiply-adds each
+    assert f"{3 * 64 * 49:,} params" in answer["markdown"]
+    assert served.post("/api/hover", json={"text": resnet, "line": 6, "column": 1}).json() == {"hover": None}
+
+
+def test_completion_offers_ops_and_the_blocks_in_scope(served):
+    text = SMALL.replace("    avgpool; fc 10\n", "    ba\n    avgpool; fc 10\n")
+    items = served.post("/api/complete", json={"text": text, "line": 6, "column": 7}).json()["items"]
+    labels = {item["label"] for item in items}
+    assert {"conv", "bn", "relu"} <= labels and {"basic", "bottleneck"} <= labels
+    assert all({"label", "kind", "insert"} <= set(item) for item in items)
+
+
+def test_hover_and_completion_refuse_a_position_that_is_not_one(served):
+    for route in ("/api/hover", "/api/complete"):
+        response = served.post(route, json={"text": SMALL, "line": 0, "column": "3"})
+        assert response.status_code == 400 and "line" in response.json()["message"]

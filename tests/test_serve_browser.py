@@ -132,7 +132,24 @@ def test_a_user_makes_and_fixes_a_shape_error(server, tmp_path):
         # the diff against the file as saved, then nothing written until Save
         page.click("[data-tab=diff]")
         assert "resnet34_a" not in (tmp_path / "net.rdsl").read_text()
-        assert page.locator("table.diff tr.added").count() > 0
+        assert page.locator("table.diff tr.changed").count() == 2  # lines 10 and 12
+
+        # hover and completion: the language server's answers, in the page
+        x, y = page.evaluate("""() => { const v = window.playground.view, l = v.state.doc.line(10);
+            const at = v.coordsAtPos(l.from + l.text.indexOf(": conv") + 3);
+            return [at.left + 4, (at.top + at.bottom) / 2]; }""")
+        page.mouse.move(x - 3, y)
+        page.mouse.move(x, y)
+        hover = page.wait_for_selector(".cm-tooltip-hover .cm-hover-doc", timeout=10_000)
+        assert "conv (op)" in hover.inner_text() and "kernel" in hover.inner_text()
+        page.screenshot(path=shots / "hover.png")
+        select_text(page, 11, "maxpool")
+        page.keyboard.press("End")
+        page.keyboard.press("Enter")
+        page.keyboard.type("bottl")
+        menu = page.wait_for_selector(".cm-tooltip-autocomplete", timeout=10_000)
+        assert "bottleneck" in menu.inner_text()
+        page.screenshot(path=shots / "complete.png")
         browser.close()
     assert errors == []
     assert (tmp_path / "net.rdsl").read_text() == START

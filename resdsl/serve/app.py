@@ -149,6 +149,32 @@ async def check(request: Request) -> Response:
     return JSONResponse(result, headers=SECURITY_HEADERS)
 
 
+def position_of(body: dict) -> dict:
+    line, column = body.get("line"), body.get("column")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in (line, column)):
+        raise Refused("'line' and 'column' must be whole numbers from 1", 400)
+    return {"text": text_of(body), "line": line, "column": column}
+
+
+async def _assist(request: Request, kind: str) -> Response:
+    """Hover or completion at a position of the text (the language server's answers)."""
+    settings: Settings = request.app.state.settings
+    job = {"kind": kind, **position_of(await read_json(request, settings))}
+    try:
+        result = await run_in_threadpool(request.app.state.workers.run, job)
+    except (TooSlow, EOFError, OSError):
+        result = {"hover": None, "items": []}
+    return JSONResponse(result, headers=SECURITY_HEADERS)
+
+
+async def hover(request: Request) -> Response:
+    return await _assist(request, "hover")
+
+
+async def complete(request: Request) -> Response:
+    return await _assist(request, "complete")
+
+
 async def language(_request: Request) -> Response:
     """The words the page's highlighter knows: the grammar's keywords and the op table's ops."""
     from ..language.parse import parser
@@ -252,6 +278,8 @@ def make_app(settings: Settings, saved_text: str | None = None):
         Route("/", page),
         Route("/api/check", check, methods=["POST"]),
         Route("/api/save", save, methods=["POST"]),
+        Route("/api/hover", hover, methods=["POST"]),
+        Route("/api/complete", complete, methods=["POST"]),
         Route("/api/language", language),
         Route("/api/file", served_file),
         Route("/api/networks", networks),
@@ -262,7 +290,8 @@ def make_app(settings: Settings, saved_text: str | None = None):
                     exception_handlers={ResdslError: _refused})
     app.state.settings = settings
     app.state.saved_text = saved_text
-    app.state.workers = Workers(settings.workers, settings.timeout, str(settings.home), settings.name)
+    app.state.workers = Workers(settings.workers, settings.timeout, str(settings.home), settings.name,
+                                str(settings.file.resolve()) if settings.file else None)
     wrapped = HostCheck(app, settings.hosts)
     wrapped.workers = app.state.workers  # for the server to stop them however it ends
     return wrapped

@@ -85,6 +85,33 @@ def svg(graph, level: str, fold: bool, source: str) -> str:
     return mark_boxes(picture, {f"{graph.graph['name']}/{key}": line for key, line in lines.items()})
 
 
+MOST_COMPLETIONS = 200  # offered at once; the editor filters them as the user types on
+
+
+def assist(kind: str, text: str, line: int, column: int, *, path: str | None) -> dict:
+    """What POST /api/hover and /api/complete answer, from the language server's own functions
+    (resdsl.ide): `{"hover": {"markdown", "range"} | None}` or `{"items": [...]}`."""
+    from .. import ide
+
+    try:
+        if kind == "hover":
+            return {"hover": ide.hover(text, path, line, column)}
+        return {"items": ide.completions(text, path, line, column)[:MOST_COMPLETIONS]}
+    except ResdslError:  # a text the analysis cannot read at all: nothing to say there
+        return {"hover": None} if kind == "hover" else {"items": []}
+
+
+def run_job(job: dict, *, name: str, home: str, path: str | None) -> dict:
+    """One job of a worker: a check, a hover or a completion."""
+    kind = job.pop("kind", "check")
+    if kind == "check":
+        return check_text(**job, name=name, home=home)
+    try:
+        return assist(kind, **job, path=path)
+    except Exception as err:  # a bug: the page says so and goes on
+        return {"hover": None, "items": [], "diagnostics": [internal_error(err)]}
+
+
 def internal_error(err: Exception) -> dict:
     """A failure of resdsl itself, as a diagnostic that says so (the page stays usable)."""
     where = traceback.extract_tb(err.__traceback__)[-1] if err.__traceback__ else None

@@ -22,12 +22,12 @@ class TooSlow(ResdslError):
     code = "E1020"
 
 
-def _serve(conn, home: str, name: str) -> None:
+def _serve(conn, home: str, name: str, path: str | None) -> None:
     """A worker's loop: a job in, its result out, until the pipe closes."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # its own process group: killing it ends Graphviz's dot too
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the server's to handle
-    from .pipeline import check_text, warm
+    from .pipeline import run_job, warm
 
     warm()
     conn.send("ready")
@@ -36,13 +36,13 @@ def _serve(conn, home: str, name: str) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(check_text(**job, name=name, home=home))
+        conn.send(run_job(job, name=name, home=home, path=path))
 
 
 class _Worker:
-    def __init__(self, context, home: str, name: str):
+    def __init__(self, context, home: str, name: str, path: str | None):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, home, name), daemon=True,
+        self.process = context.Process(target=_serve, args=(child, home, name, path), daemon=True,
                                        name="resdsl-serve-worker")
         self.process.start()
         child.close()
@@ -68,12 +68,13 @@ class _Worker:
 
 
 class Workers:
-    """`size` worker processes checking texts named `name` in the folder `home`; `run` gives a
-    job's result, or raises TooSlow after `timeout` seconds."""
+    """`size` worker processes checking texts named `name` in the folder `home` (the file at
+    `path`, or None for a text of no file); `run` gives a job's result, or raises TooSlow after
+    `timeout` seconds."""
 
-    def __init__(self, size: int, timeout: float, home: str, name: str):
+    def __init__(self, size: int, timeout: float, home: str, name: str, path: str | None = None):
         self.timeout = timeout
-        self._args = (home, name)
+        self._args = (home, name, path)
         self._context = multiprocessing.get_context("spawn")  # no copy of the server's threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []

@@ -30,22 +30,29 @@ export function markdown(text) {
   root.className = "cm-hover-doc";
   const blocks = text.split(/\n{2,}/);
   for (const block of blocks) {
-    if (block.startsWith("```")) {
+    if (block.trim() === "---") {
+      root.append(document.createElement("hr"));
+    } else if (block.startsWith("```")) {
       const pre = document.createElement("pre");
       pre.textContent = block.replace(/^```\w*\n?/, "").replace(/\n?```$/, "");
       root.append(pre);
-    } else if (block.split("\n").every((l) => l.startsWith("- "))) {
-      const list = document.createElement("ul");
+    } else {  // lines, with each run of "- " lines a list
+      let list = null;
+      let p = null;
       for (const line of block.split("\n")) {
-        const item = document.createElement("li");
-        inline(item, line.slice(2));
-        list.append(item);
+        if (line.startsWith("- ")) {
+          if (!list) root.append(list = document.createElement("ul"));
+          const item = document.createElement("li");
+          inline(item, line.slice(2));
+          list.append(item);
+          p = null;
+        } else {
+          if (p) p.append(document.createElement("br"));
+          else root.append(p = document.createElement("p"));
+          inline(p, line);
+          list = null;
+        }
       }
-      root.append(list);
-    } else {
-      const p = document.createElement("p");
-      block.split("\n").forEach((line, k) => { if (k) p.append(document.createElement("br")); inline(p, line); });
-      root.append(p);
     }
   }
   return root;

@@ -21,15 +21,33 @@ export function diffRows(before, after) {
     if (i < n && j < m && a[i] === b[j]) {
       rows.push({ left: i + 1, right: j + 1, kind: "same", text: [a[i], b[j]] });
       i++; j++;
-    } else if (j < m && (i >= n || common[i][j + 1] >= common[i + 1][j])) {
-      rows.push({ left: null, right: j + 1, kind: "added", text: ["", b[j]] });
-      j++;
-    } else {
+    } else if (i < n && (j >= m || common[i + 1][j] >= common[i][j + 1])) {
       rows.push({ left: i + 1, right: null, kind: "removed", text: [a[i], ""] });
       i++;
+    } else {
+      rows.push({ left: null, right: j + 1, kind: "added", text: ["", b[j]] });
+      j++;
     }
   }
-  return rows;
+  return paired(rows);
+}
+
+// A run of removed lines followed by a run of added ones, side by side as changed lines.
+function paired(rows) {
+  const out = [];
+  for (let k = 0; k < rows.length;) {
+    if (rows[k].kind !== "removed") { out.push(rows[k++]); continue; }
+    const removed = [];
+    while (k < rows.length && rows[k].kind === "removed") removed.push(rows[k++]);
+    const added = [];
+    while (k < rows.length && rows[k].kind === "added") added.push(rows[k++]);
+    for (let i = 0; i < Math.max(removed.length, added.length); i++) {
+      const [r, a] = [removed[i], added[i]];
+      out.push({ left: r?.left ?? null, right: a?.right ?? null,
+        kind: r && a ? "changed" : r ? "removed" : "added", text: [r?.text[0] ?? "", a?.text[1] ?? ""] });
+    }
+  }
+  return out;
 }
 
 // The table, with unchanged runs longer than 2 x `context` lines folded to one row.

@@ -10,6 +10,7 @@ import { closeBrackets } from "@codemirror/autocomplete";
 import { searchKeymap, highlightSelectionMatches } from "@codemirror/search";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
 import { rdslLanguage, rdslHighlight } from "./rdsl.js";
+import { assist } from "./assist.js";
 import { renderDiff } from "./diff.js";
 import { Diagram, renderChecks, renderCosts, renderProblems } from "./panels.js";
 
@@ -51,7 +52,7 @@ function makeEditor(language, text) {
       extensions: [
         lineNumbers(), highlightActiveLineGutter(), highlightActiveLine(), history(), drawSelection(),
         indentOnInput(), bracketMatching(), closeBrackets(), highlightSelectionMatches(),
-        language, rdslHighlight, lintGutter(), EditorView.lineWrapping,
+        language, rdslHighlight, lintGutter(), EditorView.lineWrapping, assist(),
         keymap.of([{ key: "Mod-s", run: () => { save(); return true; } },
           indentWithTab, ...defaultKeymap, ...historyKeymap, ...searchKeymap]),
         EditorView.updateListener.of((update) => { if (update.docChanged) schedule(); }),
