@@ -23,7 +23,7 @@ ALLOWED = {
     "ide": {"core", "netgraph", "language", "analysis", "targets", "ide"},
     "format": {"core", "netgraph", "language", "format"},
     "highlight": {"core", "netgraph", "language", "highlight"},
-    "serve": {"core", "netgraph", "language", "analysis", "targets", "viz", "ide", "serve"},
+    "serve": {"core", "netgraph", "language", "analysis", "targets", "viz", "ide", "highlight", "serve"},
 }
 FACES = {"cli", "api", "fuzzing", "lsp", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments"}  # the only stages that may import torch

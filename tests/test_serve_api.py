@@ -195,9 +195,13 @@ def test_networks_and_a_bundled_source(served):
 
 
 def test_the_language_words_come_from_the_grammar_and_the_op_table(served):
+    from resdsl.netgraph.ops import ALIASES, OPS
+
     words = served.get("/api/language").json()
     assert {"network", "stage", "use", "expect", "budget", "with", "shortcuts"} <= set(words["keywords"])
-    assert {"conv", "bn", "relu", "add", "fc"} <= set(words["ops"])
+    grammar = (ROOT / "grammar" / "resdsl.lark").read_text()
+    assert all(f'"{word}"' in grammar for word in words["keywords"])
+    assert set(words["ops"]) == set(OPS) | set(ALIASES)
 
 
 # -- saving ---------------------------------------------------------------------------------------

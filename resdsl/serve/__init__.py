@@ -6,4 +6,4 @@ marks.py puts source lines on the diagram's boxes, server.py starts it all. The 
 are in static/; its editor is bundled from web/ by scripts/build_web.sh into static/build/.
 
 Rule: imports resdsl.core, resdsl.language, resdsl.targets, resdsl.analysis, resdsl.viz,
-starlette and uvicorn (the `serve` extra); never torch."""
+starlette and uvicorn (the `serve` extra), resdsl.ide and resdsl.highlight.words; never torch."""

@@ -176,12 +176,11 @@ async def complete(request: Request) -> Response:
 
 
 async def language(_request: Request) -> Response:
-    """The words the page's highlighter knows: the grammar's keywords and the op table's ops."""
-    from ..language.parse import parser
-    from ..language.syntax_hints import keywords
-    from ..netgraph.ops import OPS
+    """The words the page's highlighter knows, from where the Pygments lexer takes them: the
+    grammar's keywords and the op table's ops and their aliases."""
+    from ..highlight import words
 
-    return JSONResponse({"keywords": sorted(keywords(parser())), "ops": sorted(OPS)},
+    return JSONResponse({"keywords": list(words.keywords()), "ops": list(words.ops())},
                         headers=SECURITY_HEADERS)
 
 
