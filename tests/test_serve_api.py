@@ -298,3 +298,21 @@ def test_hover_and_completion_refuse_a_position_that_is_not_one(served):
     for route in ("/api/hover", "/api/complete"):
         response = served.post(route, json={"text": SMALL, "line": 0, "column": "3"})
         assert response.status_code == 400 and "line" in response.json()["message"]
+
+
+def test_allow_use_reaches_the_workers(tmp_path):
+    from resdsl.language.sources import allow_folders
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "mine.rdsl").write_text("block mine(w) {\n    conv 3x3, w; bn; relu\n}\n")
+    text = SMALL.replace('use "blocks.rdsl"\n', f'use "blocks.rdsl"\nuse "{shared / "mine.rdsl"}"\n') \
+        .replace("avgpool;", "mine(32)\n    avgpool;")
+    try:
+        allow_folders([shared])  # as `resdsl --allow-use shared serve` does
+        with client_for(None, workers=1) as client:
+            assert codes(check(client, text)) == []
+    finally:
+        allow_folders([])
+    with client_for(None, workers=1) as client:
+        assert codes(check(client, text)) == ["E506"]

@@ -22,12 +22,15 @@ class TooSlow(ResdslError):
     code = "E1020"
 
 
-def _serve(conn, home: str, name: str, path: str | None) -> None:
+def _serve(conn, home: str, name: str, path: str | None, allowed: tuple[str, ...]) -> None:
     """A worker's loop: a job in, its result out, until the pipe closes."""
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)  # its own process group: killing it ends Graphviz's dot too
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the server's to handle
+    from ..language.sources import allow_folders
     from .pipeline import run_job, warm
+
+    allow_folders(allowed)  # the server's --allow-use, which a fresh process would not know
 
     warm()
     conn.send("ready")
@@ -40,9 +43,9 @@ def _serve(conn, home: str, name: str, path: str | None) -> None:
 
 
 class _Worker:
-    def __init__(self, context, home: str, name: str, path: str | None):
+    def __init__(self, context, *args):
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_serve, args=(child, home, name, path), daemon=True,
+        self.process = context.Process(target=_serve, args=(child, *args), daemon=True,
                                        name="resdsl-serve-worker")
         self.process.start()
         child.close()
@@ -73,8 +76,10 @@ class Workers:
     `timeout` seconds."""
 
     def __init__(self, size: int, timeout: float, home: str, name: str, path: str | None = None):
+        from ..language.sources import allowed_folders
+
         self.timeout = timeout
-        self._args = (home, name, path)
+        self._args = (home, name, path, tuple(str(folder) for folder in allowed_folders()))
         self._context = multiprocessing.get_context("spawn")  # no copy of the server's threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: list[_Worker] = []
