@@ -24,6 +24,7 @@ ALLOWED = {
     "format": {"core", "netgraph", "language", "format"},
     "highlight": {"core", "netgraph", "language", "highlight"},
     "importer": {"core", "netgraph", "language", "analysis", "targets", "torch", "importer"},
+    "serve": {"core", "netgraph", "language", "analysis", "targets", "viz", "ide", "highlight", "serve"},
 }
 FACES = {"cli", "api", "fuzzing", "lsp", "__init__", "__main__"}
 TORCH_STAGES = {"torch", "train", "experiments", "importer"}  # the only stages that may import torch

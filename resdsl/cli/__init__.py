@@ -22,7 +22,7 @@ COMMANDS = {
     "viz": ("build", "viz"), "train": ("train", "train"), "eval": ("train", "eval_"),
     "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
     "explain": ("explain", "explain"), "fmt": ("fmt", "fmt"), "import": ("importing", "import_"),
-    "lsp": ("lsp", "lsp"),
+    "lsp": ("lsp", "lsp"), "serve": ("serve", "serve"),
 }
 
 
