@@ -49,6 +49,18 @@ def test_param_that_is_not_a_pair_is_a_usage_error():
     assert "'classes' is not NAME=VALUE" in done.stderr
 
 
+def test_flops_and_viz_read_a_file_of_several_networks_alike(tmp_path):
+    for command in (["flops"], ["viz", "-o", str(tmp_path / "c.svg")]):
+        done = cli(*command, "architectures/cifar.rdsl")
+        assert done.returncode == 2, command
+        assert "defines several networks (resnet20, resnet32" in done.stderr and "--all" in done.stderr
+        assert not (tmp_path / "c.svg").exists()
+    one = cli("viz", "architectures/cifar.rdsl", "-n", "resnet56", "-o", "-").stdout
+    assert '"resnet56/' in one and '"resnet20/' not in one  # boxes are keyed NETWORK/BOX
+    every = cli("viz", "architectures/cifar.rdsl", "--all", "--level", "stage", "-o", "-").stdout
+    assert '"resnet1202/' in every and '"plain110/' in every
+
+
 def test_an_on_off_switch_given_both_ways_is_an_error():
     done = cli("experiment", "degradation", "--responses", "--no-responses")
     assert done.returncode == 2

@@ -182,9 +182,13 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 @click.option("--left-to-right", "left_to_right", is_flag=True, help="Lay networks out left to right.")
 @click.option("--dpi", type=click.IntRange(min=10, max=1200), metavar="N",
               help="Resolution of PNG output (Graphviz's default: 96).")
+@click.option("--all", "every", is_flag=True,
+              help="Every network of each FILE, side by side (without it a FILE of several "
+                   "networks needs -n NAME or FILE:NAME, as for flops).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @diagnostics
-def viz(files, network, input_shape, params, out, level, stage, cost, fold, left_to_right, dpi, force):
+def viz(files, network, input_shape, params, out, level, stage, cost, fold, left_to_right, dpi, every,
+        force):
     """Draw networks with Graphviz; several side by side, as in the paper's Figure 3:
 
     \b
@@ -201,6 +205,8 @@ def viz(files, network, input_shape, params, out, level, stage, cost, fold, left
 
     if network and len(files) > 1:
         raise click.UsageError("-n picks a network of one file; with several, write FILE:NAME")
+    if every and network:
+        raise click.UsageError("--all draws every network of FILE; leave out -n")
     if out not in (None, "-") and format_of(out) is None:
         raise click.UsageError(f"cannot tell the format of '{out}'; end it with "
                                + ", ".join(sorted(FORMATS)))
@@ -209,7 +215,9 @@ def viz(files, network, input_shape, params, out, level, stage, cost, fold, left
     graphs, errors = [], []
     for file in files:
         try:
-            graphs += graphs_of(file, network, input_shape, params=params)
+            graphs += graphs_of(file, None, input_shape, params=params) if every else \
+                [one_graph(file, network, input_shape, params=params,
+                           hint="-n NAME (or FILE:NAME), or --all to draw them side by side")]
         except ResdslError as err:
             errors.extend(err.errors)
     if errors:
