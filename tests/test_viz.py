@@ -525,3 +525,15 @@ def test_underscores_in_stage_titles_stay_on_their_line_in_png(dpi):
     without = ink_rows(source.replace("_x", "-x"), dpi, boxes)
     assert [len(runs(without[b])) for b in boxes] == [2] * 4  # two lines of text found
     assert [underscores_in_place(drawn[b], without[b]) for b in boxes] == [True] * 4
+
+
+def test_diagram_takes_a_name_as_the_command_line_does():
+    """`resdsl.viz.diagram("resnet18")` as `resdsl viz resnet18`; a list of names side by side."""
+    import resdsl.viz
+
+    from .cli import cli
+
+    by_name = resdsl.viz.diagram("resnet18").source
+    assert by_name == cli("viz", "resnet18", "-o", "-").stdout
+    both = resdsl.viz.diagram(["plain34", "architectures/resnet.rdsl:resnet34"], "stage").source
+    assert '"plain34/' in both and '"resnet34/' in both

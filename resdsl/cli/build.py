@@ -26,6 +26,24 @@ ARTIFACTS = {".json": "the IR", ".py": "standalone PyTorch source", ".pt2": "tor
              ".onnx": "ONNX"}
 
 
+def _graphs_to_draw(files, network, every: bool, input_shape, params) -> list:
+    """The networks of every FILE: each FILE's one (or -n's), or all of them with --all, as flops
+    reads a file; the errors of all files together."""
+    from ..core.errors import ErrorGroup
+
+    graphs, errors = [], []
+    for file in files:
+        try:
+            graphs += graphs_of(file, None, input_shape, params=params) if every else \
+                [one_graph(file, network, input_shape, params=params,
+                           hint="-n NAME (or FILE:NAME), or --all to draw them side by side")]
+        except ResdslError as err:
+            errors.extend(err.errors)
+    if errors:
+        raise ErrorGroup(errors)
+    return graphs
+
+
 def _source_path(file: str) -> str | None:
     """The file a FILE argument reads (FILE, or FILE:NAME); None for a bundled name."""
     for candidate in (file, file.rpartition(":")[0]):
@@ -197,7 +215,6 @@ def viz(files, network, input_shape, params, out, level, stage, cost, fold, left
         resdsl viz vgg19 plain34 resnet34 --level layer --fold -o figure3.png
         resdsl viz resnet110 --stage layer2 --fold -o stage.png   # one stage, layer by layer
     """
-    from ..core.errors import ErrorGroup
     from ..core.files import check_outputs
     from ..viz.diagram import diagram, drawings
     from ..viz.dot import FORMATS, format_of, write
@@ -212,16 +229,7 @@ def viz(files, network, input_shape, params, out, level, stage, cost, fold, left
                                + ", ".join(sorted(FORMATS)))
     if dpi is not None and out != "-" and format_of(out or ".svg") == "svg":
         click.echo("note: --dpi sets the resolution of PNG output; it does nothing to SVG", err=True)
-    graphs, errors = [], []
-    for file in files:
-        try:
-            graphs += graphs_of(file, None, input_shape, params=params) if every else \
-                [one_graph(file, network, input_shape, params=params,
-                           hint="-n NAME (or FILE:NAME), or --all to draw them side by side")]
-        except ResdslError as err:
-            errors.extend(err.errors)
-    if errors:
-        raise ErrorGroup(errors)
+    graphs = _graphs_to_draw(files, network, every, input_shape, params)
     level = level or ("layer" if stage else "block")
     if fold and level != "layer":
         raise click.UsageError("--fold folds BN and ReLU into conv boxes at --level layer")

@@ -8,6 +8,7 @@ zero-padding changes dimensions; networks side by side line up row by row (colum
 from __future__ import annotations
 
 import itertools
+import os
 
 import graphviz
 import networkx as nx
@@ -179,20 +180,32 @@ def drawings(graphs, level: str = "block", *, collapse: bool = True, fold: bool 
              stage: str | None = None) -> list[Drawing]:
     """The drawings of one network or several (typed graphs, or compiled modules, which carry
     theirs as `.graph`), each cut to one stage if `stage` names one (its name or its title)."""
-    # a compiled module (resdsl.load) carries its graph
-    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
-    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
+    # one network or several; a compiled module (resdsl.load) carries its graph; a name or a
+    # file is opened as the command line opens it
+    single = isinstance(graphs, (nx.DiGraph, str, os.PathLike)) or hasattr(graphs, "graph")
+    graphs = [_graph_of(g) for g in ([graphs] if single else graphs)]
     out = [drawing(g, level, collapse, fold) for g in graphs]
     if stage is not None:
         out = [one_stage(d, find_stage(g, stage)) for d, g in zip(out, graphs)]
     return out
 
 
+def _graph_of(network) -> nx.DiGraph:
+    """A typed graph from what a user hands over: a graph, a compiled module, or a target the
+    way the command line takes one (a bundled name, a file, FILE:NAME, the IR)."""
+    if isinstance(network, (str, os.PathLike)):
+        from ..targets import checked_graph
+
+        return checked_graph(network)
+    return network if isinstance(network, nx.DiGraph) else network.graph
+
+
 def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool = True,
             fold: bool = False, direction: str = "TB", dpi: int | None = None,
             stage: str | None = None) -> graphviz.Digraph:
     """DOT for one network, or for several side by side in columns (the paper's Figure 3): typed
-    graphs or compiled modules (`resdsl.load`), which carry theirs as `.graph`.
+    graphs, compiled modules (`resdsl.load`), which carry theirs as `.graph`, or targets as the
+    command line takes them (`diagram("resnet34")`, `diagram(["plain34", "resnet34"])`).
     `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all; `fold`
     draws BN and ReLU inside their conv's box (layer level); `direction` "LR" lays the network
     out left to right; `dpi` sets the resolution of PNG output; `stage` draws that stage alone."""
