@@ -308,7 +308,8 @@ def _layer_text(entry: Entry, args: dict) -> str:
     if OPS[entry.op].arity == -1:
         options = [f"{k}: {value_text(v)}" for k, v in args.items()
                    if k in {a.name for a in OPS[entry.op].args} and v not in (None, 0.0, False)]
-        return prefix + entry.op + " " + ", ".join([*entry.refs, *options])
+        # a highway gate is written as the sum the network's `shortcuts gate` makes one
+        return prefix + ("add" if entry.op == "gate" else entry.op) + " " + ", ".join([*entry.refs, *options])
     text = call_text(entry.op, {k: v for k, v in args.items()})
     return prefix + text + "".join(f", {r}" for r in entry.refs)
 
