@@ -15,22 +15,8 @@ import torch
 import resdsl
 from resdsl.core.errors import ResdslError
 from resdsl.importer.fold import fold
+from resdsl.importer.graphs import graph_difference
 from resdsl.importer.trace import trace
-
-
-def difference(ours, theirs) -> str:
-    """The first difference between two graphs, or ""."""
-    if list(ours.nodes) != list(theirs.nodes):
-        missing = [n for n in theirs.nodes if n not in ours.nodes][:2]
-        extra = [n for n in ours.nodes if n not in theirs.nodes][:2]
-        return f"nodes: missing {missing}, extra {extra}" if missing or extra else "node order"
-    for node in ours.nodes:
-        for key in ("op", "args"):
-            if ours.nodes[node][key] != theirs.nodes[node][key]:
-                return f"{node} {key}: {ours.nodes[node][key]} != {theirs.nodes[node][key]}"
-    if sorted(ours.edges) != sorted(theirs.edges):
-        return "edges"
-    return ""
 
 
 def round_trip(name: str) -> tuple[int, str]:
@@ -38,7 +24,7 @@ def round_trip(name: str) -> tuple[int, str]:
     graph = model.graph
     shape = graph.graph["input"]
     text = fold(trace(model, torch.randn(1, *shape), name))
-    return text.count("\n"), difference(resdsl.graph_from_text(text, name), graph)
+    return text.count("\n"), graph_difference(resdsl.graph_from_text(text, name), graph, ordered=True)
 
 
 def main() -> None:

@@ -7,7 +7,8 @@ import pytest
 
 import resdsl
 from resdsl.core.errors import ResdslError
-from resdsl.importer.build import checked_layers, graph_difference
+from resdsl.importer.build import checked_layers
+from resdsl.importer.graphs import graph_difference
 from resdsl.importer.prototxt import parse, read
 from resdsl.netgraph.infer import totals
 

@@ -308,7 +308,8 @@ def _layer_text(entry: Entry, args: dict) -> str:
     if OPS[entry.op].arity == -1:
         options = [f"{k}: {value_text(v)}" for k, v in args.items()
                    if k in {a.name for a in OPS[entry.op].args} and v not in (None, 0.0, False)]
-        return prefix + entry.op + " " + ", ".join([*entry.refs, *options])
+        # a highway gate is written as the sum the network's `shortcuts gate` makes one
+        return prefix + ("add" if entry.op == "gate" else entry.op) + " " + ", ".join([*entry.refs, *options])
     text = call_text(entry.op, {k: v for k, v in args.items()})
     return prefix + text + "".join(f", {r}" for r in entry.refs)
 
@@ -347,10 +348,12 @@ def _network_text(imported: Imported, instances: list[Instance], templates: list
                 calls[len(body)] = _call_text(inst, of[inst.path])
                 body.append(Entry(inst.path, "input", (), {}, ()))
             previous = _ends(imported, [inst]).pop()
+            previous = _aliased(Layer("", "", {}, [previous], "", False), instances, done,
+                                imported).inputs[0]
             continue
         if layer.op == "input":
             continue
-        refs = _refs(layer, previous, "input", 0, policy)
+        refs = _refs(_aliased(layer, instances, done, imported), previous, "input", 0, policy)
         body.append(Entry(names.label(layer.op, layer.id), layer.op, refs, dict(layer.args), ()))
         previous = layer.id
     out: list[str] = []
@@ -364,6 +367,21 @@ def _network_text(imported: Imported, instances: list[Instance], templates: list
             run.append(entry)
     out += _body_lines(run, None)
     return lines + ["    " + line for line in out] + ["}"]
+
+
+def _aliased(layer: Layer, instances: list[Instance], stages: set[str], imported: Imported) -> Layer:
+    """`layer` reading a block's or a stage's value by that block's or stage's name (the layer
+    inside that gives it is not visible from outside)."""
+    names = {}
+    for inst in instances:
+        (end,) = _ends(imported, [inst])
+        stage = inst.path.rpartition(".")[0]
+        last = [i for i in instances if i.path.rpartition(".")[0] == stage][-1]
+        names[end] = stage if stage in stages and inst is last else inst.path
+    if not any(i in names for i in layer.inputs):
+        return layer
+    return Layer(layer.id, layer.op, layer.args, [names.get(i, i) for i in layer.inputs],
+                 layer.scope, layer.module, layer.out_shape)
 
 
 def _ends(imported: Imported, instances: list[Instance]) -> set[str]:
@@ -382,7 +400,12 @@ def _is_stage(stage: str, instances: list[Instance], of: dict[str, Template]) ->
     if [i.path for i in members] != [f"{stage}.{k}" for k in range(len(members))]:
         return False
     rest = [_binding(of[i.path], i) for i in members[1:]]
-    return all(r == rest[0] for r in rest)
+    if not all(r == rest[0] for r in rest):
+        return False
+    # the first block may differ only in parameters with defaults (`stride: 2` after the count)
+    first, template = _binding(of[members[0].path], members[0]), of[members[0].path]
+    required = {name for name, default in template.params if default is None}
+    return not rest or all(first[n] == rest[0][n] for n in required)
 
 
 def _binding(template: Template, inst: Instance) -> dict[str, Any]:
@@ -407,7 +430,7 @@ def _stage_text(stage: str, members: list[Instance], of: dict[str, Template]) ->
     rest = _binding(template, members[-1])
     changed = {n for n in first if first[n] != rest[n]}
     args = _arguments(template, rest)
-    head = f"stage {stage}: {template.name}" + (f"({args})" if args else "") + f" x {len(members)}"
+    head = f"stage {stage}: {template.name}({args}) x {len(members)}"
     extra = ", ".join(f"{n}: {value_text(first[n])}" for n, _ in template.params if n in changed)
     return head + (f", {extra}" if extra else "")
 

@@ -14,12 +14,11 @@ from ..language.catalog import network_names, source_text
 from ..language.library import build_graph, bundled_index
 from ..language.loader import Scope, load_file
 from ..netgraph.infer import totals
+from .graphs import graph_difference
 
 
 def bundled_text(graph: nx.DiGraph, name: str, header: str = "") -> str | None:
     """The text that calls the bundled network `graph` is, or None where none is."""
-    from .build import graph_difference
-
     figures = totals(graph)
     scopes: dict[Path, Scope] = {}
     for bundled in network_names():

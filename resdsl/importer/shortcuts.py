@@ -32,13 +32,17 @@ def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
     residual: dict[str, str] = {}
     for path, source in blocks.items():
         for layer in imported.layers.values():
-            if layer.scope == path and layer.op == "add" and len(layer.inputs) == 2:
+            if layer.scope == path and OPS[layer.op].residual | (layer.op == "gate") \
+                    and len(layer.inputs) == 2:
                 kind = _shortcut_of(imported, readers, path, source, layer)
                 if kind is not None:
                     found[layer.id] = kind[:2]
                     residual[layer.id] = kind[2]
                     names.append(tuple(c.id[len(path) + 1:] for c in kind[1]))
     policy = Policy()
+    gates = {s for s in found if imported.layers[s].op == "gate"}
+    if gates and gates != set(found):
+        return Policy()  # highway gates and sums mixed: written out
     projections = [chain for kind, chain in found.values() if kind == "projection"]
     pads = [chain for kind, chain in found.values() if kind == "pad"]
     if pads and not projections:
@@ -53,6 +57,10 @@ def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
         policy.absorbed.update(layer.id for layer in chain)
     policy.sums = set(found)
     policy.residual = residual
+    if gates:  # highway networks: a gate where the sum would be, projected as B
+        if policy.option != "B":
+            return Policy()
+        policy.option = "gate"
     return policy
 
 
