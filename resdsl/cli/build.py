@@ -31,7 +31,8 @@ def _graphs_to_draw(files, network, every: bool, input_shape, params) -> list:
     reads a file; the errors of all files together."""
     from ..core.errors import ErrorGroup
 
-    graphs, errors = [], []
+    graphs: list = []
+    errors: list = []
     for file in files:
         try:
             graphs += graphs_of(file, None, input_shape, params=params) if every else \
