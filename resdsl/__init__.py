@@ -19,11 +19,12 @@ import importlib
 from .api import create_model, export, graph, graph_from_text, list_models, list_networks, load
 from .core.errors import ResdslError
 from .core.version import __version__
+from .importer import from_module, from_onnx
 
-__all__ = ["create_model", "export", "graph", "graph_from_text", "list_models", "list_networks", "load",
-            "ResdslError", "__version__"]
+__all__ = ["create_model", "export", "from_module", "from_onnx", "graph", "graph_from_text",
+           "list_models", "list_networks", "load", "ResdslError", "__version__"]
 
-_SUBPACKAGES = {"analysis", "cli", "core", "experiments", "ir", "language", "netgraph", "targets",
+_SUBPACKAGES = {"analysis", "cli", "core", "experiments", "importer", "ir", "language", "netgraph", "targets",
                 "torch", "train", "viz"}
 
 

@@ -143,3 +143,85 @@ def underscores_in_place(drawn: set[int], without: set[int]) -> bool:
         if next(s for s in spans if s[0] <= first <= s[1])[0] < first:
             return False
     return True
+
+
+# -- what a reader sees: boxes, texts and curves that must keep clear of each other ----------------
+
+SLACK = 1.5  # points: a line touching a box's border, or texts a hair apart, are not a clash
+
+
+def _texts(obj: dict) -> list:
+    """The boxes of the texts an object draws (its label, a node's xlabel), from dot's draw ops:
+    a text's baseline point, its width and alignment, and its font size."""
+    out, size = [], 14.0
+    for key in ("_ldraw_", "_tldraw_", "_hldraw_"):
+        for op in obj.get(key, []):
+            if op["op"] == "F":
+                size = float(op["size"])
+            elif op["op"] == "T" and op["text"].strip():
+                x, y = op["pt"]
+                w = float(op["width"])
+                left = {"l": x, "r": x - w}.get(op["align"], x - w / 2)
+                out.append((left, y - 0.25 * size, left + w, y + 0.95 * size))  # the line dot keeps for it
+    return out
+
+
+def _shrink(box: Box, by: float = SLACK) -> Box:
+    return (box[0] + by, box[1] + by, box[2] - by, box[3] - by)
+
+
+def _meet(a: Box, b: Box) -> bool:
+    a, b = _shrink(a, SLACK / 2), _shrink(b, SLACK / 2)
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def clashes(dot: graphviz.Digraph) -> list[str]:
+    """Everything a reader would see drawn over something else, as sentences: boxes overlapping,
+    texts (box labels, arrow labels, stage titles) over boxes or each other, and arrows running
+    through a box or over a text that is not their own. Invisible helpers do not count."""
+    data = json.loads(dot.pipe(format="json"))
+    names = {o["_gvid"]: o["name"] for o in data.get("objects", [])}
+    boxes, texts = {}, []  # name -> box; (owner, box)
+    for obj in data.get("objects", []):
+        if "invis" in obj.get("style", ""):
+            continue
+        if "pos" in obj:
+            x, y = map(float, obj["pos"].split(","))
+            w, h = float(obj["width"]) * 72, float(obj["height"]) * 72
+            if obj.get("shape") != "plaintext":  # else only its text is seen
+                boxes[obj["name"]] = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+            # a box's own label stays inside it; an xlabel beside it is a text of its own
+            texts += [(obj["name"], t) for t in _texts(obj) if not _inside_box(t, boxes.get(obj["name"]))]
+        else:
+            texts += [(obj["name"], t) for t in _texts(obj)]  # a cluster's title
+    curves = []
+    for edge in data.get("edges", []):
+        if "invis" in edge.get("style", "") or "pos" not in edge:
+            continue
+        owner = f"{names[edge['tail']]} -> {names[edge['head']]}"
+        texts += [(owner, t) for t in _texts(edge)]
+        points = _spline(edge["pos"]) + [tuple(p) for op in edge.get("_hdraw_", []) for p in op.get("points", [])]
+        curves.append((owner, [p for a, b in zip(points, points[1:]) for p in _line(a, b, 4)]))
+    found = []
+    items = sorted(boxes.items())
+    for i, (a, box_a) in enumerate(items):
+        found += [f"box {a} overlaps box {b}" for b, box_b in items[i + 1:] if _meet(box_a, box_b)]
+    for i, (owner, text) in enumerate(texts):
+        found += [f"text of {owner} over box {name}" for name, box in items
+                  if name != owner and _meet(text, box)]
+        found += [f"text of {owner} over text of {other}" for other, t in texts[i + 1:]
+                  if other != owner and _meet(text, t)]
+    for owner, points in curves:
+        for name, box in items:
+            inner = _shrink(box, 2 * SLACK)
+            if any(inside(p, inner) for p in points):
+                found.append(f"arrow {owner} through box {name}")
+        for other, text in texts:
+            if other != owner and any(inside(p, text) for p in points):
+                found.append(f"arrow {owner} over text of {other}")
+    return found
+
+
+def _inside_box(text: Box, box: Box | None) -> bool:
+    return box is not None and box[0] - SLACK <= text[0] and text[2] <= box[2] + SLACK \
+        and box[1] - SLACK <= text[1] and text[3] <= box[3] + SLACK

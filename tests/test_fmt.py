@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from resdsl.core.errors import ParseError
+from resdsl.core.resources import architectures_dir
 from resdsl.format import format_text
 
 from .cli import ROOT, cli
@@ -157,3 +158,9 @@ def test_standard_input_to_standard_output():
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 1 and run.stdout == "<stdin>\n"
 
+
+def test_the_bundled_files_are_formatted():
+    """`resdsl fmt --check architectures/` passes: every bundled file is in the canonical layout
+    (after adding or editing one, run `resdsl fmt architectures/`)."""
+    result = cli("fmt", "--check", str(architectures_dir()))
+    assert result.returncode == 0, result.output

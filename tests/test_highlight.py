@@ -9,7 +9,7 @@ import sys
 
 import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
-from pygments.token import Comment, Error, Keyword, Name, Number, String
+from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String
 
 from resdsl.core.resources import architectures_dir, grammar_file
 from resdsl.highlight.lexer import RdslLexer
@@ -18,10 +18,17 @@ from resdsl.netgraph.ops import ALIASES, OPS
 BUNDLED = sorted(architectures_dir().glob("*.rdsl"))
 
 
+# in a .lark file: a quoted literal, a /regular expression/, a // comment
+_LARK = re.compile(r'("(?:[^"\\\n]|\\.)*")|/(?!/)(?:[^/\\\n]|\\.)+/[imslux]*|//[^\n]*')
+
+
+def grammar_literals() -> set[str]:
+    """The literals the grammar file quotes (`"network"`, `"x"`, `"<="`), read from the file."""
+    return {m.group(1)[1:-1] for m in _LARK.finditer(grammar_file().read_text()) if m.group(1)}
+
+
 def grammar_words() -> set[str]:
-    """The words the grammar file quotes (`"network"`, `"x"`), read from the file itself."""
-    rules = re.sub(r"//[^\n]*", "", grammar_file().read_text())
-    return set(re.findall(r'"([A-Za-z_]\w*)"', rules))
+    return {w for w in grammar_literals() if re.fullmatch(r"[A-Za-z_]\w*", w)}
 
 
 def kinds(text: str) -> dict[str, object]:
@@ -49,6 +56,13 @@ def test_every_op_and_alias_is_a_builtin():
     names = (set(OPS) | set(ALIASES)) - grammar_words()  # `input` is a keyword first
     found = kinds(" ".join(sorted(names)))
     assert {n for n in names if found[n] is not Name.Builtin} == set()
+
+
+def test_every_operator_of_the_grammar_is_an_operator():
+    symbols = {s for s in grammar_literals() if not re.match(r"[\w{}()\[\],;:]", s)}
+    assert {"+", "-", "*", "/", "//", "<=", "=", "%"} <= symbols
+    tokens = list(RdslLexer().get_tokens(" ".join(sorted(symbols))))
+    assert {v: k for k, v in tokens if v.strip()} == dict.fromkeys(symbols, Operator)
 
 
 def test_literals_labels_and_comments():

@@ -147,3 +147,53 @@ def test_hover_on_an_expectation_gives_what_the_network_has():
     line, column = at(text, "params 21_797_672")
     shown = hover(text, str(RESNET), line, column)["markdown"]
     assert "21,797,672" in shown  # torchvision's resnet34 has 21,797,672 parameters
+
+
+def test_a_did_you_mean_hint_is_a_fix_that_writes_the_name():
+    from resdsl.ide import fix_of
+
+    text = SMALL.replace("stage s1: pair(16)", "stage s1: piar(16)")
+    (found,) = diagnostics(text, None)
+    line, column = at(text, "piar")
+    assert fix_of(found, text, None) == {
+        "title": "Change 'piar' to 'pair'", "new_text": "pair",
+        "range": {"line": line, "column": column, "end_line": line, "end_column": column + 4}}
+    assert fix_of(diagnostics(SMALL + "net2 = small()  expect params 1M\n", None)[0], SMALL, None) is None
+
+
+def test_hover_on_a_shortcut_option_says_how_it_makes_shortcuts():
+    text = RESNET.read_text()
+    line, column = at(text, "with shortcuts A", len("with shortcuts "))
+    shown = hover(text, str(RESNET), line, column)["markdown"]
+    assert shown.startswith("**shortcuts A**") and "zero-padded" in shown  # the paper's option A
+
+
+NESTED = """\
+block inner(w) {
+    conv 3x3, w;  relu
+}
+
+block outer(w) {
+    a: conv 1x1, w
+    inner(w)
+    inner(w)
+    se: inner(w)
+}
+
+network net(c = 8) {
+    input 3x32x32
+    outer(c)
+    stage s1: outer(16) x 2
+}
+"""
+
+
+def test_hover_on_a_call_inside_a_block_finds_each_of_its_uses():
+    line, column = at(NESTED, "inner(w)", 1, nth=2)  # the second unlabelled call (after the def)
+    text = hover(NESTED, None, line, column)["markdown"]
+    # outer is used three times (once alone with 8 channels, twice in s1 with 16): inner's 3x3 conv
+    # holds 8*8*9 weights in the first use, 16*16*9 in the other two
+    assert "3 uses" in text and "`outer.inner_1`" in text
+    assert figure(text, "params in all") == 8 * 8 * 9 + 2 * 16 * 16 * 9
+    labelled = hover(NESTED, None, *at(NESTED, "se: inner", 5))["markdown"]
+    assert "`outer.se`" in labelled

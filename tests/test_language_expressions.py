@@ -132,3 +132,16 @@ def test_a_template_with_defaults_is_named_when_a_file_has_several_networks(tmp_
     assert err.value.code == "E206"
     assert err.value.hint == ("'csp' is a template whose parameters all have defaults, so it "
                               "builds as it stands; name the one you mean, e.g. 'csp50'")
+
+
+def test_and_or_not():
+    assert widths(["w if s > 1 and w // 8 * 8 == w else 8", "w if s > 5 or w > 39 else 8",
+                   "w if not s > 1 else 8", "w if s > 5 or not w == 40 else 8",
+                   "w if not (s > 5 or w > 50) else 8"]) == [40, 40, 8, 8, 40]
+
+
+def test_and_needs_switches_and_reads_its_right_side_only_where_it_decides():
+    with pytest.raises(ResdslError) as err:
+        widths(["w if s and true else 8"])
+    assert err.value.code == "E301" and "'and' needs true or false" in err.value.message
+    assert widths(["w if s > 5 and w // 0 > 1 else 8"]) == [8]  # the division is never made

@@ -205,3 +205,41 @@ def test_se_refuses_another_gate():
 ])
 def test_make_divisible_rounds_as_torchvision(value, divisor, min_value, want):
     assert make_divisible(value, divisor, min_value) == want
+
+
+@pytest.mark.parametrize("shape", ["3x6x6", "3x13x13", "3x15x10"])
+def test_adaptive_avgpool_is_torchs(shape):
+    model, data = one_layer("pool: adaptive_avgpool 6x6", shape)
+    x = torch.randn(2, *map(int, shape.split("x")))
+    torch.testing.assert_close(model(x), F.adaptive_avg_pool2d(x, (6, 6)))
+    assert data["out_shape"] == (3, 6, 6) and data["params"] == data["macs"] == 0
+    assert one_layer("adaptive_avgpool 7", shape)[1]["out_shape"] == (3, 7, 7)
+
+
+def test_the_new_ops_survive_the_ir_and_compile_from_it():
+    import json
+
+    from resdsl.ir.codec import dumps, load
+
+    text = """
+    block cn(dim) {
+        conv_dw: conv 7x7, dim, groups: dim, bias: true;  norm: layernorm eps: 1e-6
+        fc1: linear 2 * dim;  leaky_relu 0.2;  fc2: linear dim;  gamma: layer_scale 0.5, dims: 3
+        add shortcut
+    }
+    network t {
+        input 3x16x16
+        stem: conv 2x2, 12, stride: 2, padding: 0;  ln: layernorm2d
+        stage s: cn(12) x 1
+        channel_shuffle 3;  a: slice 0, 4;  b: slice 4, from: channel_shuffle;  concat b, a
+        se 3, divisor: 4, gate: hardsigmoid;  adaptive_avgpool 3x3;  fc 5
+    }"""
+    graph = resdsl.graph_from_text(text, "t")
+    again = load(json.loads(dumps(graph)))
+    assert {n: d["args"] for n, d in again.nodes(data=True)} == \
+        {n: d["args"] for n, d in graph.nodes(data=True)}
+    original, rebuilt = build_module(graph).eval(), build_module(again).eval()
+    rebuilt.load_state_dict(original.state_dict())
+    x = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(rebuilt(x), original(x))
+    assert original.s[0].gamma.shape == (12, 1, 1)

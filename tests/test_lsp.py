@@ -43,9 +43,13 @@ class Client:
                 return
             self.messages.put(json.loads(stream.read(int(headers["content-length"]))))
 
-    def send(self, message: dict) -> None:
-        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    def send(self, *messages: dict) -> None:
+        """Write messages to the server, several at once in one write."""
+        framed = b""
+        for message in messages:
+            body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+            framed += b"Content-Length: %d\r\n\r\n" % len(body) + body
+        self.process.stdin.write(framed)
         self.process.stdin.flush()
 
     def notify(self, method: str, params: dict) -> None:
@@ -141,6 +145,12 @@ def test_open_then_change_publishes_diagnostics_at_their_exact_ranges(client):
     assert found["range"] == span(broken, "relux")
     assert found["code"] == "E202" and found["severity"] == 1 and found["source"] == "resdsl"
     assert "resdsl explain E202" in found["message"]
+    page, _, anchor = found["codeDescription"]["href"].partition("#")
+    assert page == (ROOT / "docs" / "errors.md").as_uri()
+    heading = next(line for line in (ROOT / "docs" / "errors.md").read_text().splitlines()
+                   if line.startswith("#### E202:"))
+    slug = "".join(c for c in heading.lstrip("# ").lower() if c.isalnum() or c in " -_")
+    assert anchor == slug.replace(" ", "-")  # the heading's anchor, as Markdown viewers make it
     client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": 3},
                                              "contentChanges": [{"text": TEXT}]})
     assert client.diagnostics(client.uri, 3) == []
@@ -226,10 +236,23 @@ def test_a_position_after_a_wide_character_is_counted_in_utf16_units(client):
 
 
 def test_changes_in_a_burst_are_analysed_once(client):
-    for version in (20, 21, 22):
-        client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": version},
-                                                 "contentChanges": [{"text": TEXT + "#" * version}]})
+    client.send(*({"method": "textDocument/didChange",  # as fast as a keyboard repeats, faster
+                   "params": {"textDocument": {"uri": client.uri, "version": version},
+                              "contentChanges": [{"text": TEXT + "#" * version}]}}
+                  for version in (20, 21, 22)))
     assert client.diagnostics(client.uri, 22) == []
     published = {n["params"].get("version") for n in client.notes
                  if n.get("method") == "textDocument/publishDiagnostics"}
     assert not published & {20, 21}
+
+
+def test_a_quick_fix_writes_the_name_a_hint_suggests(client):
+    text = TEXT.replace("stage s1: pair(16)", "stage s1: piar(16)")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": client.uri, "version": 30},
+                                             "contentChanges": [{"text": text}]})
+    (found,) = client.diagnostics(client.uri, 30)
+    actions = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": client.uri}, "range": found["range"],
+        "context": {"diagnostics": [found]}})
+    assert [a["title"] for a in actions] == ["Change 'piar' to 'pair'"]
+    assert actions[0]["edit"] == {"changes": {client.uri: [{"range": span(text, "piar"), "newText": "pair"}]}}

@@ -21,8 +21,8 @@ COMMANDS = {
     "compile": ("build", "compile_"), "flops": ("analysis", "flops"), "diff": ("analysis", "diff_"),
     "viz": ("build", "viz"), "train": ("train", "train"), "eval": ("train", "eval_"),
     "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
-    "explain": ("explain", "explain"), "fmt": ("fmt", "fmt"),
-    "lsp": ("lsp", "lsp"),
+    "explain": ("explain", "explain"), "fmt": ("fmt", "fmt"), "import": ("importing", "import_"),
+    "lsp": ("lsp", "lsp"), "serve": ("serve", "serve"),
 }
 
 

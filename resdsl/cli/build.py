@@ -169,8 +169,12 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
 @click.option("-o", "--output", "out", metavar="OUT",
               help="The file to write; its suffix picks svg, png, pdf or dot. '-' writes DOT to "
                    "stdout. Default: NAME.svg.")
-@click.option("--level", type=click.Choice(["stage", "block", "layer"]), default="block",
-              show_default=True, help="One box per stage, per block (repeats collapsed) or per layer.")
+@click.option("--level", type=click.Choice(["stage", "block", "layer"]),
+              help="One box per stage, per block (repeats collapsed) or per layer. Default: block; "
+                   "layer with --stage.")
+@click.option("--stage", metavar="NAME",
+              help="Draw one stage alone, by its name or title (layer2 or conv3_x): what a deep "
+                   "network's whole picture cannot show layer by layer.")
 @click.option("--cost", is_flag=True, help="Show each box's multiply-adds and shade it by them.")
 @click.option("--fold", is_flag=True,
               help="At --level layer, draw BN and ReLU inside their conv's box, with the output "
@@ -180,18 +184,20 @@ SLOW_LAYERS = 2000  # dot took 0.4 s for ResNet-110's 386 layers and 80 s for Re
               help="Resolution of PNG output (Graphviz's default: 96).")
 @click.option("--force", is_flag=True, help="Replace OUT if it exists.")
 @diagnostics
-def viz(files, network, input_shape, params, out, level, cost, fold, left_to_right, dpi, force):
+def viz(files, network, input_shape, params, out, level, stage, cost, fold, left_to_right, dpi, force):
     """Draw networks with Graphviz; several side by side, as in the paper's Figure 3:
 
     \b
         resdsl viz resnet34                        # resnet34.svg, one box per block
         resdsl viz plain34 resnet34 -o fig3.png --level layer
         resdsl viz vgg19 plain34 resnet34 --level layer --fold -o figure3.png
+        resdsl viz resnet110 --stage layer2 --fold -o stage.png   # one stage, layer by layer
     """
     from ..core.errors import ErrorGroup
     from ..core.files import check_outputs
-    from ..viz.diagram import diagram
+    from ..viz.diagram import diagram, drawings
     from ..viz.dot import FORMATS, format_of, write
+    from ..viz.size import check_png
 
     if network and len(files) > 1:
         raise click.UsageError("-n picks a network of one file; with several, write FILE:NAME")
@@ -208,10 +214,19 @@ def viz(files, network, input_shape, params, out, level, cost, fold, left_to_rig
             errors.extend(err.errors)
     if errors:
         raise ErrorGroup(errors)
+    level = level or ("layer" if stage else "block")
     if fold and level != "layer":
         raise click.UsageError("--fold folds BN and ReLU into conv boxes at --level layer")
+    if stage and level == "stage":
+        raise click.UsageError("--stage draws one stage's blocks or layers: --level block or layer")
+    direction = "LR" if left_to_right else "TB"
+    if out not in (None, "-") and format_of(out) == "png":  # before Graphviz spends minutes on it
+        check_png(graphs, level, fold=fold, stage=stage, direction=direction, dpi=dpi)
+    elif stage:
+        drawings(graphs, level, stage=stage)  # an unknown stage, before anything is written
     layers = sum(g.number_of_nodes() for g in graphs)
-    if level == "layer" and layers > SLOW_LAYERS and out != "-" and format_of(out or ".svg") != "dot":
+    if (level == "layer" and not stage and layers > SLOW_LAYERS and out != "-"
+            and format_of(out or ".svg") != "dot"):
         # up front: Graphviz lays out 20,000 boxes for minutes before anything else is said
         click.echo(f"note: drawing {layers:,} layers one by one; Graphviz may take minutes "
                    "(--level block draws them in seconds)", err=True)
@@ -219,8 +234,7 @@ def viz(files, network, input_shape, params, out, level, cost, fold, left_to_rig
         names = [g.graph["name"] for g in graphs]
         out = out or ("-".join(names) if len(names) <= 3 else f"{names[0]}-and-{len(names) - 1}-more") + ".svg"
         check_outputs({"-o": out}, {f"FILE {f}": _source_path(f) for f in files}, force)
-    dot = diagram(graphs, level, cost=cost, fold=fold, direction="LR" if left_to_right else "TB",
-                  dpi=dpi)
+    dot = diagram(graphs, level, cost=cost, fold=fold, direction=direction, dpi=dpi, stage=stage)
     if out == "-":
         click.echo(dot.source, nl=False)
         return

@@ -225,13 +225,17 @@ def responses(files, weights, data, recipe, split, out, fmt):
             *(["plots"] if out else []))
     if out:  # the plot is replaced as a figure is (no --force), but never over an input
         from ..core.files import check_outputs
+        from ..experiments.plots import check_plot_name
+
+        check_plot_name(out)  # before the measurement, not after it
 
         check_outputs({"-o": out}, {**{f"FILE {f}": f for f in files},
                                     **{f"--weights {w}": w for w in weights}}, force=True)
     from ..experiments.responses import response_stds
     from ..experiments.trained import open_for, recipe_for, trained_network, validation_batches
 
-    chosen = recipe_for(data, recipe)
+    beside = Path(weights[0]).parent / "recipe.toml"  # the run's split, as `resdsl eval` takes it
+    chosen = recipe_for(data, recipe if recipe is not None else (beside if beside.is_file() else None))
     dataset = open_for(data, chosen)
     batches = validation_batches(dataset, chosen, split)
     measured = {}

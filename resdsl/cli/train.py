@@ -60,11 +60,11 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--set", "sets", multiple=True, callback=pairs, metavar="KEY=VALUE",
               help="Any recipe field, e.g. --set schedule.factor=0.2 (repeatable).")
 @DEVICE
-@click.option("--threads", type=int, default=None,
+@click.option("--threads", type=click.IntRange(1, 4096), default=None,
               help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-@click.option("--nproc-per-node", type=int, default=None,
+@click.option("--nproc-per-node", type=click.IntRange(1, 1024), default=None,
               help="Run N processes with DistributedDataParallel (torch.distributed.run).")
 @click.option("--nnodes", default="1", show_default=True, help="Machines (torchrun's --nnodes).")
 @click.option("--node-rank", type=int, default=0, show_default=True)
@@ -93,22 +93,6 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     fields = {name: options.pop(name) for name in BY_SHORT}  # the rest: torchrun's flags
     if fields["epochs"] is not None and fields["iterations"] is not None:
         raise click.UsageError("give --epochs or --iterations, not both")
-    if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
-        from ..train.distributed import launch, strip_launch_flags
-
-        argv = sys.argv[1:]
-        if not argv or argv[0] != "train":
-            raise click.UsageError("--nproc-per-node works from the command line (resdsl train ...)")
-        from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
-
-        try:
-            launch(strip_launch_flags(argv), nproc_per_node, **options)
-        except ChildFailedError as err:  # the processes printed their own diagnostics above
-            codes = sorted({f.exitcode for f in err.failures.values()})
-            click.echo(f"error: {len(err.failures)} of the training processes failed "
-                       f"(exit {', '.join(map(str, codes))}); their messages are above", err=True)
-            sys.exit(1)
-        return
     from pathlib import Path
 
     from ..train.loop import RunSpec, run
@@ -119,6 +103,9 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,
                    out=Path(out) if out else None, resume=resume, input_shape=input_shape,
                    params=params, device=device, quiet=quiet, threads=threads)
+    if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
+        _launch(spec, nproc_per_node, options)
+        return
     summary = run(spec)
     if int(os.environ.get("RANK", "0")) != 0:
         return
@@ -131,12 +118,33 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     def pct(v):
         return "-" if v is None else f"{100 * v:.2f}%"
 
+    speed = summary["images_per_s"]
     click.echo(f"{summary['network']} on {data}: {summary['iterations']} iterations "
                f"({summary['epochs']:g} epochs) in {summary['wall_s']:.1f} s, "
-               f"{summary['images_per_s'] or 0:,.0f} images/s")
+               + (f"{speed:,.0f} images/s" if speed else "no training step in this run"))
     click.echo(f"  training error {pct(final['train_error'])}, validation error {pct(final['val_error'])} "
                f"(top-5 {pct(final['val_top5_error'])}), best {pct(summary['best_val_error'])}")
     click.echo(f"  run folder {summary['run_dir']}: " + ", ".join(Path(p).name for p in summary["files"].values()))
+
+
+def _launch(spec, nproc_per_node: int, options: dict) -> None:
+    """Check once what every process would (recipe, data, network, run folder), then start them."""
+    from ..train.distributed import launch, strip_launch_flags
+    from ..train.preflight import preflight
+
+    preflight(spec, nproc_per_node if options.get("nnodes", "1") == "1" else 1)
+    argv = sys.argv[1:]
+    if not argv or argv[0] != "train":
+        raise click.UsageError("--nproc-per-node works from the command line (resdsl train ...)")
+    from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
+
+    try:
+        launch(strip_launch_flags(argv), nproc_per_node, **options)
+    except ChildFailedError as err:  # the processes printed their own diagnostics above
+        codes = sorted({f.exitcode for f in err.failures.values()})
+        click.echo(f"error: {len(err.failures)} of the training processes failed "
+                   f"(exit {', '.join(map(str, codes))}); their messages are above", err=True)
+        sys.exit(1)
 
 
 @click.command("eval")
@@ -152,7 +160,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
 @INPUT
 @PARAMS
 @DEVICE
-@click.option("--batch-size", type=int, default=256, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1, 1 << 20), default=256, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @TEN_CROP
 @SCALES

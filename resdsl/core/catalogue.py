@@ -10,12 +10,18 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-CODE = re.compile(r"E\d{3}")
+CODE = re.compile(r"E\d{3,4}")
 FAMILIES = {  # the hundreds digit: which stage of the pipeline found the problem
     "E0": "Any error", "E1": "Syntax", "E2": "Names", "E3": "Arguments and values",
     "E4": "Shapes", "E5": "Files and 'use'", "E6": "Limits", "E7": "Budgets and expectations",
     "E8": "The IR (JSON)", "E9": "Outputs, PyTorch and training",
+    "E10": "Tools around the compiler (formatting, editors, the playground, import)",
 }
+
+
+def family_of(code: str) -> str:
+    """`E202` -> `E2`; four-digit codes by their first two digits: `E1030` -> `E10`."""
+    return code[:3] if len(code) == 5 else code[:2]
 
 
 @dataclass(frozen=True)
@@ -36,7 +42,7 @@ def entries() -> dict[str, Entry]:
 
     data = tomllib.loads((Path(__file__).parent / "catalogue.toml").read_text(encoding="utf-8"))
     found = {}
-    for code, fields in sorted(data.items()):
+    for code, fields in sorted(data.items(), key=lambda item: int(item[0][1:])):
         example = fields.get("example", "").strip("\n")
         lang = "console" if example.startswith("$ ") else fields.get("lang", "rdsl")
         found[code] = Entry(code, fields["title"], fields["text"].strip(), example,
@@ -65,22 +71,22 @@ def text_form(entry: Entry) -> str:
 def listing() -> str:
     """What `resdsl explain` with no code prints: every code and its title, by family."""
     out: list[str | None] = []
-    family = None
+    group = None
     for entry in entries().values():
-        if entry.code[:2] != family:
-            family = entry.code[:2]
-            out += ["" if out else None, FAMILIES[family]]
+        if family_of(entry.code) != group:
+            group = family_of(entry.code)
+            out += ["" if out else None, FAMILIES[group]]
         out.append(f"  {entry.code}  {entry.title}" + ("  (reserved)" if entry.reserved else ""))
     return "\n".join(line for line in out if line is not None)
 
 
 def markdown() -> str:
     """The catalogue as docs/errors.md shows it, between its generated-region markers."""
-    out, family = [], None
+    out, group = [], None
     for entry in entries().values():
-        if entry.code[:2] != family:
-            family = entry.code[:2]
-            out += [f"### {family}xx: {FAMILIES[family]}", ""]
+        if family_of(entry.code) != group:
+            group = family_of(entry.code)
+            out += [f"### {group}xx: {FAMILIES[group]}", ""]
         out += [f"#### {entry.code}: {entry.title}" + (" (reserved)" if entry.reserved else ""), "",
                 entry.text, ""]
         if entry.example:

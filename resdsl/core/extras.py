@@ -26,6 +26,7 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data:folder": ("train", ("PIL",)),
     "plots": ("train", ("matplotlib",)),
     "lsp": ("lsp", ("pygls",)),
+    "serve": ("serve", ("starlette", "uvicorn")),
 }
 
 # the package's name on PyPI where it differs from the module's

@@ -24,6 +24,19 @@ def _pyplot():
     return plt
 
 
+PLOT_FORMATS = ("png", "pdf", "svg", "jpg", "jpeg", "eps", "ps", "tif", "tiff", "webp")
+
+
+def check_plot_name(path: str | Path) -> None:
+    """A plot's file name ends in a format matplotlib writes (a usage error before any work)."""
+    import click
+
+    suffix = Path(path).suffix.lstrip(".").lower()
+    if suffix and suffix not in PLOT_FORMATS:
+        raise click.BadParameter(f"'{Path(path).name}': a plot is written as {', '.join(PLOT_FORMATS[:3])} "
+                                 f"(or {', '.join(PLOT_FORMATS[3:])}), by its suffix", param_hint="-o")
+
+
 def _save(figure, path: Path) -> None:
     import io
 

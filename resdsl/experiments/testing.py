@@ -17,6 +17,8 @@ from typing import Any, Iterator
 import networkx as nx
 import torch
 
+from ..analysis.allocation import check_activations
+from ..core.errors import ResdslError
 from ..targets import Chosen, choose
 from .scales import graphs_at_scales
 
@@ -35,6 +37,34 @@ def check_scales(target: str | Chosen, data: str, recipe, scales: list[int], net
     if input_shape is None and channels is not None and channels != graph.graph["input"][0]:
         graph = chosen.graph((channels, *graph.graph["input"][1:]), params)
     return graphs_at_scales(graph, lambda shape: chosen.graph(shape, params), scales)
+
+
+class ViewError(ResdslError):
+    code = "E937"
+
+
+VIEW_BATCH = 64  # images a view is computed for at once (in-memory data)
+
+
+def check_resize(graph: nx.DiGraph, resize: int | None) -> None:
+    """--ten-crop --resize N: the crops must fit in the resized image, and the resized batch in
+    the activation limit (a float32 image of N x N per image), before any image is read."""
+    from ..core.errors import LimitError
+    from ..core.limits import LIMITS
+
+    channels, height, width = graph.graph["input"]
+    if resize is None:
+        return
+    if resize < min(height, width):
+        raise ViewError(f"--resize {resize} is smaller than the crops of {height}x{width} "
+                         f"network '{graph.graph['name']}' takes", graph.graph.get("span"),
+                        hint=f"give --resize {min(height, width)} or more")
+    needed = VIEW_BATCH * channels * resize * resize * 4
+    if resize > LIMITS.spatial or needed > LIMITS.activation_bytes:
+        raise LimitError(f"--resize {resize} makes images of {resize}x{resize} or more: {needed:,} bytes "
+                         f"for a batch of {VIEW_BATCH}, over the limit of {LIMITS.activation_bytes:,}",
+                         graph.graph.get("span"), code="E609",
+                         hint="give a smaller --resize, or raise the limit with RESDSL_MAX_ACTIVATION_BYTES")
 
 
 def native_batches(data, split, batch: int = 64) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
@@ -98,11 +128,15 @@ def evaluate_views(target: str, weights: str | Path, data: str, *, split: str | 
     chosen = recipe_for(data, recipe if recipe is not None else (beside if beside.is_file() else None))
     opened = choose(target, network, how=HOW)  # once: the scale check and the module share it
     if scales:
-        check_scales(opened, data, chosen, scales, None, input_shape, params)  # before any data
+        graphs = check_scales(opened, data, chosen, scales, None, input_shape, params)  # before any data
+        for graph in graphs.values():
+            check_activations(graph, VIEW_BATCH, "testing")
+    if ten_crop:
+        check_resize(opened.graph(input_shape, params), resize)
     dataset = open_for(data, chosen)
     split = split or ("test" if data.startswith("cifar10") else "val")  # as `resdsl eval`
     graph, model = trained_network(opened, weights, dataset, chosen, input_shape=input_shape,
                                    params=params)
-    result = view_errors(model, graph, native_batches(dataset, dataset.split(split)),
+    result = view_errors(model, graph, native_batches(dataset, dataset.split(split), VIEW_BATCH),
                          ten_crop=ten_crop, scales=scales, resize=resize)
     return {"network": graph.graph["name"], "weights": str(weights), "split": split, **result}

@@ -19,7 +19,7 @@ NO_SPACE_AFTER = frozenset({"LPAR", "LSQB"})
 # (a construct the formatter does not know yet keeps its own reading)
 CALLABLE = frozenset({"NAME", "DOTTED", "BLOCK", "RPAR", "RSQB"})
 # rules whose name (an `ident` child) is followed by its parenthesised arguments or parameters
-CALLING = frozenset({"call", "stage", "instance", "block_def", "network_def"})
+CALLING = frozenset({"call", "stage", "instance", "block_def", "network_def", "op_default"})
 
 
 @dataclass

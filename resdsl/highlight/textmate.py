@@ -8,6 +8,7 @@ that the file is up to date:
 from __future__ import annotations
 
 import json
+import re
 
 from . import words
 
@@ -41,7 +42,7 @@ def grammar() -> dict:
         {"name": SCOPES["keyword"], "match": rf"\b(?:{_alternatives(words.keywords())}){WORD_END}"},
         {"name": SCOPES["op"], "match": rf"\b(?:{_alternatives(words.ops())}){WORD_END}"},
         {"match": rf"{NAME}(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*"},  # other names: no scope
-        {"name": SCOPES["operator"], "match": r"<=|//|[-+*/=%]"},
+        {"name": SCOPES["operator"], "match": "|".join(map(re.escape, words.operators()))},
         {"name": SCOPES["punctuation"], "match": r"[{}()\[\],;:]"},
     ]
     return {"$schema": "https://raw.githubusercontent.com/martinring/tmlanguage/master/tmlanguage.json",

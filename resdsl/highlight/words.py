@@ -41,6 +41,17 @@ def ops() -> tuple[str, ...]:
     return tuple(sorted({*OPS, *ALIASES}))
 
 
+PUNCTUATION = frozenset("{}()[],;:")
+
+
+@functools.cache
+def operators() -> tuple[str, ...]:
+    """The grammar's operator symbols (`+`, `//`, `<=`, `=`, `%`, ...), longest first."""
+    symbols = {t.pattern.value for t in _grammar().terminals if t.pattern.type == "str"}
+    found = {s for s in symbols if s not in PUNCTUATION and not s[0].isalnum() and s[0] != "_"}
+    return tuple(sorted(found, key=lambda s: (-len(s), s)))
+
+
 def terminal(name: str) -> str:
     """A terminal's regular expression, as the grammar writes it (`NUMBER`, `DIMS`, `STRING`)."""
     return next(t.pattern.value for t in _grammar().terminals if t.name == name)

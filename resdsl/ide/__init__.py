@@ -2,7 +2,8 @@
 returning plain data (dicts, lists and strings, ready for JSON). The language server
 (resdsl.lsp) and the playground both answer their editors with these:
 
-- `diagnostics(text, path)`: the `--error-format json` objects; `place_in` says where one shows;
+- `diagnostics(text, path)`: the `--error-format json` objects; `place_in` says where one shows,
+  `fix_of` the edit its hint suggests;
 - `hover(text, path, line, column)`: markdown and the range it is about;
 - `definition(text, path, line, column)`: where the name at the position is defined;
 - `completions(text, path, line, column)`: what may be written there;
@@ -20,9 +21,10 @@ never torch, never an editor protocol's types.
 """
 
 from .complete import completions
-from .diagnostics import diagnostics, place_in
+from .diagnostics import diagnostics, fix_of, place_in
 from .hover import hover
 from .navigate import definition, symbols
 from .rename import rename
 
-__all__ = ["completions", "definition", "diagnostics", "hover", "place_in", "rename", "symbols"]
+__all__ = ["completions", "definition", "diagnostics", "fix_of", "hover", "place_in", "rename",
+           "symbols"]

@@ -16,7 +16,7 @@ import networkx as nx
 from ..core.errors import Span
 from ..core.units import human
 from ..language import ast
-from ..netgraph.ops import ALIASES, OPS
+from ..netgraph.ops import ALIASES
 
 
 @dataclass(frozen=True)
@@ -70,15 +70,14 @@ def call_uses(graph: nx.DiGraph, body: ast.BlockDef | ast.NetworkDef, call: ast.
               file: str, is_block) -> list[Use]:
     """Each use of a layer that calls a block (`is_block(name)` tells a block's name from an
     op's), found under each instance of the body it is written in."""
-    local = call.label or _numbered_name(body, call, is_block, graph)
-    if local is None:
-        return []
+    if call.label is None and not is_block(call.op):
+        return []  # a block passed as a parameter: its nodes are named after the block it holds
     uses = []
     for prefix in body_prefixes(graph, body, file, is_block):
-        path = prefix + local
-        nodes = [n for n in graph if n.startswith(path + ".")]
+        local = call.label or _numbered_name(graph, prefix, body, call)
+        nodes = [n for n in graph if n.startswith(f"{prefix}{local}.")] if local else []
         if nodes:
-            uses.append(_use(graph, path, nodes))
+            uses.append(_use(graph, prefix + str(local), nodes))
     return uses
 
 
@@ -101,15 +100,17 @@ def body_prefixes(graph: nx.DiGraph, body, file: str, is_block) -> list[str]:
     return list(prefixes)
 
 
-def _numbered_name(body, call: ast.Layer, is_block, graph: nx.DiGraph) -> str | None:
-    """The name an unlabelled block call gets: its block's name, `_1`, `_2` ... for later calls
-    of the same block in the same body (by order, as the elaborator counts them)."""
-    if call.op not in OPS and not is_block(call.op):
-        return None
+def _numbered_name(graph: nx.DiGraph, prefix: str, body, call: ast.Layer) -> str | None:
+    """The name an unlabelled block call gets under `prefix`: its block's name, then `_1`, `_2`
+    ... for later calls of the same block in the same body, in order (as the elaborator counts)."""
     earlier = [s for s in body.body if isinstance(s, ast.Layer) and s.op == call.op and not s.label]
     index = next(i for i, s in enumerate(earlier) if s is call)
-    if index == 0:
-        return call.op
-    taken = {m.group(1) for n in graph for m in [re.match(rf".*?\b({re.escape(call.op)}_(\d+))\.", n)] if m}
-    numbered = sorted(taken, key=lambda t: int(t.rsplit("_", 1)[1]))
-    return numbered[index - 1] if index - 1 < len(numbered) else None
+    pattern = re.compile(rf"{re.escape(call.op)}(?:_(\d+))?")
+    names: dict[str, int] = {}
+    for node in graph:
+        if node.startswith(prefix):
+            head = node[len(prefix):].split(".", 1)[0]
+            if (match := pattern.fullmatch(head)) and "." in node[len(prefix):]:
+                names[head] = int(match.group(1) or 0)
+    ordered = sorted(names, key=names.__getitem__)
+    return ordered[index] if index < len(ordered) else None

@@ -4,7 +4,8 @@
 "end_column"}}` or None. On a layer or a block call: its output shape, multiply-adds and
 parameters in each network the text builds (one row per use of the block it sits in); on a
 block's or template's name: its signature and the comment above it; on an op: its arguments from
-the op table; on an instance's name: the network's totals.
+the op table; on an instance's name: the network's totals; on a budget or expectation: what the
+network has; on a shortcut option: how it makes shortcuts.
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def _at(found: Analysis, item, node, line: int, column: int) -> dict | None:
         return _name(found, node.name, node.name_span, item)
     if isinstance(node, ast.Layer):
         return _layer(found, item, node, line, column)
+    if isinstance(node, (ast.ShortcutsDecl, ast.ChangeShortcuts)):
+        return _policy(node.kind, node.span)
     if isinstance(node, (ast.Figure, ast.Limit)) and item.name in found.graphs:
         return _result(measured_text(found.graphs[item.name], node.metric), node.span)
     if isinstance(node, ast.Stage):
@@ -141,7 +144,15 @@ def _name(found: Analysis, name: str, span, item) -> dict | None:
         return _result(definition_text(target, where), span)
     if _is_op(name):
         return _result(op_text(name), span)
-    return None
+    return _policy(name, span)
+
+
+def _policy(name: str, span) -> dict | None:
+    """A shortcut option (`shortcuts B`, `shortcuts: A`): how it makes shortcuts."""
+    from ..netgraph.shortcuts import POLICIES
+
+    policy = POLICIES.get(name)
+    return _result(f"**shortcuts {name}**: {policy.doc}", span) if policy else None
 
 
 def _source(expr) -> str:

@@ -43,7 +43,9 @@ def dump(graph: nx.DiGraph) -> dict:
         "input": list(meta.input),
         "shortcuts": meta.shortcuts,
         "params": {k: _jsonable(v) for k, v in meta.params.items()},
-        "outputs": [asdict(o) for o in meta.outputs],
+        # `auxiliary` only where it is true: files without auxiliary heads read as before
+        "outputs": [{"name": o.name, "node": o.node, **({"auxiliary": True} if o.auxiliary else {})}
+                    for o in meta.outputs],
         "stages": [asdict(s) for s in meta.stages],
         "checks": [_check(c) for c in meta.checks],
         "totals": {"macs": figures["macs"], "params": figures["params"]},
@@ -193,7 +195,7 @@ def _meta(data: dict) -> NetworkMeta:
     """The network's metadata from an IR dict (the schema has checked its keys and types)."""
     return NetworkMeta(
         data["network"], data.get("template", data["network"]), tuple(data["input"]),
-        outputs=[Output(o["name"], o["node"]) for o in data["outputs"]],
+        outputs=[Output(o["name"], o["node"], o.get("auxiliary", False)) for o in data["outputs"]],
         stages=[Stage(s["name"], s.get("title"), s["block"], s["repeat"], s["first"], s["last"])
                 for s in data.get("stages", [])],
         shortcuts=data.get("shortcuts", "B"), params=dict(data.get("params", {})),

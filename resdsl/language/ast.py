@@ -50,7 +50,7 @@ class StringLit:
 
 @dataclass(frozen=True)
 class BinOp:
-    op: str  # one of + - * / //, or a comparison: < <= > >= == !=
+    op: str  # one of + - * / //, a comparison (< <= > >= == !=), or `and`, `or`
     left: "Expr"
     right: "Expr"
     span: Span
@@ -75,6 +75,12 @@ class Call:
 
 
 @dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
 class Conditional:
     """`then if test else otherwise`: one of two values, by a comparison."""
 
@@ -84,7 +90,7 @@ class Conditional:
     span: Span
 
 
-Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate, Call, Conditional]
+Expr = Union[Number, DimsLit, Var, Index, ListLit, StringLit, BinOp, Negate, Not, Call, Conditional]
 
 
 @dataclass(frozen=True)
@@ -126,6 +132,14 @@ class ShortcutsDecl:
 
 @dataclass(frozen=True)
 class OutputsDecl:
+    names: tuple[tuple[str, Span], ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class AuxiliaryDecl:
+    """`auxiliary aux1.fc2, aux2.fc2`: values the network returns in training only."""
+
     names: tuple[tuple[str, Span], ...]
     span: Span
 
@@ -181,7 +195,8 @@ class Expect:
     span: Span
 
 
-Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, DefaultsDecl, Stage, Budget, Expect]
+Statement = Union[Layer, InputDecl, ShortcutsDecl, OutputsDecl, AuxiliaryDecl, DefaultsDecl, Stage,
+                  Budget, Expect]
 
 
 # -- top level ---------------------------------------------------------------------------------

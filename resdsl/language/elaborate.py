@@ -74,15 +74,17 @@ def _scheduled_rates(graph: nx.DiGraph, blocks: list[list[str]]) -> None:
 
 
 def _outputs(run: Elaboration, last: str) -> list[Output]:
-    if not run.outputs:
-        return [Output("out", last)]
     stage_ends = {s.name: s.last for s in run.stages}
-    outputs = []
-    for name, span in run.outputs:
+
+    def output(name: str, span: Span, auxiliary: bool = False) -> Output:
         node = stage_ends.get(name) or run.named.get(name)
         if node is None:
             raise unknown(name, span, set(stage_ends) | set(run.named), "stage or layer")
-        outputs.append(Output(name, node))
+        return Output(name, node, auxiliary)
+
+    outputs = [output(name, span) for name, span in run.outputs] or [Output("out", last)]
+    if run.spec.outputs is None:  # taps (`with outputs`) replace the auxiliary heads too
+        outputs += [output(name, span, auxiliary=True) for name, span in run.auxiliary]
     return outputs
 
 
@@ -153,6 +155,10 @@ def _taps(run: Elaboration, _frame: Frame, stmt: ast.OutputsDecl) -> None:
         run.outputs += list(stmt.names)
 
 
+def _auxiliary(run: Elaboration, _frame: Frame, stmt: ast.AuxiliaryDecl) -> None:
+    run.auxiliary += list(stmt.names)
+
+
 def _defaults(run: Elaboration, frame: Frame, stmt: ast.DefaultsDecl) -> None:
     for entry in stmt.entries:
         op = _callee(frame, entry.op, entry.op_span)
@@ -170,7 +176,7 @@ def _defaults(run: Elaboration, frame: Frame, stmt: ast.DefaultsDecl) -> None:
 # the statements only a network holds: their keyword, and what they do
 _DECLARATIONS = {ast.InputDecl: ("input", _input), ast.OutputsDecl: ("outputs", _taps),
                  ast.Budget: ("budget", _budget), ast.Expect: ("expect", _expect),
-                 ast.DefaultsDecl: ("defaults", _defaults)}
+                 ast.DefaultsDecl: ("defaults", _defaults), ast.AuxiliaryDecl: ("auxiliary", _auxiliary)}
 
 
 def _input_node(run: Elaboration, frame: Frame, stmt: ast.Statement) -> str:

@@ -177,30 +177,36 @@ def evaluate(expr: ast.Expr, lookup: Callable[[str, Span], Any]) -> Any:
     if isinstance(expr, ast.ListLit):
         return [evaluate(item, lookup) for item in expr.items]
     if isinstance(expr, ast.Index):
-        base = evaluate(expr.base, lookup)
-        index = evaluate(expr.index, lookup)
-        if not isinstance(base, list):
-            raise ArgumentError(f"only a list can be indexed, but this is {describe(base)}",
-                                expr.base.span, code="E301")
-        if not isinstance(index, int) or isinstance(index, bool):
-            raise ArgumentError(f"a list index must be a whole number, not {describe(index)}",
-                                expr.index.span, code="E301")
-        if not -len(base) <= index < len(base):
-            raise ArgumentError(f"index {index} is out of range for a list of {len(base)}",
-                                expr.index.span, code="E302",
-                                hint=f"valid indices are 0 to {len(base) - 1}" if base else None)
-        return base[index]
+        return _index(expr, lookup)
     if isinstance(expr, ast.Call):
         return _call(expr, lookup)
     if isinstance(expr, ast.Conditional):
         return _conditional(expr, lookup)
     if isinstance(expr, ast.Negate):
         return -_number(evaluate(expr.operand, lookup), expr.operand.span, "-")
+    if isinstance(expr, ast.Not) or isinstance(expr, ast.BinOp) and expr.op in ("and", "or"):
+        return _logical(expr, lookup)
     if isinstance(expr, ast.BinOp):
         left = _number(evaluate(expr.left, lookup), expr.left.span, expr.op)
         right = _number(evaluate(expr.right, lookup), expr.right.span, expr.op)
         return _arithmetic(expr.op, left, right, expr)
     raise AssertionError(f"unknown expression {expr!r}")
+
+
+def _index(expr: ast.Index, lookup: Callable[[str, Span], Any]) -> Any:
+    base = evaluate(expr.base, lookup)
+    index = evaluate(expr.index, lookup)
+    if not isinstance(base, list):
+        raise ArgumentError(f"only a list can be indexed, but this is {describe(base)}",
+                            expr.base.span, code="E301")
+    if not isinstance(index, int) or isinstance(index, bool):
+        raise ArgumentError(f"a list index must be a whole number, not {describe(index)}",
+                            expr.index.span, code="E301")
+    if not -len(base) <= index < len(base):
+        raise ArgumentError(f"index {index} is out of range for a list of {len(base)}",
+                            expr.index.span, code="E302",
+                            hint=f"valid indices are 0 to {len(base) - 1}" if base else None)
+    return base[index]
 
 
 def _call(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> Any:
@@ -233,6 +239,23 @@ def _fix_block(expr: ast.Call, lookup: Callable[[str, Span], Any]) -> BlockRef:
                             f"'{expr.name}(stride: 2)'", expr.args[0].span, code="E326",
                             hint="the block's positional arguments come where it is used")
     return block.fix([(k.name, evaluate(k.value, lookup), k.span) for k in expr.kwargs])
+
+
+def _logical(expr: ast.BinOp | ast.Not, lookup: Callable[[str, Span], Any]) -> bool:
+    """`not a`, `a and b`, `a or b` of switches; the right one is read only where it decides."""
+    if isinstance(expr, ast.Not):
+        return not _switch(evaluate(expr.operand, lookup), expr.operand.span, "not")
+    left = _switch(evaluate(expr.left, lookup), expr.left.span, expr.op)
+    if left == (expr.op == "or"):
+        return left
+    return _switch(evaluate(expr.right, lookup), expr.right.span, expr.op)
+
+
+def _switch(value: Any, span: Span, op: str) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentError(f"'{op}' needs true or false (a comparison such as 'stride > 1'), "
+                            f"but this is {describe(value)}", span, code="E301")
+    return value
 
 
 def _number(value: Any, span: Span, op: str) -> int | float:

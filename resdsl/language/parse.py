@@ -128,6 +128,11 @@ class _ToAst(Transformer_NonRecursive):
 
     plus, minus, times = _binop("+"), _binop("-"), _binop("*")
     divide, floordiv = _binop("/"), _binop("//")
+    logical_and, logical_or = _binop("and"), _binop("or")
+
+    @v_args(meta=True, inline=True)
+    def logical_not(self, meta, operand):
+        return self._deep(ast.Not(operand, self._s(meta)), operand)
     less, less_equal, greater = _binop("<"), _binop("<="), _binop(">")
     greater_equal, equal, not_equal = _binop(">="), _binop("=="), _binop("!=")
 
@@ -179,6 +184,10 @@ class _ToAst(Transformer_NonRecursive):
     @v_args(meta=True)
     def outputs_decl(self, meta, toks):
         return ast.OutputsDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+
+    @v_args(meta=True)
+    def auxiliary_decl(self, meta, toks):
+        return ast.AuxiliaryDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
 
     @v_args(meta=True)
     def defaults_decl(self, meta, entries):

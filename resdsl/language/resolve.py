@@ -140,7 +140,7 @@ def _expression(scope: Scope, expr, params: set[str], errors) -> None:
             stack += [node.right, node.left]
         elif isinstance(node, ast.Conditional):
             stack += [node.otherwise, node.then, node.test]
-        elif isinstance(node, ast.Negate):
+        elif isinstance(node, (ast.Negate, ast.Not)):
             stack.append(node.operand)
         elif isinstance(node, ast.Index):
             stack += [node.index, node.base]
@@ -158,7 +158,8 @@ def _fixed_block(scope: Scope, call: ast.Call, params: set[str], errors) -> None
         return  # a block passed in as an argument: checked when it is bound
     found = scope.lookup(call.name)
     if found is None:
-        errors.append(unknown(call.name, call.name_span, _blocks(scope) | params, "block"))
+        errors.append(unknown(call.name, call.name_span, _blocks(scope) | params | set(FUNCTIONS),
+                              "function or block"))
     elif isinstance(found[0], ast.BlockDef):
         allowed = {p.name for p in found[0].params}
         errors += [unknown(k.name, k.span, allowed, f"parameter of block '{call.name}'")

@@ -9,6 +9,8 @@ lets it read: the document's folder, the bundled library and the folders the use
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -109,6 +111,34 @@ def document_symbols(ls: LanguageServer, params: types.DocumentSymbolParams
                                                   path_of(uri))]
 
 
+@server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix]))
+def code_actions(ls: LanguageServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    """Quick fixes: the name a diagnostic's hint suggests, written in place of the wrong one."""
+    uri = params.text_document.uri
+    source = ls.workspace.get_text_document(uri).source
+    text = _text(ls, uri)
+    path = path_of(uri)
+    actions = []
+    for found in ide.diagnostics(source, path):
+        fix = ide.fix_of(found, source, path)
+        if fix is None:
+            continue
+        where = text.range(fix["range"])
+        if not _overlaps(where, params.range):
+            continue
+        edit = types.WorkspaceEdit(changes={uri: [types.TextEdit(where, fix["new_text"])]})
+        actions.append(types.CodeAction(fix["title"], kind=types.CodeActionKind.QuickFix,
+                                        edit=edit, is_preferred=True))
+    return actions
+
+
+def _overlaps(one: types.Range, other: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return p.line, p.character
+    return key(one.start) <= key(other.end) and key(other.start) <= key(one.end)
+
+
 @server.feature(types.TEXT_DOCUMENT_RENAME)
 def rename(ls: LanguageServer, params: types.RenameParams) -> types.WorkspaceEdit:
     """A block or template renamed in every .rdsl file of the document's folder and every open
@@ -179,4 +209,23 @@ def format_text(source: str, path: str | None) -> str | None:
 
 def serve() -> None:
     """Answer an editor on standard input and output until it says `exit`."""
+    _log_to_stderr()
     server.start_io()
+
+
+class _Brief(logging.Formatter):
+    """Log lines without tracebacks (the editor shows stderr as the server's log); RESDSL_DEBUG=1
+    keeps them, for a bug report."""
+
+    def formatException(self, ei) -> str:  # noqa: N802 (logging's name)
+        return super().formatException(ei) if os.environ.get("RESDSL_DEBUG") else ""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.exc_text = None
+        return super().format(record).rstrip()
+
+
+def _log_to_stderr() -> None:
+    handler = logging.StreamHandler()  # stderr: stdout carries the protocol
+    handler.setFormatter(_Brief("resdsl lsp: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)

@@ -24,6 +24,8 @@ class Output:
 
     name: str
     node: str
+    # returned only in training, beside the others (GoogLeNet's and Inception-v3's side classifiers)
+    auxiliary: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from .opkit import (
     Shape,
     feature_map,
     fmt,
+    pair,
     size_text,
     sliding,
     window_defaults,
@@ -194,6 +195,20 @@ MAXPOOL = _pool("maxpool", "MaxPool2d", "max pooling (stride defaults to the ker
 AVGPOOL = _pool("avgpool", "AvgPool2d", "average pooling; without a kernel, global average pooling", True)
 
 
+def _adaptive_shape(a: dict, ins: list[Shape]) -> Shape:
+    c = feature_map(ins[0], "adaptive_avgpool")[0]
+    return (c, *a["size"])
+
+
+# AlexNet's and VGG's pool before the classifier: the map averaged to a fixed size whatever the
+# input's (identity where it already has that size, as at 224x224)
+ADAPTIVE_AVGPOOL = Op("adaptive_avgpool", "average pooling to a fixed output size (nn.AdaptiveAvgPool2d)",
+                      args=(Arg("size", "size", doc="the output's height x width"),),
+                      shape=_adaptive_shape, label=lambda a: f"adaptive avg pool {size_text(a['size'])}",
+                      torch=lambda a, s, lib: lib.nn.AdaptiveAvgPool2d(a["size"]), role="pool",
+                      defaults=lambda a: {**a, "size": pair(a["size"])})
+
+
 # -- classifier --------------------------------------------------------------------------------
 
 def _fc_torch(a: dict, ins: list[Shape], lib):
@@ -253,14 +268,14 @@ PAD_SHORTCUT = Op("pad_shortcut", "option A: strided subsampling and zero-padded
 
 OPS: dict[str, Op] = {op.name: op for op in (
     INPUT, CONV, BN, GROUPNORM, RELU, SIGMOID, RELU6, SILU, HARDSWISH, HARDSIGMOID, GELU, ELU,
-    MAXPOOL, AVGPOOL, FC, FLATTEN, DROPOUT, PAD_SHORTCUT) + MERGE_OPS + CHANNEL_OPS}
+    MAXPOOL, AVGPOOL, ADAPTIVE_AVGPOOL, FC, FLATTEN, DROPOUT, PAD_SHORTCUT) + MERGE_OPS + CHANNEL_OPS}
 
 # Names from other frameworks, for "did you mean".
 ALIASES = {
     "conv2d": "conv", "convolution": "conv", "batchnorm": "bn", "batchnorm2d": "bn",
     "batch_norm": "bn", "dense": "fc", "maxpool2d": "maxpool",
     "max_pool": "maxpool", "avgpool2d": "avgpool", "avg_pool": "avgpool", "gap": "avgpool",
-    "adaptiveavgpool2d": "avgpool", "cat": "concat", "sum": "add", "plus": "add",
+    "adaptiveavgpool2d": "adaptive_avgpool", "cat": "concat", "sum": "add", "plus": "add",
     "swish": "silu", "hswish": "hardswish", "hard_swish": "hardswish", "hsigmoid": "hardsigmoid",
     "hard_sigmoid": "hardsigmoid", "gn": "groupnorm", "group_norm": "groupnorm",
     "multiply": "mul", "prod": "mul", "chunk": "split", "leakyrelu": "leaky_relu",

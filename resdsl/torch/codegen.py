@@ -55,26 +55,31 @@ def forward_source(graph: nx.DiGraph, tree: ModuleTree, path: str,
         if not NODE_ID.fullmatch(item):
             raise ValueError(f"node id {item!r} is not a dotted name: it cannot be written as code")
         steps.append((item, tree.sources_of(graph, item), tree.value_of(item)))
+    training: list[tuple[str | None, str]] = []
     if path == ROOT:
-        returns = [(o.name, o.node) for o in graph.graph["outputs"]]
+        returns = [(o.name, o.node) for o in graph.graph["outputs"] if not o.auxiliary]
+        training = [(o.name, o.node) for o in graph.graph["outputs"] if o.auxiliary]
     else:
         returns = [(None, container.output)]
     return straight_line(container.inputs, steps, returns,
                          lambda item, args: _call(graph, tree, path, item, layers, args),
-                         listed=listed)
+                         listed=listed, training=training)
 
 
 def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
                   returns: list[tuple[str | None, str]],
-                  call: Callable[[str, list[str]], str], *, listed: bool = False) -> str:
+                  call: Callable[[str, list[str]], str], *, listed: bool = False,
+                  training: list[tuple[str | None, str]] | None = None) -> str:
     """A forward computing `steps` (item, the values it reads, the value it makes) in order from
-    `inputs`, returning one value, or a dict of named ones (`listed`: a list)."""
+    `inputs`, returning one value, or a dict of named ones (`listed`: a list); in training, with
+    `training` (auxiliary heads), a dict of all of them."""
     reads: dict[str, int] = {}
     for _, sources, _ in steps:
         for source in sources:
             reads[source] = reads.get(source, 0) + 1
-    for _, value in returns:
+    for _, value in returns + (training or []):
         reads[value] = reads.get(value, 0) + 1
+    side = _training_only(steps, returns) if training else set()
     names = _Names()
     value_of: dict[str, str] = {}  # value -> the variable holding it
     for value in inputs:
@@ -92,9 +97,14 @@ def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
         for name in freed[1:]:
             names.release(name)
         value_of[made] = target
-        lines.append(f"    {target} = {call(item, args)}")
+        guard = " if self.training else None" if made in side else ""  # evaluation skips it
+        lines.append(f"    {target} = {call(item, args)}{guard}")
         if reads.get(made, 0) == 0:  # nothing reads it: its variable is free again at once
             names.release(target)
+    if training:  # torchvision's GoogLeNet: the side classifiers' outputs in training only
+        named = [(name or "out", value) for name, value in returns + training]
+        items = ", ".join(f"{python_literal(name)}: {value_of[value]}" for name, value in named)
+        lines += ["    if self.training:", f"        return {{{items}}}"]
     if len(returns) == 1 and not listed:
         lines.append(f"    return {value_of[returns[0][1]]}")
     elif listed:  # timm's features_only: a list of feature maps
@@ -103,6 +113,16 @@ def straight_line(inputs: list[str], steps: list[tuple[str, list[str], str]],
         items = ", ".join(f"{python_literal(name)}: {value_of[value]}" for name, value in returns)
         lines.append(f"    return {{{items}}}")
     return "\n".join(lines) + "\n"
+
+
+def _training_only(steps: list[tuple[str, list[str], str]],
+                   returns: list[tuple[str | None, str]]) -> set[str]:
+    """The values no returned value depends on: those only the auxiliary heads read."""
+    needed = {value for _, value in returns}
+    for _, sources, made in reversed(steps):
+        if made in needed:
+            needed.update(sources)
+    return {made for _, _, made in steps} - needed
 
 
 def _call(graph: nx.DiGraph, tree: ModuleTree, path: str, item: str,

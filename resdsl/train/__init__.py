@@ -58,6 +58,13 @@ class _CallableModule(types.ModuleType):
     def __call__(self, *args, **kwargs):
         return train(*args, **kwargs)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # importing the submodule resdsl.train.evaluate would rebind `evaluate` to it: the
+        # function stays (the submodule is still sys.modules["resdsl.train.evaluate"])
+        if name == "evaluate" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
 
 sys.modules[__name__].__class__ = _CallableModule
 

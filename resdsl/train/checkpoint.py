@@ -54,10 +54,9 @@ def save(run_dir: Path, iteration: int, model: torch.nn.Module, optimizer: torch
     from safetensors.torch import save_file
 
     folder = run_dir / "checkpoints"
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"ckpt-{iteration:08d}.safetensors"
     with atomic_path(target) as tmp:
-        save_file(_tensors(model, optimizer), str(tmp), metadata={"format": FORMAT})
+        _save_file(save_file, _tensors(model, optimizer), tmp, target, {"format": FORMAT})
     groups = optimizer.state_dict()["param_groups"]
     record = {"format": FORMAT, "iteration": iteration, "file": f"checkpoints/{target.name}",
               "sha256": _sha256(target), "param_groups": groups, **state}
@@ -73,16 +72,40 @@ def save_weights(path: Path, model: torch.nn.Module, metadata: dict[str, str] | 
 
     tensors = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={"format": "pt", **(metadata or {})})
+        _save_file(save_file, tensors, tmp, path, {"format": "pt", **(metadata or {})})
+
+
+def _save_file(save_file, tensors, tmp: Path, target: Path, metadata: dict[str, str]) -> None:
+    """safetensors' writer, a full disk or a refused write as the output error it is (E920)."""
+    from safetensors import SafetensorError
+
+    from ..core.files import OutputError
+
+    try:
+        save_file(tensors, str(tmp), metadata=metadata)
+    except (OSError, SafetensorError) as err:
+        raise OutputError(target, str(err).lower()) from None
+
+
+def read_file(path: str | Path, what: str = "weights") -> bytes:
+    """A weights or checkpoint file's bytes: a regular file within RESDSL_MAX_WEIGHTS_BYTES."""
+    from ..core.files import FileProblem, read_limited
+    from .limits import TRAIN_LIMITS
+
+    try:
+        return read_limited(path, TRAIN_LIMITS.weights_bytes, "RESDSL_MAX_WEIGHTS_BYTES")
+    except FileProblem as err:
+        raise CheckpointError(f"cannot read {what} '{path}': {err.reason}") from None
 
 
 def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
     from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from safetensors.torch import load
 
+    raw = read_file(path)
     try:
-        return load_file(str(path))
-    except (OSError, SafetensorError) as err:
+        return load(raw)
+    except (OSError, SafetensorError, ValueError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"cannot read weights '{path}': {err}",
                               hint="weights are a .safetensors file, e.g. a run's weights.safetensors") from None
 
@@ -90,32 +113,72 @@ def load_weights(path: str | Path) -> dict[str, torch.Tensor]:
 def load(run_dir: Path) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
     """checkpoint.json's record and the tensors of the file it names (its hash checked)."""
     pointer = run_dir / "checkpoint.json"
-    if not pointer.is_file():
-        raise CheckpointError(f"nothing to resume in '{run_dir}': no checkpoint.json",
-                              hint="a run writes one every checkpoint.every iterations; start without --resume")
+    if not pointer.exists():
+        raise CheckpointError(f"nothing to resume in '{run_dir}': no checkpoint.json (the run stopped "
+                              "before its first checkpoint, or this is not a run folder)",
+                              hint="a run writes one every checkpoint.every iterations; start again "
+                                   "without --resume in a new folder (-o)")
     try:
-        record = json.loads(pointer.read_text())
-    except json.JSONDecodeError as err:
-        raise CheckpointError(f"{pointer} is not JSON ({err.msg})") from None
+        record = json.loads(read_file(pointer, "checkpoint"))
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as err:
+        raise CheckpointError(f"{pointer} is not JSON ({getattr(err, 'msg', err)})") from None
+    check_record(record, pointer)
+    tensor_file = (run_dir / record["file"]).resolve()
+    if tensor_file.parent != (run_dir / "checkpoints").resolve():
+        raise CheckpointError(f"{pointer} names '{record['file']}', which is not in the run's checkpoints/ folder")
+    raw = read_file(tensor_file, "checkpoint")
+    if hashlib.sha256(raw).hexdigest() != record["sha256"]:
+        raise CheckpointError(f"{tensor_file} does not match checkpoint.json's hash")
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_bytes
+
+    try:
+        tensors = load_bytes(raw)
+    except (SafetensorError, ValueError, TypeError, RuntimeError) as err:
+        raise CheckpointError(f"cannot read checkpoint '{tensor_file}': {err}") from None
+    missing = [k for k in ("rng.cpu",) if k not in tensors]
+    if missing:
+        raise CheckpointError(f"{tensor_file} lacks {', '.join(missing)}")
+    return record, tensors
+
+
+# checkpoint.json's keys and the JSON types each must have
+_RECORD = {"format": str, "iteration": int, "file": str, "sha256": str, "param_groups": list,
+           "schedule": dict, "seed": int, "epoch": int, "batch_in_epoch": int}
+
+
+def check_record(record: Any, pointer: Path) -> None:
+    """checkpoint.json holds what a resume reads, each of the right type (E932 otherwise)."""
+    if not isinstance(record, dict):
+        found = type(record).__name__
+        raise CheckpointError(f"{pointer} is not a resdsl checkpoint (a JSON {found}, not an object)")
     if record.get("format") != FORMAT:
-        raise CheckpointError(f"{pointer} is not a resdsl checkpoint ({record.get('format')!r})")
-    tensor_file = run_dir / record["file"]
-    if not tensor_file.is_file() or _sha256(tensor_file) != record["sha256"]:
-        raise CheckpointError(f"{tensor_file} is missing or does not match checkpoint.json's hash")
-    return record, load_weights(tensor_file)
+        raise CheckpointError(f"{pointer} is not a resdsl checkpoint (format {str(record.get('format'))[:40]!r})")
+    for key, kind in _RECORD.items():
+        value = record.get(key)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise CheckpointError(f"{pointer}: '{key}' is missing or not a JSON {kind.__name__}",
+                                  hint="a run's checkpoint.json is written by resdsl; resume a folder it wrote")
+    if record["iteration"] < 0 or not all(isinstance(g, dict) for g in record["param_groups"]):
+        raise CheckpointError(f"{pointer}: 'iteration' or 'param_groups' is out of range")
 
 
 def restore(record: dict[str, Any], tensors: dict[str, torch.Tensor], model: torch.nn.Module,
             optimizer: torch.optim.Optimizer) -> None:
     model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
-    model.load_state_dict(model_state, strict=True)
-    state: dict[int, dict[str, torch.Tensor]] = {}
-    for key, value in tensors.items():
-        if key.startswith("optim."):
-            _, index, name = key.split(".", 2)
-            state.setdefault(int(index), {})[name] = value
-    optimizer.load_state_dict({"state": state, "param_groups": record["param_groups"]})
-    torch.set_rng_state(tensors["rng.cpu"])
+    try:
+        model.load_state_dict(model_state, strict=True)
+        state: dict[int, dict[str, torch.Tensor]] = {}
+        for key, value in tensors.items():
+            if key.startswith("optim."):
+                _, index, name = key.split(".", 2)
+                state.setdefault(int(index), {})[name] = value
+        optimizer.load_state_dict({"state": state, "param_groups": record["param_groups"]})
+        torch.set_rng_state(tensors["rng.cpu"])
+    except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as err:
+        first = str(err).splitlines()[0][:300] if str(err) else type(err).__name__
+        raise CheckpointError(f"the checkpoint does not fit this run's network and optimizer: {first}",
+                              hint="resume with the network, --input and --param the run started with") from None
     cuda = [tensors[k] for k in sorted((t for t in tensors if t.startswith("rng.cuda.")),
                                        key=lambda t: int(t.rsplit(".", 1)[1]))]
     if cuda and torch.cuda.is_available():

@@ -12,6 +12,7 @@ file cannot run code.
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import tarfile
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from typing import Any
 import torch
 
 from ..core.errors import ResdslError, did_you_mean
-from .images import load_eval_image
+from .images import BadImage, check_header, load_eval_image
+from .limits import TRAIN_LIMITS
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
 KINDS = ("digits", "cifar10", "folder")
@@ -60,6 +62,7 @@ class Dataset:
     scale: float                    # raw pixel value of white: 16 for digits, 255 for images
     mean: list[float] = field(default_factory=list)   # per channel, after dividing by scale
     std: list[float] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # image files left out (data.bad_images = "skip"), why
 
     def split(self, name: str) -> Split:
         found = {"train": self.train, "val": self.val, "test": self.test}.get(name)
@@ -73,8 +76,10 @@ def open_data(spec: str, recipe) -> Dataset:
     """The data a spec names, split as the recipe says (`data.validation`, `data.split_seed`)."""
     kind, _, where = spec.partition(":")
     if kind not in KINDS:
-        raise DataError(f"unknown data '{spec}'",
-                        hint=(did_you_mean(kind, KINDS) or "") +
+        from .recipe import clip
+
+        raise DataError(f"unknown data '{clip(spec)}'",
+                        hint=(did_you_mean(kind[:100], KINDS) or "") +
                         " data is digits, cifar10:PATH or folder:PATH")
     if kind != "digits" and not where:
         raise DataError(f"'{kind}' data needs a path: {kind}:PATH")
@@ -117,9 +122,19 @@ def _fill_normalization(data: Dataset, recipe) -> None:
         files = data.train.files
         assert files is not None, "a split holds its images in memory or as files"
         take = files[:: max(1, len(files) // 256)][:256]
-        x = torch.stack([load_eval_image(p, recipe) for p in take])
+        x = torch.stack([load_checked(p, recipe, data) for p in take])
     data.mean = x.mean(dim=(0, 2, 3)).tolist()
     data.std = x.std(dim=(0, 2, 3)).clamp_min(1e-6).tolist()
+
+
+def load_checked(path: Path, recipe, data: Dataset) -> torch.Tensor:
+    """The validation view of an image for the normalization's statistics; a bad file refused, or
+    (skip) stood in for by a black image, counted."""
+    try:
+        return load_eval_image(path, recipe)
+    except BadImage as err:
+        bad_image(path, str(err), recipe.get("data.bad_images", "refuse"), data.skipped)
+        return torch.zeros(data.shape)
 
 
 def _digits(spec: str) -> Dataset:
@@ -138,7 +153,8 @@ def _digits(spec: str) -> Dataset:
 # ---- CIFAR-10, python version ----
 
 class _BatchUnpickler(pickle.Unpickler):
-    """Builds the few classes CIFAR-10's batches hold; anything else is refused."""
+    """Builds the few classes CIFAR-10's batches hold; anything else is refused, and an array's
+    size is checked against RESDSL_MAX_DATA_BYTES before numpy allocates it."""
 
     ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
                ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
@@ -146,18 +162,51 @@ class _BatchUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str):
         if (module, name) in self.ALLOWED:
-            return super().find_class(module, name)
+            found = super().find_class(module, name)
+            return _checked_reconstruct(found) if name == "_reconstruct" else found
         raise pickle.UnpicklingError(f"refusing to build {module}.{name}")
+
+
+def _checked_reconstruct(reconstruct):
+    """numpy's `_reconstruct(cls, shape, dtype)` allocates shape x dtype at once: bounded first."""
+    def build(cls, shape, dtype):
+        import numpy as np
+
+        count = 1
+        for n in shape if isinstance(shape, tuple) else (shape,):
+            count *= int(n)
+        if count * np.dtype(dtype).itemsize > TRAIN_LIMITS.data_bytes:
+            raise pickle.UnpicklingError(f"an array of {count:,} items is over RESDSL_MAX_DATA_BYTES")
+        return reconstruct(cls, shape, dtype)
+    return build
 
 
 def read_batch(raw: bytes, shown: str) -> dict:
     try:
         found = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
     except Exception as err:  # a corrupt or hostile file: either way not a CIFAR batch
-        raise DataError(f"{shown} is not a CIFAR-10 python batch ({err})") from None
+        raise DataError(f"{shown} is not a CIFAR-10 python batch ({str(err)[:200]})") from None
     if not isinstance(found, dict):
         raise DataError(f"{shown} is not a CIFAR-10 python batch (no dict inside)")
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in found.items()}
+
+
+def _batch_arrays(batch: dict, shown: str):
+    """'data' as N x 3072 bytes and 'labels' as N integers in 0..9, or a diagnostic naming the file."""
+    import numpy as np
+
+    data, labels = batch["data"], batch["labels"]
+    if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != 3072 \
+            or data.dtype.kind not in "ui" or not isinstance(labels, (list, np.ndarray)) \
+            or len(labels) != len(data):
+        raise DataError(f"{shown}: 'data' is not N rows of 3072 bytes with N labels")
+    if data.size and (int(data.min()) < 0 or int(data.max()) > 255):
+        raise DataError(f"{shown}: 'data' holds values outside 0..255, not 8-bit pixels")
+    found = np.asarray(labels) if len(labels) else np.zeros(0, dtype=np.int64)
+    in_range = not found.size or 0 <= int(found.min()) <= int(found.max()) < 1 << 31
+    if found.dtype.kind not in "iu" or found.ndim != 1 or not in_range:
+        raise DataError(f"{shown}: 'labels' are not small non-negative integers")
+    return data.astype(np.uint8), found.astype(np.int64)
 
 
 def _cifar_files(path: Path) -> dict[str, bytes]:
@@ -168,28 +217,52 @@ def _cifar_files(path: Path) -> dict[str, bytes]:
     wanted = {f"data_batch_{i}" for i in range(1, 6)} | {"test_batch", "batches.meta"}
     files: dict[str, bytes] = {}
     if path.is_file():
-        try:
-            with tarfile.open(path, "r:*") as tar:
-                for member in tar.getmembers():
-                    base = Path(member.name).name
-                    if member.isfile() and base in wanted:
-                        extracted = tar.extractfile(member)  # a file's member always extracts
-                        if extracted is not None:
-                            files[base] = extracted.read()
-        except tarfile.TarError as err:
-            raise DataError(f"cifar10 data: '{path}' is not a readable tar archive ({err})") from None
+        files = _from_archive(path, wanted)
     else:
         folder = path / "cifar-10-batches-py" if (path / "cifar-10-batches-py").is_dir() else path
-        files = {name: (folder / name).read_bytes() for name in wanted if (folder / name).is_file()}
+        files = {name: _read_data_file(folder / name) for name in wanted if (folder / name).is_file()}
     missing = sorted(wanted - {"test_batch", "batches.meta"} - set(files))
     if missing and not any(n.startswith("data_batch") for n in files):
         raise DataError(f"cifar10 data: no data_batch_* files in '{path}'")
     return files
 
 
-def _cifar10(spec: str, path: Path) -> Dataset:
-    import numpy as np
+def _read_data_file(path: Path) -> bytes:
+    from ..core.files import FileProblem, read_limited
 
+    try:
+        return read_limited(path, TRAIN_LIMITS.data_bytes, "RESDSL_MAX_DATA_BYTES")
+    except FileProblem as err:
+        raise DataError(f"cifar10 data: cannot read '{path}': {err.reason}") from None
+
+
+def _from_archive(path: Path, wanted: set[str]) -> dict[str, bytes]:
+    """The wanted members of a (compressed) tar, their unpacked sizes held to RESDSL_MAX_DATA_BYTES
+    in all before any is read; a truncated or corrupt archive is a diagnostic."""
+    import zlib
+
+    files: dict[str, bytes] = {}
+    budget = TRAIN_LIMITS.data_bytes
+    try:
+        with tarfile.open(fileobj=io.BytesIO(_read_data_file(path)), mode="r:*") as tar:
+            for member in tar:
+                base = Path(member.name).name
+                if not (member.isfile() and base in wanted):
+                    continue
+                budget -= member.size
+                if budget < 0:
+                    raise DataError(f"cifar10 data: '{path}' unpacks to more than {TRAIN_LIMITS.data_bytes:,} "
+                                    "bytes of batches", hint="raise the limit with RESDSL_MAX_DATA_BYTES")
+                extracted = tar.extractfile(member)  # a file's member always extracts
+                if extracted is not None:
+                    files[base] = extracted.read(member.size)
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+        raise DataError(f"cifar10 data: '{path}' is not a readable tar archive "
+                        f"({str(err)[:200] or type(err).__name__})") from None
+    return files
+
+
+def _cifar10(spec: str, path: Path) -> Dataset:
     files = _cifar_files(path)
 
     def arrays(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -198,11 +271,9 @@ def _cifar10(spec: str, path: Path) -> Dataset:
             batch = read_batch(files[name], f"{path}:{name}")
             if "data" not in batch or "labels" not in batch:
                 raise DataError(f"{path}:{name} has no 'data' and 'labels'")
-            data = np.asarray(batch["data"], dtype=np.uint8)
-            if data.ndim != 2 or data.shape[1] != 3072 or len(batch["labels"]) != len(data):
-                raise DataError(f"{path}:{name}: 'data' is not N rows of 3072 bytes with N labels")
+            data, labels = _batch_arrays(batch, f"{path}:{name}")
             xs.append(torch.from_numpy(data.reshape(-1, 3, 32, 32).copy()))
-            ys.append(torch.tensor(list(batch["labels"]), dtype=torch.int64))
+            ys.append(torch.from_numpy(labels))
         return torch.cat(xs), torch.cat(ys)
 
     train_names = sorted(n for n in files if n.startswith("data_batch"))
@@ -215,24 +286,59 @@ def _cifar10(spec: str, path: Path) -> Dataset:
     if "batches.meta" in files:
         meta = read_batch(files["batches.meta"], f"{path}:batches.meta")
         names = meta.get("label_names")
-        if names:
-            classes = [n.decode() if isinstance(n, bytes) else str(n) for n in names]
-    if int(y.max()) >= len(classes) or int(y.min()) < 0:
+        if isinstance(names, list) and 0 < len(names) <= 1000:
+            classes = [n.decode(errors="replace")[:100] if isinstance(n, bytes) else str(n)[:100] for n in names]
+    if any(len(t) and int(t.max()) >= len(classes) for t in (y, test.labels if test else y)):
         raise DataError(f"cifar10 data: labels outside 0..{len(classes) - 1}")
     return Dataset(spec, "cifar10", (3, 32, 32), classes, Split(y, x), None, test, 255.0)
 
 
 # ---- image folders ----
 
-def _class_folders(root: Path) -> tuple[list[str], list[Path], list[int]]:
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+def _inside(path: Path, base: Path) -> bool:
+    return path == base or base in path.parents
+
+
+def _class_folders(root: Path, policy: str, skipped: list[str]) -> tuple[list[str], list[Path], list[int]]:
+    """Class names and their image files, walked without following a link out of the data root;
+    a file that is no image (empty, another format) is refused or skipped as `policy` says."""
+    base = root.resolve()
+    classes = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or not entry.is_dir():
+            continue
+        if not _inside(entry.resolve(), base):
+            raise DataError(f"folder data: class folder '{entry}' links to '{entry.resolve()}', "
+                            f"outside the data root '{root}'",
+                            hint="links out of the data root are not followed: give the folder they "
+                                 "point to as the data, or copy the images in")
+        classes.append(entry.name)
     files, labels = [], []
     for index, name in enumerate(classes):
-        for f in sorted((root / name).rglob("*")):
-            if f.suffix.lower() in IMAGE_SUFFIXES and f.is_file():
+        for folder, subfolders, names in os.walk(root / name):  # never into a linked folder
+            subfolders.sort()
+            for leaf in sorted(names):
+                f = Path(folder) / leaf
+                if f.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                try:
+                    if not _inside(f.resolve(), base) or not f.is_file():
+                        raise BadImage("it links outside the data root, or is not a regular file")
+                    check_header(f)
+                except BadImage as err:
+                    bad_image(f, str(err), policy, skipped)
+                    continue
                 files.append(f)
                 labels.append(index)
     return classes, files, labels
+
+
+def bad_image(path: Path, reason: str, policy: str, skipped: list[str]) -> None:
+    """A file that cannot be used: an error naming it, or (data.bad_images = "skip") counted."""
+    if policy != "skip":
+        raise DataError(f"folder data: cannot use image '{path}': {reason}",
+                        hint='remove or replace the file, or skip such files with --set data.bad_images="skip"')
+    skipped.append(f"{path}: {reason}")
 
 
 def _folder(spec: str, root: Path, recipe) -> Dataset:
@@ -243,19 +349,23 @@ def _folder(spec: str, root: Path, recipe) -> Dataset:
 
     require("folder data", "data:folder")
     has_train = (root / "train").is_dir()
-    classes, files, labels = _class_folders(root / "train" if has_train else root)
+    policy = recipe.get("data.bad_images", "refuse")
+    skipped: list[str] = []
+    classes, files, labels = _class_folders(root / "train" if has_train else root, policy, skipped)
     if not files:
         raise DataError(f"folder data: no images in class folders under '{root}'",
                         hint=f"images end in {', '.join(sorted(IMAGE_SUFFIXES))}")
     train = Split(torch.tensor(labels), files=files)
     val = None
     if has_train and (root / "val").is_dir():
-        val_classes, val_files, val_labels = _class_folders(root / "val")
+        val_classes, val_files, val_labels = _class_folders(root / "val", policy, skipped)
         if val_classes != classes:
             raise DataError(f"folder data: val/ has classes {val_classes[:5]}... but train/ has {classes[:5]}...")
         val = Split(torch.tensor(val_labels), files=val_files)
     crop = recipe.get("augment.crop", 224)
-    return Dataset(spec, "folder", (3, crop, crop), classes, train, val, None, 255.0)
+    data = Dataset(spec, "folder", (3, crop, crop), classes, train, val, None, 255.0)
+    data.skipped = skipped
+    return data
 
 
 def describe(data: Dataset) -> dict[str, Any]:

@@ -36,11 +36,17 @@ class World:
 def pick_device(choice: str | None, local_rank: int = 0) -> torch.device:
     if choice in (None, "auto"):
         choice = "cuda" if torch.cuda.is_available() else "cpu"
-    device = torch.device(choice)
+    from .data import DataError
+
+    try:
+        device = torch.device(choice)
+    except (RuntimeError, ValueError, TypeError):
+        device = None
+    if device is None or device.type not in ("cpu", "cuda") or (device.index or 0) > 4096:
+        raise DataError(f"--device {str(choice)[:80]!r} is not a device resdsl trains on",
+                        hint="give cpu, cuda or cuda:N (or leave --device out: cuda when there is one)")
     if device.type == "cuda":
         if not torch.cuda.is_available():
-            from .data import DataError
-
             raise DataError("--device cuda, but torch sees no CUDA device",
                             hint="leave --device out (auto) or give --device cpu")
         if device.index is None:

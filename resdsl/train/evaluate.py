@@ -49,34 +49,53 @@ def evaluate(network: str, weights: str | Path, data: str = "digits", *, network
     dev = pick_device(device)
     model = model.to(dev).eval()
     classes = len(dataset.classes)
-    confusion = torch.zeros(classes, classes, dtype=torch.int64)
+    # (true, predicted) pairs counted sparsely: 30,000 classes must not ask for a 30,000^2 matrix
+    pairs: dict[int, int] = {}
     wrong5 = 0
     with torch.no_grad():
         for x, y in eval_batches(dataset, part, resolved, Sharding(), dev, batch):
             scores = model(x).float()
             top = scores.topk(min(5, classes), dim=1).indices
             wrong5 += int((~(top == y[:, None]).any(1)).sum())
-            pairs = y.cpu() * classes + top[:, 0].cpu()
-            confusion += torch.bincount(pairs, minlength=classes * classes).view(classes, classes)
-    total = int(confusion.sum())
-    correct = int(confusion.diag().sum())
-    per_class = confusion.sum(1)
-    off = confusion.clone()
-    off.fill_diagonal_(0)
-    flat = off.flatten()
-    order = flat.argsort(descending=True)[:top_confusions]
+            found, counts = torch.unique(y.cpu() * classes + top[:, 0].cpu(), return_counts=True)
+            for pair, count in zip(found.tolist(), counts.tolist()):
+                pairs[pair] = pairs.get(pair, 0) + count
+    return _report(graph.graph["name"], weights, dataset, split, pairs, wrong5, top_confusions)
+
+
+def _report(network: str, weights: Path, dataset, split: str, pairs: dict[int, int], wrong5: int,
+            top_confusions: int) -> dict[str, Any]:
     names = dataset.classes
+    classes = len(names)
+    total = sum(pairs.values())
+    if total == 0:
+        from .data import DataError
+
+        raise DataError(f"{dataset.spec}: the '{split}' split has no images to evaluate")
+    per_class = [0] * classes
+    right = [0] * classes
+    for pair, count in pairs.items():
+        true, predicted = divmod(pair, classes)
+        per_class[true] += count
+        right[true] += count if true == predicted else 0
+    confused = sorted(((count, pair) for pair, count in pairs.items() if pair // classes != pair % classes),
+                      key=lambda item: (-item[0], item[1]))[:top_confusions]
+    matrix = None
+    if classes <= 100:
+        matrix = [[0] * classes for _ in range(classes)]
+        for pair, count in pairs.items():
+            matrix[pair // classes][pair % classes] = count
     return {
-        "network": graph.graph["name"],
+        "network": network,
         "weights": str(weights),
         "data": describe(dataset),
         "split": split,
         "images": total,
-        "top1_error": 1 - correct / total,
+        "top1_error": 1 - sum(right) / total,
         "top5_error": wrong5 / total,
-        "per_class_error": {names[c]: (1 - int(confusion[c, c]) / int(per_class[c])) if per_class[c] else None
+        "per_class_error": {names[c]: (1 - right[c] / per_class[c]) if per_class[c] else None
                             for c in range(classes)},
-        "confusions": [{"true": names[int(i) // classes], "predicted": names[int(i) % classes],
-                        "count": int(flat[i])} for i in order if flat[i] > 0],
-        "confusion_matrix": confusion.tolist() if classes <= 100 else None,
+        "confusions": [{"true": names[pair // classes], "predicted": names[pair % classes], "count": count}
+                       for count, pair in confused],
+        "confusion_matrix": matrix,
     }

@@ -36,7 +36,7 @@ class Field:
 
 
 def _int(minimum: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": minimum}
+    return {"type": "integer", "minimum": minimum, "maximum": 2 ** 63 - 1}  # a seed fits torch's int64
 
 
 def _enum(*choices: str) -> dict[str, Any]:
@@ -101,6 +101,8 @@ FIELDS: tuple[Field, ...] = (
     Field("data.input", _enum("network", "data"), "network",
           "network: the data must fit the network's input; data: build the network for the data"),
     Field("data.workers", _int(0), 0, "DataLoader workers for folder data", short="workers"),
+    Field("data.bad_images", _enum("refuse", "skip"), "refuse",
+          "an image file that cannot be decoded: refuse (an error naming it) or skip (counted in the summary)"),
     Field("data.on_device", _enum("auto", "yes", "no"), "auto", "keep in-memory images on the device"),
 
     Field("augment.pad", _int(0), 0, "pixels of padding before the random crop"),

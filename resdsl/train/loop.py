@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from ..core.files import write_atomic
-from . import checkpoint, distributed
+from . import checkpoint, distributed, rundir
 from .data import describe, open_data
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data, parameter_groups
@@ -63,25 +63,33 @@ def default_out(spec: RunSpec) -> Path:
     name = (spec.network or Path(spec.target.split(":")[0]).stem) + "-" + spec.data.partition(":")[0]
     base = Path("runs") / name
     candidates = [base] + [Path(f"{base}-{i}") for i in range(2, 1000)]
-    existing = [c for c in candidates if c.exists()]
+    existing = [c for c in candidates if rundir.exists(c)]
     if spec.resume:
         return existing[-1] if existing else base
-    return next(c for c in candidates if not c.exists())
+    return next((c for c in candidates if c not in existing), base)
 
 
 def run(spec: RunSpec) -> dict[str, Any]:
+    threads = torch.get_num_threads()
     if spec.threads:
         torch.set_num_threads(spec.threads)
     deterministic = torch.are_deterministic_algorithms_enabled()
-    world = distributed.join(spec.device)
+    job = None
     try:
-        return Run(spec, world).train()
+        world = distributed.join(spec.device)
+        try:
+            job = Run(spec, world)
+            return job.train()
+        finally:
+            if job is not None:
+                job.release()
+            distributed.leave(world)
     finally:
-        distributed.leave(world)
-        torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own setting
+        torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own settings
+        torch.set_num_threads(threads)
 
 
-def _resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
+def resolve_recipe(spec: RunSpec, out: Path) -> Recipe:
     if spec.resume and (out / "recipe.toml").is_file() and spec.recipe is None:
         return load_recipe(out / "recipe.toml", spec.overrides)
     return load_recipe(spec.recipe or default_recipe(spec.data), spec.overrides)
@@ -115,9 +123,19 @@ class Run:
         self.started = time.perf_counter()
         # every process must use rank 0's folder, picked before any of them makes it
         self.out = Path(distributed.same_text(world, str(spec.out if spec.out is not None else default_out(spec))))
-        self.recipe = _resolve_recipe(spec, self.out)
-        self.device = world.device
-        self.setup()
+        self.lock = rundir.claim(self.out, spec.resume) if world.main else None
+        try:
+            self.recipe = resolve_recipe(spec, self.out)
+            self.device = world.device
+            self.setup()
+        except BaseException:
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Let go of the run folder (another run may write it from now on)."""
+        if self.lock is not None:
+            self.lock.release()
 
     def setup(self) -> None:
         """Data, network, optimizer, batches and schedule; the checkpoint's state when resuming."""
@@ -137,15 +155,23 @@ class Run:
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
         self.amp = _autocast(recipe["device.amp"], self.device)
+        if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
+            import sys
+
+            print("warning: --amp fp16 on a CPU is emulated and many times slower than float32; "
+                  "give --amp bf16 or none there", file=sys.stderr)
         self.scaler = torch.amp.GradScaler(self.device.type) if recipe["device.amp"] == "fp16" else None
+        self.run_id = rundir.new_run_id()
+        self.earlier_s = 0.0  # the time of the run before its resume
         self.iteration = self._resume()
         if world.main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            write_atomic(self.out / "recipe.toml", recipe.to_toml())
+            if self.lock is None:
+                self.lock = rundir.open_new(self.out)
+            write_atomic(self.out / "recipe.toml", rundir.with_run_id(recipe.to_toml(), self.run_id))
         distributed.barrier(world)
         self.trained = self._wrap(self.model)
         resumed_at = self.iteration if self.spec.resume else None
-        self.metrics = MetricsLog(self.out, keep_through=resumed_at) if world.main else None
+        self.metrics = MetricsLog(self.out, self.run_id, keep_through=resumed_at) if world.main else None
         self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",
                                  self.spec.quiet or not world.main)
         self.pending: list[_Pending] = []
@@ -182,17 +208,16 @@ class Run:
         """The iteration to start from: the checkpoint's when resuming, with its state restored."""
         if not self.spec.resume:
             return 0
-        if (self.out / "checkpoint.json").is_file():
-            record, tensors = checkpoint.load(self.out)
-            checkpoint.restore(record, tensors, self.model, self.optimizer)
-            self.schedule.state = record["schedule"]
-            if self.scaler is not None and record.get("grad_scaler"):
-                self.scaler.load_state_dict(record["grad_scaler"])
-            return record["iteration"]
-        if not self.out.exists():
-            raise checkpoint.CheckpointError(f"nothing to resume: '{self.out}' does not exist",
-                                             hint="start without --resume")
-        return 0
+        record, tensors = checkpoint.load(self.out)
+        if self.world.main:
+            self.run_id = rundir.resumed_run_id(self.out, record)
+        checkpoint.restore(record, tensors, self.model, self.optimizer)
+        self.schedule.state = record["schedule"]
+        earlier = record.get("wall_s")
+        self.earlier_s = float(earlier) if isinstance(earlier, (int, float)) and 0 <= earlier < 1e9 else 0.0
+        if self.scaler is not None and record.get("grad_scaler"):
+            self.scaler.load_state_dict(record["grad_scaler"])
+        return record["iteration"]
 
     def _wrap(self, model: torch.nn.Module) -> torch.nn.Module:
         """The module that trains: DDP over several processes, compiled when asked."""
@@ -321,7 +346,8 @@ class Run:
 
     def _state(self) -> dict[str, Any]:
         per_epoch = self.batches.per_epoch
-        return {"schedule": self.schedule.state, "seed": self.recipe["seed"],
+        return {"run_id": self.run_id, "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 3),
+                "schedule": self.schedule.state, "seed": self.recipe["seed"],
                 "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
                 "per_epoch": per_epoch, "world_size": self.world.size,
                 "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}
@@ -370,7 +396,8 @@ class Run:
             },
             "best_val_error": min((r["error"] for r in val_rows), default=None),
             "images_per_s": steady[len(steady) // 2] if steady else None,
-            "wall_s": round(time.perf_counter() - self.started, 2),
+            "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 2),
+            "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
                       ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
                        "errors.png", "summary.json") if self.world.main},

@@ -25,8 +25,9 @@ def recipe_overrides(fields: dict[str, Any]) -> dict[str, Any]:
             out[name.replace("__", ".")] = value
         else:
             from ..core.errors import did_you_mean
+            from .recipe import clip
 
-            raise RecipeError(f"unknown training option '{name}'",
-                              hint=did_you_mean(name, list(BY_SHORT)) or
+            raise RecipeError(f"unknown training option '{clip(name)}'",
+                              hint=did_you_mean(name[:100], list(BY_SHORT)) or
                               "give a recipe field as table__key, e.g. optimizer__lr=0.05")
     return out

@@ -15,12 +15,13 @@ see exactly the images and crops an uninterrupted single-process run sees.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
 import torch
 
-from .data import Dataset, Split
-from .images import load_eval_image, load_train_image
+from .data import DataError, Dataset, Split
+from .images import BadImage, load_eval_image, load_train_image
 
 _AUG_STREAM = 0x5EED  # keeps the augmentation generator's seeds apart from the order's
 
@@ -49,13 +50,13 @@ class TrainBatches:
         self.split: Split = data.train
         self.batch = recipe["batch.size"]
         if self.batch % sharding.world:
-            raise ValueError(f"batch.size {self.batch} is not a multiple of {sharding.world} processes")
+            raise DataError(f"batch.size {self.batch} is not a multiple of {sharding.world} processes",
+                            hint="give a --batch-size that the processes share evenly")
         if len(self.split) < self.batch:
-            from .data import DataError
-
             raise DataError(f"{data.spec}: {len(self.split)} training images, fewer than one batch "
                             f"of {self.batch}", hint="lower the batch with --batch-size")
         self.per_epoch = len(self.split) // self.batch
+        _check_padding(data, recipe["augment.pad"], self.batch // sharding.world)
         self.seed = recipe["seed"]
         self.images = self.split.images
         if self.images is not None:
@@ -96,8 +97,23 @@ class TrainBatches:
             batch_sampler=[[(int(i), tuple(r.tolist())) for i, r in zip(index, rand)] for index, rand in jobs],
             num_workers=self.recipe["data.workers"], collate_fn=_stack,
             persistent_workers=False, pin_memory=self.device.type == "cuda")
-        for x, y in loader:
+        for x, y, bad in loader:
+            x, y = _usable(x, y, bad, self.recipe, self.data)
             yield x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+
+
+def _check_padding(data: Dataset, pad: int, batch: int) -> None:
+    """augment.pad makes a padded copy of each batch: held to the activation limit before it is made."""
+    from ..core.errors import LimitError
+    from ..core.limits import LIMITS
+
+    c, h, w = data.shape
+    needed = batch * c * (h + 2 * pad) * (w + 2 * pad) * 4
+    if data.train.images is not None and (pad > LIMITS.spatial or needed > LIMITS.activation_bytes):
+        raise LimitError(f"augment.pad = {pad} pads a batch of {batch} {c}x{h}x{w} images to {needed:,} bytes, "
+                         f"over the limit of {LIMITS.activation_bytes:,}", code="E609",
+                         hint="a few pixels are what padding before a random crop needs (the paper: 4); "
+                              "or raise the limit with RESDSL_MAX_ACTIVATION_BYTES")
 
 
 def crop_and_flip(x: torch.Tensor, pad: int, rand: torch.Tensor, flip: bool) -> torch.Tensor:
@@ -130,18 +146,41 @@ class _FileJobs(torch.utils.data.Dataset):
 
     def __getitem__(self, job):
         index, rand = job
-        x = load_train_image(self.split.files[index], self.recipe, rand)
-        return (x - self.mean) / self.std, int(self.split.labels[index])
+        return self._item(index, lambda path: load_train_image(path, self.recipe, rand))
+
+    def _item(self, index, load):
+        """(image, label, None), or (None, label, why) for a file that cannot be used: a worker
+        never raises for a bad file, the main process decides (data.bad_images)."""
+        path = self.split.files[index]
+        try:
+            x = load(path)
+        except BadImage as err:
+            return None, int(self.split.labels[index]), (str(path), str(err))
+        return (x - self.mean) / self.std, int(self.split.labels[index]), None
 
 
 class _EvalFiles(_FileJobs):
     def __getitem__(self, index):
-        x = load_eval_image(self.split.files[index], self.recipe)
-        return (x - self.mean) / self.std, int(self.split.labels[index])
+        return self._item(index, lambda path: load_eval_image(path, self.recipe))
 
 
 def _stack(items):
-    return torch.stack([x for x, _ in items]), torch.tensor([y for _, y in items])
+    good = [(x, y) for x, y, bad in items if bad is None]
+    bad = [bad for _, _, bad in items if bad is not None]
+    x = torch.stack([x for x, _ in good]) if good else torch.zeros(0)
+    return x, torch.tensor([y for _, y in good], dtype=torch.int64), bad
+
+
+def _usable(x, y, bad, recipe, data: Dataset):
+    """A batch's good images; a bad one refused with its path, or (skip) counted and left out."""
+    from .data import bad_image
+
+    for path, reason in bad:
+        bad_image(Path(path), reason, recipe.get("data.bad_images", "refuse"), data.skipped)
+    if len(y) == 0:
+        raise DataError(f"{data.spec}: every image of a batch was skipped as unusable",
+                        hint="see the files named in the run summary's skipped images")
+    return x, y
 
 
 def eval_batches(data: Dataset, split: Split, recipe, sharding: Sharding, device: torch.device,
@@ -159,5 +198,6 @@ def eval_batches(data: Dataset, split: Split, recipe, sharding: Sharding, device
     loader = torch.utils.data.DataLoader(
         _EvalFiles(split, recipe, data.mean, data.std), sampler=index.tolist(), batch_size=batch,
         num_workers=recipe["data.workers"], collate_fn=_stack)
-    for x, y in loader:
+    for x, y, bad in loader:
+        x, y = _usable(x, y, bad, recipe, data)
         yield x.to(device), y.to(device)

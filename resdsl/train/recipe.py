@@ -29,6 +29,12 @@ class RecipeError(ResdslError):
     code = "E930"
 
 
+def clip(text: str, limit: int = 80) -> str:
+    """User text as a diagnostic shows it: a 900 KB token is not echoed whole."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 # What a recipe says when it says nothing: filled in before validation, so the resolved recipe
 # written into the run folder names every choice.
 DEFAULTS: dict[str, Any] = defaults()
@@ -67,7 +73,8 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     """A bundled recipe by name, or a .toml/.json file; `overrides` maps dotted keys to values
     (`{"optimizer.lr": 0.05}`), as command-line flags give them."""
     text, shown = _read(str(name_or_path))
-    source = Source(shown, text)
+    # a file not named as a recipe (/etc/shadow) is never quoted in a diagnostic
+    source = Source(shown, text, private=not shown.endswith((".toml", ".json", ">")))
     values = _parse(source)
     merged = _merge(copy.deepcopy(DEFAULTS), values)
     _validate(merged, source, "the recipe file")
@@ -75,22 +82,50 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
         set_path(merged, key, value)
     if overrides:
         _validate(merged, None, "the command line")
-    _check_meaning(merged, source)
+    _check_meaning(merged, _FileOnly(source, overrides or {}))
     return Recipe(shown, merged)
+
+
+class _FileOnly(Source):
+    """The recipe's source for locating a key, except keys the command line set (they have no line)."""
+
+    def __init__(self, source: Source, overrides: dict[str, Any]):
+        super().__init__(source.name, source.text, source.private)
+        self.overridden: set[str] = set(overrides)
+
+
+def read_recipe_text(path: str | Path) -> str:
+    """A recipe file's text: a regular file, within RESDSL_MAX_RECIPE_BYTES, UTF-8."""
+    from ..core.files import FileProblem, read_limited
+    from .limits import TRAIN_LIMITS
+
+    try:
+        raw = read_limited(path, TRAIN_LIMITS.recipe_bytes, "RESDSL_MAX_RECIPE_BYTES")
+    except FileProblem as err:
+        raise RecipeError(f"cannot read recipe '{path}': {err.reason}") from None
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as err:
+        raise RecipeError(f"recipe '{path}' is not UTF-8 text (byte {err.start})",
+                          hint="a recipe is a TOML (or JSON) text file") from None
 
 
 def _read(name: str) -> tuple[str, str]:
     path = Path(name)
-    if path.suffix in (".toml", ".json") or path.exists():
-        try:
-            return path.read_text(), str(path)
-        except OSError as err:
-            raise RecipeError(f"cannot read recipe '{name}': {err.strerror or err}") from None
+    if path.suffix in (".toml", ".json") or _exists(path):
+        return read_recipe_text(path), str(path)
     if name in BUNDLED:
         return bundled_text(name), f"<recipe {name}>"
-    raise RecipeError(f"unknown recipe '{name}'",
-                      hint=did_you_mean(name, BUNDLED) or f"bundled recipes: {', '.join(BUNDLED)}; "
+    raise RecipeError(f"unknown recipe '{clip(name)}'",
+                      hint=did_you_mean(name[:100], BUNDLED) or f"bundled recipes: {', '.join(BUNDLED)}; "
                       "or give a .toml file")
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # a name too long for a file: not a file, then
+        return False
 
 
 def _parse(source: Source) -> dict:
@@ -133,7 +168,7 @@ def set_path(values: dict, dotted: str, value: Any) -> None:
             if part == "warmup" and node is values.get("schedule"):
                 node[part] = {}
             else:
-                raise RecipeError(f"the recipe has no table '{part}' (in '{dotted}')",
+                raise RecipeError(f"the recipe has no table '{clip(part)}' (in '{clip(dotted)}')",
                                   hint=did_you_mean(part, [k for k, v in node.items() if isinstance(v, dict)]))
         node = node[part]
     node[parts[-1]] = value
@@ -152,7 +187,8 @@ def _validate(values: dict, source: Source | None, where: str) -> None:
         dotted = ".".join(path) or "(top level)"
         message, hint = _explain(err, dotted)
         span = _locate(source, path, err) if source else None
-        found.append(RecipeError(f"{message}" + ("" if source else f" (from {where})"), span, hint))
+        found.append(RecipeError(clip(message, 300) + ("" if source else f" (from {where})"), span,
+                                 clip(hint, 300) if hint else None))
     raise found[0] if len(found) == 1 else ErrorGroup(found)
 
 
@@ -161,8 +197,8 @@ def _explain(err, dotted: str) -> tuple[str, str | None]:
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         known = list(err.schema.get("properties", {}))
         where = f"table '{dotted}'" if dotted != "(top level)" else "a recipe"
-        return (f"{where} has no key '{extra[0]}'",
-                did_you_mean(extra[0], known) or f"known keys: {', '.join(known)}")
+        return (f"{where} has no key '{clip(extra[0])}'",
+                did_you_mean(extra[0][:100], known) or f"known keys: {', '.join(known)}")
     if err.validator == "required":
         return f"'{dotted}' needs {err.message.split(' is a required')[0]}", None
     if err.validator == "enum":
@@ -171,31 +207,45 @@ def _explain(err, dotted: str) -> tuple[str, str | None]:
     return f"'{dotted}': {err.message}", None
 
 
-def _locate(source: Source, path: list[str], err) -> Span:
-    """The line of a key in TOML text: `[table]` headers, then `key =` lines below them."""
+def _locate(source: Source, path: list[str], err) -> Span | None:
+    """The line of a key in TOML text: `[table]` headers, then `key =` lines below them. One pass
+    over the lines, each looked at a bounded number of times (a 6 KB line costs 6 KB)."""
     if err.validator == "additionalProperties":
         extra = sorted(set(err.instance) - set(err.schema.get("properties", {})))
         path = path + [extra[0]]
     # array items are reported on the line of the array
     keys = [p for p in path if not p.isdigit()]
+    overridden: set[str] = getattr(source, "overridden", set())
+    if any(".".join(keys[:n]) in overridden for n in range(1, len(keys) + 1)):
+        return None  # set on the command line: no line of the file to show
     table: list[str] = []
-    best = Span(source, 1, 1, 1, 2)
+    in_string: str | None = None  # the delimiter of a multi-line string the line is inside
     for number, line in enumerate(source.text.splitlines(), start=1):
+        if in_string is not None:
+            if in_string in line:
+                in_string = None
+            continue
         stripped = line.strip()
-        header = re.match(r"\[\s*([\w.\-\s]+?)\s*\]", stripped)
-        if header:
-            table = [p.strip() for p in header[1].split(".")]
+        if stripped.startswith("[") and not stripped.startswith("[["):
+            name = stripped[1:].partition("]")[0]
+            table = [p.strip() for p in name.split(".")]
             if table == keys:
                 col = line.index("[") + 1
                 return Span(source, number, col, number, col + len(stripped))
             continue
-        found = re.match(r"\s*([\w\-\"\.]+)\s*=", line)
-        if found:
-            full = table + [p.strip('"') for p in found[1].split(".")]
+        name, equals, value = line.partition("=")
+        if equals and _BARE_KEY.fullmatch(name.strip()):
+            full = table + [p.strip().strip('"') for p in name.split(".")]
             if full == keys:
-                col = found.start(1) + 1
-                return Span(source, number, col, number, col + len(found[1]))
-    return best
+                col = len(name) - len(name.lstrip()) + 1
+                return Span(source, number, col, number, col + len(name.strip()))
+        for quote in ('"""', "'''"):
+            if value.count(quote) % 2 == 1:
+                in_string = quote
+    return Span(source, 1, 1, 1, 2)
+
+
+_BARE_KEY = re.compile(r"[\w\-\"\.\s]+")
 
 
 def _check_meaning(values: dict, source: Source) -> None:
@@ -217,13 +267,33 @@ def _check_meaning(values: dict, source: Source) -> None:
     if validation >= 1 and not float(validation).is_integer():
         raise RecipeError("data.validation is a count of images or a fraction below 1",
                           _locate(source, ["data", "validation"], _NoErr()))
+    _check_integers(values, source)
     aug = values["augment"]
+    if ("mean" in aug) != ("std" in aug):
+        given = "mean" if "mean" in aug else "std"
+        raise RecipeError(f"augment.{given} is given without augment.{'std' if given == 'mean' else 'mean'}: "
+                          "normalization takes both", _locate(source, ["augment", given], _NoErr()))
     for key in ("mean", "std"):
         if key in aug and len(aug[key]) != len(aug.get("std" if key == "mean" else "mean", aug[key])):
             raise RecipeError("augment.mean and augment.std have one value per channel each",
                               _locate(source, ["augment", key], _NoErr()))
     if not all(math.isfinite(v) for v in _numbers(values)):
         raise RecipeError("the recipe has a number that is not finite (inf or nan)")
+
+
+def _check_integers(values: dict, source: Source) -> None:
+    """A JSON Schema takes 1e3 (1000.0) as an integer; a recipe's counts are written as integers."""
+    from .fields import FIELDS
+
+    for f in FIELDS:
+        if f.value.get("type") != "integer":
+            continue
+        node: Any = values
+        for part in f.key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, float):
+            raise RecipeError(f"'{f.key}' is {node!r}: write it as an integer ({int(node)})",
+                              _locate(source, f.key.split("."), _NoErr()))
 
 
 class _NoErr:

@@ -18,14 +18,19 @@ class _SyncNorm(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, weight, bias, eps):
         dims = [0] + list(range(2, x.dim()))
-        count = torch.tensor([x.numel() / x.shape[1]], dtype=x.dtype, device=x.device)
-        stats = torch.cat([x.sum(dims), (x * x).sum(dims), count])
+        # sums in float64, as torch's own CPU BN accumulates: E[x^2] - E[x]^2 loses nothing
+        # there, and the statistics round to the same float32 values a single process gets
+        wide = x.double()
+        count = torch.tensor([x.numel() / x.shape[1]], dtype=torch.float64, device=x.device)
+        stats = torch.cat([wide.sum(dims), (wide * wide).sum(dims), count])
         dist.all_reduce(stats)
         c = x.shape[1]
         total = stats[-1]
-        mean = stats[:c] / total
-        var = (stats[c:2 * c] / total - mean * mean).clamp_min(0)
-        invstd = torch.rsqrt(var + eps)
+        mean64 = stats[:c] / total
+        var64 = (stats[c:2 * c] / total - mean64 * mean64).clamp_min(0)
+        mean, var = mean64.to(x.dtype), var64.to(x.dtype)
+        invstd = torch.rsqrt(var64 + eps).to(x.dtype)
+        total = total.to(x.dtype)
         shape = [1, c] + [1] * (x.dim() - 2)
         x_hat = (x - mean.view(shape)) * invstd.view(shape)
         ctx.save_for_backward(x_hat, weight, invstd, total)

@@ -15,8 +15,10 @@ import networkx as nx
 from ..core.escape import dot_label
 from ..core.units import human
 from ..netgraph.ops import OPS
+from .branch_table import branch_table
 from .columns import counterparts
 from .drawing import LEVELS, Arrow, Box, Drawing, drawing
+from .stage import find_stage, one_stage
 
 __all__ = ["diagram", "drawing", "LEVELS", "Arrow", "Box", "Drawing"]
 
@@ -31,7 +33,7 @@ SHORTCUT_STYLE = {"identity": "solid", "projection": "dotted", "padding": "dotte
 # (Liberation Sans, Helvetica's metrics, where Graphviz's recommended fonts are installed) and
 # stays a CSS font list in SVG.
 FONT = "Helvetica,Arial,sans-serif"
-GRAPH_STYLE = {"rankdir": "TB", "newrank": "true", "nodesep": "0.3", "ranksep": "0.22",
+GRAPH_STYLE = {"rankdir": "TB", "newrank": "true", "nodesep": "0.3", "ranksep": "0.28",
                "fontname": FONT}
 NODE_STYLE = {"shape": "box", "style": "rounded,filled", "fillcolor": "white", "fontname": FONT,
               "fontsize": "11", "height": "0.3", "margin": "0.1,0.04"}
@@ -77,6 +79,8 @@ def _cost_style(box: Box, most: int) -> dict:
 def _tooltip(box: Box) -> str:
     if box.kind == "output":
         return f"output {box.label}"
+    if not box.nodes:  # where a stage drawn alone starts
+        return box.label
     layers = len(box.nodes)
     blocks = f"{box.blocks} blocks, " if box.blocks > 1 else ""
     return (f"{box.key}: {blocks}{layers} layer{'s' if layers > 1 else ''}, "
@@ -108,18 +112,20 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                  direction: str = "TB") -> None:
     def add_box(g: graphviz.Digraph, box: Box) -> None:
         style = _box_style(box)
-        label = box.label
+        extra = []
         if most is not None:
             style = {**style, **_cost_style(box, most)}
             if box.kind in ("input", "output"):
                 style.pop("fillcolor")
             if box.macs:
-                label += f"\n{human(box.macs)} MACs"
+                extra.append(f"{human(box.macs)} MACs")
         if box.key not in off_main_path:
             style["group"] = prefix  # one group per network: dot keeps its main path straight
         if box.key in d.margins:
             style["xlabel"] = _text(d.margins[box.key])
-        g.node(prefix + box.key, _text(label), tooltip=_text(_tooltip(box)), **style)
+        label = (_text("\n".join([box.label, *extra])) if box.rows is None
+                 else branch_table(box.label.split("\n")[0], box.rows, extra))
+        g.node(prefix + box.key, label, tooltip=_text(_tooltip(box)), **style)
 
     off_main_path = {a.head for a in d.arrows if a.role in ("shortcut-path", "output")}
     with dot.subgraph(name=f"cluster_{prefix}") as net:
@@ -142,11 +148,21 @@ def _add_network(dot: graphviz.Digraph, d: Drawing, prefix: str, most: int | Non
                     quiet = [k for k in on_path if k not in d.margins]  # an output-size margin is drawn on its left
                     _title_spacer(cluster, prefix, stage, title, (quiet or on_path)[0])
 
+    wide = {box.key for box in d.boxes if box.rows is not None}  # branches side by side
     for arrow in d.arrows:
-        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **_arrow_style(arrow))
+        style = _arrow_style(arrow, direction)
+        if arrow.tail == arrow.head and arrow.tail in wide and direction == "TB":
+            style.update(tailport="ne", headport="se")  # from its top centre it would cut a corner
+        dot.edge(prefix + arrow.tail, prefix + arrow.head, _text(arrow.label), **style)
 
 
-def _arrow_style(arrow: Arrow) -> dict[str, str]:
+# A block's shortcut arc, round one side of its box from the input's side to the sum's: right
+# of it top to bottom, below it left to right, away from the shape labels dot puts right of or
+# above the arrows; top to bottom it ends at a corner, clear of the label of the arrow leaving.
+ARC_PORTS = {"TB": {"tailport": "n", "headport": "s"}, "LR": {"tailport": "sw", "headport": "e"}}
+
+
+def _arrow_style(arrow: Arrow, direction: str = "TB") -> dict[str, str]:
     attrs = {"class": arrow.role, "weight": "8" if arrow.role == "main" else "1"}
     if arrow.role == "shortcut":
         attrs.update({"class": f"shortcut {arrow.shortcut}", "style": SHORTCUT_STYLE[arrow.shortcut]})
@@ -154,22 +170,37 @@ def _arrow_style(arrow: Arrow) -> dict[str, str]:
         attrs["style"] = "dotted"
     elif arrow.role == "output":
         attrs["style"] = "dashed"
-    if arrow.tail == arrow.head:  # an arc beside the box, from its top to its bottom
-        attrs.update(tailport="n", headport="s")
+    if arrow.tail == arrow.head:  # an arc beside the box
+        attrs.update(ARC_PORTS[direction])
     return attrs
 
 
+def drawings(graphs, level: str = "block", *, collapse: bool = True, fold: bool = False,
+             stage: str | None = None) -> list[Drawing]:
+    """The drawings of one network or several (typed graphs, or compiled modules, which carry
+    theirs as `.graph`), each cut to one stage if `stage` names one (its name or its title)."""
+    # a compiled module (resdsl.load) carries its graph
+    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
+    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
+    out = [drawing(g, level, collapse, fold) for g in graphs]
+    if stage is not None:
+        out = [one_stage(d, find_stage(g, stage)) for d, g in zip(out, graphs)]
+    return out
+
+
 def diagram(graphs, level: str = "block", *, cost: bool = False, collapse: bool = True,
-            fold: bool = False, direction: str = "TB", dpi: int | None = None) -> graphviz.Digraph:
+            fold: bool = False, direction: str = "TB", dpi: int | None = None,
+            stage: str | None = None) -> graphviz.Digraph:
     """DOT for one network, or for several side by side in columns (the paper's Figure 3): typed
     graphs or compiled modules (`resdsl.load`), which carry theirs as `.graph`.
     `cost` adds each box's multiply-adds and shades boxes by them, on one scale for all; `fold`
     draws BN and ReLU inside their conv's box (layer level); `direction` "LR" lays the network
-    out left to right; `dpi` sets the resolution of PNG output."""
-    # a compiled module (resdsl.load) carries its graph
-    graphs = [graphs] if isinstance(graphs, nx.DiGraph) or hasattr(graphs, "graph") else list(graphs)
-    graphs = [getattr(g, "graph", g) if not isinstance(g, nx.DiGraph) else g for g in graphs]
-    drawings = [drawing(g, level, collapse, fold) for g in graphs]
+    out left to right; `dpi` sets the resolution of PNG output; `stage` draws that stage alone."""
+    drawings_ = drawings(graphs, level, collapse=collapse, fold=fold, stage=stage)
+    return _dot(drawings_, cost, fold, direction, dpi)
+
+
+def _dot(drawings: list[Drawing], cost: bool, fold: bool, direction: str, dpi: int | None) -> graphviz.Digraph:
     if direction not in ("TB", "LR"):
         raise ValueError(f"direction is TB or LR, not {direction!r}")
     graph_style = {**GRAPH_STYLE, "rankdir": direction}

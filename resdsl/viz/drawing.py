@@ -20,6 +20,7 @@ from ..netgraph.builder import inputs_of, layer_nodes
 from ..netgraph.infer import totals
 from ..netgraph.meta import Stage
 from ..netgraph.ops import OPS, fmt
+from .branches import rows
 
 LEVELS = ("stage", "block", "layer")
 TIMES = "\u00d7"
@@ -36,6 +37,7 @@ class Box:
     stage: str | None = None  # the stage cluster it is drawn in
     blocks: int = 1  # how many identical blocks it stands for
     arcs: list["Arrow"] = field(default_factory=list)  # a block's shortcuts, drawn beside it
+    rows: list | None = None  # a block with parallel branches: its lines and branches (branches.py)
     macs: int = 0
     params: int = 0
     out_shape: tuple = ()
@@ -167,16 +169,17 @@ def _block_ends(graph: nx.DiGraph, nodes: list[str]) -> tuple[tuple, tuple]:
 
 
 def _stride_text(before: tuple, after: tuple) -> str:
-    if len(before) == 3 and len(after) == 3 and before[1] > after[1]:
+    if len(before) == 3 and len(after) == 3 and round(before[1] / after[1]) > 1:
         return f", /{round(before[1] / after[1])}"
-    return ""
+    return ""  # the same size, or a few pixels less (a 3x3 conv without padding: 149 to 147)
 
 
 def _block_label(graph: nx.DiGraph, nodes: list[str], repeat: int = 1) -> str:
     """'basic 128, /2' (its type, output width and stride), then its branch's weighted layers."""
     before, after = _block_ends(graph, nodes)
     width = f"{after[0]}"
-    if graph.nodes[nodes[-1]]["op"] == "concat" and len(before) == 3 and before[1:] == after[1:]:
+    if (graph.nodes[nodes[-1]]["op"] == "concat" and merges(graph, nodes[-1:])  # it keeps its input
+            and len(before) == 3 and before[1:] == after[1:]):
         # a dense layer adds its growth to whatever comes in: that is what it looks like, so
         # the layers of a dense block collapse ("dense_layer +32 x 6")
         width = f"+{after[0] - before[0]}"
@@ -184,8 +187,24 @@ def _block_label(graph: nx.DiGraph, nodes: list[str], repeat: int = 1) -> str:
     if repeat > 1:
         head += f" {TIMES} {repeat}"
     layers = [layer_label(graph, n) for n in nodes
-              if OPS[graph.nodes[n]["op"]].weighted and graph.nodes[n]["scope"].get("branch") != "shortcut"]
+              if _shown_in_block(graph, n) and graph.nodes[n]["scope"].get("branch") != "shortcut"]
     return "\n".join([head, *layers])
+
+
+def _shown_in_block(graph: nx.DiGraph, node: str) -> bool:
+    """Whether a block's box names a layer: a weighted one (conv, fc), or any other that learns
+    weights but a norm, an activation or dropout (squeeze-and-excitation, ECA, a highway gate)."""
+    op = OPS[graph.nodes[node]["op"]]
+    return op.weighted or (not op.minor and graph.nodes[node]["params"] > 0)
+
+
+def block_key(scope: dict) -> str | None:
+    """The block a layer belongs to, as a box key: `layer2.0` for a stage's block, the block's
+    own path for one called outside stages (MobileNetV2's `features.3`, a deep stem); None for a
+    layer of no block."""
+    if "stage" in scope:
+        return f"{scope['stage']}.{scope['block']}"
+    return scope.get("block_path")
 
 
 def _boxes_by_block(graph: nx.DiGraph, order: list[str], collapse: bool) -> list[Box]:
@@ -193,18 +212,25 @@ def _boxes_by_block(graph: nx.DiGraph, order: list[str], collapse: bool) -> list
     blocks: dict[str, Box] = {}
     for node in order:
         scope = graph.nodes[node]["scope"]
-        if "stage" not in scope:
+        key = block_key(scope)
+        if key is None:
             boxes.append(_layer_box(graph, node))
             continue
-        key = f"{scope['stage']}.{scope['block']}"
         if key not in blocks:
-            blocks[key] = Box(key, "", [], "block", scope["stage"])
+            blocks[key] = Box(key, "", [], "block", scope.get("stage"))
             boxes.append(blocks[key])
         blocks[key].nodes.append(node)
     for box in blocks.values():
         box.label = _block_label(graph, box.nodes)
         box.arcs = _shortcut_arcs(graph, box)
+        box.rows = _block_rows(graph, box.nodes)
     return _collapse_repeats(graph, boxes) if collapse else boxes
+
+
+def _block_rows(graph: nx.DiGraph, nodes: list[str]) -> list | None:
+    """A block's lines with its parallel branches side by side, after its head line; None for
+    a block whose layers run one after another (its label says it all)."""
+    return rows(graph, nodes, lambda n: _shown_in_block(graph, n), lambda n: layer_label(graph, n))
 
 
 def _looks(box: Box) -> tuple:
@@ -225,7 +251,7 @@ def _collapse_repeats(graph: nx.DiGraph, boxes: list[Box]) -> list[Box]:
         out.append(Box(key,
                        _block_label(graph, first.nodes, len(run)),
                        [n for box in run for n in box.nodes], "block", first.stage, len(run),
-                       [replace(arc, tail=key, head=key) for arc in first.arcs]))
+                       [replace(arc, tail=key, head=key) for arc in first.arcs], first.rows))
     return out
 
 
@@ -241,6 +267,12 @@ def _boxes_by_stage(graph: nx.DiGraph, order: list[str], _collapse: bool) -> lis
                 last.nodes.append(node)
             else:
                 boxes.append(Box(stage, "", [node], "stage"))
+        elif "block_path" in data["scope"]:  # a block outside stages: a box of its own
+            key = data["scope"]["block_path"]
+            if last is not None and last.kind == "block" and last.key == key:
+                last.nodes.append(node)
+            else:
+                boxes.append(Box(key, "", [node], "block"))
         elif data["op"] == "input" or last is None or last.kind != "layers":
             boxes.append(Box(node, layer_label(graph, node), [node],
                              "input" if data["op"] == "input" else "layers"))
@@ -252,6 +284,8 @@ def _boxes_by_stage(graph: nx.DiGraph, order: list[str], _collapse: bool) -> lis
         if box.kind == "stage":
             box.label = _stage_label(graph, stages[box.key], box.nodes)
             box.blocks = stages[box.key].repeat
+        elif box.kind == "block":
+            box.label = _block_label(graph, box.nodes)
     return boxes
 
 

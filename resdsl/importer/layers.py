@@ -1,0 +1,45 @@
+"""What an import reads from a model before any structure is recovered: its layers, each an op of
+the table with its arguments, in the order the model computes them, under their module paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Layer:
+    id: str  # the module path (`layer1.0.conv1`); for a function, the name the compiler gives it
+    op: str
+    args: dict  # the table's arguments, as the op's defaults complete them
+    inputs: list[str]  # the ids of the values it reads, in order
+    scope: str  # the module whose forward computes it ("" for the network's own)
+    module: bool  # a module of the source (its path is kept) or a function call
+    out_shape: tuple[int, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Its name in its scope: `conv1` for `layer1.0.conv1` in `layer1.0`."""
+        return self.id[len(self.scope) + 1:] if self.scope else self.id
+
+
+@dataclass
+class Imported:
+    """A model's layers, in the order it computes them (a topological order)."""
+
+    name: str
+    input_shape: tuple[int, ...]
+    layers: dict[str, Layer] = field(default_factory=dict)
+    output: str = ""
+    classes: dict[str, str] = field(default_factory=dict)  # module path -> its class name
+    weights: dict[str, str] = field(default_factory=dict)  # a state_dict key -> its name in a file
+
+    def add(self, layer: Layer) -> None:
+        self.layers[layer.id] = layer
+
+    def readers(self) -> dict[str, list[str]]:
+        """id -> the ids of the layers that read it."""
+        found: dict[str, list[str]] = {i: [] for i in self.layers}
+        for layer in self.layers.values():
+            for source in layer.inputs:
+                found[source].append(layer.id)
+        return found

@@ -1,0 +1,134 @@
+"""Which shortcut option a model's residual sums follow, so that its blocks can say `add shortcut`
+and leave their projections to the option, as the bundled files do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..netgraph.ops import OPS
+from .layers import Imported, Layer
+
+
+@dataclass
+class Policy:
+    option: str = "B"  # the network's `shortcuts` line
+    options: list[str] = field(default_factory=list)  # its projection options (norm, names, bias)
+    absorbed: set[str] = field(default_factory=set)  # projection layers the option makes
+    sums: set[str] = field(default_factory=set)  # the sums written `add shortcut`
+    residual: dict[str, str] = field(default_factory=dict)  # such a sum -> its residual value
+
+    def line(self) -> str | None:
+        if self.option == "B" and not self.options:
+            return None
+        return "shortcuts " + ", ".join([self.option, *self.options])
+
+
+def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
+    """The option the sums of `blocks` (block path -> the id of its input) follow; sums it cannot
+    explain are written out (`add a, shortcut: b`) and their projections with them."""
+    readers = imported.readers()
+    found: dict[str, tuple[str, list[Layer]]] = {}  # sum -> (kind, projection layers)
+    names: list[tuple[str, ...]] = []  # each projection's layer names in its block
+    residual: dict[str, str] = {}
+    for path, source in blocks.items():
+        for layer in imported.layers.values():
+            if layer.scope == path and layer.op == "add" and len(layer.inputs) == 2:
+                kind = _shortcut_of(imported, readers, path, source, layer)
+                if kind is not None:
+                    found[layer.id] = kind[:2]
+                    residual[layer.id] = kind[2]
+                    names.append(tuple(c.id[len(path) + 1:] for c in kind[1]))
+    policy = Policy()
+    projections = [chain for kind, chain in found.values() if kind == "projection"]
+    pads = [chain for kind, chain in found.values() if kind == "pad"]
+    if pads and not projections:
+        policy.option = "A"
+    elif projections and not pads:
+        if not _projection_options(projections, set(n for n in names if n), policy):
+            return _identities(found, residual)
+    elif pads:
+        return _identities(found, residual)
+    # the option makes a projection exactly where a sum's shapes differ
+    for chain in projections + pads:
+        policy.absorbed.update(layer.id for layer in chain)
+    policy.sums = set(found)
+    policy.residual = residual
+    return policy
+
+
+def _identities(found: dict, residual: dict[str, str]) -> Policy:
+    """Only the identity shortcuts said by the option; projections written out."""
+    sums = {s for s, (kind, _) in found.items() if kind == "identity"}
+    return Policy(sums=sums, residual={s: residual[s] for s in sums})
+
+
+def _shortcut_of(imported: Imported, readers, path: str, source: str, add: Layer):
+    """("identity" | "projection" | "pad", the layers on the shortcut) where the sum's second
+    value is the block's input, directly or through layers that nothing else reads."""
+    for branch, shortcut in (add.inputs, add.inputs[::-1]):
+        found = _one_way(imported, readers, path, source, add, shortcut)
+        if found is not None:
+            return (*found, branch)
+    return None
+
+
+def _one_way(imported: Imported, readers, path: str, source: str, add: Layer, shortcut: str):
+    if shortcut == source:
+        return "identity", []
+    chain: list[Layer] = []
+    at = shortcut
+    while at != source:
+        layer = imported.layers[at]
+        if layer.scope != path and not layer.id.startswith(path + ".") or len(layer.inputs) != 1:
+            return None
+        if len(readers[at]) != 1:  # the main path reads it too: the projection reads from there
+            if not chain:
+                return None
+            add.args["project_from"] = at[len(path) + 1:]  # pre-activation nets
+            break
+        chain.insert(0, layer)
+        at = layer.inputs[0]
+    changes = imported.layers[source].out_shape != add.out_shape
+    if [layer.op for layer in chain] == ["pad_shortcut"] and changes:
+        return "pad", chain
+    if changes and _is_projection(chain, add):
+        return "projection", chain
+    return None
+
+
+def _is_projection(chain: list[Layer], add: Layer) -> bool:
+    roles = [OPS[layer.op].role for layer in chain]
+    if roles not in (["conv", "norm"], ["conv"]):
+        return False
+    conv = chain[0].args
+    return (conv["kernel"] == (1, 1) and conv["padding"] == (0, 0) and conv["groups"] == 1
+            and conv["dilation"] == 1 and conv["out"] == add.out_shape[0])
+
+
+def _projection_options(chains: list[list[Layer]], named: set[tuple[str, ...]],
+                        policy: Policy) -> bool:
+    """Fill B's options from the projections (norm, bias, names); False where they differ."""
+    shapes = {(tuple(layer.op for layer in c), repr(c[1].args) if len(c) > 1 else "", c[0].args["bias"])
+              for c in chains}
+    if len(shapes) != 1 or len(named) != 1:
+        return False
+    ops, _, bias = next(iter(shapes))
+    (names,) = named
+    chain = chains[0]
+    if len(ops) == 1:
+        policy.option = "preact"
+    elif chain[1].op != "bn" or chain[1].args != OPS["bn"].defaults(
+            {a.name: a.default for a in OPS["bn"].args}):
+        from .text import call_text
+
+        policy.options.append("norm: " + call_text(chain[1].op, chain[1].args, parens=True))
+    if bias:
+        policy.options.append("bias: true")
+    default = ("downsample.0", "downsample.1")[:len(ops)]
+    if names != default:
+        numbered = [n.rpartition(".") for n in names]
+        if all(p == numbered[0][0] and i == str(k) for k, (p, _, i) in enumerate(numbered)):
+            policy.options.append(f'names: "{numbered[0][0]}.{{0}}"')
+        else:
+            policy.options.append("names: [" + ", ".join(f'"{n}"' for n in names) + "]")
+    return True

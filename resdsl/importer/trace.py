@@ -1,0 +1,283 @@
+"""A torch module to its layers (layers.Imported), by torch.fx: modules the op table builds stay
+whole (leaf modules), everything else is traced through to the calls it makes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from ..netgraph.ops import OPS
+from .errors import TraceError, UnsayableError
+from .layers import Imported, Layer
+from .optable import Found, read_args, reverse_table
+
+# calls that compute no layer: they pass their first argument on
+_PASSING = {"contiguous", "clone", "detach", nn.Identity}
+# torch functions whose module form the op table builds (Concat, nn.Flatten)
+_FUNCTIONS = {torch.cat: "concat", torch.flatten: "flatten", "flatten": "flatten",
+              "view": "flatten", "reshape": "flatten", torch.reshape: "flatten"}
+
+
+class _Tracer(fx.Tracer):
+    """Keeps whole the modules the op table builds, as torch.nn's own."""
+
+    def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
+        found = reverse_table().get(type(m))
+        return (found is not None and found.module) or super().is_leaf_module(m, qualname)
+
+
+def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
+    """The layers `model` computes on an input like `example` (a batch of one or more)."""
+    try:
+        graph = _Tracer().trace(model)
+    except Exception as err:  # fx refuses data-dependent control flow, among others
+        raise TraceError(f"torch.fx cannot trace {type(model).__name__}: {err}",
+                         hint="a forward with 'if' on tensor values cannot be traced; import "
+                              "the module without that branch, or from an ONNX export") from None
+    module = fx.GraphModule(model, graph)
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            ShapeProp(module).propagate(example)
+    except Exception as err:
+        shape = "x".join(map(str, example.shape[1:]))
+        raise TraceError(f"{type(model).__name__} does not run on an input of {shape}: "
+                         f"{str(err).splitlines()[0]}",
+                         hint="give the input size it takes with --input CxHxW") from None
+    finally:
+        model.train(was_training)
+    return _Reader(model, name, tuple(example.shape[1:])).read(module.graph)
+
+
+class _Reader:
+    def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...]):
+        self.model = model
+        self.out = Imported(name, input_shape)
+        self.values: dict[fx.Node, str] = {}  # fx node -> the layer id it is
+        self.problems: list[UnsayableError] = []
+        self.calls: dict[str, int] = {}  # module path -> how often the forward calls it
+        self.taken: dict[str, set[str]] = {}  # scope -> names given there
+        self.suffix: dict[tuple[str, str], int] = {}
+        self.known = _compiled_names(model)
+
+    def read(self, graph: fx.Graph) -> Imported:
+        for node in graph.nodes:
+            if node.op == "call_module":
+                self.calls[node.target] = self.calls.get(node.target, 0) + 1
+        for node in graph.nodes:
+            self._node(node)
+        if self.problems:
+            raise self.problems[0] if len(self.problems) == 1 else _group(self.problems)
+        _fold_flattens(self.out)
+        return self.out
+
+    def _node(self, node: fx.Node) -> None:
+        if node.op == "placeholder":
+            if self.values:
+                self._refuse(node, "a second input", "the language's networks have one input")
+                return
+            self.out.add(Layer("input", "input", {"shape": self.out.input_shape}, [], "", False,
+                               self.out.input_shape))
+            self.values[node] = "input"
+        elif node.op == "output":
+            self._output(node)
+        elif node.op == "call_module":
+            self._module(node)
+        elif node.op in ("call_function", "call_method"):
+            self._function(node)
+        else:
+            self._refuse(node, f"{node.op} {node.target}", "")
+
+    def _output(self, node: fx.Node) -> None:
+        (value,) = node.args
+        if not isinstance(value, fx.Node) or value not in self.values:
+            self._refuse(node, "an output that is not one tensor", "import a model returning one tensor")
+            return
+        self.out.output = self.values[value]
+
+    def _module(self, node: fx.Node) -> None:
+        path = str(node.target)
+        module = self.model.get_submodule(path)
+        self.out.classes.update(_classes(node))
+        if type(module) in _PASSING:
+            self._pass(node)
+            return
+        found = reverse_table().get(type(module))
+        if found is None:
+            self._refuse(node, f"{type(module).__name__} at {path}",
+                         "no op of the language computes it (resdsl explain E1030)")
+            return
+        if not found.module:  # an activation module (nn.ReLU): a function with a name
+            if self.calls[path] > 1:  # one module called at several places: each call a layer
+                self._function(node, found, scope=path.rpartition(".")[0])
+                return
+            self._layer(node, found.op, {}, path, module=True)
+            return
+        args = read_args(found.op, module, _shape(node.args[0]))
+        if args is None:
+            self._refuse(node, f"{module!r} at {path}",
+                         f"'{found.op}' cannot say all of its settings")
+            return
+        self._layer(node, found.op, args, path, module=True)
+
+    def _function(self, node: fx.Node, found: Found | None = None, scope: str | None = None) -> None:
+        target = node.target
+        if target == "size" or target in _PASSING:
+            self._pass(node)
+            return
+        op = found.op if found else _function_op(node)
+        if op is None:
+            self._refuse(node, f"{_what(node)}", "no op of the language computes it")
+            return
+        args = self._function_args(node, op)
+        if args is None:
+            return
+        scope = _scope(node) if scope is None else scope
+        self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope)
+
+    def _function_args(self, node: fx.Node, op: str) -> dict | None:
+        tensors = _tensor_inputs(node)
+        if op == "avgpool":
+            return OPS[op].defaults({"kernel": None, "stride": None, "padding": None, "ceil": False,
+                                     "include_pad": True})
+        if op == "flatten" and len(_shape(node)) != 1:
+            self._refuse(node, f"{_what(node)} to {_shape(node)}", "only a flatten to a vector can be said")
+            return None
+        if op == "mul" and len(tensors) == 1:  # a tensor times a constant: the table's scale
+            factor = next(a for a in node.args if isinstance(a, (int, float)))
+            return {"factor": float(factor)}
+        if op in ("add", "mul") and (len(tensors) != 2 or any(
+                isinstance(a, (int, float)) for a in node.args[:2])):
+            self._refuse(node, f"{_what(node)} of {len(tensors)} tensors and constants",
+                         "sums and products are of layers' values")
+            return None
+        return OPS[op].defaults({a.name: a.default for a in OPS[op].args if a.name != "kernel"}
+                                if OPS[op].args else {})
+
+    def _pass(self, node: fx.Node) -> None:
+        source = node.args[0]
+        if isinstance(source, fx.Node) and source in self.values:
+            self.values[node] = self.values[source]
+
+    def _layer(self, node: fx.Node, op: str, args: dict, layer_id: str, *, module: bool,
+               scope: str | None = None) -> None:
+        if op == "mul" and "factor" in args:
+            op = "scale"
+        inputs = [self.values[n] for n in _tensor_inputs(node) if n in self.values]
+        if scope is None:
+            scope = layer_id.rpartition(".")[0]
+            self.taken.setdefault(scope, set()).add(layer_id[len(scope) + 1:] if scope else layer_id)
+        full = OPS[op].defaults(dict(args)) if op not in ("add", "mul", "concat") else dict(args)
+        self.out.add(Layer(layer_id, op, full, inputs, scope, module, _shape(node)))
+        self.values[node] = layer_id
+
+    def _unnamed(self, scope: str, op: str) -> str:
+        """The id the compiler gives the next unnamed `op` in `scope` (expansion.node_id); for a
+        module resdsl compiled, the id its graph has."""
+        if self.known.get((scope, op)):
+            return self.known[(scope, op)].pop(0)
+        taken = self.taken.setdefault(scope, set())
+        n = self.suffix.get((scope, op), 0)
+        name = op if n == 0 else f"{op}_{n}"
+        while name in taken or (f"{scope}.{name}" if scope else name) in self.out.layers:
+            n += 1
+            name = f"{op}_{n}"
+        self.suffix[(scope, op)] = n + 1
+        taken.add(name)
+        return f"{scope}.{name}" if scope else name
+
+    def _refuse(self, _node: fx.Node, what: str, hint: str) -> None:
+        self.problems.append(UnsayableError(f"the language cannot say {what}", hint=hint or None))
+
+
+def _compiled_names(model: nn.Module) -> dict[tuple[str, str], list[str]]:
+    """A module resdsl compiled keeps its graph: the ids of the layers its forward computes with
+    torch functions (`conv1.2`, a ReLU), by container and op, in order."""
+    import networkx as nx
+
+    graph = getattr(model, "graph", None)
+    if not isinstance(graph, nx.DiGraph):
+        return {}
+    names: dict[tuple[str, str], list[str]] = {}
+    for node, data in graph.nodes(data=True):
+        if data.get("op") in OPS and not _is_module(model, node):
+            names.setdefault((node.rpartition(".")[0], data["op"]), []).append(node)
+    return names
+
+
+def _is_module(model: nn.Module, path: str) -> bool:
+    try:
+        model.get_submodule(path)
+        return True
+    except AttributeError:
+        return False
+
+
+def _fold_flattens(imported: Imported) -> None:
+    """Drop a flatten call that only feeds an fc: the fc flattens a feature map itself."""
+    readers = imported.readers()
+    for layer in list(imported.layers.values()):
+        if layer.op != "flatten" or layer.module or len(readers[layer.id]) != 1:
+            continue
+        reader = imported.layers[readers[layer.id][0]]
+        if reader.op == "fc":
+            reader.inputs = [layer.inputs[0] if i == layer.id else i for i in reader.inputs]
+            del imported.layers[layer.id]
+
+
+def _group(problems: list[UnsayableError]):
+    from ..core.errors import ErrorGroup
+
+    return ErrorGroup(problems)
+
+
+def _function_op(node: fx.Node) -> str | None:
+    target = node.target
+    if target in ("mean", torch.mean) and _global_mean(node):  # x.mean((2, 3)): global pooling
+        return "avgpool"
+    if target in _FUNCTIONS:
+        return _FUNCTIONS[target]
+    found = reverse_table().get(target)
+    if found is not None:
+        return found.op
+    name = getattr(target, "__name__", None)
+    found = reverse_table().get(name) if node.op == "call_function" and name else None
+    return found.op if found else None
+
+
+def _global_mean(node: fx.Node) -> bool:
+    dims = node.args[1] if len(node.args) > 1 else node.kwargs.get("dim")
+    return isinstance(dims, (tuple, list)) and sorted(d % 4 for d in dims) == [2, 3]
+
+
+def _tensor_inputs(node: fx.Node) -> list[fx.Node]:
+    flat: list[Any] = []
+    for a in node.args:
+        flat.extend(a if isinstance(a, (list, tuple)) else [a])
+    return [a for a in flat if isinstance(a, fx.Node) and "tensor_meta" in a.meta]
+
+
+def _shape(node: Any) -> tuple[int, ...]:
+    meta = node.meta.get("tensor_meta") if isinstance(node, fx.Node) else None
+    return tuple(meta.shape[1:]) if meta is not None and hasattr(meta, "shape") else ()
+
+
+def _scope(node: fx.Node) -> str:
+    stack = node.meta.get("nn_module_stack") or {}
+    return str(next(reversed(stack))).partition("@")[0] if stack else ""
+
+
+def _classes(node: fx.Node) -> dict[str, str]:
+    stack = node.meta.get("nn_module_stack") or {}
+    return {str(path): cls.__name__ for path, (_, cls) in stack.items()}
+
+
+def _what(node: fx.Node) -> str:
+    target = node.target
+    name = target if isinstance(target, str) else getattr(target, "__name__", str(target))
+    where = _scope(node)
+    return f"{name}()" + (f" in {where}" if where else "")
