@@ -135,7 +135,8 @@ def mnist(spec: str, path: Path) -> Dataset:
         raise DataError(f"mnist data: no train-images-idx3-ubyte and train-labels-idx1-ubyte in '{path}'",
                         hint="MNIST's and Fashion-MNIST's files, gzipped (.gz) or not")
     test = _idx_split(folder, "test")
-    if test is not None and test.images.shape[1:] != train.images.shape[1:]:
+    assert train.images is not None, "IDX images are read into memory"
+    if test is not None and test.images is not None and test.images.shape[1:] != train.images.shape[1:]:
         raise DataError(f"mnist data: the test images in '{path}' are not the training images' size")
     top = max(int(s.labels.max()) for s in (train, test) if s is not None and len(s))
     _, _, h, w = train.images.shape
