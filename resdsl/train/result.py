@@ -61,7 +61,8 @@ class TrainRun(dict):
         return self._model
 
     def _load(self):
-        from ..api import load
+        from ..targets import checked_graph
+        from ..torch.backend import build_module
         from .checkpoint import CheckpointError
 
         weights = self.files.get("weights.safetensors")
@@ -70,7 +71,9 @@ class TrainRun(dict):
                                   hint="resume it to its end: resdsl.train(..., resume=True)")
         from safetensors.torch import load_file
 
-        model = load(self._target, self._network, input_shape=tuple(self["data"]["shape"]), **self._params)
+        built = checked_graph(self._target, self._network, input_shape=tuple(self["data"]["shape"]),
+                              params=self._params, forward_batch=1)
+        model = build_module(built)
         model.load_state_dict(load_file(str(weights)))
         return model.eval()
 
