@@ -96,7 +96,7 @@ def test_train_never_writes_its_recipe_over_the_recipe_it_reads(tmp_path):
 def test_analyze_never_plots_over_its_weights(source, trained):
     before = trained.read_bytes()
     result = cli("analyze", "responses", source, "--weights", trained, "-o", trained)
-    assert result.returncode == 2 and "a plot is written as png" in result.output  # before any work
+    assert result.returncode == 1 and "error[E922]" in result.output
     assert trained.read_bytes() == before
 
 
