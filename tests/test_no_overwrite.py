@@ -164,3 +164,26 @@ def test_an_experiment_never_writes_into_a_folder_that_holds_files(tmp_path):
     result = cli("experiment", "degradation", "--iterations", "1", "-o", kept)
     assert result.returncode == 2 and "already exists and is not empty" in result.output
     assert _snapshot(kept) == {"notes.txt": b"mine"}
+
+
+@pytest.mark.parametrize("name", ["w.safetensors", "w.pt"])
+def test_compile_refuses_weights_that_are_a_fifo(source, tmp_path, name):
+    """Reading a FIFO would wait for a writer for ever: weights are read as every input is, a
+    regular file within RESDSL_MAX_WEIGHTS_BYTES."""
+    import os
+
+    os.mkfifo(tmp_path / name)
+    result = cli("compile", source, "--load-weights", tmp_path / name, "--save-weights",
+                 tmp_path / "out.safetensors")
+    assert result.returncode == 1
+    assert "a pipe (FIFO), not a regular file" in result.output
+    assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_compile_reads_torch_and_safetensors_weights_alike(source, trained, tmp_path):
+    pt = tmp_path / "trained.pt"
+    torch.save(load_file(trained), pt)
+    for weights in (trained, pt):
+        out = tmp_path / f"from-{weights.suffix[1:]}.safetensors"
+        assert cli("compile", source, "--load-weights", weights, "--save-weights", out).returncode == 0
+        assert torch.equal(load_file(out)["fc.bias"], torch.full((3,), 0.25))
