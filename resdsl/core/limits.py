@@ -34,6 +34,8 @@ class Limits:
     params: int = _env_int("RESDSL_MAX_PARAMS", 1_000_000_000)
     activation_bytes: int = _env_int("RESDSL_MAX_ACTIVATION_BYTES", 16 << 30)
     ir_bytes: int = _env_int("RESDSL_MAX_IR_BYTES", 256 << 20)
+    # a weights or checkpoint file: 1G float32 parameters (RESDSL_MAX_PARAMS) and their momentum
+    weights_bytes: int = _env_int("RESDSL_MAX_WEIGHTS_BYTES", 9 << 30)
     derivations: int = _env_int("RESDSL_MAX_DERIVATIONS", 200)  # `a = b with ...` chains
     expression_depth: int = 200  # operators nested in one expression (the evaluator recurses)
     magnitude: int = 10 ** 40  # the largest number arithmetic may make

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import io
 import logging
 import os
 import warnings
@@ -166,19 +167,32 @@ def _misfit_hint(state: dict[str, Any], own: dict[str, Any]) -> str:
             "layer1.0.conv1.weight, fc.bias)")
 
 
+def _weights_bytes(path: Path) -> bytes:
+    """A weights file's bytes, as every file a command reads: a regular file (a FIFO would hang)
+    within RESDSL_MAX_WEIGHTS_BYTES."""
+    from ..core.files import FileProblem, read_limited
+    from ..core.limits import LIMITS
+
+    try:
+        return read_limited(path, LIMITS.weights_bytes, "RESDSL_MAX_WEIGHTS_BYTES")
+    except FileProblem as problem:
+        raise ExportError(f"cannot read weights from {path}: {problem.reason}") from None
+
+
 def read_weights(module: nn.Module, path: str | Path) -> None:
     """Trained weights into `module`, names and shapes exactly: a .safetensors file, or a torch
     checkpoint (.pt/.pth: a state_dict, or a dict holding one under 'state_dict' or 'model'),
     read without unpickling code (`weights_only`)."""
     path = _weights_file(Path(path))
     state: dict[str, Any]  # tensors by name; a torch checkpoint may wrap them in a dict of its own
+    raw = _weights_bytes(path)
     try:
         if path.suffix.lower() == ".safetensors":
-            from safetensors.torch import load_file
+            from safetensors.torch import load
 
-            state = load_file(str(path))
+            state = load(raw)
         else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
             for key in ("state_dict", "model"):
                 if isinstance(state, dict) and isinstance(state.get(key), dict):
                     state = state[key]

@@ -90,10 +90,10 @@ def _save_file(save_file, tensors, tmp: Path, target: Path, metadata: dict[str, 
 def read_file(path: str | Path, what: str = "weights") -> bytes:
     """A weights or checkpoint file's bytes: a regular file within RESDSL_MAX_WEIGHTS_BYTES."""
     from ..core.files import FileProblem, read_limited
-    from .limits import TRAIN_LIMITS
+    from ..core.limits import LIMITS
 
     try:
-        return read_limited(path, TRAIN_LIMITS.weights_bytes, "RESDSL_MAX_WEIGHTS_BYTES")
+        return read_limited(path, LIMITS.weights_bytes, "RESDSL_MAX_WEIGHTS_BYTES")
     except FileProblem as err:
         raise CheckpointError(f"cannot read {what} '{path}': {err.reason}") from None
 

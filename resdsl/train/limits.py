@@ -15,8 +15,6 @@ class TrainLimits:
     data_bytes: int = _env_int("RESDSL_MAX_DATA_BYTES", 1 << 30)
     # Pillow's own decompression-bomb threshold; also the size an image may be resized to
     image_pixels: int = _env_int("RESDSL_MAX_IMAGE_PIXELS", 89_478_485)
-    # a checkpoint or weights file: 1G float32 parameters (RESDSL_MAX_PARAMS) and their momentum
-    weights_bytes: int = _env_int("RESDSL_MAX_WEIGHTS_BYTES", 9 << 30)
     metrics_bytes: int = _env_int("RESDSL_MAX_METRICS_BYTES", 1 << 30)
 
 
