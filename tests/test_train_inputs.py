@@ -93,9 +93,9 @@ def test_a_truncated_or_oversized_archive_is_a_diagnostic(tmp_path, monkeypatch)
     cut.write_bytes(tar.read_bytes()[: tar.stat().st_size // 2])
     result = cli("train", f"{tiny_file(tmp_path)}:tiny_rgb", "--data", f"cifar10:{cut}", "-o", tmp_path / "r")
     assert result.returncode == 1 and "error[E931]" in result.stderr
-    from resdsl.train import data, limits
+    from resdsl.train import data, limits, pickled
 
-    monkeypatch.setattr(data, "TRAIN_LIMITS", limits.TrainLimits(data_bytes=20_000))
+    monkeypatch.setattr(pickled, "TRAIN_LIMITS", limits.TrainLimits(data_bytes=20_000))
     with pytest.raises(DataError, match="RESDSL_MAX_DATA_BYTES"):
         data.open_data(f"cifar10:{tar}", load_recipe("cifar10"))
 

@@ -23,6 +23,7 @@ COMMANDS = {
     "experiment": ("experiment", "experiment"), "analyze": ("experiment", "analyze"),
     "explain": ("explain", "explain"), "fmt": ("fmt", "fmt"), "import": ("importing", "import_"),
     "lsp": ("lsp", "lsp"), "serve": ("serve", "serve"),
+    "runs": ("runs", "runs"),
 }
 
 

@@ -24,6 +24,7 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "eval": ("train", ("torch", "safetensors")),
     "data:digits": ("train", ("sklearn",)),
     "data:folder": ("train", ("PIL",)),
+    "data:labels": ("train", ("PIL",)),
     "plots": ("train", ("matplotlib",)),
     "lsp": ("lsp", ("pygls",)),
     "serve": ("serve", ("starlette", "uvicorn")),

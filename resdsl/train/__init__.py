@@ -2,6 +2,7 @@
 
     >>> summary = resdsl.train("resnet20", data="digits")           # doctest: +SKIP
     >>> summary["final"]["val_error"], summary["run_dir"]             # doctest: +SKIP
+    >>> summary.best, summary.model                                   # doctest: +SKIP
 
 One module a job: recipe (TOML recipes, validated), data (digits, cifar10:PATH, folder:PATH),
 pipeline (batch order and augmentation), network (the graph built for the data), schedule,
@@ -19,15 +20,20 @@ from __future__ import annotations
 import sys
 import types
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .result import TrainRun
 
 
 def train(network: str, data: str = "digits", *, recipe: str | Path | None = None,
           out: str | Path | None = None, resume: bool = False, network_name: str | None = None,
           input_shape: tuple[int, int, int] | None = None, params: dict[str, Any] | None = None,
           device: str | None = None, quiet: bool = True, stop_after: int | None = None,
-          threads: int | None = None, **fields: Any) -> dict[str, Any]:
-    """Train a network (a file, FILE:NAME or bundled name) and return the run's summary.
+          threads: int | None = None, **fields: Any) -> "TrainRun":
+    """Train a network (a file, FILE:NAME or bundled name) and return the run's summary: a dict,
+    with the run's results as attributes too (`.model`, `.history`, `.best`, `.files`, `.plot()`;
+    resdsl/train/result.py).
 
     `recipe` is a bundled recipe (`cifar10`, `cifar10-warmup`, `imagenet`, `digits`) or a .toml
     file; by default the data's own (`digits` for digits, `cifar10`, `imagenet` for folders).
@@ -39,12 +45,13 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     """
     from .loop import RunSpec, run
     from .options import recipe_overrides
+    from .result import TrainRun
 
     spec = RunSpec(target=str(network), data=data, network=network_name, recipe=recipe,
                    overrides=recipe_overrides(fields), out=Path(out) if out is not None else None,
                    resume=resume, input_shape=input_shape, params=dict(params or {}), device=device,
                    quiet=quiet, stop_after=stop_after, threads=threads)
-    return run(spec)
+    return TrainRun(run(spec), str(network), network_name, spec.params)
 
 
 def evaluate(network: str, weights: str | Path, data: str = "digits", **kwargs: Any) -> dict[str, Any]:

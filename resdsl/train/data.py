@@ -1,4 +1,5 @@
-"""Data sources named by a spec: `digits`, `cifar10:PATH`, `folder:PATH`.
+"""Data sources named by a spec: `digits`, `cifar10:PATH`, `folder:PATH` (and datasets.py's
+`cifar100:PATH`, `mnist:PATH`, `labels:FILE`).
 
 Each opens into a `Dataset`: its image shape, class names, and train / validation / test
 splits. Digits and CIFAR-10 live in memory as tensors (CIFAR-10 as uint8, 150 MB); a folder of
@@ -11,65 +12,21 @@ file cannot run code.
 
 from __future__ import annotations
 
-import io
 import os
-import pickle
-import tarfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..core.errors import ResdslError, did_you_mean
+from ..core.errors import did_you_mean
+from .datatypes import IMAGE_SUFFIXES, DataError, Dataset, Split, _inside, bad_image
 from .images import BadImage, check_header, load_eval_image
-from .limits import TRAIN_LIMITS
+from .pickled import _batch_arrays, _from_archive, _read_data_file, read_batch
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".ppm", ".tif", ".tiff"}
-KINDS = ("digits", "cifar10", "folder")
+__all__ = ["IMAGE_SUFFIXES", "KINDS", "DataError", "Dataset", "Split", "bad_image", "describe",
+           "hold_out", "load_checked", "open_data", "read_batch"]
 
-
-class DataError(ResdslError):
-    code = "E931"
-
-
-@dataclass
-class Split:
-    """One split's labels, with its images in memory (N, C, H, W) or as files."""
-
-    labels: torch.Tensor
-    images: torch.Tensor | None = None
-    files: list[Path] | None = None
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def subset(self, index: torch.Tensor) -> "Split":
-        files = [self.files[i] for i in index.tolist()] if self.files is not None else None
-        images = self.images[index] if self.images is not None else None
-        return Split(self.labels[index], images, files)
-
-
-@dataclass
-class Dataset:
-    spec: str
-    kind: str
-    shape: tuple[int, int, int]     # what one batch image is: (C, H, W)
-    classes: list[str]
-    train: Split
-    val: Split | None
-    test: Split | None
-    scale: float                    # raw pixel value of white: 16 for digits, 255 for images
-    mean: list[float] = field(default_factory=list)   # per channel, after dividing by scale
-    std: list[float] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # image files left out (data.bad_images = "skip"), why
-
-    def split(self, name: str) -> Split:
-        found = {"train": self.train, "val": self.val, "test": self.test}.get(name)
-        if found is None or len(found) == 0:
-            have = [k for k in ("train", "val", "test") if getattr(self, k) is not None and len(getattr(self, k))]
-            raise DataError(f"{self.spec} has no '{name}' split", hint=f"it has: {', '.join(have)}")
-        return found
+KINDS = ("digits", "cifar10", "folder", "cifar100", "mnist", "labels")
 
 
 def open_data(spec: str, recipe) -> Dataset:
@@ -80,13 +37,18 @@ def open_data(spec: str, recipe) -> Dataset:
 
         raise DataError(f"unknown data '{clip(spec)}'",
                         hint=(did_you_mean(kind[:100], KINDS) or "") +
-                        " data is digits, cifar10:PATH or folder:PATH")
+                        " data is digits, cifar10:PATH, cifar100:PATH, mnist:PATH, folder:PATH or labels:FILE")
     if kind != "digits" and not where:
         raise DataError(f"'{kind}' data needs a path: {kind}:PATH")
     if kind == "digits":
         data = _digits(spec)
     elif kind == "cifar10":
         data = _cifar10(spec, Path(where))
+    elif kind in ("cifar100", "mnist", "labels"):
+        from . import datasets
+
+        data = datasets.labels(spec, Path(where), recipe) if kind == "labels" else \
+            getattr(datasets, kind)(spec, Path(where))
     else:
         data = _folder(spec, Path(where), recipe)
     if data.val is None:
@@ -152,63 +114,6 @@ def _digits(spec: str) -> Dataset:
 
 # ---- CIFAR-10, python version ----
 
-class _BatchUnpickler(pickle.Unpickler):
-    """Builds the few classes CIFAR-10's batches hold; anything else is refused, and an array's
-    size is checked against RESDSL_MAX_DATA_BYTES before numpy allocates it."""
-
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-               ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar")}
-
-    def find_class(self, module: str, name: str):
-        if (module, name) in self.ALLOWED:
-            found = super().find_class(module, name)
-            return _checked_reconstruct(found) if name == "_reconstruct" else found
-        raise pickle.UnpicklingError(f"refusing to build {module}.{name}")
-
-
-def _checked_reconstruct(reconstruct):
-    """numpy's `_reconstruct(cls, shape, dtype)` allocates shape x dtype at once: bounded first."""
-    def build(cls, shape, dtype):
-        import numpy as np
-
-        count = 1
-        for n in shape if isinstance(shape, tuple) else (shape,):
-            count *= int(n)
-        if count * np.dtype(dtype).itemsize > TRAIN_LIMITS.data_bytes:
-            raise pickle.UnpicklingError(f"an array of {count:,} items is over RESDSL_MAX_DATA_BYTES")
-        return reconstruct(cls, shape, dtype)
-    return build
-
-
-def read_batch(raw: bytes, shown: str) -> dict:
-    try:
-        found = _BatchUnpickler(io.BytesIO(raw), encoding="bytes").load()
-    except Exception as err:  # a corrupt or hostile file: either way not a CIFAR batch
-        raise DataError(f"{shown} is not a CIFAR-10 python batch ({str(err)[:200]})") from None
-    if not isinstance(found, dict):
-        raise DataError(f"{shown} is not a CIFAR-10 python batch (no dict inside)")
-    return {k.decode() if isinstance(k, bytes) else k: v for k, v in found.items()}
-
-
-def _batch_arrays(batch: dict, shown: str):
-    """'data' as N x 3072 bytes and 'labels' as N integers in 0..9, or a diagnostic naming the file."""
-    import numpy as np
-
-    data, labels = batch["data"], batch["labels"]
-    if not isinstance(data, np.ndarray) or data.ndim != 2 or data.shape[1] != 3072 \
-            or data.dtype.kind not in "ui" or not isinstance(labels, (list, np.ndarray)) \
-            or len(labels) != len(data):
-        raise DataError(f"{shown}: 'data' is not N rows of 3072 bytes with N labels")
-    if data.size and (int(data.min()) < 0 or int(data.max()) > 255):
-        raise DataError(f"{shown}: 'data' holds values outside 0..255, not 8-bit pixels")
-    found = np.asarray(labels) if len(labels) else np.zeros(0, dtype=np.int64)
-    if found.dtype.kind not in "iu" or found.ndim != 1 or \
-            (found.size and not 0 <= int(found.min()) <= int(found.max()) < 1 << 31):
-        raise DataError(f"{shown}: 'labels' are not small non-negative integers")
-    return data.astype(np.uint8), found.astype(np.int64)
-
-
 def _cifar_files(path: Path) -> dict[str, bytes]:
     """The batch files by name, from a folder (or its cifar-10-batches-py/) or the .tar.gz."""
     if not path.exists():
@@ -224,41 +129,6 @@ def _cifar_files(path: Path) -> dict[str, bytes]:
     missing = sorted(wanted - {"test_batch", "batches.meta"} - set(files))
     if missing and not any(n.startswith("data_batch") for n in files):
         raise DataError(f"cifar10 data: no data_batch_* files in '{path}'")
-    return files
-
-
-def _read_data_file(path: Path) -> bytes:
-    from ..core.files import FileProblem, read_limited
-
-    try:
-        return read_limited(path, TRAIN_LIMITS.data_bytes, "RESDSL_MAX_DATA_BYTES")
-    except FileProblem as err:
-        raise DataError(f"cifar10 data: cannot read '{path}': {err.reason}") from None
-
-
-def _from_archive(path: Path, wanted: set[str]) -> dict[str, bytes]:
-    """The wanted members of a (compressed) tar, their unpacked sizes held to RESDSL_MAX_DATA_BYTES
-    in all before any is read; a truncated or corrupt archive is a diagnostic."""
-    import zlib
-
-    files: dict[str, bytes] = {}
-    budget = TRAIN_LIMITS.data_bytes
-    try:
-        with tarfile.open(fileobj=io.BytesIO(_read_data_file(path)), mode="r:*") as tar:
-            for member in tar:
-                base = Path(member.name).name
-                if not (member.isfile() and base in wanted):
-                    continue
-                budget -= member.size
-                if budget < 0:
-                    raise DataError(f"cifar10 data: '{path}' unpacks to more than {TRAIN_LIMITS.data_bytes:,} "
-                                    "bytes of batches", hint="raise the limit with RESDSL_MAX_DATA_BYTES")
-                extracted = tar.extractfile(member)  # a file's member always extracts
-                if extracted is not None:
-                    files[base] = extracted.read(member.size)
-    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
-        raise DataError(f"cifar10 data: '{path}' is not a readable tar archive "
-                        f"({str(err)[:200] or type(err).__name__})") from None
     return files
 
 
@@ -295,10 +165,6 @@ def _cifar10(spec: str, path: Path) -> Dataset:
 
 # ---- image folders ----
 
-def _inside(path: Path, base: Path) -> bool:
-    return path == base or base in path.parents
-
-
 def _class_folders(root: Path, policy: str, skipped: list[str]) -> tuple[list[str], list[Path], list[int]]:
     """Class names and their image files, walked without following a link out of the data root;
     a file that is no image (empty, another format) is refused or skipped as `policy` says."""
@@ -331,14 +197,6 @@ def _class_folders(root: Path, policy: str, skipped: list[str]) -> tuple[list[st
                 files.append(f)
                 labels.append(index)
     return classes, files, labels
-
-
-def bad_image(path: Path, reason: str, policy: str, skipped: list[str]) -> None:
-    """A file that cannot be used: an error naming it, or (data.bad_images = "skip") counted."""
-    if policy != "skip":
-        raise DataError(f"folder data: cannot use image '{path}': {reason}",
-                        hint='remove or replace the file, or skip such files with --set data.bad_images="skip"')
-    skipped.append(f"{path}: {reason}")
 
 
 def _folder(spec: str, root: Path, recipe) -> Dataset:

@@ -55,7 +55,8 @@ class RunSpec:
 
 def default_recipe(data: str) -> str:
     kind = data.partition(":")[0]
-    return {"digits": "digits", "cifar10": "cifar10", "folder": "imagenet"}.get(kind, "digits")
+    return {"digits": "digits", "cifar10": "cifar10", "cifar100": "cifar10", "folder": "imagenet",
+            "labels": "imagenet"}.get(kind, "digits")
 
 
 def default_out(spec: RunSpec) -> Path:

@@ -21,8 +21,9 @@ def smoothed(values: Sequence[float], window: int) -> list[float]:
 
 
 def plot_errors(runs: Sequence[tuple[str, list[dict[str, Any]]]], path: str | Path, *,
-                title: str | None = None, window: int | None = None) -> Path:
-    """One PNG (or any suffix matplotlib writes) for runs given as (label, metric rows)."""
+                title: str | None = None, window: int | None = None, log_scale: bool = False) -> Path:
+    """One PNG (or any suffix matplotlib writes) for runs given as (label, metric rows);
+    `log_scale` puts the error on a log axis (as the paper's Figure 7 plots do)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -47,7 +48,10 @@ def plot_errors(runs: Sequence[tuple[str, list[dict[str, Any]]]], path: str | Pa
             top = max(top, max(ys))
     ax.set_xlabel("iter.")
     ax.set_ylabel("error (%)")
-    ax.set_ylim(0, min(100, max(5.0, top * 1.1)))
+    if log_scale:
+        ax.set_yscale("log")  # matplotlib leaves out a zero error, which a log axis cannot show
+    else:
+        ax.set_ylim(0, min(100, max(5.0, top * 1.1)))
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", frameon=True, fontsize=8)
     ax.set_title(title or "training (dashed) and validation (bold) error", fontsize=9)
