@@ -60,12 +60,12 @@ PUBLISHED = {
     "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
     "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
     "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19_bn": 143_678_248,
-    "googlenet": 6_624_904, "inception_v3": 27_161_264 - 3_326_696,  # torchvision's, less AuxLogits
+    "googlenet_noaux": 6_624_904, "inception_v3_noaux": 27_161_264 - 3_326_696,  # less the aux heads
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
 # the identity only at 224 (our network leaves it out)
-SIZES = {"alexnet": 224, "inception_v3": 107}
+SIZES = {"alexnet": 224, "inception_v3_noaux": 107}
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
          "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
          "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l",
@@ -102,10 +102,10 @@ def reference(name: str):
         return CspNet(name)
     if name.startswith("vgg"):
         return VGG(name)
-    if name == "inception_v3":
-        return InceptionV3()
-    if name == "googlenet":
-        return GoogLeNet()
+    if name.startswith("inception_v3"):
+        return InceptionV3(aux=name == "inception_v3")
+    if name.startswith("googlenet"):
+        return GoogLeNet(aux=name == "googlenet")
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):
