@@ -59,7 +59,7 @@ PUBLISHED = {
     "cspresnet50": 21.62e6, "cspresnext50": 20.57e6,  # timm's results table: millions, 2 decimals
     "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
     "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
-    "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19_bn": 143_678_248,
+    "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19": 143_667_240, "vgg19_bn": 143_678_248,
     "googlenet_noaux": 6_624_904, "inception_v3_noaux": 27_161_264 - 3_326_696,  # less the aux heads
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
@@ -70,7 +70,7 @@ HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "re
          "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
          "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l",
          "convnext_small", "convnext_base", "convnext_large",
-         "vgg11", "vgg13", "vgg16", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"}
+         "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"}
 # torchvision's ResNet with the bottleneck's 3x3 grouped (groups, base width): its layout, stride
 # on the 3x3, is timm's plain ResNet's, whose names it shares
 RESNETS = {"resnext101_32x8d": (32, 8), "resnext101_64x4d": (64, 4), "wide_resnet101_2": (1, 128)}
