@@ -200,3 +200,97 @@ class DPN(nn.Module):
                 x = block(x)
         x = F.elu(self.features.conv5_bn_ac.bn(torch.cat(x, 1)))
         return self.classifier(x.mean((2, 3), keepdim=True)).flatten(1)
+
+
+# -- GhostNet (timm/models/ghostnet.py) -------------------------------------------------------------
+
+def _divisible4(v):
+    """timm's make_divisible(v, 4): to the nearest multiple of 4, never below 90% of v."""
+    new = max(4, int(v + 2) // 4 * 4)
+    return new + 4 if new < 0.9 * v else new
+
+
+class GhostModule(nn.Module):
+    """Half the width from a 1x1 conv, the other half a 3x3 depthwise conv of it, side by side."""
+
+    def __init__(self, cin, cout, relu):
+        super().__init__()
+        init = -(-cout // 2)
+        act = [nn.ReLU()] if relu else [nn.Identity()]
+        self.primary_conv = nn.Sequential(nn.Conv2d(cin, init, 1, bias=False), nn.BatchNorm2d(init), *act)
+        self.cheap_operation = nn.Sequential(nn.Conv2d(init, init, 3, 1, 1, groups=init, bias=False),
+                                             nn.BatchNorm2d(init), *act)
+        self.cout = cout
+
+    def forward(self, x):
+        a = self.primary_conv(x)
+        return torch.cat([a, self.cheap_operation(a)], 1)[:, :self.cout]
+
+
+class GhostSE(nn.Module):
+    def __init__(self, chs):
+        super().__init__()
+        self.conv_reduce = nn.Conv2d(chs, _divisible4(chs * 0.25), 1)
+        self.conv_expand = nn.Conv2d(_divisible4(chs * 0.25), chs, 1)
+
+    def forward(self, x):
+        s = self.conv_expand(torch.relu(self.conv_reduce(x.mean((2, 3), keepdim=True))))
+        return x * F.hardsigmoid(s)
+
+
+class GhostBottleneck(nn.Module):
+    def __init__(self, cin, mid, cout, k, stride, se):
+        super().__init__()
+        self.ghost1 = GhostModule(cin, mid, True)
+        self.conv_dw = nn.Conv2d(mid, mid, k, stride, (k - 1) // 2, groups=mid, bias=False) if stride > 1 else None
+        self.bn_dw = nn.BatchNorm2d(mid) if stride > 1 else None
+        self.se = GhostSE(mid) if se else None
+        self.ghost2 = GhostModule(mid, cout, False)
+        self.shortcut = nn.Sequential() if cin == cout and stride == 1 else nn.Sequential(
+            nn.Conv2d(cin, cin, k, stride, (k - 1) // 2, groups=cin, bias=False), nn.BatchNorm2d(cin),
+            nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.ghost1(x)
+        if self.conv_dw is not None:
+            y = self.bn_dw(self.conv_dw(y))
+        if self.se is not None:
+            y = self.se(y)
+        return self.ghost2(y) + self.shortcut(x)
+
+
+# (kernel, expanded width, width, SE, stride) per stage, GhostNet's Table 1
+GHOSTNET = [[(3, 16, 16, 0, 1)], [(3, 48, 24, 0, 2)], [(3, 72, 24, 0, 1)], [(5, 72, 40, 1, 2)],
+            [(5, 120, 40, 1, 1)], [(3, 240, 80, 0, 2)],
+            [(3, 200, 80, 0, 1), (3, 184, 80, 0, 1), (3, 184, 80, 0, 1), (3, 480, 112, 1, 1), (3, 672, 112, 1, 1)],
+            [(5, 672, 160, 1, 2)], [(5, 960, 160, 0, 1), (5, 960, 160, 1, 1), (5, 960, 160, 0, 1), (5, 960, 160, 1, 1)]]
+
+
+class GhostNet(nn.Module):
+    """timm's ghostnet_100: stem, nine stages of Ghost bottlenecks, a 1x1 conv to 960, the head."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv_stem = nn.Conv2d(3, 16, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        stages, cin = [], 16
+        for stage in GHOSTNET:
+            blocks = []
+            for k, mid, cout, se, stride in stage:
+                blocks.append(GhostBottleneck(cin, mid, cout, k, stride, se))
+                cin = cout
+            stages.append(nn.Sequential(*blocks))
+        last = nn.Module()
+        last.conv, last.bn1 = nn.Conv2d(cin, 960, 1, bias=False), nn.BatchNorm2d(960)
+        stages.append(nn.Sequential(last))
+        self.blocks = nn.Sequential(*stages)
+        self.conv_head = nn.Conv2d(960, 1280, 1)
+        self.classifier = nn.Linear(1280, num_classes)
+        self.dropout = nn.Dropout(0.2)
+
+    def forward(self, x):
+        x = self.blocks[:-1](torch.relu(self.bn1(self.conv_stem(x))))
+        last = self.blocks[-1][0]
+        x = torch.relu(last.bn1(last.conv(x)))
+        x = torch.relu(self.conv_head(x.mean((2, 3), keepdim=True)))
+        return self.classifier(self.dropout(torch.flatten(x, 1)))
