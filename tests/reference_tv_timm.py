@@ -294,3 +294,47 @@ class GhostNet(nn.Module):
         x = torch.relu(last.bn1(last.conv(x)))
         x = torch.relu(self.conv_head(x.mean((2, 3), keepdim=True)))
         return self.classifier(self.dropout(torch.flatten(x, 1)))
+
+
+# -- ResNeSt (timm/models/resnest.py, timm/layers/split_attn.py): a bottleneck for TimmResNet -------
+
+class SplitAttention(nn.Module):
+    """Radix 2, cardinality 1: a 3x3 to two halves, attention from their pooled sum, a softmax
+    across the halves of each channel."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.conv = nn.Conv2d(width, 2 * width, 3, 1, 1, groups=2, bias=False)
+        self.bn0 = nn.BatchNorm2d(2 * width)
+        self.fc1 = nn.Conv2d(width, max(width // 2, 32), 1)
+        self.bn1 = nn.BatchNorm2d(max(width // 2, 32))
+        self.fc2 = nn.Conv2d(max(width // 2, 32), 2 * width, 1)
+
+    def forward(self, x):
+        x = torch.relu(self.bn0(self.conv(x)))
+        halves = x.reshape(x.shape[0], 2, -1, *x.shape[2:])
+        gap = halves.sum(1).mean((2, 3), keepdim=True)
+        attn = self.fc2(torch.relu(self.bn1(self.fc1(gap))))
+        attn = torch.softmax(attn.view(x.shape[0], 2, -1), 1).view(x.shape[0], 2, -1, 1, 1)
+        return (halves * attn).sum(1)
+
+
+class ResNestBottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin, width, stride=1, downsample=None, **_):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = SplitAttention(width)
+        self.avd_last = nn.AvgPool2d(3, stride, 1) if stride > 1 else None
+        self.conv3 = nn.Conv2d(width, width * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width * 4)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.conv2(torch.relu(self.bn1(self.conv1(x))))
+        if self.avd_last is not None:
+            out = self.avd_last(out)
+        out = self.bn3(self.conv3(out))
+        return torch.relu(out + (self.downsample(x) if self.downsample is not None else x))
