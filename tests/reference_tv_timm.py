@@ -338,3 +338,73 @@ class ResNestBottleneck(nn.Module):
             out = self.avd_last(out)
         out = self.bn3(self.conv3(out))
         return torch.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+# -- DLA-34 (timm/models/dla.py) -------------------------------------------------------------------
+
+def _conv_bn(cin, cout, k=3, stride=1):
+    return nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)
+
+
+class DlaBasic(nn.Module):
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1, self.bn1 = _conv_bn(cin, cout, 3, stride)
+        self.conv2, self.bn2 = _conv_bn(cout, cout)
+
+    def forward(self, x, shortcut):
+        return torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))) + shortcut)
+
+
+class DlaRoot(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv, self.bn = _conv_bn(cin, cout, 1)
+
+    def forward(self, *children):
+        return torch.relu(self.bn(self.conv(torch.cat(children, 1))))
+
+
+class DlaTree(nn.Module):
+    """A tree of `levels` levels; `extra` channels of outer children reach the last root."""
+
+    def __init__(self, levels, cin, cout, stride=1, level_root=False, root_dim=0):
+        super().__init__()
+        root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
+        self.pool = stride > 1
+        self.level_root, self.levels = level_root, levels
+        if levels == 1:
+            self.tree1, self.tree2 = DlaBasic(cin, cout, stride), DlaBasic(cout, cout)
+            if cin != cout:
+                self.project = nn.Sequential(*_conv_bn(cin, cout, 1))
+            self.root = DlaRoot(root_dim, cout)
+        else:
+            self.tree1 = DlaTree(levels - 1, cin, cout, stride)
+            self.tree2 = DlaTree(levels - 1, cout, cout, root_dim=root_dim + cout)
+
+    def forward(self, x, children=()):
+        bottom = F.max_pool2d(x, 2) if self.pool else x
+        children = [*children, bottom] if self.level_root else list(children)
+        if self.levels > 1:
+            x1 = self.tree1(x)
+            return self.tree2(x1, [*children, x1])
+        x1 = self.tree1(x, self.project(bottom) if hasattr(self, "project") else bottom)
+        return self.root(self.tree2(x1, x1), x1, *children)
+
+
+class DLA34(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.base_layer = nn.Sequential(*_conv_bn(3, 16, 7), nn.ReLU())
+        self.level0 = nn.Sequential(*_conv_bn(16, 16), nn.ReLU())
+        self.level1 = nn.Sequential(*_conv_bn(16, 32, 3, 2), nn.ReLU())
+        self.level2 = DlaTree(1, 32, 64, 2)
+        self.level3 = DlaTree(2, 64, 128, 2, level_root=True)
+        self.level4 = DlaTree(2, 128, 256, 2, level_root=True)
+        self.level5 = DlaTree(1, 256, 512, 2, level_root=True)
+        self.fc = nn.Conv2d(512, num_classes, 1)
+
+    def forward(self, x):
+        x = self.level1(self.level0(self.base_layer(x)))
+        x = self.level5(self.level4(self.level3(self.level2(x))))
+        return torch.flatten(self.fc(x.mean((2, 3), keepdim=True)), 1)

@@ -31,7 +31,17 @@ from .reference_tv import (
     regnet_stages,
 )
 from .reference_tv_classic import SHUFFLENETS, VGG, AlexNet, GoogLeNet, InceptionV3, ShuffleNetV2, SqueezeNet
-from .reference_tv_timm import CSPNETS, DPN, DPNS, TIMM_CONVNEXTS, CspNet, GhostNet, ResNestBottleneck, TimmConvNeXt
+from .reference_tv_timm import (
+    CSPNETS,
+    DLA34,
+    DPN,
+    DPNS,
+    TIMM_CONVNEXTS,
+    CspNet,
+    GhostNet,
+    ResNestBottleneck,
+    TimmConvNeXt,
+)
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
@@ -57,7 +67,7 @@ PUBLISHED = {
     "convnext_tiny": 28_589_128, "convnext_small": 50_223_688, "convnext_base": 88_591_464,
     "convnext_large": 197_767_336,
     "cspresnet50": 21.62e6, "cspresnext50": 20.57e6,  # timm's results table: millions, 2 decimals
-    "ghostnet_100": 5.18e6, "resnest50d": 27.48e6, "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
+    "ghostnet_100": 5.18e6, "resnest50d": 27.48e6, "dla34": 15.74e6, "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
     "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
     "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19": 143_667_240, "vgg19_bn": 143_678_248,
     "googlenet_noaux": 6_624_904, "inception_v3_noaux": 27_161_264 - 3_326_696,  # less the aux heads
@@ -100,6 +110,8 @@ def reference(name: str):
         return DPN(name)
     if name in CSPNETS:
         return CspNet(name)
+    if name == "dla34":
+        return DLA34()
     if name == "resnest50d":
         return TimmResNet(ResNestBottleneck, [3, 4, 6, 3], stem="deep", avg_down=True)
     if name == "ghostnet_100":
