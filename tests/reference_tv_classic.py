@@ -151,7 +151,8 @@ class VGG(nn.Module):
         return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
 
-# -- GoogLeNet (torchvision/models/googlenet.py), as its weights load: no auxiliary heads ----------
+# -- GoogLeNet (torchvision/models/googlenet.py): googlenet() with its auxiliary heads (aux=True), --
+# -- or as its pretrained weights load, the heads removed ---------------------------------------
 
 class BasicConv2d(nn.Module):
     def __init__(self, cin, cout, k=1, stride=1):
@@ -182,8 +183,25 @@ GOOGLENET = {"3a": (192, 64, 96, 128, 16, 32, 32), "3b": (256, 128, 128, 192, 32
              "5a": (832, 256, 160, 320, 32, 128, 128), "5b": (832, 384, 192, 384, 48, 128, 128)}
 
 
+class GoogLeNetAux(nn.Module):
+    """torchvision's InceptionAux: adaptive 4x4 average pool, 1x1 conv, fc1, ReLU, dropout, fc2."""
+
+    def __init__(self, cin, num_classes):
+        super().__init__()
+        self.conv = BasicConv2d(cin, 128)
+        self.fc1 = nn.Linear(2048, 1024)
+        self.fc2 = nn.Linear(1024, num_classes)
+        self.dropout = nn.Dropout(0.7)
+
+    def forward(self, x):
+        x = torch.flatten(self.conv(F.adaptive_avg_pool2d(x, (4, 4))), 1)
+        return self.fc2(self.dropout(torch.relu(self.fc1(x))))
+
+
 class GoogLeNet(nn.Module):
-    def __init__(self, num_classes=1000):
+    """In training with `aux`, a dict: the logits as "out", each head by its last layer's name."""
+
+    def __init__(self, num_classes=1000, aux=False):
         super().__init__()
         self.conv1 = BasicConv2d(3, 64, 7, 2)
         self.maxpool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
@@ -196,17 +214,24 @@ class GoogLeNet(nn.Module):
             pool = nn.MaxPool2d(3 if key == "M3" else 2, 2, ceil_mode=True)
             self.add_module(name, pool if cfg is None else Inception(*cfg))
             self.order.append(name)
+        self.heads = {"inception4a": "aux1", "inception4d": "aux2"} if aux else {}
+        if aux:
+            self.aux1, self.aux2 = GoogLeNetAux(512, num_classes), GoogLeNetAux(528, num_classes)
         self.dropout = nn.Dropout(0.2)
         self.fc = nn.Linear(1024, num_classes)
 
     def forward(self, x):
         x = self.maxpool2(self.conv3(self.conv2(self.maxpool1(self.conv1(x)))))
+        sides = {}
         for name in self.order:
             x = getattr(self, name)(x)
-        return self.fc(self.dropout(x.mean((2, 3))))
+            if self.training and name in self.heads:
+                sides[f"{self.heads[name]}.fc2"] = getattr(self, self.heads[name])(x)
+        out = self.fc(self.dropout(x.mean((2, 3))))
+        return {"out": out, **sides} if sides else out
 
 
-# -- Inception-v3 (torchvision/models/inception.py), inception_v3(aux_logits=False) ------------------
+# -- Inception-v3 (torchvision/models/inception.py): inception_v3(), its AuxLogits head with aux=True -
 
 class Conv(nn.Module):
     """torchvision's BasicConv2d with any kernel and padding."""
@@ -293,8 +318,24 @@ def inception_e(cin):
                   ["avg", "branch_pool"]])
 
 
+class InceptionAux(nn.Module):
+    """A 5x5/3 average pool, conv0 (1x1, 128), conv1 (5x5, 768), a global average pool, fc."""
+
+    def __init__(self, num_classes):
+        super().__init__()
+        self.conv0 = Conv(768, 128)
+        self.conv1 = Conv(128, 768, 5)
+        self.fc = nn.Linear(768, num_classes)
+
+    def forward(self, x):
+        x = self.conv1(self.conv0(F.avg_pool2d(x, 5, 3)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, (1, 1)), 1))
+
+
 class InceptionV3(nn.Module):
-    def __init__(self, num_classes=1000):
+    """In training with `aux`, a dict: the logits as "out" and the head's as "AuxLogits.fc"."""
+
+    def __init__(self, num_classes=1000, aux=False):
         super().__init__()
         self.Conv2d_1a_3x3 = Conv(3, 32, 3, 2)
         self.Conv2d_2a_3x3 = Conv(32, 32, 3)
@@ -308,12 +349,17 @@ class InceptionV3(nn.Module):
                   inception_d(768), inception_e(1280), inception_e(2048)]
         for name, block in zip(self.mixed, blocks):
             self.add_module(name, block)
+        self.AuxLogits = InceptionAux(num_classes) if aux else None
         self.dropout = nn.Dropout(0.5)
         self.fc = nn.Linear(2048, num_classes)
 
     def forward(self, x):
         x = F.max_pool2d(self.Conv2d_2b_3x3(self.Conv2d_2a_3x3(self.Conv2d_1a_3x3(x))), 3, 2)
         x = F.max_pool2d(self.Conv2d_4a_3x3(self.Conv2d_3b_1x1(x)), 3, 2)
+        sides = {}
         for name in self.mixed:
             x = getattr(self, name)(x)
-        return self.fc(self.dropout(x.mean((2, 3))))
+            if name == "Mixed_6e" and self.AuxLogits is not None and self.training:
+                sides["AuxLogits.fc"] = self.AuxLogits(x)
+        out = self.fc(self.dropout(x.mean((2, 3))))
+        return {"out": out, **sides} if sides else out

@@ -200,3 +200,211 @@ class DPN(nn.Module):
                 x = block(x)
         x = F.elu(self.features.conv5_bn_ac.bn(torch.cat(x, 1)))
         return self.classifier(x.mean((2, 3), keepdim=True)).flatten(1)
+
+
+# -- GhostNet (timm/models/ghostnet.py) -------------------------------------------------------------
+
+def _divisible4(v):
+    """timm's make_divisible(v, 4): to the nearest multiple of 4, never below 90% of v."""
+    new = max(4, int(v + 2) // 4 * 4)
+    return new + 4 if new < 0.9 * v else new
+
+
+class GhostModule(nn.Module):
+    """Half the width from a 1x1 conv, the other half a 3x3 depthwise conv of it, side by side."""
+
+    def __init__(self, cin, cout, relu):
+        super().__init__()
+        init = -(-cout // 2)
+        act = [nn.ReLU()] if relu else [nn.Identity()]
+        self.primary_conv = nn.Sequential(nn.Conv2d(cin, init, 1, bias=False), nn.BatchNorm2d(init), *act)
+        self.cheap_operation = nn.Sequential(nn.Conv2d(init, init, 3, 1, 1, groups=init, bias=False),
+                                             nn.BatchNorm2d(init), *act)
+        self.cout = cout
+
+    def forward(self, x):
+        a = self.primary_conv(x)
+        return torch.cat([a, self.cheap_operation(a)], 1)[:, :self.cout]
+
+
+class GhostSE(nn.Module):
+    def __init__(self, chs):
+        super().__init__()
+        self.conv_reduce = nn.Conv2d(chs, _divisible4(chs * 0.25), 1)
+        self.conv_expand = nn.Conv2d(_divisible4(chs * 0.25), chs, 1)
+
+    def forward(self, x):
+        s = self.conv_expand(torch.relu(self.conv_reduce(x.mean((2, 3), keepdim=True))))
+        return x * F.hardsigmoid(s)
+
+
+class GhostBottleneck(nn.Module):
+    def __init__(self, cin, mid, cout, k, stride, se):
+        super().__init__()
+        self.ghost1 = GhostModule(cin, mid, True)
+        self.conv_dw = nn.Conv2d(mid, mid, k, stride, (k - 1) // 2, groups=mid, bias=False) if stride > 1 else None
+        self.bn_dw = nn.BatchNorm2d(mid) if stride > 1 else None
+        self.se = GhostSE(mid) if se else None
+        self.ghost2 = GhostModule(mid, cout, False)
+        self.shortcut = nn.Sequential() if cin == cout and stride == 1 else nn.Sequential(
+            nn.Conv2d(cin, cin, k, stride, (k - 1) // 2, groups=cin, bias=False), nn.BatchNorm2d(cin),
+            nn.Conv2d(cin, cout, 1, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = self.ghost1(x)
+        if self.conv_dw is not None:
+            y = self.bn_dw(self.conv_dw(y))
+        if self.se is not None:
+            y = self.se(y)
+        return self.ghost2(y) + self.shortcut(x)
+
+
+# (kernel, expanded width, width, SE, stride) per stage, GhostNet's Table 1
+GHOSTNET = [[(3, 16, 16, 0, 1)], [(3, 48, 24, 0, 2)], [(3, 72, 24, 0, 1)], [(5, 72, 40, 1, 2)],
+            [(5, 120, 40, 1, 1)], [(3, 240, 80, 0, 2)],
+            [(3, 200, 80, 0, 1), (3, 184, 80, 0, 1), (3, 184, 80, 0, 1), (3, 480, 112, 1, 1), (3, 672, 112, 1, 1)],
+            [(5, 672, 160, 1, 2)], [(5, 960, 160, 0, 1), (5, 960, 160, 1, 1), (5, 960, 160, 0, 1), (5, 960, 160, 1, 1)]]
+
+
+class GhostNet(nn.Module):
+    """timm's ghostnet_100: stem, nine stages of Ghost bottlenecks, a 1x1 conv to 960, the head."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv_stem = nn.Conv2d(3, 16, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        stages, cin = [], 16
+        for stage in GHOSTNET:
+            blocks = []
+            for k, mid, cout, se, stride in stage:
+                blocks.append(GhostBottleneck(cin, mid, cout, k, stride, se))
+                cin = cout
+            stages.append(nn.Sequential(*blocks))
+        last = nn.Module()
+        last.conv, last.bn1 = nn.Conv2d(cin, 960, 1, bias=False), nn.BatchNorm2d(960)
+        stages.append(nn.Sequential(last))
+        self.blocks = nn.Sequential(*stages)
+        self.conv_head = nn.Conv2d(960, 1280, 1)
+        self.classifier = nn.Linear(1280, num_classes)
+        self.dropout = nn.Dropout(0.2)
+
+    def forward(self, x):
+        x = self.blocks[:-1](torch.relu(self.bn1(self.conv_stem(x))))
+        last = self.blocks[-1][0]
+        x = torch.relu(last.bn1(last.conv(x)))
+        x = torch.relu(self.conv_head(x.mean((2, 3), keepdim=True)))
+        return self.classifier(self.dropout(torch.flatten(x, 1)))
+
+
+# -- ResNeSt (timm/models/resnest.py, timm/layers/split_attn.py): a bottleneck for TimmResNet -------
+
+class SplitAttention(nn.Module):
+    """Radix 2, cardinality 1: a 3x3 to two halves, attention from their pooled sum, a softmax
+    across the halves of each channel."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.conv = nn.Conv2d(width, 2 * width, 3, 1, 1, groups=2, bias=False)
+        self.bn0 = nn.BatchNorm2d(2 * width)
+        self.fc1 = nn.Conv2d(width, max(width // 2, 32), 1)
+        self.bn1 = nn.BatchNorm2d(max(width // 2, 32))
+        self.fc2 = nn.Conv2d(max(width // 2, 32), 2 * width, 1)
+
+    def forward(self, x):
+        x = torch.relu(self.bn0(self.conv(x)))
+        halves = x.reshape(x.shape[0], 2, -1, *x.shape[2:])
+        gap = halves.sum(1).mean((2, 3), keepdim=True)
+        attn = self.fc2(torch.relu(self.bn1(self.fc1(gap))))
+        attn = torch.softmax(attn.view(x.shape[0], 2, -1), 1).view(x.shape[0], 2, -1, 1, 1)
+        return (halves * attn).sum(1)
+
+
+class ResNestBottleneck(nn.Module):
+    expansion = 4
+
+    def __init__(self, cin, width, stride=1, downsample=None, **_):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, width, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(width)
+        self.conv2 = SplitAttention(width)
+        self.avd_last = nn.AvgPool2d(3, stride, 1) if stride > 1 else None
+        self.conv3 = nn.Conv2d(width, width * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(width * 4)
+        self.downsample = downsample
+
+    def forward(self, x):
+        out = self.conv2(torch.relu(self.bn1(self.conv1(x))))
+        if self.avd_last is not None:
+            out = self.avd_last(out)
+        out = self.bn3(self.conv3(out))
+        return torch.relu(out + (self.downsample(x) if self.downsample is not None else x))
+
+
+# -- DLA-34 (timm/models/dla.py) -------------------------------------------------------------------
+
+def _conv_bn(cin, cout, k=3, stride=1):
+    return nn.Conv2d(cin, cout, k, stride, k // 2, bias=False), nn.BatchNorm2d(cout)
+
+
+class DlaBasic(nn.Module):
+    def __init__(self, cin, cout, stride=1):
+        super().__init__()
+        self.conv1, self.bn1 = _conv_bn(cin, cout, 3, stride)
+        self.conv2, self.bn2 = _conv_bn(cout, cout)
+
+    def forward(self, x, shortcut):
+        return torch.relu(self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))) + shortcut)
+
+
+class DlaRoot(nn.Module):
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.conv, self.bn = _conv_bn(cin, cout, 1)
+
+    def forward(self, *children):
+        return torch.relu(self.bn(self.conv(torch.cat(children, 1))))
+
+
+class DlaTree(nn.Module):
+    """A tree of `levels` levels; `extra` channels of outer children reach the last root."""
+
+    def __init__(self, levels, cin, cout, stride=1, level_root=False, root_dim=0):
+        super().__init__()
+        root_dim = (root_dim or 2 * cout) + (cin if level_root else 0)
+        self.pool = stride > 1
+        self.level_root, self.levels = level_root, levels
+        if levels == 1:
+            self.tree1, self.tree2 = DlaBasic(cin, cout, stride), DlaBasic(cout, cout)
+            if cin != cout:
+                self.project = nn.Sequential(*_conv_bn(cin, cout, 1))
+            self.root = DlaRoot(root_dim, cout)
+        else:
+            self.tree1 = DlaTree(levels - 1, cin, cout, stride)
+            self.tree2 = DlaTree(levels - 1, cout, cout, root_dim=root_dim + cout)
+
+    def forward(self, x, children=()):
+        bottom = F.max_pool2d(x, 2) if self.pool else x
+        children = [*children, bottom] if self.level_root else list(children)
+        if self.levels > 1:
+            x1 = self.tree1(x)
+            return self.tree2(x1, [*children, x1])
+        x1 = self.tree1(x, self.project(bottom) if hasattr(self, "project") else bottom)
+        return self.root(self.tree2(x1, x1), x1, *children)
+
+
+class DLA34(nn.Module):
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.base_layer = nn.Sequential(*_conv_bn(3, 16, 7), nn.ReLU())
+        self.level0 = nn.Sequential(*_conv_bn(16, 16), nn.ReLU())
+        self.level1 = nn.Sequential(*_conv_bn(16, 32, 3, 2), nn.ReLU())
+        self.level2 = DlaTree(1, 32, 64, 2)
+        self.level3 = DlaTree(2, 64, 128, 2, level_root=True)
+        self.level4 = DlaTree(2, 128, 256, 2, level_root=True)
+        self.level5 = DlaTree(1, 256, 512, 2, level_root=True)
+        self.fc = nn.Conv2d(512, num_classes, 1)
+
+    def forward(self, x):
+        x = self.level1(self.level0(self.base_layer(x)))
+        x = self.level5(self.level4(self.level3(self.level2(x))))
+        return torch.flatten(self.fc(x.mean((2, 3), keepdim=True)), 1)

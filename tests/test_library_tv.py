@@ -31,7 +31,17 @@ from .reference_tv import (
     regnet_stages,
 )
 from .reference_tv_classic import SHUFFLENETS, VGG, AlexNet, GoogLeNet, InceptionV3, ShuffleNetV2, SqueezeNet
-from .reference_tv_timm import CSPNETS, DPN, DPNS, TIMM_CONVNEXTS, CspNet, TimmConvNeXt
+from .reference_tv_timm import (
+    CSPNETS,
+    DLA34,
+    DPN,
+    DPNS,
+    TIMM_CONVNEXTS,
+    CspNet,
+    GhostNet,
+    ResNestBottleneck,
+    TimmConvNeXt,
+)
 from .reference_zoo import TimmBottleneck, TimmResNet, TorchvisionDenseNet
 from .zoo_support import assert_same_network
 
@@ -57,20 +67,20 @@ PUBLISHED = {
     "convnext_tiny": 28_589_128, "convnext_small": 50_223_688, "convnext_base": 88_591_464,
     "convnext_large": 197_767_336,
     "cspresnet50": 21.62e6, "cspresnext50": 20.57e6,  # timm's results table: millions, 2 decimals
-    "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
+    "ghostnet_100": 5.18e6, "resnest50d": 27.48e6, "dla34": 15.74e6, "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
     "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
-    "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19_bn": 143_678_248,
-    "googlenet": 6_624_904, "inception_v3": 27_161_264 - 3_326_696,  # torchvision's, less AuxLogits
+    "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19": 143_667_240, "vgg19_bn": 143_678_248,
+    "googlenet_noaux": 6_624_904, "inception_v3_noaux": 27_161_264 - 3_326_696,  # less the aux heads
     "alexnet": 61_100_840, "squeezenet1_0": 1_248_424, "squeezenet1_1": 1_235_496,
 }
 # the input size of the forward comparison where 64x64 does not do: AlexNet's adaptive pool is
 # the identity only at 224 (our network leaves it out)
-SIZES = {"alexnet": 224, "inception_v3": 107}
+SIZES = {"alexnet": 224, "inception_v3_noaux": 107}
 HEAVY = {"regnet_y_8gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf", "regnet_x_8gf",
          "regnet_x_16gf", "regnet_x_32gf", "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2",
          "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l",
          "convnext_small", "convnext_base", "convnext_large",
-         "vgg11", "vgg13", "vgg16", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"}
+         "vgg11", "vgg13", "vgg16", "vgg19", "vgg11_bn", "vgg13_bn", "vgg16_bn", "vgg19_bn"}
 # torchvision's ResNet with the bottleneck's 3x3 grouped (groups, base width): its layout, stride
 # on the 3x3, is timm's plain ResNet's, whose names it shares
 RESNETS = {"resnext101_32x8d": (32, 8), "resnext101_64x4d": (64, 4), "wide_resnet101_2": (1, 128)}
@@ -100,12 +110,18 @@ def reference(name: str):
         return DPN(name)
     if name in CSPNETS:
         return CspNet(name)
+    if name == "dla34":
+        return DLA34()
+    if name == "resnest50d":
+        return TimmResNet(ResNestBottleneck, [3, 4, 6, 3], stem="deep", avg_down=True)
+    if name == "ghostnet_100":
+        return GhostNet()
     if name.startswith("vgg"):
         return VGG(name)
-    if name == "inception_v3":
-        return InceptionV3()
-    if name == "googlenet":
-        return GoogLeNet()
+    if name.startswith("inception_v3"):
+        return InceptionV3(aux=name == "inception_v3")
+    if name.startswith("googlenet"):
+        return GoogLeNet(aux=name == "googlenet")
     if name == "alexnet":
         return AlexNet()
     if name.startswith("squeezenet"):

@@ -9,10 +9,11 @@ from .library_siblings import network, sibling_names
 
 # torchvision's model documentation
 TORCHVISION = {"vgg11": (132_863_336, 7.61e9), "vgg13": (133_047_848, 11.31e9),
-               "vgg16": (138_357_544, 15.47e9), "vgg19": (143_667_240, 19.63e9)}
+               "vgg16": (138_357_544, 15.47e9), "vgg19": (143_667_240, 19.63e9),
+               "vgg19_paper": (143_667_240, 19.63e9)}
 # Simonyan & Zisserman, Table 1: 3x3 convolutions per group (configurations A, B, D, E)
 CONVS = {"vgg11": (1, 1, 2, 2, 2), "vgg13": (2, 2, 2, 2, 2), "vgg16": (2, 2, 3, 3, 3),
-         "vgg19": (2, 2, 4, 4, 4)}
+         "vgg19": (2, 2, 4, 4, 4), "vgg19_paper": (2, 2, 4, 4, 4)}
 WIDTHS = (64, 128, 256, 512, 512)
 
 
@@ -39,11 +40,11 @@ def test_vgg_matches_torchvision_and_the_configuration(name):
 
 
 def test_vgg19_is_the_papers_19_6_billion_flops():
-    assert round(totals(network("vgg19"))["macs"] / 1e9, 1) == 19.6
+    assert round(totals(network("vgg19_paper"))["macs"] / 1e9, 1) == 19.6
 
 
 def test_vgg19_halves_the_feature_map_after_each_group():
-    graph = network("vgg19")
+    graph = network("vgg19_paper")
     sizes = [graph.nodes[f"pool{i}"]["out_shape"] for i in range(1, 6)]
     assert sizes == [(64, 112, 112), (128, 56, 56), (256, 28, 28), (512, 14, 14), (512, 7, 7)]
     assert graph.nodes["fc8"]["out_shape"] == (1000,)
@@ -54,3 +55,13 @@ def test_siblings_meet_their_published_figures():
         built = network(name)
         assert built.graph["checks"], name
         assert run_checks(built) == [], name
+
+
+def test_the_papers_vgg19_is_torchvisions_under_other_names():
+    """Layer for layer the same ops, arguments and shapes; only the names differ."""
+    paper, torchvision = network("vgg19_paper"), network("vgg19")
+
+    def layers(graph):
+        return [(d["op"], d["args"], d["out_shape"]) for _, d in graph.nodes(data=True) if d["op"] != "input"]
+    assert layers(paper) == layers(torchvision) and len(layers(paper)) == 16 * 2 + 5 + 3 + 2 * 2  # conv+relu, pools, fcs, relu+dropout
+    assert "pool5" in paper and "features.36" in torchvision

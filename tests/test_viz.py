@@ -389,7 +389,7 @@ def test_the_outputs_of_a_backbone_are_named():
 
 @pytest.mark.parametrize("picture, networks, level", [
     ("resnet34-blocks.svg", ["resnet34"], "block"),
-    ("figure3.svg", ["vgg19", "plain34", "resnet34"], "layer"),
+    ("figure3.svg", ["vgg19_paper", "plain34", "resnet34"], "layer"),
 ])
 def test_the_pictures_in_docs_show_todays_drawing(picture, networks, level):
     """The README's pictures are what `resdsl viz` draws now (regenerate them with the command
@@ -445,7 +445,7 @@ def test_fold_draws_bn_and_relu_inside_their_conv_box_as_figure_3():
     # the margin: one "output size" beside the first box of each size, as the figure's left edge
     # (224 for VGG's first conv, then 112 ... 7, and 1 from the pool on: the fc's vector is 1x1)
     assert list(folded.margins.values()) == [f"output size: {s}" for s in (112, 56, 28, 14, 7, 1)]
-    vgg = drawing(resdsl.graph("vgg19"), "layer", fold=True)
+    vgg = drawing(resdsl.graph("vgg19_paper"), "layer", fold=True)
     assert list(vgg.margins.values()) == [f"output size: {s}" for s in (224, 112, 56, 28, 14, 7, 1)]
 
 
@@ -458,8 +458,8 @@ def test_fold_direction_and_dpi_reach_the_dot_source():
 
 # -- where dot puts things: titles beside the main path, Figure 3's rows ---------------------------
 
-TITLED = {"resnet34": ["resnet34"], "resnet50": ["resnet50"], "plain34": ["plain34"], "vgg19": ["vgg19"],
-          "cifar": ["resnet56"], "figure3": ["vgg19", "plain34", "resnet34"]}
+TITLED = {"resnet34": ["resnet34"], "resnet50": ["resnet50"], "plain34": ["plain34"], "vgg19_paper": ["vgg19_paper"],
+          "cifar": ["resnet56"], "figure3": ["vgg19_paper", "plain34", "resnet34"]}
 
 
 @pytest.mark.needs_dot
@@ -492,7 +492,7 @@ def test_a_title_crossed_by_an_arrow_is_seen():
 @pytest.mark.needs_dot
 @pytest.mark.parametrize("fold", [True, False])
 def test_figure_3_vgg_fc_rows_level_with_the_resnets_head(fold):
-    graphs = [resdsl.graph(n) for n in ("vgg19", "plain34", "resnet34")]
+    graphs = [resdsl.graph(n) for n in ("vgg19_paper", "plain34", "resnet34")]
     lay = layout(diagram(graphs, "layer", fold=fold))
 
     def y(name):
@@ -501,14 +501,14 @@ def test_figure_3_vgg_fc_rows_level_with_the_resnets_head(fold):
     # the paper's Figure 3: VGG-19's first fc 4096 on the row of the 34-layer nets' average pool,
     # its fc 1000 on the row of theirs; its second fc 4096 between them
     for vgg, resnet in (("fc6", "avgpool"), ("fc8", "fc")):
-        assert abs(y(f"vgg19/{vgg}") - y(f"plain34/{resnet}")) < 0.5
-        assert abs(y(f"vgg19/{vgg}") - y(f"resnet34/{resnet}")) < 0.5
-    assert y("vgg19/fc6") > y("vgg19/fc7") > y("vgg19/fc8")
+        assert abs(y(f"vgg19_paper/{vgg}") - y(f"plain34/{resnet}")) < 0.5
+        assert abs(y(f"vgg19_paper/{vgg}") - y(f"resnet34/{resnet}")) < 0.5
+    assert y("vgg19_paper/fc6") > y("vgg19_paper/fc7") > y("vgg19_paper/fc8")
     # and below every convolution of all three columns (y grows upwards)
     convs = [n for n, (*_, attrs) in lay.nodes.items() if attrs.get("label", "").startswith("3x3 conv")]
-    assert len(convs) == 16 + 2 * 32 and y("vgg19/fc6") < min(y(n) for n in convs)
+    assert len(convs) == 16 + 2 * 32 and y("vgg19_paper/fc6") < min(y(n) for n in convs)
     # the rows above stay where they were: each output size level across the columns
-    assert abs(y("vgg19/pool5") - y("plain34/layer4.0.conv1")) < 0.5
+    assert abs(y("vgg19_paper/pool5") - y("plain34/layer4.0.conv1")) < 0.5
 
 
 @pytest.mark.needs_dot

@@ -213,7 +213,7 @@ def viz(files, network, input_shape, params, out, level, stage, cost, fold, left
     \b
         resdsl viz resnet34                        # resnet34.svg, one box per block
         resdsl viz plain34 resnet34 -o fig3.png --level layer
-        resdsl viz vgg19 plain34 resnet34 --level layer --fold -o figure3.png
+        resdsl viz vgg19_paper plain34 resnet34 --level layer --fold -o figure3.png
         resdsl viz resnet110 --stage layer2 --fold -o stage.png   # one stage, layer by layer
     """
     from ..core.files import check_outputs
