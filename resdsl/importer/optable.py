@@ -140,9 +140,9 @@ def _built_signature(op, args: dict, in_shape: tuple[int, ...], lib) -> tuple | 
 
 def _signature(module) -> tuple:
     """What a module computes: its class, its settings (`3` and `(3, 3)` alike) and its
-    parameters' and buffers' shapes."""
+    parameters' and buffers' shapes. Working in place changes no value it gives."""
     settings = {k: _plain(_listed(v)) for k, v in vars(module).items()
-                if not k.startswith("_") and k != "training"}
+                if not k.startswith("_") and k not in ("training", "inplace")}
     tensors = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     return type(module).__name__, sorted(settings.items(), key=str), sorted(tensors.items())
 
