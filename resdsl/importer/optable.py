@@ -85,6 +85,15 @@ def reverse_table() -> dict[Any, Found]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def ops_building(cls: type) -> frozenset[str]:
+    """Every op whose torch builder makes a module of class `cls`."""
+    from ..torch import modules as lib
+
+    return frozenset(op.name for op in OPS.values() if op.name != "input"
+                     and any(type(made) is cls for made in _built(op, lib)))
+
+
 def _spellings(function: Callable, lib) -> list[Any]:
     """A torch function and its other names: `torch.relu_` is `relu`, as `F.relu`, the method
     name `"relu"` and the module class `nn.ReLU`."""

@@ -19,6 +19,9 @@ def find_instances(imported: Imported) -> list[Instance]:
         parent = path.rpartition(".")[0]
         if parent not in numbered or not parent or any(path.startswith(f.path + ".") for f in found):
             continue
+        if any(_single_source(imported, f"{q}.{c}") for q in numbered if q == path or q.startswith(path + ".")
+               for c in children[q]):
+            continue  # a container of blocks (torchvision's `features.2`): its items are the blocks
         source = _single_source(imported, path)
         if source is not None:
             found.append(Instance(path, source, []))
