@@ -1,5 +1,6 @@
 """Round trips of bundled networks whose layouts the paper's ResNets do not have: a container of
-blocks (ResNetV2's `stages.0.blocks.0`), ConvNeXt's layer scale; and modules read back whatever
+blocks (ResNetV2's `stages.0.blocks.0`), ConvNeXt's layer scale, branches whose first block reads an
+earlier value (Inception-ResNet); and modules read back whatever
 their in-place setting."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from resdsl.importer.optable import read_args  # noqa: E402
 from resdsl.importer.trace import trace  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["resnetv2_50", "convnext_atto"])
+@pytest.mark.parametrize("name", ["resnetv2_50", "convnext_atto", "inception_resnet_a10"])
 def test_bundled_networks_with_nested_blocks_and_layer_scales_round_trip(name):
     model = resdsl.load(name).eval()
     text = fold(trace(model, torch.randn(1, *model.graph.graph["input"]), name))

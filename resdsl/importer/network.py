@@ -35,7 +35,10 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
                 body.append(Entry(stage, "input", (), {}, ()))
             elif inst.path not in done and stage not in done:
                 done.add(inst.path)
-                calls[len(body)] = _call_text(inst, of[inst.path])
+                source = _aliased(Layer("", "", {}, [inst.source], "", False), instances, done,
+                                  imported).inputs[0]
+                reads = "" if source == previous else f", from: {source}"  # a branch's first block
+                calls[len(body)] = _call_text(inst, of[inst.path]) + reads
                 body.append(Entry(inst.path, "input", (), {}, ()))
             previous = ends(imported, [inst]).pop()
             previous = _aliased(Layer("", "", {}, [previous], "", False), instances, done,
