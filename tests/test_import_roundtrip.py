@@ -1,7 +1,6 @@
 """Round trips of bundled networks whose layouts the paper's ResNets do not have: a container of
-blocks (ResNetV2's `stages.0.blocks.0`), ConvNeXt's layer scale, branches whose first block reads an
-earlier value (Inception-ResNet); and modules read back whatever
-their in-place setting."""
+blocks (ResNetV2's `stages.0.blocks.0`), ConvNeXt's layer scale, branches whose first block reads
+an earlier value (Inception-ResNet); and modules read back whatever their in-place setting."""
 
 from __future__ import annotations
 
