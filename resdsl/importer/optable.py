@@ -110,9 +110,11 @@ def _spellings(function: Callable, lib) -> list[Any]:
     return spelled
 
 
-def read_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
+def read_args(op_name: str, module, in_shape: tuple[int, ...], spelled: dict | None = None) -> dict | None:
     """The op's arguments that build a module computing what `module` does from an input of
-    `in_shape`, or None where the table cannot make it (a padding mode, a norm without a shift)."""
+    `in_shape`, or None where the table cannot make it (a padding mode, a norm without a shift);
+    `spelled` (a compiled module's own arguments) where they build it too (`se width: 16` and
+    `se` by its reduction alike)."""
     from ..torch import modules as lib
 
     op = OPS[op_name]
@@ -130,6 +132,8 @@ def read_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
     if op.torch is None:
         return None
     wanted = _signature(module)
+    if spelled is not None and _built_signature(op, spelled, in_shape, lib) == wanted:
+        return dict(spelled)
     if _built_signature(op, args, in_shape, lib) != wanted:
         return None
     for arg in op.args:  # the defaults where they build the same (`se` by its reduction)

@@ -121,7 +121,7 @@ class _Reader:
                 return
             self._layer(node, found.op, {}, path, module=True)
             return
-        args = read_args(found.op, module, _shape(node.args[0]))
+        args = read_args(found.op, module, _shape(node.args[0]), self._compiled_args(path, found.op))
         if args is None:
             self._refuse(node, f"{module!r} at {path}",
                          f"'{found.op}' cannot say all of its settings")
@@ -168,6 +168,11 @@ class _Reader:
         graph = getattr(self.model, "graph", None)
         op = graph.nodes[path].get("op") if hasattr(graph, "nodes") and path in graph else None
         return Found(op, True) if op in ops_building(type(module)) else None
+
+    def _compiled_args(self, path: str, op: str) -> dict | None:
+        graph = getattr(self.model, "graph", None)
+        data = graph.nodes[path] if hasattr(graph, "nodes") and path in graph else {}
+        return data.get("args") if data.get("op") == op else None
 
     def _scale(self, node: fx.Node) -> bool:
         """A value times a bare parameter, maybe reshaped first (ConvNeXt's layer scale: timm's
