@@ -86,7 +86,7 @@ def reverse_table() -> dict[Any, Found]:
 
 
 @functools.lru_cache(maxsize=None)
-def ops_building(cls: type) -> frozenset[str]:
+def ops_building(cls: Any) -> frozenset[str]:
     """Every op whose torch builder makes a module of class `cls`."""
     from ..torch import modules as lib
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import networkx as nx
 import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
@@ -165,14 +166,18 @@ class _Reader:
     def _compiled_op(self, path: str, module: nn.Module) -> Found | None:
         """For a module resdsl compiled, the op its graph says where two ops build this class
         (`layernorm` and `layernorm2d` on a map compute the same)."""
-        graph = getattr(self.model, "graph", None)
-        op = graph.nodes[path].get("op") if hasattr(graph, "nodes") and path in graph else None
-        return Found(op, True) if op in ops_building(type(module)) else None
+        op = self._compiled(path).get("op")
+        kind: Any = type(module)  # a class, as lru_cache's key
+        return Found(op, True) if op in ops_building(kind) else None
 
     def _compiled_args(self, path: str, op: str) -> dict | None:
-        graph = getattr(self.model, "graph", None)
-        data = graph.nodes[path] if hasattr(graph, "nodes") and path in graph else {}
+        data = self._compiled(path)
         return data.get("args") if data.get("op") == op else None
+
+    def _compiled(self, path: str) -> dict:
+        """The layer's entry in the graph of a module resdsl compiled; empty for any other."""
+        graph = getattr(self.model, "graph", None)
+        return dict(graph.nodes[path]) if isinstance(graph, nx.DiGraph) and path in graph else {}
 
     def _scale(self, node: fx.Node) -> bool:
         """A value times a bare parameter, maybe reshaped first (ConvNeXt's layer scale: timm's
