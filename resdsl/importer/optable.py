@@ -85,6 +85,15 @@ def reverse_table() -> dict[Any, Found]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
+def ops_building(cls: Any) -> frozenset[str]:
+    """Every op whose torch builder makes a module of class `cls`."""
+    from ..torch import modules as lib
+
+    return frozenset(op.name for op in OPS.values() if op.name != "input"
+                     and any(type(made) is cls for made in _built(op, lib)))
+
+
 def _spellings(function: Callable, lib) -> list[Any]:
     """A torch function and its other names: `torch.relu_` is `relu`, as `F.relu`, the method
     name `"relu"` and the module class `nn.ReLU`."""
@@ -101,9 +110,11 @@ def _spellings(function: Callable, lib) -> list[Any]:
     return spelled
 
 
-def read_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
+def read_args(op_name: str, module, in_shape: tuple[int, ...], spelled: dict | None = None) -> dict | None:
     """The op's arguments that build a module computing what `module` does from an input of
-    `in_shape`, or None where the table cannot make it (a padding mode, a norm without a shift)."""
+    `in_shape`, or None where the table cannot make it (a padding mode, a norm without a shift);
+    `spelled` (a compiled module's own arguments) where they build it too (`se width: 16` and
+    `se` by its reduction alike)."""
     from ..torch import modules as lib
 
     op = OPS[op_name]
@@ -121,6 +132,8 @@ def read_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
     if op.torch is None:
         return None
     wanted = _signature(module)
+    if spelled is not None and _built_signature(op, spelled, in_shape, lib) == wanted:
+        return dict(spelled)
     if _built_signature(op, args, in_shape, lib) != wanted:
         return None
     for arg in op.args:  # the defaults where they build the same (`se` by its reduction)
@@ -140,9 +153,9 @@ def _built_signature(op, args: dict, in_shape: tuple[int, ...], lib) -> tuple | 
 
 def _signature(module) -> tuple:
     """What a module computes: its class, its settings (`3` and `(3, 3)` alike) and its
-    parameters' and buffers' shapes."""
+    parameters' and buffers' shapes. Working in place changes no value it gives."""
     settings = {k: _plain(_listed(v)) for k, v in vars(module).items()
-                if not k.startswith("_") and k != "training"}
+                if not k.startswith("_") and k not in ("training", "inplace")}
     tensors = {k: tuple(v.shape) for k, v in module.state_dict().items()}
     return type(module).__name__, sorted(settings.items(), key=str), sorted(tensors.items())
 

@@ -84,7 +84,7 @@ def _one_way(imported: Imported, readers, path: str, source: str, add: Layer, sh
     if shortcut == source:
         return "identity", []
     chain: list[Layer] = []
-    at = shortcut
+    at, reads_from = shortcut, None
     while at != source:
         layer = imported.layers[at]
         if layer.scope != path and not layer.id.startswith(path + ".") or len(layer.inputs) != 1:
@@ -92,16 +92,16 @@ def _one_way(imported: Imported, readers, path: str, source: str, add: Layer, sh
         if len(readers[at]) != 1:  # the main path reads it too: the projection reads from there
             if not chain:
                 return None
-            add.args["project_from"] = at[len(path) + 1:]  # pre-activation nets
+            reads_from = at[len(path) + 1:]  # pre-activation nets
             break
         chain.insert(0, layer)
         at = layer.inputs[0]
     changes = imported.layers[source].out_shape != add.out_shape
-    if [layer.op for layer in chain] == ["pad_shortcut"] and changes:
-        return "pad", chain
-    if changes and _is_projection(chain, add):
-        return "projection", chain
-    return None
+    kind = ("pad" if [layer.op for layer in chain] == ["pad_shortcut"] and changes
+            else "projection" if changes and _is_projection(chain, add) else None)
+    if kind is not None and reads_from is not None:  # only a shortcut's own sum says where it reads
+        add.args["project_from"] = reads_from
+    return None if kind is None else (kind, chain)
 
 
 def _is_projection(chain: list[Layer], add: Layer) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import networkx as nx
 import torch
 from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
@@ -12,7 +13,7 @@ from torch.fx.passes.shape_prop import ShapeProp
 from ..netgraph.ops import OPS
 from .errors import TraceError, UnsayableError
 from .layers import Imported, Layer
-from .optable import Found, read_args, reverse_table
+from .optable import Found, ops_building, read_args, reverse_table
 
 # calls that compute no layer: they pass their first argument on
 _PASSING = {"contiguous", "clone", "detach", nn.Identity}
@@ -63,6 +64,7 @@ class _Reader:
         self.taken: dict[str, set[str]] = {}  # scope -> names given there
         self.suffix: dict[tuple[str, str], int] = {}
         self.known = _compiled_names(model)
+        self.scales: dict[fx.Node, str] = {}  # a bare parameter (fx's get_attr) -> its path
 
     def read(self, graph: fx.Graph) -> Imported:
         for node in graph.nodes:
@@ -88,7 +90,10 @@ class _Reader:
         elif node.op == "call_module":
             self._module(node)
         elif node.op in ("call_function", "call_method"):
-            self._function(node)
+            if not self._scale(node):
+                self._function(node)
+        elif node.op == "get_attr" and isinstance(_attr(self.model, str(node.target)), nn.Parameter):
+            self.scales[node] = str(node.target)
         else:
             self._refuse(node, f"{node.op} {node.target}", "")
 
@@ -106,7 +111,7 @@ class _Reader:
         if type(module) in _PASSING:
             self._pass(node)
             return
-        found = reverse_table().get(type(module))
+        found = self._compiled_op(path, module) or reverse_table().get(type(module))
         if found is None:
             self._refuse(node, f"{type(module).__name__} at {path}",
                          "no op of the language computes it (resdsl explain E1030)")
@@ -117,7 +122,7 @@ class _Reader:
                 return
             self._layer(node, found.op, {}, path, module=True)
             return
-        args = read_args(found.op, module, _shape(node.args[0]))
+        args = read_args(found.op, module, _shape(node.args[0]), self._compiled_args(path, found.op))
         if args is None:
             self._refuse(node, f"{module!r} at {path}",
                          f"'{found.op}' cannot say all of its settings")
@@ -157,6 +162,41 @@ class _Reader:
             return None
         return OPS[op].defaults({a.name: a.default for a in OPS[op].args if a.name != "kernel"}
                                 if OPS[op].args else {})
+
+    def _compiled_op(self, path: str, module: nn.Module) -> Found | None:
+        """For a module resdsl compiled, the op its graph says where two ops build this class
+        (`layernorm` and `layernorm2d` on a map compute the same)."""
+        op = self._compiled(path).get("op")
+        kind: Any = type(module)  # a class, as lru_cache's key
+        return Found(op, True) if op in ops_building(kind) else None
+
+    def _compiled_args(self, path: str, op: str) -> dict | None:
+        data = self._compiled(path)
+        return data.get("args") if data.get("op") == op else None
+
+    def _compiled(self, path: str) -> dict:
+        """The layer's entry in the graph of a module resdsl compiled; empty for any other."""
+        graph = getattr(self.model, "graph", None)
+        return dict(graph.nodes[path]) if isinstance(graph, nx.DiGraph) and path in graph else {}
+
+    def _scale(self, node: fx.Node) -> bool:
+        """A value times a bare parameter, maybe reshaped first (ConvNeXt's layer scale: timm's
+        `x * gamma.view(1, -1, 1, 1)`, torchvision's `layer_scale * x`): one `layer_scale`."""
+        params = [a for a in node.args if isinstance(a, fx.Node) and a in self.scales]
+        if not params:
+            return False
+        if node.target in ("view", "reshape", torch.reshape):
+            self.scales[node] = self.scales[params[0]]
+            return True
+        if _function_op(node) != "mul" or len(_tensor_inputs(node)) != 2:
+            return False
+        path = self.scales[params[0]]
+        weight = _attr(self.model, path)
+        values = set(weight.detach().flatten().tolist())
+        # the float32 value as the decimal it was written as (1e-6, not 9.99999997e-07)
+        init = float(f"{values.pop():.7g}") if len(values) == 1 else OPS["layer_scale"].defaults({})["init"]
+        self._layer(node, "layer_scale", {"init": init, "dims": weight.dim()}, path, module=True)
+        return True
 
     def _pass(self, node: fx.Node) -> None:
         source = node.args[0]
@@ -233,6 +273,11 @@ def _group(problems: list[UnsayableError]):
     from ..core.errors import ErrorGroup
 
     return ErrorGroup(problems)
+
+
+def _attr(model: nn.Module, path: str) -> Any:
+    owner, _, name = path.rpartition(".")
+    return getattr(model.get_submodule(owner), name, None)
 
 
 def _function_op(node: fx.Node) -> str | None:
