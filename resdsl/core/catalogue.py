@@ -16,6 +16,7 @@ FAMILIES = {  # the hundreds digit: which stage of the pipeline found the proble
     "E4": "Shapes", "E5": "Files and 'use'", "E6": "Limits", "E7": "Budgets and expectations",
     "E8": "The IR (JSON)", "E9": "Outputs, PyTorch and training",
     "E10": "Tools around the compiler (formatting, editors, the playground, import)",
+    "E11": "The zoo, import, runs and training recipes",
 }
 
 

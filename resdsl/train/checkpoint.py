@@ -49,14 +49,15 @@ def _tensors(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[s
 
 
 def save(run_dir: Path, iteration: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-         state: dict[str, Any]) -> Path:
-    """Write the checkpoint of `iteration` (iterations done so far) and point checkpoint.json at it."""
+         state: dict[str, Any], extra: dict[str, torch.Tensor] | None = None) -> Path:
+    """Write the checkpoint of `iteration` (iterations done so far) and point checkpoint.json at it;
+    `extra` tensors (a model EMA's, under `ema.`) are kept beside the model's."""
     from safetensors.torch import save_file
 
     folder = run_dir / "checkpoints"
     target = folder / f"ckpt-{iteration:08d}.safetensors"
     with atomic_path(target) as tmp:
-        _save_file(save_file, _tensors(model, optimizer), tmp, target, {"format": FORMAT})
+        _save_file(save_file, {**_tensors(model, optimizer), **(extra or {})}, tmp, target, {"format": FORMAT})
     groups = optimizer.state_dict()["param_groups"]
     record = {"format": FORMAT, "iteration": iteration, "file": f"checkpoints/{target.name}",
               "sha256": _sha256(target), "param_groups": groups, **state}

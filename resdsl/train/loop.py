@@ -27,11 +27,12 @@ from ..core.files import write_atomic
 from . import checkpoint, distributed, rundir
 from .data import describe, open_data
 from .metrics import MetricsLog
-from .network import build_model, graph_for_data, parameter_groups
+from .network import build_model, graph_for_data
 from .pipeline import Sharding, TrainBatches, eval_batches
 from .progress import Progress
 from .recipe import Recipe, load_recipe
 from .schedule import Schedule
+from .update import Ema, Update, make_optimizer
 
 
 @dataclass
@@ -146,10 +147,8 @@ class Run:
                                     input_shape=self.spec.input_shape, params=self.spec.params)
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
         self.model = self._build_model()
-        opt = recipe["optimizer"]
-        self.optimizer = torch.optim.SGD(
-            parameter_groups(self.model, opt["weight_decay"], opt["decay_norm_and_bias"]),
-            lr=opt["lr"], momentum=opt["momentum"], nesterov=opt["nesterov"])
+        self.optimizer = make_optimizer(self.model, recipe)
+        self.ema = Ema(self.model, recipe["ema.decay"]) if recipe["ema.decay"] > 0 else None
         keep_on_device = recipe["data.on_device"] != "no"
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
@@ -170,6 +169,7 @@ class Run:
             write_atomic(self.out / "recipe.toml", rundir.with_run_id(recipe.to_toml(), self.run_id))
         distributed.barrier(world)
         self.trained = self._wrap(self.model)
+        self.update = Update(self.trained, self.model, self.optimizer, recipe, self.amp, self.scaler)
         resumed_at = self.iteration if self.spec.resume else None
         self.metrics = MetricsLog(self.out, self.run_id, keep_through=resumed_at) if world.main else None
         self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",
@@ -215,6 +215,8 @@ class Run:
         self.schedule.state = record["schedule"]
         earlier = record.get("wall_s")
         self.earlier_s = float(earlier) if isinstance(earlier, (int, float)) and 0 <= earlier < 1e9 else 0.0
+        if self.ema is not None:
+            self.ema.restore(tensors, record["iteration"])
         if self.scaler is not None and record.get("grad_scaler"):
             self.scaler.load_state_dict(record["grad_scaler"])
         return record["iteration"]
@@ -271,18 +273,9 @@ class Run:
         lr = self.schedule.rate(self.iteration)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with self.amp:
-            scores = self.trained(x)
-            loss = F.cross_entropy(scores, y)
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            loss.backward()
-            self.optimizer.step()
-        wrong = (scores.detach().argmax(1) != y).sum()
+        loss, wrong = self.update(x, y)
+        if self.ema is not None:
+            self.ema.update(self.model)
         # float64, as the host adds: loss * images is the same number whenever it is read
         images = torch.full((), float(len(y)), dtype=torch.float64, device=self.device)
         sums = distributed.all_sum(self.world, torch.stack(
@@ -322,6 +315,8 @@ class Run:
         eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
         val = _validate(self.trained, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
                         self.memory_format)
+        if val and self.ema is not None:
+            self._validate_ema(eval_batch)
         if val:
             self.schedule.after_validation(val["error"])
             train, lr = self.last_row, self.last_row["lr"]
@@ -336,11 +331,23 @@ class Run:
                               f"lr {lr:.3g}  {self.speeds[-1]:,.0f} img/s")
         self.tick = time.perf_counter()  # validation time is not training speed
 
+    def _validate_ema(self, eval_batch: int) -> None:
+        """The EMA's validation errors: a row of split `val_ema`."""
+        val = _validate(self.ema.module, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
+                        self.memory_format)
+        if self.metrics is not None:
+            self.metrics.write({"iteration": self.iteration,
+                                "epoch": round(self.iteration / self.batches.per_epoch, 4),
+                                "split": "val_ema", "loss": val["loss"], "error": val["error"],
+                                "top5_error": val["top5_error"], "lr": self.last_row["lr"],
+                                "time_s": round(time.perf_counter() - self.started, 3)})
+
     def checkpoint(self) -> None:
         """Save the run's state (rank 0), its rows through this iteration written first."""
         self.read_rows()
         if self.world.main:
-            checkpoint.save(self.out, self.iteration, self.model, self.optimizer, self._state())
+            checkpoint.save(self.out, self.iteration, self.model, self.optimizer, self._state(),
+                            self.ema.tensors() if self.ema is not None else None)
         distributed.barrier(self.world)
         self.tick = time.perf_counter()
 
@@ -358,8 +365,10 @@ class Run:
         if self.metrics is None:  # not rank 0, the only one that keeps the log
             return summary
         if summary["finished"]:
-            checkpoint.save_weights(self.out / "weights.safetensors", self.model,
-                                    {"network": self.name, "iteration": str(self.iteration)})
+            about = {"network": self.name, "iteration": str(self.iteration)}
+            checkpoint.save_weights(self.out / "weights.safetensors", self.model, about)
+            if self.ema is not None:
+                checkpoint.save_weights(self.out / "ema.safetensors", self.ema.module, about)
         rows = self.metrics.rows
         if any(r["split"] == "train" for r in rows):
             from .plot import plot_errors
@@ -400,7 +409,8 @@ class Run:
             "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
                       ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
-                       "errors.png", "summary.json") if self.world.main},
+                       *(("ema.safetensors",) if self.ema is not None else ()), "errors.png", "summary.json")
+                      if self.world.main},
             "history": rows,
         }
 

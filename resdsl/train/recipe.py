@@ -29,6 +29,14 @@ class RecipeError(ResdslError):
     code = "E930"
 
 
+class RecipeOptionError(RecipeError):
+    code = "E1160"
+
+
+# choices users ask for that torch does not have, and what to give instead
+NOT_IN_TORCH = {("optimizer.kind", "lamb"): "torch has no LAMB optimizer; 'adamw' is the nearest it has"}
+
+
 def clip(text: str, limit: int = 80) -> str:
     """User text as a diagnostic shows it: a 900 KB token is not echoed whole."""
     text = str(text)
@@ -203,7 +211,8 @@ def _explain(err, dotted: str) -> tuple[str, str | None]:
         return f"'{dotted}' needs {err.message.split(' is a required')[0]}", None
     if err.validator == "enum":
         return (f"'{dotted}' is {err.instance!r}, not one of "
-                f"{', '.join(repr(v) for v in err.validator_value)}", None)
+                f"{', '.join(repr(v) for v in err.validator_value)}",
+                NOT_IN_TORCH.get((dotted, err.instance)) if isinstance(err.instance, str) else None)
     return f"'{dotted}': {err.message}", None
 
 
@@ -259,6 +268,7 @@ def _check_meaning(values: dict, source: Source) -> None:
     if milestones != sorted(set(milestones)):
         raise RecipeError("schedule.milestones must increase",
                           _locate(source, ["schedule", "milestones"], _NoErr()))
+    _check_options(values, source)
     warmup = values["schedule"].get("warmup")
     if warmup is not None and not ({"until_train_error", "iterations"} & set(warmup)):
         raise RecipeError("schedule.warmup ends somewhere: give until_train_error or iterations",
@@ -279,6 +289,20 @@ def _check_meaning(values: dict, source: Source) -> None:
                               _locate(source, ["augment", key], _NoErr()))
     if not all(math.isfinite(v) for v in _numbers(values)):
         raise RecipeError("the recipe has a number that is not finite (inf or nan)")
+
+
+def _check_options(values: dict, source: Source) -> None:
+    """The options beyond the paper's recipe, where one needs another (E1160)."""
+    warmup = values["schedule"].get("warmup") or {}
+    if warmup.get("kind") == "linear" and "iterations" not in warmup:
+        raise RecipeOptionError("a linear warm-up rises over schedule.warmup.iterations: give them",
+                                _locate(source, ["schedule", "warmup"], _NoErr()),
+                                hint="--set schedule.warmup.iterations=500")
+    batch = values["batch"]
+    if batch["size"] % batch["accumulate"]:
+        raise RecipeOptionError(f"batch.accumulate ({batch['accumulate']}) splits each batch of batch.size "
+                                f"({batch['size']}) into equal micro-batches: it must divide it",
+                                _locate(source, ["batch", "accumulate"], _NoErr()))
 
 
 def _check_integers(values: dict, source: Source) -> None:
