@@ -51,7 +51,7 @@ TABLES = {
     "batch": "images per step",
     "schedule": "the learning rate over the run",
     "schedule.warmup": "a lower learning rate at the start",
-    "stop": "when training ends: exactly one of iterations or epochs",
+    "stop": "when training ends: exactly one of iterations or epochs, and early stopping",
     "data": "how the data is split and fed",
     "augment": "training-time augmentation and normalization",
     "eval": "validation during training",
@@ -108,6 +108,7 @@ FIELDS: tuple[Field, ...] = (
     Field("stop.iterations", _int(1), help="stop after N iterations, in place of the recipe's [stop]",
           short="iterations"),
     Field("stop.epochs", _int(1), help="stop after N epochs, in place of the recipe's [stop]", short="epochs"),
+    Field("stop.patience", _int(1), help="stop early after this many validations in a row without a lower error"),
 
     Field("data.validation", {"type": "number", "minimum": 0}, 0,
           "held out of the training images: a count, or a fraction below 1", short="validation"),
@@ -139,6 +140,7 @@ FIELDS: tuple[Field, ...] = (
 
     Field("eval.every", _int(1), 1000, "iterations between validations", short="eval_every"),
     Field("checkpoint.every", _int(1), 1000, "iterations between checkpoints", short="checkpoint_every"),
+    Field("checkpoint.keep", _int(1), 1, "how many of the latest checkpoint files stay in checkpoints/"),
 
     Field("device.amp", _enum("none", "bf16", "fp16"), "none", "autocast precision", short="amp"),
     Field("device.channels_last", BOOL, False, "NHWC memory format", short="channels_last"),
@@ -149,7 +151,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 BY_SHORT = {f.short: f for f in FIELDS if f.short}
-REPLACES_TABLE = ("stop",)  # a short name of these tables' fields replaces the whole table
+REPLACES_TABLE = ("stop",)  # a short name of these tables' fields replaces the whole table ...
+STOP_POINTS = ("iterations", "epochs")  # ... of its stopping point (stop.patience stays)
 
 
 def defaults() -> dict[str, Any]:

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from ..core.files import write_atomic
 from . import checkpoint, distributed, rundir
+from .best import Best
 from .data import describe, open_data
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data
@@ -149,6 +150,7 @@ class Run:
         self.model = self._build_model()
         self.optimizer = make_optimizer(self.model, recipe)
         self.ema = Ema(self.model, recipe["ema.decay"]) if recipe["ema.decay"] > 0 else None
+        self.best = Best(recipe.get("stop.patience"))
         keep_on_device = recipe["data.on_device"] != "no"
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
@@ -217,6 +219,7 @@ class Run:
         self.earlier_s = float(earlier) if isinstance(earlier, (int, float)) and 0 <= earlier < 1e9 else 0.0
         if self.ema is not None:
             self.ema.restore(tensors, record["iteration"])
+        self.best.restore(record.get("best"))
         if self.scaler is not None and record.get("grad_scaler"):
             self.scaler.load_state_dict(record["grad_scaler"])
         return record["iteration"]
@@ -251,15 +254,15 @@ class Run:
         return self.finish()
 
     def _iterate(self, stop: int) -> None:
-        while self.iteration < stop:
+        while self.iteration < stop and not self.best.exhausted:
             epoch, first = divmod(self.iteration, self.batches.per_epoch)
             for x, y in self.batches.epoch(epoch, first):
                 self.step(x, y)
                 if self._due(self.recipe["eval.every"]):
                     self.validate()
-                if self._due(self.recipe["checkpoint.every"]):
+                if self._due(self.recipe["checkpoint.every"]) or self.best.exhausted:
                     self.checkpoint()
-                if self.iteration >= stop:
+                if self.iteration >= stop or self.best.exhausted:
                     return
 
     def _due(self, every: int) -> bool:
@@ -310,51 +313,49 @@ class Run:
         self.read_at = time.perf_counter()
 
     def validate(self) -> None:
-        """Errors on the validation split (when there is one): a row, the plateau schedule, a line."""
+        """Errors on the validation split (when there is one): rows (the EMA's too), the plateau
+        schedule, the best weights, a line."""
         self.read_rows()
-        eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
-        val = _validate(self.trained, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
-                        self.memory_format)
-        if val and self.ema is not None:
-            self._validate_ema(eval_batch)
+        val = self._validate_row(self.trained, "val")
         if val:
+            if self.ema is not None:
+                self._validate_row(self.ema.module, "val_ema")
             self.schedule.after_validation(val["error"])
+            if self.best.see(val["error"], self.iteration) and self.world.main:
+                checkpoint.save_weights(self.out / "best.safetensors", self.model,
+                                        {"network": self.name, "iteration": str(self.iteration)})
             train, lr = self.last_row, self.last_row["lr"]
-            if self.metrics is not None:
-                self.metrics.write({"iteration": self.iteration,
-                                    "epoch": round(self.iteration / self.batches.per_epoch, 4),
-                                    "split": "val", "loss": val["loss"], "error": val["error"],
-                                    "top5_error": val["top5_error"], "lr": lr,
-                                    "time_s": round(time.perf_counter() - self.started, 3)})
             self.progress.say(f"iter {self.iteration:>6}/{self.schedule.stop}  loss {train['loss']:.4f}  "
                               f"train err {100 * train['error']:5.2f}%  val err {100 * val['error']:5.2f}%  "
                               f"lr {lr:.3g}  {self.speeds[-1]:,.0f} img/s")
         self.tick = time.perf_counter()  # validation time is not training speed
 
-    def _validate_ema(self, eval_batch: int) -> None:
-        """The EMA's validation errors: a row of split `val_ema`."""
-        val = _validate(self.ema.module, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
+    def _validate_row(self, model: torch.nn.Module, split: str) -> dict[str, Any]:
+        """A model's validation errors, written as a row of `split`."""
+        eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
+        val = _validate(model, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
                         self.memory_format)
-        if self.metrics is not None:
-            self.metrics.write({"iteration": self.iteration,
-                                "epoch": round(self.iteration / self.batches.per_epoch, 4),
-                                "split": "val_ema", "loss": val["loss"], "error": val["error"],
-                                "top5_error": val["top5_error"], "lr": self.last_row["lr"],
+        if val and self.metrics is not None:
+            epoch = round(self.iteration / self.batches.per_epoch, 4)
+            self.metrics.write({"iteration": self.iteration, "epoch": epoch, "split": split,
+                                "loss": val["loss"], "error": val["error"], "top5_error": val["top5_error"],
+                                "lr": self.last_row["lr"],
                                 "time_s": round(time.perf_counter() - self.started, 3)})
+        return val
 
     def checkpoint(self) -> None:
         """Save the run's state (rank 0), its rows through this iteration written first."""
         self.read_rows()
         if self.world.main:
             checkpoint.save(self.out, self.iteration, self.model, self.optimizer, self._state(),
-                            self.ema.tensors() if self.ema is not None else None)
+                            self.ema.tensors() if self.ema is not None else None, self.recipe["checkpoint.keep"])
         distributed.barrier(self.world)
         self.tick = time.perf_counter()
 
     def _state(self) -> dict[str, Any]:
         per_epoch = self.batches.per_epoch
         return {"run_id": self.run_id, "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 3),
-                "schedule": self.schedule.state, "seed": self.recipe["seed"],
+                "schedule": self.schedule.state, "best": self.best.state, "seed": self.recipe["seed"],
                 "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
                 "per_epoch": per_epoch, "world_size": self.world.size,
                 "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}
@@ -393,7 +394,8 @@ class Run:
             "run_dir": str(self.out),
             "iterations": self.iteration,
             "stop": stop,
-            "finished": self.iteration >= stop,
+            "finished": self.iteration >= stop or self.best.exhausted,
+            "stopped_early": self.best.exhausted,
             "epochs": round(self.iteration / self.batches.per_epoch, 3),
             "world_size": self.world.size,
             "device": str(self.device),
@@ -404,12 +406,15 @@ class Run:
                 "val_top5_error": val_rows[-1]["top5_error"] if val_rows else None,
             },
             "best_val_error": min((r["error"] for r in val_rows), default=None),
+            "best_iteration": self.best.state["iteration"],
             "images_per_s": steady[len(steady) // 2] if steady else None,
             "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 2),
             "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
                       ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
-                       *(("ema.safetensors",) if self.ema is not None else ()), "errors.png", "summary.json")
+                       *(("ema.safetensors",) if self.ema is not None else ()),
+                       *(("best.safetensors",) if self.best.state["iteration"] is not None else ()),
+                       "errors.png", "summary.json")
                       if self.world.main},
             "history": rows,
         }

@@ -22,7 +22,7 @@ from typing import Any
 import tomllib
 
 from ..core.errors import ErrorGroup, ResdslError, Source, Span, did_you_mean
-from .fields import defaults, schema
+from .fields import REPLACES_TABLE, STOP_POINTS, defaults, schema
 
 
 class RecipeError(ResdslError):
@@ -87,6 +87,8 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     merged = _merge(copy.deepcopy(DEFAULTS), values)
     _validate(merged, source, "the recipe file")
     for key, value in (overrides or {}).items():
+        if key in REPLACES_TABLE and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = {**{k: v for k, v in merged[key].items() if k not in STOP_POINTS}, **value}
         set_path(merged, key, value)
     if overrides:
         _validate(merged, None, "the command line")
@@ -260,7 +262,7 @@ _BARE_KEY = re.compile(r"[\w\-\"\.\s]+")
 def _check_meaning(values: dict, source: Source) -> None:
     """What a schema cannot say: one stopping point, increasing milestones, a usable split."""
     stop = values["stop"]
-    if len(stop) != 1:
+    if len([k for k in stop if k in STOP_POINTS]) != 1:
         raise RecipeError("the recipe's [stop] names exactly one of 'iterations' or 'epochs'",
                           _locate(source, ["stop"], _NoErr()),
                           hint="--iterations N or --epochs N on the command line replaces it")

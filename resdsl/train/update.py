@@ -45,8 +45,8 @@ class Update:
         for i, (xs, ys) in enumerate(zip(x.chunk(self.parts), y.chunk(self.parts))):
             # DDP averages gradients once, on the last micro-batch's backward
             last = i == self.parts - 1
-            quiet = not last and hasattr(self.trained, "no_sync")
-            sync = self.trained.no_sync() if quiet else contextlib.nullcontext()
+            no_sync = getattr(self.trained, "no_sync", None)
+            sync = no_sync() if no_sync is not None and not last else contextlib.nullcontext()
             with sync:
                 with self.amp:
                     scores = self.trained(xs)
