@@ -162,3 +162,12 @@ def test_evaluate_stays_the_function_and_long_tokens_are_clipped():
 def test_analyze_refuses_a_plot_name_before_measuring(tmp_path):
     result = cli("analyze", "responses", "resnet20", "--weights", tmp_path / "w.safetensors", "-o", tmp_path / "p.xyz")
     assert result.returncode == 2 and "p.xyz" in result.stderr
+
+
+def test_what_the_fuzzer_found(tmp_path):
+    result = cli("train", "resnet20", "-o", tmp_path / "r", "--threads", "99999999999999999999")
+    assert result.returncode == 2
+    from resdsl.train.data import _batch_arrays
+
+    with pytest.raises(DataError, match="labels"):
+        _batch_arrays({"data": np.zeros((1, 3072), np.uint8), "labels": ["a"]}, "batch")

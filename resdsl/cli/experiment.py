@@ -227,10 +227,9 @@ def responses(files, weights, data, recipe, split, out, fmt):
         from ..core.files import check_outputs
         from ..experiments.plots import check_plot_name
 
-        check_plot_name(out)  # before the measurement, not after it
-
         check_outputs({"-o": out}, {**{f"FILE {f}": f for f in files},
                                     **{f"--weights {w}": w for w in weights}}, force=True)
+        check_plot_name(out)  # before the measurement, not after it
     from ..experiments.responses import response_stds
     from ..experiments.trained import open_for, recipe_for, trained_network, validation_batches
 

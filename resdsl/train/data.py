@@ -203,8 +203,8 @@ def _batch_arrays(batch: dict, shown: str):
     if data.size and (int(data.min()) < 0 or int(data.max()) > 255):
         raise DataError(f"{shown}: 'data' holds values outside 0..255, not 8-bit pixels")
     found = np.asarray(labels) if len(labels) else np.zeros(0, dtype=np.int64)
-    in_range = not found.size or 0 <= int(found.min()) <= int(found.max()) < 1 << 31
-    if found.dtype.kind not in "iu" or found.ndim != 1 or not in_range:
+    if found.dtype.kind not in "iu" or found.ndim != 1 or \
+            (found.size and not 0 <= int(found.min()) <= int(found.max()) < 1 << 31):
         raise DataError(f"{shown}: 'labels' are not small non-negative integers")
     return data.astype(np.uint8), found.astype(np.int64)
 
