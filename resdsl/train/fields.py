@@ -57,6 +57,7 @@ TABLES = {
     "eval": "validation during training",
     "checkpoint": "resumable state",
     "loss": "the training loss",
+    "init": "how the weights start",
     "ema": "an exponential moving average of the weights",
     "device": "where and how the arithmetic runs",
 }
@@ -132,6 +133,8 @@ FIELDS: tuple[Field, ...] = (
     Field("augment.std", {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
           help="per-channel standard deviation", extra={"minItems": 1}),
 
+    Field("init.zero_init_residual", BOOL, False,
+          "start the last norm of each residual branch at zero (each block starts as its shortcut)"),
     Field("loss.label_smoothing", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.0,
           "the cross-entropy's label smoothing (torch's CrossEntropyLoss argument)"),
     Field("ema.decay", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.0,

@@ -21,15 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from ..core.files import write_atomic
-from . import checkpoint, distributed, rundir
+from . import checkpoint, distributed, rundir, validation
 from .best import Best
 from .data import describe, open_data
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data
-from .pipeline import Sharding, TrainBatches, eval_batches
+from .pipeline import Sharding, TrainBatches
 from .progress import Progress
 from .recipe import Recipe, load_recipe
 from .schedule import Schedule
@@ -53,6 +52,8 @@ class RunSpec:
     quiet: bool = False
     stop_after: int | None = None       # end this process after that many iterations (tests, notebooks)
     threads: int | None = None          # torch's intra-op threads on the CPU (default: torch's choice)
+    init: str | None = None             # start from these weights (a run folder, .safetensors, a state_dict file)
+    freeze: tuple[str, ...] = ()        # fnmatch patterns of parameters that stay fixed
 
 
 def default_recipe(data: str) -> str:
@@ -155,7 +156,7 @@ class Run:
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
-        self.amp = _autocast(recipe["device.amp"], self.device)
+        self.amp = validation.autocast(recipe["device.amp"], self.device)
         if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
             import sys
 
@@ -195,7 +196,8 @@ class Run:
             torch.backends.cudnn.benchmark = True
 
     def _build_model(self) -> torch.nn.Module:
-        model = build_model(self.graph, self.recipe["seed"])
+        model = build_model(self.graph, self.recipe["seed"], self.recipe["init.zero_init_residual"])
+        self._fine_tune(model)
         if self.recipe["device.sync_bn"] and self.world.distributed:
             if self.device.type == "cpu":  # torch's SyncBatchNorm refuses CPU tensors
                 from .syncbn import convert
@@ -205,6 +207,19 @@ class Run:
                 model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
         # Module.to takes memory_format at run time (as Tensor.to); torch's overloads leave it out
         return model.to(self.device, memory_format=self.memory_format)  # type: ignore[call-overload]
+
+    def _fine_tune(self, model: torch.nn.Module) -> None:
+        """--init and --freeze (a resumed run's weights come from its checkpoint instead)."""
+        from .finetune import freeze, start_from
+
+        if self.spec.init and not self.spec.resume:
+            lines = start_from(model, self.spec.init).lines()
+            if self.world.main and not self.spec.quiet:
+                import sys
+
+                print("\n".join(lines), file=sys.stderr)
+        if self.spec.freeze:
+            freeze(model, list(self.spec.freeze))
 
     def _resume(self) -> int:
         """The iteration to start from: the checkpoint's when resuming, with its state restored."""
@@ -333,7 +348,7 @@ class Run:
     def _validate_row(self, model: torch.nn.Module, split: str) -> dict[str, Any]:
         """A model's validation errors, written as a row of `split`."""
         eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
-        val = _validate(model, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
+        val = validation.validate(model, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
                         self.memory_format)
         if val and self.metrics is not None:
             epoch = round(self.iteration / self.batches.per_epoch, 4)
@@ -418,32 +433,3 @@ class Run:
                       if self.world.main},
             "history": rows,
         }
-
-
-def _autocast(amp: str, device: torch.device):
-    if amp == "none":
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
-
-
-@torch.no_grad()
-def _validate(model, data, recipe, world, device, batch, amp, memory_format) -> dict[str, Any]:
-    """Top-1 and top-5 error and mean loss of the validation split, over every process."""
-    if data.val is None or len(data.val) == 0:
-        return {}
-    model.eval()
-    # float64 sums on the device, read once: [loss, top-1 wrong, top-5 wrong, images]
-    sums = torch.zeros(4, dtype=torch.float64, device=device)
-    for x, y in eval_batches(data, data.val, recipe, Sharding(world.rank, world.size), device, batch):
-        if memory_format is torch.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with amp:
-            scores = model(x)
-        scores = scores.float()
-        top = scores.topk(min(5, scores.shape[1]), dim=1).indices
-        sums += torch.stack([F.cross_entropy(scores, y, reduction="sum").double(),
-                             (top[:, 0] != y).sum().double(), (~(top == y[:, None]).any(1)).sum().double(),
-                             torch.full((), float(len(y)), dtype=torch.float64, device=device)])
-    model.train()
-    loss_sum, wrong1, wrong5, count = distributed.all_sum(world, sums).tolist()
-    return {"loss": loss_sum / count, "error": wrong1 / count, "top5_error": wrong5 / count, "images": int(count)}
