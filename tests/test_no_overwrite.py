@@ -1,6 +1,7 @@
 """No command writes over one of its inputs, or replaces a file it did not write, unless told
 (--force); `--weights` is an input on every command; compile reads resdsl's own checkpoints."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,7 @@ def test_train_never_writes_its_recipe_over_the_recipe_it_reads(tmp_path):
 def test_analyze_never_plots_over_its_weights(source, trained):
     before = trained.read_bytes()
     result = cli("analyze", "responses", source, "--weights", trained, "-o", trained)
-    assert result.returncode == 2 and "a plot is written as png" in result.output  # before any work
+    assert result.returncode == 1 and "error[E922]" in result.output
     assert trained.read_bytes() == before
 
 
@@ -148,11 +149,12 @@ def test_eval_writes_nothing(source, trained, tmp_path):
 
     image_folder(tmp_path / "images", split_folders=True)
     before = _snapshot(tmp_path)
-    result = cli("eval", source.name, "--weights", trained.name, "--data", "folder:images", "--input", "3x224x224",
-                 "--json",
-                 cwd=tmp_path)
+    args = ("eval", source.name, "--weights", trained.name, "--data", "folder:images", "--input", "3x224x224")
+    result = cli(*args, "--format", "json", cwd=tmp_path)
     assert result.returncode == 0, result.output
     assert _snapshot(tmp_path) == before
+    # --json, the older spelling, is --format json
+    assert json.loads(cli(*args, "--json", cwd=tmp_path).stdout) == json.loads(result.stdout)
 
 
 def test_an_experiment_never_writes_into_a_folder_that_holds_files(tmp_path):

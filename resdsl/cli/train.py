@@ -9,7 +9,7 @@ import sys
 import click
 
 from ..train.fields import BY_SHORT, Field
-from .common import FILE, INPUT, NETWORK, PARAMS, diagnostics, output_option, pairs
+from .common import FILE, INPUT, NETWORK, PARAMS, diagnostics, format_option, output_option, pairs
 from .experiment import RESIZE, SCALES, TEN_CROP, eval_views
 
 
@@ -68,7 +68,8 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--threads", type=click.IntRange(1, 4096), default=None,
               help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+@format_option("text", "json")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
 @click.option("--nproc-per-node", type=click.IntRange(1, 1024), default=None,
               help="Run N processes with DistributedDataParallel (torch.distributed.run).")
 @click.option("--nnodes", default="1", show_default=True, help="Machines (torchrun's --nnodes).")
@@ -79,8 +80,8 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--rdzv-backend", default=None)
 @click.option("--rdzv-id", default=None)
 @diagnostics
-def train(file, network, data, recipe, out, resume, input_shape, params, sets, device, threads, quiet, as_json,
-          nproc_per_node, **options):
+def train(file, network, data, recipe, out, resume, input_shape, params, sets, device, threads, quiet, fmt,
+          as_json, nproc_per_node, **options):
     """Train FILE (a path, FILE:NAME or a bundled network) on --data with a recipe.
 
     Leaves in the run folder the resolved recipe, metrics (CSV and JSONL, appended as it runs),
@@ -116,7 +117,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     if int(os.environ.get("RANK", "0")) != 0:
         return
     shown = {k: v for k, v in summary.items() if k != "history"}
-    if as_json:
+    if as_json or fmt == "json":
         click.echo(json.dumps(shown, indent=1))
         return
     final = summary["final"]
@@ -167,18 +168,20 @@ def _launch(spec, nproc_per_node: int, options: dict) -> None:
 @PARAMS
 @DEVICE
 @click.option("--batch-size", type=click.IntRange(1, 1 << 20), default=256, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@format_option("text", "json")
+@click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
 @TEN_CROP
 @SCALES
 @RESIZE
 @diagnostics
-def eval_(file, network, weights, data, split, recipe, input_shape, params, device, batch_size, as_json,
-          ten_crop, scales, resize):
+def eval_(file, network, weights, data, split, recipe, input_shape, params, device, batch_size, fmt,
+          as_json, ten_crop, scales, resize):
     """Top-1 and top-5 error of trained weights on a data split, and what is confused with what."""
     from ..core.extras import data_needs, require
     from ..train.evaluate import evaluate
 
     require(f"resdsl eval --data {data}", "eval", data_needs(data))
+    as_json = as_json or fmt == "json"
     if ten_crop or scales:  # the paper's testing (sec. 3.4): resdsl/experiments/testing.py
         return eval_views(file, network, weights, data, split, recipe, input_shape, params,
                           as_json, ten_crop, scales, resize)
