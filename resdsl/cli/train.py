@@ -54,6 +54,11 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @output_option(default=None, type=click.Path(file_okay=False), metavar="DIR",
                help="The run folder (default: runs/NETWORK-DATA, numbered when taken).")
 @click.option("--resume", is_flag=True, help="Continue the run in -o DIR from its last checkpoint.")
+@click.option("--init", "init_from", default=None, metavar="WEIGHTS",
+              help="Start from these weights: a run folder, a .safetensors file or a torch state_dict file "
+                   "(tensors of another shape, such as a classifier for other classes, start fresh).")
+@click.option("--freeze", multiple=True, metavar="PATTERN",
+              help="Keep the parameters whose names match fixed (fnmatch, e.g. 'conv1.*'; repeatable).")
 @INPUT
 @PARAMS
 @recipe_options
@@ -91,6 +96,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
         from ..core.files import check_outputs
 
         check_outputs({"-o": os.path.join(out, "recipe.toml")}, {"--recipe": recipe}, force=True)
+    init_from, freeze = options.pop("init_from"), tuple(options.pop("freeze"))
     fields = {name: options.pop(name) for name in BY_SHORT}  # the rest: torchrun's flags
     if fields["epochs"] is not None and fields["iterations"] is not None:
         raise click.UsageError("give --epochs or --iterations, not both")
@@ -103,7 +109,7 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     overrides.update(sets)
     spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,
                    out=Path(out) if out else None, resume=resume, input_shape=input_shape,
-                   params=params, device=device, quiet=quiet, threads=threads)
+                   params=params, device=device, quiet=quiet, threads=threads, init=init_from, freeze=freeze)
     if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
         _launch(spec, nproc_per_node, options)
         return

@@ -30,7 +30,8 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
           out: str | Path | None = None, resume: bool = False, network_name: str | None = None,
           input_shape: tuple[int, int, int] | None = None, params: dict[str, Any] | None = None,
           device: str | None = None, quiet: bool = True, stop_after: int | None = None,
-          threads: int | None = None, **fields: Any) -> "TrainRun":
+          threads: int | None = None, init: str | Path | None = None,
+          freeze: tuple[str, ...] | list[str] = (), **fields: Any) -> "TrainRun":
     """Train a network (a file, FILE:NAME or bundled name) and return the run's summary: a dict,
     with the run's results as attributes too (`.model`, `.history`, `.best`, `.files`, `.plot()`;
     resdsl/train/result.py).
@@ -42,6 +43,8 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     `batch_size=32`, `seed=1`). `params` change the network's template parameters
     (`{"classes": 5}`). The summary holds the final and best errors, images/s, the run folder and
     its files, and `history`: every metric row (one per iteration, one per validation).
+    `init` starts from trained weights (a run folder, a .safetensors or a torch state_dict file)
+    and `freeze` keeps the parameters matching its fnmatch patterns fixed (`["conv1.*"]`).
     """
     from .loop import RunSpec, run
     from .options import recipe_overrides
@@ -50,7 +53,8 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     spec = RunSpec(target=str(network), data=data, network=network_name, recipe=recipe,
                    overrides=recipe_overrides(fields), out=Path(out) if out is not None else None,
                    resume=resume, input_shape=input_shape, params=dict(params or {}), device=device,
-                   quiet=quiet, stop_after=stop_after, threads=threads)
+                   quiet=quiet, stop_after=stop_after, threads=threads,
+                   init=str(init) if init is not None else None, freeze=tuple(freeze))
     return TrainRun(run(spec), str(network), network_name, spec.params)
 
 

@@ -49,21 +49,25 @@ def _tensors(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> dict[s
 
 
 def save(run_dir: Path, iteration: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-         state: dict[str, Any]) -> Path:
-    """Write the checkpoint of `iteration` (iterations done so far) and point checkpoint.json at it."""
+         state: dict[str, Any], extra: dict[str, torch.Tensor] | None = None, keep: int = 1) -> Path:
+    """Write the checkpoint of `iteration` (iterations done so far) and point checkpoint.json at it;
+    `extra` tensors (a model EMA's, under `ema.`) are kept beside the model's. The `keep` latest
+    checkpoint files stay; checkpoint.json names the newest."""
     from safetensors.torch import save_file
 
     folder = run_dir / "checkpoints"
     target = folder / f"ckpt-{iteration:08d}.safetensors"
     with atomic_path(target) as tmp:
-        _save_file(save_file, _tensors(model, optimizer), tmp, target, {"format": FORMAT})
+        _save_file(save_file, {**_tensors(model, optimizer), **(extra or {})}, tmp, target, {"format": FORMAT})
     groups = optimizer.state_dict()["param_groups"]
     record = {"format": FORMAT, "iteration": iteration, "file": f"checkpoints/{target.name}",
               "sha256": _sha256(target), "param_groups": groups, **state}
     write_atomic(run_dir / "checkpoint.json", json.dumps(record, indent=1) + "\n")
-    for old in folder.glob("ckpt-*.safetensors"):  # only the one checkpoint.json names stays
-        if old.name != target.name:
-            old.unlink(missing_ok=True)
+    # names sort by iteration (zero-padded); files of a run resumed from an earlier point sort after theirs
+    older = sorted(p for p in folder.glob("ckpt-*.safetensors") if p.name < target.name)
+    later = [p for p in folder.glob("ckpt-*.safetensors") if p.name > target.name]
+    for old in older[: max(0, len(older) - (keep - 1))] + later:
+        old.unlink(missing_ok=True)
     return target
 
 

@@ -51,11 +51,14 @@ TABLES = {
     "batch": "images per step",
     "schedule": "the learning rate over the run",
     "schedule.warmup": "a lower learning rate at the start",
-    "stop": "when training ends: exactly one of iterations or epochs",
+    "stop": "when training ends: exactly one of iterations or epochs, and early stopping",
     "data": "how the data is split and fed",
     "augment": "training-time augmentation and normalization",
     "eval": "validation during training",
     "checkpoint": "resumable state",
+    "loss": "the training loss",
+    "init": "how the weights start",
+    "ema": "an exponential moving average of the weights",
     "device": "where and how the arithmetic runs",
 }
 REQUIRED_TABLES = ("optimizer", "batch", "schedule", "stop")
@@ -65,7 +68,8 @@ FIELDS: tuple[Field, ...] = (
     Field("description", {"type": "string"}, help="what the recipe is for"),
     Field("seed", _int(0), 0, "the initial weights, the data order and augmentation", short="seed"),
 
-    Field("optimizer.kind", _enum("sgd"), "sgd", "the optimizer"),
+    Field("optimizer.kind", _enum("sgd", "nesterov", "adamw"), "sgd",
+          "sgd (the paper's), nesterov (SGD with Nesterov momentum) or adamw (torch's AdamW)"),
     Field("optimizer.lr", {"type": "number", "exclusiveMinimum": 0}, help="learning rate", short="lr",
           required=True),
     Field("optimizer.momentum", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.9,
@@ -74,17 +78,28 @@ FIELDS: tuple[Field, ...] = (
     Field("optimizer.weight_decay", {"type": "number", "minimum": 0}, 1e-4, "L2 weight decay",
           short="weight_decay"),
     Field("optimizer.decay_norm_and_bias", BOOL, True, "whether BN scales/shifts and biases get weight decay"),
+    Field("optimizer.betas", {"type": "array", "items": {"type": "number", "minimum": 0, "exclusiveMaximum": 1}},
+          [0.9, 0.999], "adamw: the running averages' coefficients", extra={"minItems": 2, "maxItems": 2}),
+    Field("optimizer.clip_grad_norm", {"type": "number", "minimum": 0}, 0,
+          "clip the gradients' global L2 norm to this before each update (0: no clipping)"),
 
     Field("batch.size", _int(1), help="global batch, over all processes", short="batch_size", required=True),
+    Field("batch.accumulate", _int(1), 1,
+          "split each batch into this many micro-batches, their gradients summed (the same update, less memory)"),
     Field("batch.eval_size", _int(1), help="validation batch (default: the larger of batch.size and 256)"),
 
-    Field("schedule.kind", _enum("steps", "plateau", "constant"), "steps", "how the learning rate falls"),
+    Field("schedule.kind", _enum("steps", "plateau", "constant", "cosine", "onecycle"), "steps",
+          "how the learning rate falls: steps, plateau, constant, cosine (to 0 at the stop) or onecycle "
+          "(torch's OneCycleLR: up from lr/25 over 30% of the run, then down to lr/25e4)"),
     Field("schedule.milestones", {"type": "array", "items": _int(1)}, [],
           "steps: where the learning rate is multiplied by factor, e.g. [100, 150]", short="milestones"),
     Field("schedule.unit", _enum("iterations", "epochs"), "iterations", "the unit of milestones"),
     Field("schedule.factor", {"type": "number", "exclusiveMinimum": 0, "maximum": 1}, 0.1,
           "what the learning rate is multiplied by at each drop"),
     Field("schedule.patience", _int(1), 5, "plateau: validations without improvement before the lr drops"),
+    Field("schedule.warmup.kind", _enum("constant", "linear"),
+          help="constant (when left out): warmup.lr until the warm-up ends (the paper's); "
+          "linear: from warmup.lr up to optimizer.lr over warmup.iterations"),
     Field("schedule.warmup.lr", {"type": "number", "exclusiveMinimum": 0}, help="the warm-up's learning rate",
           required=True),
     Field("schedule.warmup.until_train_error", {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
@@ -94,6 +109,7 @@ FIELDS: tuple[Field, ...] = (
     Field("stop.iterations", _int(1), help="stop after N iterations, in place of the recipe's [stop]",
           short="iterations"),
     Field("stop.epochs", _int(1), help="stop after N epochs, in place of the recipe's [stop]", short="epochs"),
+    Field("stop.patience", _int(1), help="stop early after this many validations in a row without a lower error"),
 
     Field("data.validation", {"type": "number", "minimum": 0}, 0,
           "held out of the training images: a count, or a fraction below 1", short="validation"),
@@ -117,8 +133,17 @@ FIELDS: tuple[Field, ...] = (
     Field("augment.std", {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
           help="per-channel standard deviation", extra={"minItems": 1}),
 
+    Field("init.zero_init_residual", BOOL, False,
+          "start the last norm of each residual branch at zero (each block starts as its shortcut)"),
+    Field("loss.label_smoothing", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.0,
+          "the cross-entropy's label smoothing (torch's CrossEntropyLoss argument)"),
+    Field("ema.decay", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.0,
+          "a model EMA with this decay, updated every iteration, validated and saved as ema.safetensors "
+          "(0: none)"),
+
     Field("eval.every", _int(1), 1000, "iterations between validations", short="eval_every"),
     Field("checkpoint.every", _int(1), 1000, "iterations between checkpoints", short="checkpoint_every"),
+    Field("checkpoint.keep", _int(1), 1, "how many of the latest checkpoint files stay in checkpoints/"),
 
     Field("device.amp", _enum("none", "bf16", "fp16"), "none", "autocast precision", short="amp"),
     Field("device.channels_last", BOOL, False, "NHWC memory format", short="channels_last"),
@@ -129,7 +154,8 @@ FIELDS: tuple[Field, ...] = (
 )
 
 BY_SHORT = {f.short: f for f in FIELDS if f.short}
-REPLACES_TABLE = ("stop",)  # a short name of these tables' fields replaces the whole table
+REPLACES_TABLE = ("stop",)  # a short name of these tables' fields replaces the whole table ...
+STOP_POINTS = ("iterations", "epochs")  # ... of its stopping point (stop.patience stays)
 
 
 def defaults() -> dict[str, Any]:

@@ -21,17 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from ..core.files import write_atomic
-from . import checkpoint, distributed, rundir
+from . import checkpoint, distributed, rundir, validation
+from .best import Best
 from .data import describe, open_data
 from .metrics import MetricsLog
-from .network import build_model, graph_for_data, parameter_groups
-from .pipeline import Sharding, TrainBatches, eval_batches
+from .network import build_model, graph_for_data
+from .pipeline import Sharding, TrainBatches
 from .progress import Progress
 from .recipe import Recipe, load_recipe
 from .schedule import Schedule
+from .update import Ema, Update, make_optimizer
 
 
 @dataclass
@@ -51,6 +52,8 @@ class RunSpec:
     quiet: bool = False
     stop_after: int | None = None       # end this process after that many iterations (tests, notebooks)
     threads: int | None = None          # torch's intra-op threads on the CPU (default: torch's choice)
+    init: str | None = None             # start from these weights (a run folder, .safetensors, a state_dict file)
+    freeze: tuple[str, ...] = ()        # fnmatch patterns of parameters that stay fixed
 
 
 def default_recipe(data: str) -> str:
@@ -147,15 +150,14 @@ class Run:
                                     input_shape=self.spec.input_shape, params=self.spec.params)
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
         self.model = self._build_model()
-        opt = recipe["optimizer"]
-        self.optimizer = torch.optim.SGD(
-            parameter_groups(self.model, opt["weight_decay"], opt["decay_norm_and_bias"]),
-            lr=opt["lr"], momentum=opt["momentum"], nesterov=opt["nesterov"])
+        self.optimizer = make_optimizer(self.model, recipe)
+        self.ema = Ema(self.model, recipe["ema.decay"]) if recipe["ema.decay"] > 0 else None
+        self.best = Best(recipe.get("stop.patience"))
         keep_on_device = recipe["data.on_device"] != "no"
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
-        self.amp = _autocast(recipe["device.amp"], self.device)
+        self.amp = validation.autocast(recipe["device.amp"], self.device)
         if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
             import sys
 
@@ -171,6 +173,7 @@ class Run:
             write_atomic(self.out / "recipe.toml", rundir.with_run_id(recipe.to_toml(), self.run_id))
         distributed.barrier(world)
         self.trained = self._wrap(self.model)
+        self.update = Update(self.trained, self.model, self.optimizer, recipe, self.amp, self.scaler)
         resumed_at = self.iteration if self.spec.resume else None
         self.metrics = MetricsLog(self.out, self.run_id, keep_through=resumed_at) if world.main else None
         self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",
@@ -194,7 +197,8 @@ class Run:
             torch.backends.cudnn.benchmark = True
 
     def _build_model(self) -> torch.nn.Module:
-        model = build_model(self.graph, self.recipe["seed"])
+        model = build_model(self.graph, self.recipe["seed"], self.recipe["init.zero_init_residual"])
+        self._fine_tune(model)
         if self.recipe["device.sync_bn"] and self.world.distributed:
             if self.device.type == "cpu":  # torch's SyncBatchNorm refuses CPU tensors
                 from .syncbn import convert
@@ -204,6 +208,19 @@ class Run:
                 model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
         # Module.to takes memory_format at run time (as Tensor.to); torch's overloads leave it out
         return model.to(self.device, memory_format=self.memory_format)  # type: ignore[call-overload]
+
+    def _fine_tune(self, model: torch.nn.Module) -> None:
+        """--init and --freeze (a resumed run's weights come from its checkpoint instead)."""
+        from .finetune import freeze, start_from
+
+        if self.spec.init and not self.spec.resume:
+            lines = start_from(model, self.spec.init).lines()
+            if self.world.main and not self.spec.quiet:
+                import sys
+
+                print("\n".join(lines), file=sys.stderr)
+        if self.spec.freeze:
+            freeze(model, list(self.spec.freeze))
 
     def _resume(self) -> int:
         """The iteration to start from: the checkpoint's when resuming, with its state restored."""
@@ -216,6 +233,9 @@ class Run:
         self.schedule.state = record["schedule"]
         earlier = record.get("wall_s")
         self.earlier_s = float(earlier) if isinstance(earlier, (int, float)) and 0 <= earlier < 1e9 else 0.0
+        if self.ema is not None:
+            self.ema.restore(tensors, record["iteration"])
+        self.best.restore(record.get("best"))
         if self.scaler is not None and record.get("grad_scaler"):
             self.scaler.load_state_dict(record["grad_scaler"])
         return record["iteration"]
@@ -250,15 +270,15 @@ class Run:
         return self.finish()
 
     def _iterate(self, stop: int) -> None:
-        while self.iteration < stop:
+        while self.iteration < stop and not self.best.exhausted:
             epoch, first = divmod(self.iteration, self.batches.per_epoch)
             for x, y in self.batches.epoch(epoch, first):
                 self.step(x, y)
                 if self._due(self.recipe["eval.every"]):
                     self.validate()
-                if self._due(self.recipe["checkpoint.every"]):
+                if self._due(self.recipe["checkpoint.every"]) or self.best.exhausted:
                     self.checkpoint()
-                if self.iteration >= stop:
+                if self.iteration >= stop or self.best.exhausted:
                     return
 
     def _due(self, every: int) -> bool:
@@ -272,18 +292,9 @@ class Run:
         lr = self.schedule.rate(self.iteration)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        with self.amp:
-            scores = self.trained(x)
-            loss = F.cross_entropy(scores, y)
-        self.optimizer.zero_grad(set_to_none=True)
-        if self.scaler is not None:
-            self.scaler.scale(loss).backward()
-            self.scaler.step(self.optimizer)
-            self.scaler.update()
-        else:
-            loss.backward()
-            self.optimizer.step()
-        wrong = (scores.detach().argmax(1) != y).sum()
+        loss, wrong = self.update(x, y)
+        if self.ema is not None:
+            self.ema.update(self.model)
         # float64, as the host adds: loss * images is the same number whenever it is read
         images = torch.full((), float(len(y)), dtype=torch.float64, device=self.device)
         sums = distributed.all_sum(self.world, torch.stack(
@@ -318,37 +329,49 @@ class Run:
         self.read_at = time.perf_counter()
 
     def validate(self) -> None:
-        """Errors on the validation split (when there is one): a row, the plateau schedule, a line."""
+        """Errors on the validation split (when there is one): rows (the EMA's too), the plateau
+        schedule, the best weights, a line."""
         self.read_rows()
-        eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
-        val = _validate(self.trained, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
-                        self.memory_format)
+        val = self._validate_row(self.trained, "val")
         if val:
+            if self.ema is not None:
+                self._validate_row(self.ema.module, "val_ema")
             self.schedule.after_validation(val["error"])
+            if self.best.see(val["error"], self.iteration) and self.world.main:
+                checkpoint.save_weights(self.out / "best.safetensors", self.model,
+                                        {"network": self.name, "iteration": str(self.iteration)})
             train, lr = self.last_row, self.last_row["lr"]
-            if self.metrics is not None:
-                self.metrics.write({"iteration": self.iteration,
-                                    "epoch": round(self.iteration / self.batches.per_epoch, 4),
-                                    "split": "val", "loss": val["loss"], "error": val["error"],
-                                    "top5_error": val["top5_error"], "lr": lr,
-                                    "time_s": round(time.perf_counter() - self.started, 3)})
             self.progress.say(f"iter {self.iteration:>6}/{self.schedule.stop}  loss {train['loss']:.4f}  "
                               f"train err {100 * train['error']:5.2f}%  val err {100 * val['error']:5.2f}%  "
                               f"lr {lr:.3g}  {self.speeds[-1]:,.0f} img/s")
         self.tick = time.perf_counter()  # validation time is not training speed
 
+    def _validate_row(self, model: torch.nn.Module, split: str) -> dict[str, Any]:
+        """A model's validation errors, written as a row of `split`."""
+        eval_batch = self.recipe.get("batch.eval_size") or max(self.recipe["batch.size"], 256)
+        val = validation.validate(model, self.data, self.recipe, self.world, self.device, eval_batch, self.amp,
+                        self.memory_format)
+        if val and self.metrics is not None:
+            epoch = round(self.iteration / self.batches.per_epoch, 4)
+            self.metrics.write({"iteration": self.iteration, "epoch": epoch, "split": split,
+                                "loss": val["loss"], "error": val["error"], "top5_error": val["top5_error"],
+                                "lr": self.last_row["lr"],
+                                "time_s": round(time.perf_counter() - self.started, 3)})
+        return val
+
     def checkpoint(self) -> None:
         """Save the run's state (rank 0), its rows through this iteration written first."""
         self.read_rows()
         if self.world.main:
-            checkpoint.save(self.out, self.iteration, self.model, self.optimizer, self._state())
+            checkpoint.save(self.out, self.iteration, self.model, self.optimizer, self._state(),
+                            self.ema.tensors() if self.ema is not None else None, self.recipe["checkpoint.keep"])
         distributed.barrier(self.world)
         self.tick = time.perf_counter()
 
     def _state(self) -> dict[str, Any]:
         per_epoch = self.batches.per_epoch
         return {"run_id": self.run_id, "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 3),
-                "schedule": self.schedule.state, "seed": self.recipe["seed"],
+                "schedule": self.schedule.state, "best": self.best.state, "seed": self.recipe["seed"],
                 "epoch": self.iteration // per_epoch, "batch_in_epoch": self.iteration % per_epoch,
                 "per_epoch": per_epoch, "world_size": self.world.size,
                 "grad_scaler": self.scaler.state_dict() if self.scaler is not None else None}
@@ -359,8 +382,10 @@ class Run:
         if self.metrics is None:  # not rank 0, the only one that keeps the log
             return summary
         if summary["finished"]:
-            checkpoint.save_weights(self.out / "weights.safetensors", self.model,
-                                    {"network": self.name, "iteration": str(self.iteration)})
+            about = {"network": self.name, "iteration": str(self.iteration)}
+            checkpoint.save_weights(self.out / "weights.safetensors", self.model, about)
+            if self.ema is not None:
+                checkpoint.save_weights(self.out / "ema.safetensors", self.ema.module, about)
         rows = self.metrics.rows
         if any(r["split"] == "train" for r in rows):
             from .plot import plot_errors
@@ -385,7 +410,8 @@ class Run:
             "run_dir": str(self.out),
             "iterations": self.iteration,
             "stop": stop,
-            "finished": self.iteration >= stop,
+            "finished": self.iteration >= stop or self.best.exhausted,
+            "stopped_early": self.best.exhausted,
             "epochs": round(self.iteration / self.batches.per_epoch, 3),
             "world_size": self.world.size,
             "device": str(self.device),
@@ -396,40 +422,15 @@ class Run:
                 "val_top5_error": val_rows[-1]["top5_error"] if val_rows else None,
             },
             "best_val_error": min((r["error"] for r in val_rows), default=None),
+            "best_iteration": self.best.state["iteration"],
             "images_per_s": steady[len(steady) // 2] if steady else None,
             "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 2),
             "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
                       ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
-                       "errors.png", "summary.json") if self.world.main},
+                       *(("ema.safetensors",) if self.ema is not None else ()),
+                       *(("best.safetensors",) if self.best.state["iteration"] is not None else ()),
+                       "errors.png", "summary.json")
+                      if self.world.main},
             "history": rows,
         }
-
-
-def _autocast(amp: str, device: torch.device):
-    if amp == "none":
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
-
-
-@torch.no_grad()
-def _validate(model, data, recipe, world, device, batch, amp, memory_format) -> dict[str, Any]:
-    """Top-1 and top-5 error and mean loss of the validation split, over every process."""
-    if data.val is None or len(data.val) == 0:
-        return {}
-    model.eval()
-    # float64 sums on the device, read once: [loss, top-1 wrong, top-5 wrong, images]
-    sums = torch.zeros(4, dtype=torch.float64, device=device)
-    for x, y in eval_batches(data, data.val, recipe, Sharding(world.rank, world.size), device, batch):
-        if memory_format is torch.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with amp:
-            scores = model(x)
-        scores = scores.float()
-        top = scores.topk(min(5, scores.shape[1]), dim=1).indices
-        sums += torch.stack([F.cross_entropy(scores, y, reduction="sum").double(),
-                             (top[:, 0] != y).sum().double(), (~(top == y[:, None]).any(1)).sum().double(),
-                             torch.full((), float(len(y)), dtype=torch.float64, device=device)])
-    model.train()
-    loss_sum, wrong1, wrong5, count = distributed.all_sum(world, sums).tolist()
-    return {"loss": loss_sum / count, "error": wrong1 / count, "top5_error": wrong5 / count, "images": int(count)}

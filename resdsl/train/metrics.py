@@ -2,7 +2,8 @@
 `metrics.csv` (the same rows), flushed line by line as the loop hands them over (at least every
 second, and always before a checkpoint), so a killed run keeps every row up to its last
 checkpoint. Rows: `split` is `train` (one per iteration: loss, error and lr of that iteration's
-batch, images/s) or `val` (error of the validation split after that iteration)."""
+batch, images/s), `val` (error of the validation split after that iteration) or `val_ema` (the
+same for the model EMA, when the recipe has one)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from ..core.files import write_atomic
 
+SPLITS = ("train", "val", "val_ema")
 COLUMNS = ["iteration", "epoch", "split", "loss", "error", "top5_error", "lr", "images_per_s", "time_s"]
 
 
@@ -86,7 +88,7 @@ def read_log(path: Path, missing_ok: bool = True) -> list[dict[str, Any]]:
             row = json.loads(line)
         except (json.JSONDecodeError, RecursionError):
             continue
-        if (isinstance(row, dict) and row.get("split") in ("train", "val")
+        if (isinstance(row, dict) and row.get("split") in SPLITS
                 and type(row.get("iteration")) is int):
             rows.append(row)
     return rows

@@ -67,11 +67,11 @@ def check_fit(graph: nx.DiGraph, data: Dataset, adapted: bool = False) -> None:
                                   f"or `with classes: {len(data.classes)}`)")
 
 
-def build_model(graph: nx.DiGraph, seed: int) -> torch.nn.Module:
+def build_model(graph: nx.DiGraph, seed: int, zero_init_residual: bool = False) -> torch.nn.Module:
     from ..torch.backend import build_module
 
     torch.manual_seed(seed)  # the initial weights are the seed's
-    return build_module(graph)
+    return build_module(graph, zero_init_residual=zero_init_residual)
 
 
 def parameter_groups(model: torch.nn.Module, weight_decay: float,

@@ -22,11 +22,19 @@ from typing import Any
 import tomllib
 
 from ..core.errors import ErrorGroup, ResdslError, Source, Span, did_you_mean
-from .fields import defaults, schema
+from .fields import REPLACES_TABLE, STOP_POINTS, defaults, schema
 
 
 class RecipeError(ResdslError):
     code = "E930"
+
+
+class RecipeOptionError(RecipeError):
+    code = "E1160"
+
+
+# choices users ask for that torch does not have, and what to give instead
+NOT_IN_TORCH = {("optimizer.kind", "lamb"): "torch has no LAMB optimizer; 'adamw' is the nearest it has"}
 
 
 def clip(text: str, limit: int = 80) -> str:
@@ -79,6 +87,8 @@ def load_recipe(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     merged = _merge(copy.deepcopy(DEFAULTS), values)
     _validate(merged, source, "the recipe file")
     for key, value in (overrides or {}).items():
+        if key in REPLACES_TABLE and isinstance(value, dict) and isinstance(merged.get(key), dict):
+            value = {**{k: v for k, v in merged[key].items() if k not in STOP_POINTS}, **value}
         set_path(merged, key, value)
     if overrides:
         _validate(merged, None, "the command line")
@@ -203,7 +213,8 @@ def _explain(err, dotted: str) -> tuple[str, str | None]:
         return f"'{dotted}' needs {err.message.split(' is a required')[0]}", None
     if err.validator == "enum":
         return (f"'{dotted}' is {err.instance!r}, not one of "
-                f"{', '.join(repr(v) for v in err.validator_value)}", None)
+                f"{', '.join(repr(v) for v in err.validator_value)}",
+                NOT_IN_TORCH.get((dotted, err.instance)) if isinstance(err.instance, str) else None)
     return f"'{dotted}': {err.message}", None
 
 
@@ -251,7 +262,7 @@ _BARE_KEY = re.compile(r"[\w\-\"\.\s]+")
 def _check_meaning(values: dict, source: Source) -> None:
     """What a schema cannot say: one stopping point, increasing milestones, a usable split."""
     stop = values["stop"]
-    if len(stop) != 1:
+    if len([k for k in stop if k in STOP_POINTS]) != 1:
         raise RecipeError("the recipe's [stop] names exactly one of 'iterations' or 'epochs'",
                           _locate(source, ["stop"], _NoErr()),
                           hint="--iterations N or --epochs N on the command line replaces it")
@@ -259,6 +270,7 @@ def _check_meaning(values: dict, source: Source) -> None:
     if milestones != sorted(set(milestones)):
         raise RecipeError("schedule.milestones must increase",
                           _locate(source, ["schedule", "milestones"], _NoErr()))
+    _check_options(values, source)
     warmup = values["schedule"].get("warmup")
     if warmup is not None and not ({"until_train_error", "iterations"} & set(warmup)):
         raise RecipeError("schedule.warmup ends somewhere: give until_train_error or iterations",
@@ -279,6 +291,20 @@ def _check_meaning(values: dict, source: Source) -> None:
                               _locate(source, ["augment", key], _NoErr()))
     if not all(math.isfinite(v) for v in _numbers(values)):
         raise RecipeError("the recipe has a number that is not finite (inf or nan)")
+
+
+def _check_options(values: dict, source: Source) -> None:
+    """The options beyond the paper's recipe, where one needs another (E1160)."""
+    warmup = values["schedule"].get("warmup") or {}
+    if warmup.get("kind") == "linear" and "iterations" not in warmup:
+        raise RecipeOptionError("a linear warm-up rises over schedule.warmup.iterations: give them",
+                                _locate(source, ["schedule", "warmup"], _NoErr()),
+                                hint="--set schedule.warmup.iterations=500")
+    batch = values["batch"]
+    if batch["size"] % batch["accumulate"]:
+        raise RecipeOptionError(f"batch.accumulate ({batch['accumulate']}) splits each batch of batch.size "
+                                f"({batch['size']}) into equal micro-batches: it must divide it",
+                                _locate(source, ["batch", "accumulate"], _NoErr()))
 
 
 def _check_integers(values: dict, source: Source) -> None:

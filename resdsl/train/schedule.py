@@ -6,6 +6,7 @@ checkpoint stores it as JSON and a resumed run continues exactly where the kille
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,7 @@ from typing import Any
 @dataclass
 class Schedule:
     lr: float
-    kind: str                     # steps | plateau | constant
+    kind: str                     # steps | plateau | constant | cosine | onecycle
     milestones: list[int]         # in iterations
     factor: float
     patience: int
@@ -27,7 +28,8 @@ class Schedule:
         scale = per_epoch if sched["unit"] == "epochs" else 1
         stop = recipe["stop"]
         stop_at = stop["iterations"] if "iterations" in stop else stop["epochs"] * per_epoch
-        state = {"warmup_done": sched.get("warmup") is None, "train_error_ema": None,
+        linear = sched.get("warmup", {}).get("kind") == "linear"  # a function of the iteration alone
+        state = {"warmup_done": sched.get("warmup") is None or linear, "train_error_ema": None,
                  "best": None, "bad": 0, "drops": 0}
         return cls(recipe["optimizer.lr"], sched["kind"], [m * scale for m in sched["milestones"]],
                    sched["factor"], sched["patience"], sched.get("warmup"), stop_at, state)
@@ -36,6 +38,18 @@ class Schedule:
         """The learning rate of iteration `iteration` (0-based)."""
         if not self.state["warmup_done"]:
             return self._warmup()["lr"]
+        warmup = self.warmup or {}
+        if warmup.get("kind") == "linear" and iteration < warmup["iterations"]:
+            start = warmup["lr"]
+            return start + (self._rate(iteration) - start) * iteration / warmup["iterations"]
+        return self._rate(iteration)
+
+    def _rate(self, iteration: int) -> float:
+        """The rate after any warm-up."""
+        if self.kind == "cosine":
+            return self.lr * 0.5 * (1 + math.cos(math.pi * min(iteration, self.stop) / self.stop))
+        if self.kind == "onecycle":
+            return one_cycle(self.lr, iteration, self.stop)
         if self.kind == "steps":
             drops = sum(1 for m in self.milestones if iteration >= m)
         elif self.kind == "plateau":
@@ -81,3 +95,15 @@ class Schedule:
         if self.state["bad"] >= self.patience:
             self.state["drops"] += 1
             self.state["bad"] = 0
+
+
+def one_cycle(top: float, iteration: int, total: int, start_share: float = 0.3) -> float:
+    """torch's OneCycleLR (its defaults; the learning rate only): cosine from top/25 up to top
+    over 30% of the iterations, then cosine down to top/25e4 at the last."""
+    low, end = top / 25, top / 25 / 1e4
+    rise_end = start_share * total - 1
+    if iteration <= rise_end:
+        start, stop, share = low, top, iteration / rise_end if rise_end > 0 else 1.0
+    else:
+        start, stop, share = top, end, (iteration - rise_end) / (total - 1 - rise_end)
+    return stop + (start - stop) / 2 * (math.cos(math.pi * min(share, 1.0)) + 1)

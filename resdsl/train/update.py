@@ -1,0 +1,113 @@
+"""One iteration's arithmetic, and the recipe options beyond the paper's that shape it: the
+optimizer's kind, label smoothing, gradient clipping, micro-batches (batch.accumulate) and a
+model EMA. With every option off this is the paper's step: one forward and backward of the
+whole batch, then SGD.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import itertools
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from .network import parameter_groups
+
+
+def make_optimizer(model: torch.nn.Module, recipe) -> torch.optim.Optimizer:
+    """SGD (plain or Nesterov) or torch's AdamW; weight decay per group (network.parameter_groups)."""
+    opt = recipe["optimizer"]
+    groups = parameter_groups(model, opt["weight_decay"], opt["decay_norm_and_bias"])
+    if opt["kind"] == "adamw":
+        return torch.optim.AdamW(groups, lr=opt["lr"], betas=(opt["betas"][0], opt["betas"][1]))
+    return torch.optim.SGD(groups, lr=opt["lr"], momentum=opt["momentum"],
+                           nesterov=opt["nesterov"] or opt["kind"] == "nesterov")
+
+
+class Update:
+    """Forward, backward and the optimizer's step for one batch, as the recipe asks."""
+
+    def __init__(self, trained: torch.nn.Module, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
+                 recipe, amp, scaler):
+        self.trained, self.model, self.optimizer = trained, model, optimizer
+        self.amp, self.scaler = amp, scaler
+        self.parts = recipe["batch.accumulate"]
+        self.smoothing = recipe["loss.label_smoothing"]
+        self.clip = recipe["optimizer.clip_grad_norm"]
+
+    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Update the weights from a batch; its mean loss and count of wrong answers (on the device)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        losses, wrongs = [], []
+        for i, (xs, ys) in enumerate(zip(x.chunk(self.parts), y.chunk(self.parts))):
+            # DDP averages gradients once, on the last micro-batch's backward
+            last = i == self.parts - 1
+            no_sync = getattr(self.trained, "no_sync", None)
+            sync = no_sync() if no_sync is not None and not last else contextlib.nullcontext()
+            with sync:
+                with self.amp:
+                    scores = self.trained(xs)
+                    loss = F.cross_entropy(scores, ys, label_smoothing=self.smoothing)
+                part = loss if self.parts == 1 else loss / self.parts  # micro-batches are equal: their mean
+                (self.scaler.scale(part) if self.scaler is not None else part).backward()
+            losses.append(loss.detach())
+            wrongs.append((scores.detach().argmax(1) != ys).sum())
+        self._step()
+        if self.parts == 1:
+            return losses[0], wrongs[0]
+        return torch.stack(losses).mean(), torch.stack(wrongs).sum()
+
+    def _step(self) -> None:
+        if self.clip > 0:
+            if self.scaler is not None:
+                self.scaler.unscale_(self.optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.clip)
+        if self.scaler is not None:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            self.optimizer.step()
+
+
+class Ema:
+    """A moving average of a model's weights: after each update, ema = decay * ema + (1 - decay) * w
+    (torch's get_ema_multi_avg_fn), starting from the first update's weights. BN's running
+    statistics are averaged too; its counts are copied."""
+
+    def __init__(self, model: torch.nn.Module, decay: float):
+        from torch.optim.swa_utils import get_ema_multi_avg_fn
+
+        self.module = copy.deepcopy(model)
+        self.module.requires_grad_(False)
+        self.average = get_ema_multi_avg_fn(decay)
+        self.started = False
+
+    def _pairs(self, model: torch.nn.Module):
+        return zip(itertools.chain(self.module.parameters(), self.module.buffers()),
+                   itertools.chain(model.parameters(), model.buffers()), strict=True)
+
+    @torch.no_grad()
+    def update(self, model: torch.nn.Module) -> None:
+        mine, theirs = [], []
+        for averaged, current in self._pairs(model):
+            if not self.started or not averaged.is_floating_point():
+                averaged.copy_(current)
+            else:
+                mine.append(averaged)
+                theirs.append(current.detach())
+        if mine:
+            self.average(mine, theirs, None)
+        self.started = True
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        """The averaged state as a checkpoint keeps it (under `ema.`)."""
+        return {f"ema.{k}": v.detach().cpu().contiguous().clone() for k, v in self.module.state_dict().items()}
+
+    def restore(self, tensors: dict[str, Any], iteration: int) -> None:
+        state = {k[len("ema."):]: v for k, v in tensors.items() if k.startswith("ema.")}
+        if state:
+            self.module.load_state_dict(state, strict=True)
+        self.started = bool(state) and iteration > 0
