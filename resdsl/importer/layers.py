@@ -36,6 +36,17 @@ class Imported:
     def add(self, layer: Layer) -> None:
         self.layers[layer.id] = layer
 
+    def free_id(self, scope: str, op: str) -> str:
+        """The first id the compiler would give an unnamed `op` in `scope` that no layer has
+        (`relu`, `relu_1`, ...)."""
+        n = 0
+        while True:
+            name = op if n == 0 else f"{op}_{n}"
+            full = f"{scope}.{name}" if scope else name
+            if full not in self.layers:
+                return full
+            n += 1
+
     def readers(self) -> dict[str, list[str]]:
         """id -> the ids of the layers that read it."""
         found: dict[str, list[str]] = {i: [] for i in self.layers}

@@ -137,20 +137,10 @@ def _add(imported: Imported, path: str, op: str, args: dict, inputs: list[str], 
         node_id, scope = path, path.rpartition(".")[0]
     else:
         scope = path
-        node_id = _unnamed(imported, scope, op)
+        node_id = imported.free_id(scope, op)
     shape = OPS[op].shape(args, shapes)
     imported.add(Layer(node_id, op, args, inputs, scope, module, shape))
     values[node.output[0]] = node_id
-
-
-def _unnamed(imported: Imported, scope: str, op: str) -> str:
-    n = 0
-    while True:
-        name = op if n == 0 else f"{op}_{n}"
-        full = f"{scope}.{name}" if scope else name
-        if full not in imported.layers:
-            return full
-        n += 1
 
 
 def onnx_result(path: str, name: str, *, approximate: bool = False, header: str = ""):

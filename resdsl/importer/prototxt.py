@@ -111,7 +111,7 @@ def _one(imported: Imported, layer: dict, tops: dict[str, str], problems: list) 
     scope = node_id.rpartition(".")[0]
     module = op in ("conv", "bn", "fc") or op.endswith("pool")
     if not module:  # functions get the names the compiler gives them
-        node_id = _unnamed(imported, scope, op)
+        node_id = imported.free_id(scope, op)
     args = OPS[op].defaults(args)
     shape = OPS[op].shape(args, [imported.layers[b].out_shape for b in bottoms])
     imported.add(Layer(node_id, op, args, bottoms, scope, module, shape))
@@ -181,16 +181,6 @@ def _path(name: str) -> str:
     index = int(number) if number else ord(letter) - ord("a")
     rest = rest or "sum"  # `res2a` is the block's sum
     return f"res{stage}.{index}." + (rest if kind == "res" else f"{kind}_{rest}")
-
-
-def _unnamed(imported: Imported, scope: str, op: str) -> str:
-    n = 0
-    while True:
-        name = op if n == 0 else f"{op}_{n}"
-        full = f"{scope}.{name}" if scope else name
-        if full not in imported.layers:
-            return full
-        n += 1
 
 
 def read_file(path: str, name: str) -> Imported:
