@@ -26,3 +26,14 @@ def _no_terminal_size():
 def run_cli():
     """`python -m resdsl ARGS` in a fresh interpreter (tests/cli.py's cli_process)."""
     return cli_process
+
+
+@pytest.fixture
+def one_thread():
+    """Runs compared bit for bit use the same thread count (a subprocess gets OMP_NUM_THREADS=1)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

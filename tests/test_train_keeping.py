@@ -4,27 +4,13 @@ against the run's own metric rows and checkpoint files, and resumed bit for bit.
 
 import json
 
-import pytest
-import torch
 from safetensors.torch import load_file
 
 import resdsl
 from resdsl.train.options import recipe_overrides
 from resdsl.train.recipe import load_recipe
 
-from .train_support import tiny_file
-
-
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def same(a, b) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+from .train_support import same_weights, tiny_file
 
 
 def test_best_weights_are_those_of_the_lowest_validation_and_keep_holds_the_last_files(tmp_path, one_thread):
@@ -40,7 +26,7 @@ def test_best_weights_are_those_of_the_lowest_validation_and_keep_holds_the_last
     assert kept == [f"ckpt-{i:08d}.safetensors" for i in range(1, 13)]
     at_best = load_file(run / "checkpoints" / f"ckpt-{first_lowest:08d}.safetensors")
     best = load_file(run / "best.safetensors")
-    assert same(best, {k[len("model."):]: v for k, v in at_best.items() if k.startswith("model.")})
+    assert same_weights(best, {k[len("model."):]: v for k, v in at_best.items() if k.startswith("model.")})
 
     again = tmp_path / "three"
     resdsl.train(f"{net}:tiny", "digits", out=again, iterations=12, batch_size=16, eval_every=2,
@@ -77,7 +63,7 @@ def test_patience_stops_the_run_and_a_resumed_run_stops_at_the_same_iteration(tm
     resumed = resdsl.train(f"{net}:tiny", "digits", out=tmp_path / "cut", resume=True, **opts)
     assert resumed["iterations"] == whole["iterations"]
     for name in ("weights.safetensors", "best.safetensors"):
-        assert same(load_file(tmp_path / "whole" / name), load_file(tmp_path / "cut" / name)), name
+        assert same_weights(load_file(tmp_path / "whole" / name), load_file(tmp_path / "cut" / name)), name
 
 
 def test_epochs_on_the_command_line_keep_the_recipes_patience():

@@ -18,14 +18,6 @@ from .train_support import tiny_file
 FAST = dict(iterations=12, batch_size=16, eval_every=6, checkpoint_every=6)
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def schedule(**overrides) -> Schedule:
     recipe = load_recipe("digits", overrides)
     return Schedule.from_recipe(recipe, per_epoch=23)

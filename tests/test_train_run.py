@@ -16,22 +16,9 @@ import resdsl
 from resdsl.train.checkpoint import CheckpointError
 
 from .cli import cli
-from .train_support import tiny_file
+from .train_support import same_weights, tiny_file
 
 FAST = dict(iterations=30, batch_size=32, eval_every=10, checkpoint_every=10)
-
-
-@pytest.fixture
-def one_thread():
-    """Runs compared bit for bit use the same thread count (a subprocess gets OMP_NUM_THREADS=1)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-def same_weights(a, b) -> bool:
-    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_run_folder_holds_everything_and_a_seed_fixes_the_weights(tmp_path, one_thread):

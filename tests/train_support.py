@@ -100,3 +100,10 @@ def tar_bytes(files: dict[str, bytes]) -> bytes:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def same_weights(a: dict, b: dict) -> bool:
+    """Two state_dicts with the same names and bitwise equal tensors."""
+    import torch
+
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
