@@ -70,11 +70,16 @@ def join(device_choice: str | None) -> World:
     return World(dist.get_rank(), dist.get_world_size(), local_rank, device)
 
 
-def leave(world: World) -> None:
+def leave(world: World, finished: bool = False) -> None:
+    """Leave the process group; a run that finished waits for the others first, so that no
+    process tears gloo's connections down while a peer still writes its last files (a peer
+    aborted with "terminate called without an active exception")."""
     if world.distributed:
         import torch.distributed as dist
 
         if dist.is_initialized():
+            if finished:
+                dist.barrier()
             dist.destroy_process_group()
 
 

@@ -81,13 +81,16 @@ def run(spec: RunSpec) -> dict[str, Any]:
     job = None
     try:
         world = distributed.join(spec.device)
+        finished = False
         try:
             job = Run(spec, world)
-            return job.train()
+            summary = job.train()
+            finished = True
+            return summary
         finally:
             if job is not None:
                 job.release()
-            distributed.leave(world)
+            distributed.leave(world, finished)
     finally:
         torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own settings
         torch.set_num_threads(threads)
