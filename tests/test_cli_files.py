@@ -103,3 +103,13 @@ def test_trained_weights_go_out(tmp_path):
     assert "class Resnet18(nn.Module)" in open(source).read()
     with pytest.raises(resdsl.ResdslError, match="cannot write '.h5'"):
         resdsl.export(model, tmp_path / "x.h5")
+
+
+def test_a_very_long_output_path_is_not_echoed_whole(tmp_path):
+    """An output that cannot be written names its path clipped, as every diagnostic clips user text."""
+    long = tmp_path / "not-a-folder"
+    long.write_text("a file")
+    out = long / ("x" * 200) / ("y" * 200) / "net.json"  # under a file: cannot be written
+    result = cli("compile", "resnet18", "-o", out)
+    assert result.returncode == 1 and "error[E920]" in result.output
+    assert f"({len(str(out)):,} characters)" in result.output and "y" * 200 not in result.output

@@ -214,6 +214,12 @@ def render(errors: list[ResdslError]) -> str:
     return body
 
 
+def clip(text: str, limit: int = 80) -> str:
+    """User text as a diagnostic shows it: a 900 KB token or path is not echoed whole."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def did_you_mean(name: str, candidates, aliases: dict[str, str] | None = None) -> str | None:
     """A hint naming the closest known name, or a known alias from other frameworks."""
     import difflib

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .errors import ResdslError
+from .errors import ResdslError, clip
 
 
 class FileProblem(Exception):
@@ -115,7 +115,7 @@ class OutputError(ResdslError):
     code = "E920"
 
     def __init__(self, path: str | Path, reason: str):
-        super().__init__(f"cannot write {path}: {reason}",
+        super().__init__(f"cannot write {clip(str(path), 300)}: {reason}",
                          hint="choose another -o, or a folder you can write to")
         self.path = str(path)
         self.reason = reason

@@ -21,7 +21,7 @@ from typing import Any
 
 import tomllib
 
-from ..core.errors import ErrorGroup, ResdslError, Source, Span, did_you_mean
+from ..core.errors import ErrorGroup, ResdslError, Source, Span, clip, did_you_mean
 from .fields import REPLACES_TABLE, STOP_POINTS, defaults, schema
 
 
@@ -35,12 +35,6 @@ class RecipeOptionError(RecipeError):
 
 # choices users ask for that torch does not have, and what to give instead
 NOT_IN_TORCH = {("optimizer.kind", "lamb"): "torch has no LAMB optimizer; 'adamw' is the nearest it has"}
-
-
-def clip(text: str, limit: int = 80) -> str:
-    """User text as a diagnostic shows it: a 900 KB token is not echoed whole."""
-    text = str(text)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
 # What a recipe says when it says nothing: filled in before validation, so the resolved recipe
