@@ -11,7 +11,6 @@ import sys
 import time
 
 import pytest
-import torch
 
 import resdsl
 from resdsl.core.errors import ResdslError
@@ -22,14 +21,6 @@ from .cli import cli
 from .train_support import tiny_file
 
 FAST = dict(iterations=4, batch_size=32, eval_every=2, checkpoint_every=2)
-
-
-@pytest.fixture
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _train(net, out, **kwargs):
