@@ -52,7 +52,7 @@ def check_fit(graph: nx.DiGraph, data: Dataset, adapted: bool = False) -> None:
             f"network {name} {how} {shape_text(takes)} images but {data.spec} gives {shape_text(data.shape)}",
             span, hint=f"build it for the data with --input {shape_text(data.shape)} (or `with input "
                        f"{shape_text(data.shape)}` in the source), or give data of {shape_text(takes)}")
-    outputs = graph.graph["outputs"]
+    outputs = [o for o in graph.graph["outputs"] if not o.auxiliary]  # auxiliary.py checks the heads
     if len(outputs) != 1:
         raise FitError(f"network {name} has {len(outputs)} outputs; training needs one classifier output",
                        span)
