@@ -139,3 +139,17 @@ def test_the_command_line_trains_it_and_resume_is_bitwise(tmp_path, one_thread):
                         load_file(tmp_path / "cut" / "weights.safetensors"))
     again = [json.loads(r) for r in (tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()]
     assert [(r["split"], r["loss"]) for r in again] == [(r["split"], r["loss"]) for r in rows]
+
+
+def test_a_head_without_a_weight_or_the_data_classes_is_refused_before_the_run(tmp_path):
+    net = side_file(tmp_path)
+    refused = cli("train", f"{net}:unweighted", "--out", str(tmp_path / "a"), "--iterations", "2")
+    assert refused.returncode == 1 and "error[E1050]: network unweighted has the auxiliary head aux.fc2" \
+        in refused.stderr and "--set loss.auxiliary_weight=0.3" in refused.stderr
+    misfit = cli("train", f"{net}:misfit", "--out", str(tmp_path / "b"), "--iterations", "2")
+    assert misfit.returncode == 1 and "auxiliary head aux.fc2 scores 7 classes, and the data has 10" \
+        in misfit.stderr
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()  # nothing was started
+    weighted = cli("train", f"{net}:unweighted", "--out", str(tmp_path / "c"), "--iterations", "1",
+                   "--batch-size", "8", "--eval-every", "1", "--set", "loss.auxiliary_weight=0.3", "--quiet")
+    assert weighted.returncode == 0, weighted.output

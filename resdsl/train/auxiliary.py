@@ -51,8 +51,11 @@ def heads(graph: nx.DiGraph, recipe) -> list[Head]:
     return found
 
 
-def check_heads(graph: nx.DiGraph, classes: int) -> None:
-    """Each auxiliary head scores the data's classes, as the main classifier does."""
+def check_heads(graph: nx.DiGraph, classes: int, recipe=None) -> None:
+    """Each auxiliary head scores the data's classes, as the main classifier does, and has a loss
+    weight (when `recipe` is given): said before a run starts."""
+    if recipe is not None:
+        heads(graph, recipe)
     for output in graph.graph["outputs"]:
         shape = tuple(graph.nodes[output.node]["out_shape"])
         if output.auxiliary and shape != (classes,):

@@ -38,6 +38,9 @@ def graph_for_data(target, network: str | None, data: Dataset, recipe, *, input_
         input_shape = data.shape
     graph = graph_for(target, network, input_shape=input_shape, params=params)
     check_fit(graph, data, adapted=input_shape is not None)
+    from .auxiliary import check_heads  # here, as it imports this module
+
+    check_heads(graph, len(data.classes), recipe)
     return graph
 
 
