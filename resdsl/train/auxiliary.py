@@ -15,7 +15,6 @@ import networkx as nx
 import torch
 
 from ..core.errors import ResdslError
-from .network import FitError
 
 # the loss of one output: (scores, labels) -> (the scores errors are counted from, the loss)
 Loss = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
@@ -60,9 +59,9 @@ def check_heads(graph: nx.DiGraph, classes: int, recipe=None) -> None:
         shape = tuple(graph.nodes[output.node]["out_shape"])
         if output.auxiliary and shape != (classes,):
             what = f"scores {shape[0]} classes" if len(shape) == 1 else "does not end in class scores"
-            raise FitError(f"network {graph.graph['name']}'s auxiliary head {output.name} {what}, "
-                           f"and the data has {classes}", graph.graph.get("span"),
-                           hint="end the head with `fc classes`, as the main classifier")
+            raise ResdslError(f"network {graph.graph['name']}'s auxiliary head {output.name} {what}, "
+                              f"and the data has {classes}", graph.graph.get("span"),
+                              hint="end the head with `fc classes`, as the main classifier", code="E933")
 
 
 class AuxiliaryLoss:

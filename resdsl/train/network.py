@@ -9,6 +9,7 @@ import networkx as nx
 import torch
 
 from ..core.errors import ResdslError
+from .auxiliary import check_heads
 from .data import Dataset
 
 
@@ -38,8 +39,6 @@ def graph_for_data(target, network: str | None, data: Dataset, recipe, *, input_
         input_shape = data.shape
     graph = graph_for(target, network, input_shape=input_shape, params=params)
     check_fit(graph, data, adapted=input_shape is not None)
-    from .auxiliary import check_heads  # here, as it imports this module
-
     check_heads(graph, len(data.classes), recipe)
     return graph
 
