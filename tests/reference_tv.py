@@ -284,9 +284,18 @@ class V3Block(nn.Module):
 
 
 class MobileNetV3(nn.Module):
-    def __init__(self, name: str, num_classes=1000):
+    def __init__(self, name: str, num_classes=1000, width=1.0, reduced_tail=False):
         super().__init__()
         setting, last = MOBILENET_V3[name]
+        # torchvision's _mobilenet_v3_conf: reduced_tail halves the outputs of the last three
+        # blocks, the inputs and expansions of the last two, and the classifier's width;
+        # width_mult scales every width, rounded to a multiple of 8
+        d, n = (2 if reduced_tail else 1), len(setting)
+        setting = [(make_divisible(cin // (d if i >= n - 2 else 1) * width), k,
+                    make_divisible(exp // (d if i >= n - 2 else 1) * width),
+                    make_divisible(cout // (d if i >= n - 3 else 1) * width), se, hs, stride)
+                   for i, (cin, k, exp, cout, se, hs, stride) in enumerate(setting)]
+        last = make_divisible(last // d * width)
         lastconv = 6 * setting[-1][3]
         self.features = nn.Sequential(
             conv_norm_act(3, setting[0][0], 3, 2, act=nn.Hardswish, bn=V3_BN),

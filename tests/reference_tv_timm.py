@@ -267,24 +267,27 @@ GHOSTNET = [[(3, 16, 16, 0, 1)], [(3, 48, 24, 0, 2)], [(3, 72, 24, 0, 1)], [(5, 
 
 
 class GhostNet(nn.Module):
-    """timm's ghostnet_100: stem, nine stages of Ghost bottlenecks, a 1x1 conv to 960, the head."""
+    """timm's ghostnet_100 (or _050, _130 at `width`): stem, nine stages of Ghost bottlenecks,
+    a 1x1 conv to 960, the head; every width but the head's times `width`, to 4."""
 
-    def __init__(self, num_classes=1000):
+    def __init__(self, num_classes=1000, width=1.0):
         super().__init__()
-        self.conv_stem = nn.Conv2d(3, 16, 3, 2, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(16)
-        stages, cin = [], 16
+        stem = _divisible4(16 * width)
+        self.conv_stem = nn.Conv2d(3, stem, 3, 2, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(stem)
+        stages, cin = [], stem
         for stage in GHOSTNET:
             blocks = []
             for k, mid, cout, se, stride in stage:
-                blocks.append(GhostBottleneck(cin, mid, cout, k, stride, se))
+                cout = _divisible4(cout * width)
+                blocks.append(GhostBottleneck(cin, _divisible4(mid * width), cout, k, stride, se))
                 cin = cout
             stages.append(nn.Sequential(*blocks))
-        last = nn.Module()
-        last.conv, last.bn1 = nn.Conv2d(cin, 960, 1, bias=False), nn.BatchNorm2d(960)
+        last, wide = nn.Module(), _divisible4(960 * width)
+        last.conv, last.bn1 = nn.Conv2d(cin, wide, 1, bias=False), nn.BatchNorm2d(wide)
         stages.append(nn.Sequential(last))
         self.blocks = nn.Sequential(*stages)
-        self.conv_head = nn.Conv2d(960, 1280, 1)
+        self.conv_head = nn.Conv2d(wide, 1280, 1)
         self.classifier = nn.Linear(1280, num_classes)
         self.dropout = nn.Dropout(0.2)
 

@@ -107,3 +107,32 @@ def test_auxiliary_belongs_to_the_network_and_names_a_layer():
         resdsl.graph_from_text("block b() { conv 1x1, 4;  auxiliary conv }\n"
                                "network n { input 3x4x4;  stage s: b() x 1 }", "n")
     assert err.value.code == "E316"
+
+
+def test_the_heads_loss_weight_is_declared_with_them_and_travels_with_the_graph():
+    two = SOURCE.replace("auxiliary aux1.fc2, aux2.fc2",
+                         "auxiliary aux1.fc2, weight: 0.3\n    auxiliary aux2.fc2, weight: w * 2")
+    graph = resdsl.graph_from_text(two.replace("network tiny(classes = 10)", "network tiny(classes = 10, w = 0.25)"),
+                                   "tiny")
+    assert [(o.name, o.weight) for o in graph.graph["outputs"]] == [("out", None), ("aux1.fc2", 0.3),
+                                                                     ("aux2.fc2", 0.5)]
+    assert [o.weight for o in load(json.loads(dumps(graph))).graph["outputs"]] == [None, 0.3, 0.5]
+    unweighted = resdsl.graph_from_text(SOURCE, "tiny")  # a file without weights reads as before
+    assert "weight" not in json.dumps(json.loads(dumps(unweighted))["outputs"])
+
+
+@pytest.mark.parametrize("option, code, says", [
+    ("weight: -1", "E320", "loss 'weight' is a number of at least 0, not the number -1"),
+    ("weight: true", "E320", "not a boolean"),
+    ("weigth: 0.3", "E202", "unknown option of auxiliary 'weigth'"),
+    ("weight: 0.3, weight: 0.4", "E309", "'weight' is given twice"),
+    ("weight: heads", "E202", "unknown name 'heads'"),
+])
+def test_a_wrong_weight_is_named_where_it_is_written(option, code, says):
+    text = SOURCE.replace("auxiliary aux1.fc2, aux2.fc2", f"auxiliary aux1.fc2, aux2.fc2, {option}")
+    with pytest.raises(resdsl.ResdslError) as err:
+        resdsl.graph_from_text(text, "tiny")
+    found = err.value.errors[0]
+    assert found.code == code and says in found.message, found.message
+    line = text.splitlines()[found.span.line - 1]
+    assert "auxiliary" in line and found.span.column - 1 >= line.index(option)  # at the option

@@ -67,7 +67,7 @@ PUBLISHED = {
     "convnext_tiny": 28_589_128, "convnext_small": 50_223_688, "convnext_base": 88_591_464,
     "convnext_large": 197_767_336,
     "cspresnet50": 21.62e6, "cspresnext50": 20.57e6,  # timm's results table: millions, 2 decimals
-    "ghostnet_100": 5.18e6, "resnest50d": 27.48e6, "dla34": 15.74e6, "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
+    "ghostnet_050": 2.59e6, "ghostnet_100": 5.18e6, "ghostnet_130": 7.36e6, "resnest50d": 27.48e6, "dla34": 15.74e6, "convnext_atto": 3.70e6, "convnext_nano": 15.59e6, "dpn68": 12.61e6, "dpn92": 37.67e6,
     "vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg11_bn": 132_868_840,
     "vgg13_bn": 133_053_736, "vgg16_bn": 138_365_992, "vgg19": 143_667_240, "vgg19_bn": 143_678_248,
     "googlenet_noaux": 6_624_904, "inception_v3_noaux": 27_161_264 - 3_326_696,  # less the aux heads
@@ -114,8 +114,8 @@ def reference(name: str):
         return DLA34()
     if name == "resnest50d":
         return TimmResNet(ResNestBottleneck, [3, 4, 6, 3], stem="deep", avg_down=True)
-    if name == "ghostnet_100":
-        return GhostNet()
+    if name.startswith("ghostnet_"):
+        return GhostNet(width=int(name[-3:]) / 100)
     if name.startswith("vgg"):
         return VGG(name)
     if name.startswith("inception_v3"):
@@ -188,3 +188,21 @@ def test_stochastic_depth_rates_are_torchvisions(name):
             and getattr(m, "residual", True) and m.drop > 0}
     got = {path.rsplit(".", 1)[0]: m.p for path, m in compiled.named_modules() if isinstance(m, DropPathAdd)}
     assert got == pytest.approx(want) and len(got) > 10
+
+
+# torchvision's mobilenet_v3_large/small(width_mult=..., reduced_tail=...): their parameter counts
+# (torchvision's constructors, counted)
+V3_VARIANTS = [("mobilenet_v3_large", 0.75, False, 3_377_576), ("mobilenet_v3_large", 1.0, True, 2_569_352),
+               ("mobilenet_v3_small", 0.75, True, 752_848), ("mobilenet_v3_small", 1.0, True, 1_099_672)]
+
+
+@pytest.mark.parametrize("name, width, reduced_tail, published", V3_VARIANTS)
+def test_mobilenet_v3_takes_torchvisions_width_and_reduced_tail(name, width, reduced_tail, published):
+    torch.manual_seed(0)
+    compiled = resdsl.load(name, width=width, reduced_tail=reduced_tail)
+    ref = MobileNetV3(name, width=width, reduced_tail=reduced_tail)
+    assert sum(p.numel() for p in compiled.parameters()) == published
+    for module in (*compiled.modules(), *ref.modules()):
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    assert_same_network(compiled, ref)

@@ -43,9 +43,7 @@ def dump(graph: nx.DiGraph) -> dict:
         "input": list(meta.input),
         "shortcuts": meta.shortcuts,
         "params": {k: _jsonable(v) for k, v in meta.params.items()},
-        # `auxiliary` only where it is true: files without auxiliary heads read as before
-        "outputs": [{"name": o.name, "node": o.node, **({"auxiliary": True} if o.auxiliary else {})}
-                    for o in meta.outputs],
+        "outputs": [_output(o) for o in meta.outputs],
         "stages": [asdict(s) for s in meta.stages],
         "checks": [_check(c) for c in meta.checks],
         "totals": {"macs": figures["macs"], "params": figures["params"]},
@@ -53,6 +51,12 @@ def dump(graph: nx.DiGraph) -> dict:
         "edges": [_edge(u, v, d) for u, v, d in graph.edges(data=True)],
     }
     return data
+
+
+def _output(o: Output) -> dict:
+    # `auxiliary` and `weight` only where given: files without auxiliary heads read as before
+    return {"name": o.name, "node": o.node, **({"auxiliary": True} if o.auxiliary else {}),
+            **({"weight": o.weight} if o.weight is not None else {})}
 
 
 def dumps(graph: nx.DiGraph) -> str:
@@ -195,7 +199,8 @@ def _meta(data: dict) -> NetworkMeta:
     """The network's metadata from an IR dict (the schema has checked its keys and types)."""
     return NetworkMeta(
         data["network"], data.get("template", data["network"]), tuple(data["input"]),
-        outputs=[Output(o["name"], o["node"], o.get("auxiliary", False)) for o in data["outputs"]],
+        outputs=[Output(o["name"], o["node"], o.get("auxiliary", False), o.get("weight"))
+                 for o in data["outputs"]],
         stages=[Stage(s["name"], s.get("title"), s["block"], s["repeat"], s["first"], s["last"])
                 for s in data.get("stages", [])],
         shortcuts=data.get("shortcuts", "B"), params=dict(data.get("params", {})),

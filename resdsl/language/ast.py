@@ -138,10 +138,12 @@ class OutputsDecl:
 
 @dataclass(frozen=True)
 class AuxiliaryDecl:
-    """`auxiliary aux1.fc2, aux2.fc2`: values the network returns in training only."""
+    """`auxiliary aux1.fc2, aux2.fc2, weight: 0.3`: values the network returns in training only;
+    `weight`, each one's loss weight in training."""
 
     names: tuple[tuple[str, Span], ...]
     span: Span
+    options: tuple[Kwarg, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from ..netgraph.ops import ALIASES, OPS, Op, source_ops
 from ..netgraph.shortcuts import DEFAULT_POLICY, Projection
 from . import ast
 from .arguments import op_arguments
+from .auxiliary import loss_weight
 from .evaluate import IN_CHANNELS, BlockRef, LinearDecay, OpRef, describe, evaluate, unknown, unknown_op
 from .expansion import Call, Elaboration, Frame, add_node, evaluated, value_of
 from .merges import merge
@@ -76,15 +77,15 @@ def _scheduled_rates(graph: nx.DiGraph, blocks: list[list[str]]) -> None:
 def _outputs(run: Elaboration, last: str) -> list[Output]:
     stage_ends = {s.name: s.last for s in run.stages}
 
-    def output(name: str, span: Span, auxiliary: bool = False) -> Output:
+    def output(name: str, span: Span, auxiliary: bool = False, weight: float | None = None) -> Output:
         node = stage_ends.get(name) or run.named.get(name)
         if node is None:
             raise unknown(name, span, set(stage_ends) | set(run.named), "stage or layer")
-        return Output(name, node, auxiliary)
+        return Output(name, node, auxiliary, weight)
 
     outputs = [output(name, span) for name, span in run.outputs] or [Output("out", last)]
     if run.spec.outputs is None:  # taps (`with outputs`) replace the auxiliary heads too
-        outputs += [output(name, span, auxiliary=True) for name, span in run.auxiliary]
+        outputs += [output(name, span, True, weight) for name, span, weight in run.auxiliary]
     return outputs
 
 
@@ -155,8 +156,9 @@ def _taps(run: Elaboration, _frame: Frame, stmt: ast.OutputsDecl) -> None:
         run.outputs += list(stmt.names)
 
 
-def _auxiliary(run: Elaboration, _frame: Frame, stmt: ast.AuxiliaryDecl) -> None:
-    run.auxiliary += list(stmt.names)
+def _auxiliary(run: Elaboration, frame: Frame, stmt: ast.AuxiliaryDecl) -> None:
+    weight = loss_weight(stmt, frame.lookup)
+    run.auxiliary += [(name, span, weight) for name, span in stmt.names]
 
 
 def _defaults(run: Elaboration, frame: Frame, stmt: ast.DefaultsDecl) -> None:
@@ -336,18 +338,20 @@ def _stage(run: Elaboration, frame: Frame, stage: ast.Stage, current: str) -> st
         if key in shared:
             raise given_twice(key, span)
     stage_prefix = frame.node_id(stage.name, stage.name, stage.span) + "."
+    path = stage_prefix[:-1]  # a stage inside a block is named by its module path (`layer1.0.units`)
+    within = "stage" in frame.node_scope  # ... and its layers row with the outer stage's blocks
     first_node = None
     for index in range(repeat):
         block = options.first_block if index == 0 else callee
         named = {**shared, **(options.first_named if index == 0 else {})}
         prefix = f"{stage_prefix}{block_name(options.names, index)}."
-        node_scope = {"stage": stage.name, "block": index, "block_type": block.name}
+        node_scope = frame.node_scope if within else {"stage": path, "block": index, "block_type": block.name}
         before = len(run.builder.added)
         current = _block(run, frame, Call(block, values, spans, named, stage.span, prefix,
                                           node_scope, options.policy), current)
         if first_node is None and len(run.builder.added) > before:
             first_node = run.builder.added[before]
-    run.stages.append(Stage(stage.name, stage.title, callee.name, repeat, first_node, current))
+    run.stages.append(Stage(path, stage.title, callee.name, repeat, first_node, current))
     run.stage_spans[stage_prefix[:-1]] = stage.span
     frame.values[stage.name] = current
     return current

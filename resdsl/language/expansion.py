@@ -91,7 +91,8 @@ class Elaboration:
     spec: NetworkSpec
     input: tuple[int, ...] | None = None
     outputs: list[tuple[str, Span]] = field(default_factory=list)
-    auxiliary: list[tuple[str, Span]] = field(default_factory=list)  # outputs in training only
+    # outputs in training only, each with its loss weight (None: the statement gives none)
+    auxiliary: list[tuple[str, Span, float | None]] = field(default_factory=list)
     stages: list[Stage] = field(default_factory=list)
     stage_spans: dict[str, Span] = field(default_factory=dict)  # where each stage is written
     checks: list = field(default_factory=list)  # budgets and expectations

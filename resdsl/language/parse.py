@@ -186,8 +186,9 @@ class _ToAst(Transformer_NonRecursive):
         return ast.OutputsDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
 
     @v_args(meta=True)
-    def auxiliary_decl(self, meta, toks):
-        return ast.AuxiliaryDecl(tuple((str(t), self._t(t)) for t in toks), self._s(meta))
+    def auxiliary_decl(self, meta, items):
+        names = tuple((str(t), self._t(t)) for t in items if not isinstance(t, ast.Kwarg))
+        return ast.AuxiliaryDecl(names, self._s(meta), tuple(i for i in items if isinstance(i, ast.Kwarg)))
 
     @v_args(meta=True)
     def defaults_decl(self, meta, entries):

@@ -10,6 +10,7 @@ from ..core.errors import ResdslError
 from ..netgraph.ops import ALIASES, ARGUMENT_HINTS, OPS, source_ops
 from ..netgraph.shortcuts import POLICIES, POLICY_ALIASES
 from . import ast
+from .auxiliary import check_option_names as auxiliary_options
 from .evaluate import BUILTINS, IN_CHANNELS, SCHEDULE_WORDS, SCHEDULES, outside_block, unknown, unknown_op
 from .functions import FUNCTIONS
 from .loader import Scope
@@ -50,6 +51,8 @@ def _definition(scope: Scope, item, errors: list[ResdslError]) -> None:
             _stage(scope, stmt, params, errors)
         elif isinstance(stmt, ast.ShortcutsDecl):
             _shortcuts(scope, stmt, params, errors)
+        elif isinstance(stmt, ast.AuxiliaryDecl):
+            _auxiliary(scope, stmt, params, errors)
         elif isinstance(stmt, ast.DefaultsDecl):
             for entry in stmt.entries:  # a block named here is refused when it is built
                 if scope.lookup(entry.op) is None:
@@ -81,6 +84,12 @@ def _shortcuts(scope: Scope, stmt: ast.ShortcutsDecl, params: set[str], errors: 
             values = (kw.value,) if kw.name in OPTIONS else ()
         for value in values:
             _expression(scope, value, params, errors)
+
+
+def _auxiliary(scope: Scope, stmt: ast.AuxiliaryDecl, params: set[str], errors: list[ResdslError]) -> None:
+    errors += auxiliary_options(stmt)
+    for kw in stmt.options:  # `weight: w`: an expression
+        _expression(scope, kw.value, params, errors)
 
 
 def _value_args(scope: Scope, layer: ast.Layer, params: set[str]):

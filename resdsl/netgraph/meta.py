@@ -26,6 +26,7 @@ class Output:
     node: str
     # returned only in training, beside the others (GoogLeNet's and Inception-v3's side classifiers)
     auxiliary: bool = False
+    weight: float | None = None  # an auxiliary output's loss weight in training, where the source gives one
 
 
 @dataclass(frozen=True)

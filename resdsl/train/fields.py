@@ -137,6 +137,8 @@ FIELDS: tuple[Field, ...] = (
           "start the last norm of each residual branch at zero (each block starts as its shortcut)"),
     Field("loss.label_smoothing", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.0,
           "the cross-entropy's label smoothing (torch's CrossEntropyLoss argument)"),
+    Field("loss.auxiliary_weight", {"type": "number", "minimum": 0},
+          help="each auxiliary head's loss weight in training, over the network's `auxiliary ..., weight:`"),
     Field("ema.decay", {"type": "number", "minimum": 0, "exclusiveMaximum": 1}, 0.0,
           "a model EMA with this decay, updated every iteration, validated and saved as ema.safetensors "
           "(0: none)"),

@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..core.files import write_atomic
-from . import checkpoint, distributed, rundir, validation
+from . import auxiliary, checkpoint, distributed, rundir, validation
 from .best import Best
 from .data import describe, open_data
 from .metrics import MetricsLog
@@ -177,6 +177,7 @@ class Run:
         distributed.barrier(world)
         self.trained = self._wrap(self.model)
         self.update = Update(self.trained, self.model, self.optimizer, recipe, self.amp, self.scaler)
+        auxiliary.attach(self.update, self.graph, recipe)  # GoogLeNet's side classifiers' losses
         resumed_at = self.iteration if self.spec.resume else None
         self.metrics = MetricsLog(self.out, self.run_id, keep_through=resumed_at) if world.main else None
         self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",

@@ -9,6 +9,7 @@ import networkx as nx
 import torch
 
 from ..core.errors import ResdslError
+from .auxiliary import check_heads
 from .data import Dataset
 
 
@@ -38,6 +39,7 @@ def graph_for_data(target, network: str | None, data: Dataset, recipe, *, input_
         input_shape = data.shape
     graph = graph_for(target, network, input_shape=input_shape, params=params)
     check_fit(graph, data, adapted=input_shape is not None)
+    check_heads(graph, len(data.classes), recipe)
     return graph
 
 
@@ -52,7 +54,7 @@ def check_fit(graph: nx.DiGraph, data: Dataset, adapted: bool = False) -> None:
             f"network {name} {how} {shape_text(takes)} images but {data.spec} gives {shape_text(data.shape)}",
             span, hint=f"build it for the data with --input {shape_text(data.shape)} (or `with input "
                        f"{shape_text(data.shape)}` in the source), or give data of {shape_text(takes)}")
-    outputs = graph.graph["outputs"]
+    outputs = [o for o in graph.graph["outputs"] if not o.auxiliary]  # auxiliary.py checks the heads
     if len(outputs) != 1:
         raise FitError(f"network {name} has {len(outputs)} outputs; training needs one classifier output",
                        span)

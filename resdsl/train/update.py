@@ -49,8 +49,7 @@ class Update:
             sync = no_sync() if no_sync is not None and not last else contextlib.nullcontext()
             with sync:
                 with self.amp:
-                    scores = self.trained(xs)
-                    loss = F.cross_entropy(scores, ys, label_smoothing=self.smoothing)
+                    scores, loss = self.loss(self.trained(xs), ys)
                 part = loss if self.parts == 1 else loss / self.parts  # micro-batches are equal: their mean
                 (self.scaler.scale(part) if self.scaler is not None else part).backward()
             losses.append(loss.detach())
@@ -59,6 +58,11 @@ class Update:
         if self.parts == 1:
             return losses[0], wrongs[0]
         return torch.stack(losses).mean(), torch.stack(wrongs).sum()
+
+    def loss(self, outputs: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The scores errors are counted from, and the loss (auxiliary.attach replaces this for
+        a network with auxiliary heads)."""
+        return outputs, F.cross_entropy(outputs, labels, label_smoothing=self.smoothing)
 
     def _step(self) -> None:
         if self.clip > 0:
