@@ -24,6 +24,7 @@ import torch
 
 from ..core.files import write_atomic
 from . import checkpoint, distributed, rundir, validation
+from .augment_batch import batch_augment
 from .best import Best
 from .data import describe, open_data
 from .metrics import MetricsLog
@@ -160,6 +161,8 @@ class Run:
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
+        self.augment = batch_augment(recipe, len(self.data.classes), self.batches.mean, self.batches.std,
+                                     world.rank, world.size)
         self.amp = validation.autocast(recipe["device.amp"], self.device)
         if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
             import sys
@@ -294,7 +297,9 @@ class Run:
             x = x.contiguous(memory_format=torch.channels_last)
         lr = self.schedule.rate(self.iteration)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # optimizer.layer_decay's
+        if self.augment is not None:  # mixup, cutmix, erasing, randaugment
+            x, y = self.augment(x, y, self.iteration)
         loss, wrong = self.update(x, y)
         if self.ema is not None:
             self.ema.update(self.model)

@@ -34,7 +34,7 @@ class RecipeOptionError(RecipeError):
 
 
 # choices users ask for that torch does not have, and what to give instead
-NOT_IN_TORCH = {("optimizer.kind", "lamb"): "torch has no LAMB optimizer; 'adamw' is the nearest it has"}
+NOT_IN_TORCH: dict[tuple[str, str], str] = {}
 
 
 # What a recipe says when it says nothing: filled in before validation, so the resolved recipe
@@ -294,6 +294,9 @@ def _check_options(values: dict, source: Source) -> None:
         raise RecipeOptionError("a linear warm-up rises over schedule.warmup.iterations: give them",
                                 _locate(source, ["schedule", "warmup"], _NoErr()),
                                 hint="--set schedule.warmup.iterations=500")
+    if "bce_threshold" in values["loss"] and values["loss"]["kind"] != "bce":
+        raise RecipeOptionError("loss.bce_threshold is binary cross-entropy's: give loss.kind = \"bce\"",
+                                _locate(source, ["loss", "bce_threshold"], _NoErr()))
     batch = values["batch"]
     if batch["size"] % batch["accumulate"]:
         raise RecipeOptionError(f"batch.accumulate ({batch['accumulate']}) splits each batch of batch.size "

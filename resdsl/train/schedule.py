@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+PLATEAU_EPS = 1e-8  # a drop smaller than this is not made (torch's ReduceLROnPlateau eps)
+
 
 @dataclass
 class Schedule:
@@ -84,7 +86,8 @@ class Schedule:
             self.state["warmup_done"] = True
 
     def after_validation(self, error: float) -> None:
-        """Plateau: divide by `factor` after `patience` validations without a new best."""
+        """Plateau: divide by `factor` after `patience` validations without a new best (better by
+        1e-4): torch's ReduceLROnPlateau with threshold_mode "abs" and its patience one fewer."""
         if self.kind != "plateau":
             return
         best = self.state["best"]
@@ -93,7 +96,9 @@ class Schedule:
             return
         self.state["bad"] += 1
         if self.state["bad"] >= self.patience:
-            self.state["drops"] += 1
+            now = self.lr * self.factor ** self.state["drops"]
+            if now - now * self.factor > PLATEAU_EPS:  # torch's ReduceLROnPlateau stops there too
+                self.state["drops"] += 1
             self.state["bad"] = 0
 
 
