@@ -109,3 +109,16 @@ def test_plateau_is_torchs_reduce_lr_on_plateau():
             theirs.append(opt.param_groups[0]["lr"])
         assert ours == pytest.approx(theirs, rel=1e-12), patience
         assert len(set(ours)) > 1  # it dropped
+
+
+def test_the_rsb_a3_recipe_is_table_1s_a3_column():
+    # Wightman et al. 2021, Table 1, A3: LAMB 8e-3, batch 2048, 100 epochs, cosine, 5 warm-up
+    # epochs, wd 0.02, BCE with target threshold 0.2, RandAugment 6/0.5, mixup 0.1, CutMix 1.0, 160 px
+    r = load_recipe("imagenet-rsb-a3")
+    assert (r["optimizer.kind"], r["optimizer.lr"], r["optimizer.weight_decay"]) == ("lamb", 8e-3, 0.02)
+    assert r["batch.size"] == 2048 and r["stop"] == {"epochs": 100} and r["schedule.kind"] == "cosine"
+    assert r["schedule.warmup.iterations"] == 5 * (1281167 // 2048)
+    assert (r["loss.kind"], r["loss.bce_threshold"], r["loss.label_smoothing"]) == ("bce", 0.2, 0.0)
+    assert (r["augment.randaugment.magnitude"], r["augment.randaugment.magnitude_std"]) == (6, 0.5)
+    assert (r["augment.mixup"], r["augment.cutmix"], r["augment.erasing"], r["ema.decay"]) == (0.1, 1.0, 0, 0)
+    assert r["augment.crop"] == 160 and r["augment.flip"]

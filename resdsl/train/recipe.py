@@ -1,7 +1,7 @@
 """Training recipes: declarative TOML, checked against a JSON Schema, with defaults and overrides.
 
-A recipe is a file (or a bundled name: `cifar10`, `cifar10-warmup`, `imagenet`, `digits`) of
-tables: optimizer, batch, schedule, stop, data, augment, eval, checkpoint, device. TOML rather
+A recipe is a file (or a bundled name: `cifar10`, `cifar10-warmup`, `imagenet`, `imagenet-rsb-a3`,
+`digits`) of tables: optimizer, batch, schedule, stop, data, augment, eval, checkpoint, device. TOML rather
 than a form of the language: a recipe is configuration, not architecture (it has no shapes,
 blocks or expressions), Python reads TOML without a dependency (`tomllib`), it takes comments,
 and the same JSON Schema machinery that checks the IR checks it. Errors point at the line of
@@ -41,7 +41,7 @@ NOT_IN_TORCH: dict[tuple[str, str], str] = {}
 # written into the run folder names every choice.
 DEFAULTS: dict[str, Any] = defaults()
 
-BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet")
+BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet", "imagenet-rsb-a3")
 
 
 @dataclass
