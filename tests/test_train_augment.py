@@ -141,3 +141,17 @@ def test_a_run_with_randaugment_mixing_erasing_and_bce_trains_and_resumes_bitwis
 
 
 assert ATTEMPTS * 4 + 1 == DRAWS
+
+
+def test_per_image_numbers_are_the_global_batchs_sliced_as_its_images():
+    from resdsl.train.augment_batch import BatchAugment
+
+    recipe = load_recipe("digits", {"batch.size": 8, "augment.erasing": 0.5})
+    mean, std = torch.zeros(1, 1, 1, 1), torch.ones(1, 1, 1, 1)
+    whole = BatchAugment(recipe, 10, mean, std)._per_image(0xA12, 7, DRAWS, 8)
+    for rank in range(2):
+        part = BatchAugment(recipe, 10, mean, std, rank, 2)._per_image(0xA12, 7, DRAWS, 4)
+        assert torch.equal(part, whole[rank::2])
+    again = BatchAugment(recipe, 10, mean, std)._per_image(0xA12, 7, DRAWS, 8)
+    assert torch.equal(again, whole)  # a function of (seed, iteration): a resumed run draws the same
+    assert not torch.equal(BatchAugment(recipe, 10, mean, std)._per_image(0xA12, 8, DRAWS, 8), whole)

@@ -293,13 +293,13 @@ class Run:
     def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """One iteration: forward, backward, update. The batch's loss and error stay on the device."""
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)  # data.on_device = "no"
+        if self.augment is not None:  # mixup, cutmix, erasing, randaugment
+            x, y = self.augment(x, y, self.iteration)
         if self.memory_format is torch.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         lr = self.schedule.rate(self.iteration)
         for group in self.optimizer.param_groups:
             group["lr"] = lr * group.get("lr_scale", 1.0)  # optimizer.layer_decay's
-        if self.augment is not None:  # mixup, cutmix, erasing, randaugment
-            x, y = self.augment(x, y, self.iteration)
         loss, wrong = self.update(x, y)
         if self.ema is not None:
             self.ema.update(self.model)
