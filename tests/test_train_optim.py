@@ -121,4 +121,20 @@ def test_the_rsb_a3_recipe_is_table_1s_a3_column():
     assert (r["loss.kind"], r["loss.bce_threshold"], r["loss.label_smoothing"]) == ("bce", 0.2, 0.0)
     assert (r["augment.randaugment.magnitude"], r["augment.randaugment.magnitude_std"]) == (6, 0.5)
     assert (r["augment.mixup"], r["augment.cutmix"], r["augment.erasing"], r["ema.decay"]) == (0.1, 1.0, 0, 0)
-    assert r["augment.crop"] == 160 and r["augment.flip"]
+    assert r["augment.crop"] == 160 and r["augment.flip"] and r["schedule.min_lr"] == 1e-6  # timm's min_lr
+
+
+def test_cosine_with_a_floor_is_torchs_eta_min():
+    stop = 200
+    s = Schedule.from_recipe(load_recipe("digits", {"schedule.kind": "cosine", "schedule.min_lr": 1e-3,
+                                                    "stop": {"iterations": stop}}), per_epoch=23)
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([param], lr=0.1)
+    ref = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=stop, eta_min=1e-3)
+    expected = []
+    for _ in range(stop):
+        expected.append(opt.param_groups[0]["lr"])
+        opt.step()
+        ref.step()
+    assert [s.rate(i) for i in range(stop)] == pytest.approx(expected, rel=1e-9)
+    assert s.rate(stop) == pytest.approx(1e-3)

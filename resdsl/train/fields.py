@@ -96,6 +96,8 @@ FIELDS: tuple[Field, ...] = (
     Field("schedule.kind", _enum("steps", "plateau", "constant", "cosine", "onecycle"), "steps",
           "how the learning rate falls: steps, plateau, constant, cosine (to 0 at the stop) or onecycle "
           "(torch's OneCycleLR: up from lr/25 over 30% of the run, then down to lr/25e4)"),
+    Field("schedule.min_lr", {"type": "number", "minimum": 0}, 0.0,
+          "cosine: the rate it ends at (torch's eta_min)"),
     Field("schedule.milestones", {"type": "array", "items": _int(1)}, [],
           "steps: where the learning rate is multiplied by factor, e.g. [100, 150]", short="milestones"),
     Field("schedule.unit", _enum("iterations", "epochs"), "iterations", "the unit of milestones"),

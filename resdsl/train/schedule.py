@@ -23,6 +23,7 @@ class Schedule:
     warmup: dict[str, Any] | None
     stop: int                     # iterations
     state: dict[str, Any] = field(default_factory=dict)
+    floor: float = 0.0            # cosine: where it ends (torch's eta_min)
 
     @classmethod
     def from_recipe(cls, recipe, per_epoch: int) -> "Schedule":
@@ -34,7 +35,7 @@ class Schedule:
         state = {"warmup_done": sched.get("warmup") is None or linear, "train_error_ema": None,
                  "best": None, "bad": 0, "drops": 0}
         return cls(recipe["optimizer.lr"], sched["kind"], [m * scale for m in sched["milestones"]],
-                   sched["factor"], sched["patience"], sched.get("warmup"), stop_at, state)
+                   sched["factor"], sched["patience"], sched.get("warmup"), stop_at, state, sched["min_lr"])
 
     def rate(self, iteration: int) -> float:
         """The learning rate of iteration `iteration` (0-based)."""
@@ -49,7 +50,8 @@ class Schedule:
     def _rate(self, iteration: int) -> float:
         """The rate after any warm-up."""
         if self.kind == "cosine":
-            return self.lr * 0.5 * (1 + math.cos(math.pi * min(iteration, self.stop) / self.stop))
+            turn = math.cos(math.pi * min(iteration, self.stop) / self.stop)
+            return (self.lr - self.floor) * 0.5 * (1 + turn) + self.floor
         if self.kind == "onecycle":
             return one_cycle(self.lr, iteration, self.stop)
         if self.kind == "steps":
