@@ -67,8 +67,8 @@ class BatchAugment:
         return x, y
 
 
-def batch_augment(recipe, classes: int, mean: torch.Tensor, std: torch.Tensor, rank: int,
-                  world: int) -> BatchAugment | None:
-    """The batch augmentations the recipe asks for, or None (the loop then does nothing more)."""
-    augment = BatchAugment(recipe, classes, mean, std, rank, world)
+def batch_augment(recipe, batches, world) -> BatchAugment | None:
+    """The batch augmentations the recipe asks for on a run's TrainBatches and processes
+    (distributed.World), or None: the loop then does nothing more."""
+    augment = BatchAugment(recipe, len(batches.data.classes), batches.mean, batches.std, world.rank, world.size)
     return augment if augment.active else None

@@ -161,8 +161,7 @@ class Run:
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
-        self.augment = batch_augment(recipe, len(self.data.classes), self.batches.mean, self.batches.std,
-                                     world.rank, world.size)
+        self.augment = batch_augment(recipe, self.batches, world)
         self.amp = validation.autocast(recipe["device.amp"], self.device)
         if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
             import sys
