@@ -50,7 +50,8 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--data", default="digits", show_default=True, metavar="SPEC",
               help="digits, cifar10:PATH (folder or .tar.gz) or folder:PATH (class folders).")
 @click.option("--recipe", default=None, metavar="NAME|FILE",
-              help="cifar10, cifar10-warmup, imagenet, digits, or a .toml file (default: the data's).")
+              help="cifar10, cifar10-warmup, imagenet, imagenet-rsb-a3, digits, or a .toml file "
+                   "(default: the data's).")
 @output_option(default=None, type=click.Path(file_okay=False), metavar="DIR",
                help="The run folder (default: runs/NETWORK-DATA, numbered when taken).")
 @click.option("--resume", is_flag=True, help="Continue the run in -o DIR from its last checkpoint.")

@@ -36,8 +36,8 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     with the run's results as attributes too (`.model`, `.history`, `.best`, `.files`, `.plot()`;
     resdsl/train/result.py).
 
-    `recipe` is a bundled recipe (`cifar10`, `cifar10-warmup`, `imagenet`, `digits`) or a .toml
-    file; by default the data's own (`digits` for digits, `cifar10`, `imagenet` for folders).
+    `recipe` is a bundled recipe (`cifar10`, `cifar10-warmup`, `imagenet`, `imagenet-rsb-a3`, `digits`)
+    or a .toml file; by default the data's own (`digits` for digits, `cifar10`, `imagenet` for folders).
     `fields` override recipe fields by dotted name with `__` or `.`: `optimizer__lr=0.05`, or
     the short names of the command line (`lr=0.05`, `epochs=3`, `iterations=500`,
     `batch_size=32`, `seed=1`). `params` change the network's template parameters

@@ -24,6 +24,7 @@ import torch
 
 from ..core.files import write_atomic
 from . import auxiliary, checkpoint, distributed, rundir, validation
+from .augment_batch import batch_augment
 from .best import Best
 from .data import describe, open_data
 from .metrics import MetricsLog
@@ -160,6 +161,7 @@ class Run:
         self.batches = TrainBatches(self.data, recipe, Sharding(world.rank, world.size),
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
+        self.augment = batch_augment(recipe, self.batches, world)
         self.amp = validation.autocast(recipe["device.amp"], self.device)
         if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
             import sys
@@ -291,11 +293,13 @@ class Run:
     def step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         """One iteration: forward, backward, update. The batch's loss and error stay on the device."""
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)  # data.on_device = "no"
+        if self.augment is not None:  # mixup, cutmix, erasing, randaugment
+            x, y = self.augment(x, y, self.iteration)
         if self.memory_format is torch.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         lr = self.schedule.rate(self.iteration)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # optimizer.layer_decay's
         loss, wrong = self.update(x, y)
         if self.ema is not None:
             self.ema.update(self.model)

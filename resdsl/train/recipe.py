@@ -1,7 +1,7 @@
 """Training recipes: declarative TOML, checked against a JSON Schema, with defaults and overrides.
 
-A recipe is a file (or a bundled name: `cifar10`, `cifar10-warmup`, `imagenet`, `digits`) of
-tables: optimizer, batch, schedule, stop, data, augment, eval, checkpoint, device. TOML rather
+A recipe is a file (or a bundled name: `cifar10`, `cifar10-warmup`, `imagenet`, `imagenet-rsb-a3`,
+`digits`) of tables: optimizer, batch, schedule, stop, data, augment, eval, checkpoint, device. TOML rather
 than a form of the language: a recipe is configuration, not architecture (it has no shapes,
 blocks or expressions), Python reads TOML without a dependency (`tomllib`), it takes comments,
 and the same JSON Schema machinery that checks the IR checks it. Errors point at the line of
@@ -34,14 +34,14 @@ class RecipeOptionError(RecipeError):
 
 
 # choices users ask for that torch does not have, and what to give instead
-NOT_IN_TORCH = {("optimizer.kind", "lamb"): "torch has no LAMB optimizer; 'adamw' is the nearest it has"}
+NOT_IN_TORCH: dict[tuple[str, str], str] = {}
 
 
 # What a recipe says when it says nothing: filled in before validation, so the resolved recipe
 # written into the run folder names every choice.
 DEFAULTS: dict[str, Any] = defaults()
 
-BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet")
+BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet", "imagenet-rsb-a3")
 
 
 @dataclass
@@ -294,6 +294,9 @@ def _check_options(values: dict, source: Source) -> None:
         raise RecipeOptionError("a linear warm-up rises over schedule.warmup.iterations: give them",
                                 _locate(source, ["schedule", "warmup"], _NoErr()),
                                 hint="--set schedule.warmup.iterations=500")
+    if "bce_threshold" in values["loss"] and values["loss"]["kind"] != "bce":
+        raise RecipeOptionError("loss.bce_threshold is binary cross-entropy's: give loss.kind = \"bce\"",
+                                _locate(source, ["loss", "bce_threshold"], _NoErr()))
     batch = values["batch"]
     if batch["size"] % batch["accumulate"]:
         raise RecipeOptionError(f"batch.accumulate ({batch['accumulate']}) splits each batch of batch.size "

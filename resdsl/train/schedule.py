@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+PLATEAU_EPS = 1e-8  # a drop smaller than this is not made (torch's ReduceLROnPlateau eps)
+
 
 @dataclass
 class Schedule:
@@ -21,6 +23,7 @@ class Schedule:
     warmup: dict[str, Any] | None
     stop: int                     # iterations
     state: dict[str, Any] = field(default_factory=dict)
+    floor: float = 0.0            # cosine: where it ends (torch's eta_min)
 
     @classmethod
     def from_recipe(cls, recipe, per_epoch: int) -> "Schedule":
@@ -32,7 +35,7 @@ class Schedule:
         state = {"warmup_done": sched.get("warmup") is None or linear, "train_error_ema": None,
                  "best": None, "bad": 0, "drops": 0}
         return cls(recipe["optimizer.lr"], sched["kind"], [m * scale for m in sched["milestones"]],
-                   sched["factor"], sched["patience"], sched.get("warmup"), stop_at, state)
+                   sched["factor"], sched["patience"], sched.get("warmup"), stop_at, state, sched["min_lr"])
 
     def rate(self, iteration: int) -> float:
         """The learning rate of iteration `iteration` (0-based)."""
@@ -47,7 +50,8 @@ class Schedule:
     def _rate(self, iteration: int) -> float:
         """The rate after any warm-up."""
         if self.kind == "cosine":
-            return self.lr * 0.5 * (1 + math.cos(math.pi * min(iteration, self.stop) / self.stop))
+            turn = math.cos(math.pi * min(iteration, self.stop) / self.stop)
+            return (self.lr - self.floor) * 0.5 * (1 + turn) + self.floor
         if self.kind == "onecycle":
             return one_cycle(self.lr, iteration, self.stop)
         if self.kind == "steps":
@@ -84,7 +88,8 @@ class Schedule:
             self.state["warmup_done"] = True
 
     def after_validation(self, error: float) -> None:
-        """Plateau: divide by `factor` after `patience` validations without a new best."""
+        """Plateau: divide by `factor` after `patience` validations without a new best (better by
+        1e-4): torch's ReduceLROnPlateau with threshold_mode "abs" and its patience one fewer."""
         if self.kind != "plateau":
             return
         best = self.state["best"]
@@ -93,7 +98,9 @@ class Schedule:
             return
         self.state["bad"] += 1
         if self.state["bad"] >= self.patience:
-            self.state["drops"] += 1
+            now = self.lr * self.factor ** self.state["drops"]
+            if now - now * self.factor > PLATEAU_EPS:  # torch's ReduceLROnPlateau stops there too
+                self.state["drops"] += 1
             self.state["bad"] = 0
 
 

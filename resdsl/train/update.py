@@ -1,5 +1,5 @@
 """One iteration's arithmetic, and the recipe options beyond the paper's that shape it: the
-optimizer's kind, label smoothing, gradient clipping, micro-batches (batch.accumulate) and a
+optimizer's kind, the loss (losses.py), gradient clipping, micro-batches (batch.accumulate) and a
 model EMA. With every option off this is the paper's step: one forward and backward of the
 whole batch, then SGD.
 """
@@ -12,17 +12,27 @@ import itertools
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
+from .losses import Loss
 from .network import parameter_groups
 
 
 def make_optimizer(model: torch.nn.Module, recipe) -> torch.optim.Optimizer:
-    """SGD (plain or Nesterov) or torch's AdamW; weight decay per group (network.parameter_groups)."""
+    """SGD (plain or Nesterov), torch's AdamW or LAMB; weight decay per group
+    (network.parameter_groups), and each stage's learning rate scaled (optimizer.layer_decay)."""
     opt = recipe["optimizer"]
     groups = parameter_groups(model, opt["weight_decay"], opt["decay_norm_and_bias"])
+    if opt["layer_decay"] < 1:
+        from .optim_layers import layer_decay_groups
+
+        groups = layer_decay_groups(model, groups, opt["layer_decay"])
+    betas = (opt["betas"][0], opt["betas"][1])
     if opt["kind"] == "adamw":
-        return torch.optim.AdamW(groups, lr=opt["lr"], betas=(opt["betas"][0], opt["betas"][1]))
+        return torch.optim.AdamW(groups, lr=opt["lr"], betas=betas)
+    if opt["kind"] == "lamb":
+        from .optim_lamb import Lamb
+
+        return Lamb(groups, lr=opt["lr"], betas=betas)
     return torch.optim.SGD(groups, lr=opt["lr"], momentum=opt["momentum"],
                            nesterov=opt["nesterov"] or opt["kind"] == "nesterov")
 
@@ -35,7 +45,7 @@ class Update:
         self.trained, self.model, self.optimizer = trained, model, optimizer
         self.amp, self.scaler = amp, scaler
         self.parts = recipe["batch.accumulate"]
-        self.smoothing = recipe["loss.label_smoothing"]
+        self.criterion = Loss(recipe)
         self.clip = recipe["optimizer.clip_grad_norm"]
 
     def __call__(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,7 +63,8 @@ class Update:
                 part = loss if self.parts == 1 else loss / self.parts  # micro-batches are equal: their mean
                 (self.scaler.scale(part) if self.scaler is not None else part).backward()
             losses.append(loss.detach())
-            wrongs.append((scores.detach().argmax(1) != ys).sum())
+            # mixed targets (class probabilities) count as their larger share's class
+            wrongs.append((scores.detach().argmax(1) != (ys if ys.dim() == 1 else ys.argmax(1))).sum())
         self._step()
         if self.parts == 1:
             return losses[0], wrongs[0]
@@ -62,7 +73,7 @@ class Update:
     def loss(self, outputs: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The scores errors are counted from, and the loss (auxiliary.attach replaces this for
         a network with auxiliary heads)."""
-        return outputs, F.cross_entropy(outputs, labels, label_smoothing=self.smoothing)
+        return outputs, self.criterion(outputs, labels)
 
     def _step(self) -> None:
         if self.clip > 0:
