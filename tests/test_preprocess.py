@@ -125,6 +125,14 @@ def test_eval_normalises_with_the_runs_record(run, tmp_path):
     moved = evaluate(f"{net}:tiny_rgb", other / "weights.safetensors")
     assert moved["top1_error"] == pytest.approx(_error_by_hand(model, 0.0, 1.0), abs=1e-9)
     assert moved["top1_error"] != report["top1_error"]
+    shown = cli("eval", f"{net}:tiny_rgb", "-w", str(out), "--format", "json")  # the run folder itself
+    assert shown.returncode == 0 and json.loads(shown.stdout)["top1_error"] == report["top1_error"]
+    # the paper's testing views (--scales, --ten-crop) take the record the same way
+    from resdsl.experiments.testing import evaluate_views
+
+    for folder, mean, std in ((out, MEAN, STD), (other, 0.0, 1.0)):
+        views = evaluate_views(f"{net}:tiny_rgb", folder / "weights.safetensors", "digits", scales=[8])
+        assert views["top1_error"] == pytest.approx(_error_by_hand(model, mean, std), abs=1e-9)
 
 
 def test_load_with_a_runs_weights_returns_a_model_that_knows_its_preprocessing(run):

@@ -26,13 +26,15 @@ def evaluate(network: str, weights: str | Path, data: str = "digits", *, network
              split: str | None = None, recipe: str | Path | None = None, input_shape=None,
              params: dict | None = None, device: str | None = None, batch: int = 256,
              top_confusions: int = 10) -> dict[str, Any]:
-    """Errors of `weights` (a .safetensors state_dict, e.g. a run's weights.safetensors) on a
-    split. `recipe` (by default the run's recipe.toml beside the weights, else the data's
+    """Errors of `weights` (a .safetensors state_dict, e.g. a run's weights.safetensors, or the run
+    folder) on a split. `recipe` (by default the run's recipe.toml beside the weights, else the data's
     usual one) fixes the validation split and the evaluation crop; the run's preprocess.json
     beside the weights (core/preprocess.py), when there is one, the normalisation and crop."""
     from .loop import default_recipe
 
     weights = Path(weights)
+    if weights.is_dir():  # a run folder: its final weights
+        weights = weights / "weights.safetensors"
     beside = weights.parent / "recipe.toml"
     chosen = recipe or (beside if beside.is_file() else default_recipe(data))
     record = of_weights(weights)
