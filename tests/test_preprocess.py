@@ -38,6 +38,8 @@ def test_a_run_writes_the_recipes_normalisation(run):
     assert record == {"preprocess": 1, "mean": [MEAN], "std": [STD], "input_size": [1, 8, 8], "resize": None,
                       "crop": None, "interpolation": "bilinear", "channels": "L", "pixel_max": 16.0}
     assert "preprocess.json" in json.loads((out / "summary.json").read_text())["files"]
+    with safe_open(str(out / "weights.safetensors"), "pt") as f:  # the final weights hold it too
+        assert json.loads(f.metadata()["preprocess"]) == record
 
 
 def test_without_the_recipes_numbers_the_measured_ones_are_written(tmp_path):
@@ -250,3 +252,37 @@ def test_transforms_prepare_an_image_file_as_evaluation_does(tmp_path):
     mean, std = torch.tensor(record.mean).view(3, 1, 1), torch.tensor(record.std).view(3, 1, 1)
     torch.testing.assert_close(got, (view - mean) / std)
     assert pickle.loads(pickle.dumps(model)).transforms()(view * 255).shape == (3, 8, 8)  # it pickles with the model
+
+
+def test_a_run_on_image_files_records_the_evaluation_views_resize_and_crop(tmp_path):
+    from .train_support import image_folder
+
+    net = tmp_path / "small.rdsl"
+    net.write_text('use "blocks.rdsl"\nnetwork small(classes = 3) {\n  input 3x16x16\n'
+                   '  conv1: conv 3x3, 4, stride: 2;  bn1: bn;  relu\n  avgpool;  fc: fc classes\n}\n')
+    root = image_folder(tmp_path / "data", per_class=4)
+    resdsl.train(f"{net}:small", f"folder:{root}", out=tmp_path / "run", iterations=1, batch_size=2,
+                 validation=2, augment__crop=16, augment__scale=[16, 20], augment__eval_resize=18, workers=0, threads=1)
+    record = read(tmp_path / "run" / "preprocess.json")
+    assert (record.resize, record.crop, record.input_size) == (18, 16, (3, 16, 16))
+    assert record.channels == "RGB" and record.pixel_max == 255.0 and len(record.mean) == 3
+    assert all(0 < m < 1 for m in record.mean) and all(s > 0 for s in record.std)  # measured on the images
+    model = resdsl.load(f"{net}:small", weights=tmp_path / "run")
+    assert model.pretrained_cfg["crop_pct"] == pytest.approx(16 / 18)
+
+
+def test_exported_weights_copied_alone_keep_their_record_in_the_file(run, tmp_path):
+    net, out = run
+    model = resdsl.load(f"{net}:tiny_rgb", weights=out)
+    (tmp_path / "a").mkdir()
+    resdsl.export(model, tmp_path / "a" / "w.safetensors")
+    (tmp_path / "b").mkdir()
+    shutil.copy(tmp_path / "a" / "w.safetensors", tmp_path / "b" / "w.safetensors")  # without preprocess.json
+    again = resdsl.load(f"{net}:tiny_rgb", weights=tmp_path / "b" / "w.safetensors")
+    assert again.preprocess == model.preprocess and again.preprocess.mean == (MEAN,)
+    # a safetensors file whose metadata record is hostile is a diagnostic too
+    from safetensors.torch import save_file
+
+    save_file({"x": torch.zeros(1)}, str(tmp_path / "b" / "bad.safetensors"), metadata={"preprocess": "[NaN]"})
+    with pytest.raises(PreprocessError):
+        resdsl.load(f"{net}:tiny_rgb", weights=tmp_path / "b" / "bad.safetensors")

@@ -192,9 +192,53 @@ def beside(weights: str | Path) -> Path | None:
 
 
 def of_weights(weights: str | Path) -> Preprocess | None:
-    """The checked record found `beside` the weights, or None."""
+    """The checked record found `beside` the weights, else the one a `.safetensors` file holds in
+    its metadata (written by resdsl's exports: the file copied alone keeps it), or None."""
     found = beside(weights)
-    return read(found) if found is not None else None
+    if found is not None:
+        return read(found)
+    if Path(weights).suffix.lower() == ".safetensors":
+        text = _safetensors_metadata(Path(weights)).get("preprocess")
+        if isinstance(text, str):
+            try:
+                values = json.loads(text, parse_constant=_no_constant)
+            except (ValueError, RecursionError) as err:
+                raise PreprocessError(f"the preprocessing record in '{clip(str(weights))}' is not JSON: "
+                                      f"{clip(str(err))}") from None
+            return parse(values, f"{weights}'s metadata")
+    return None
+
+
+HEADER_LIMIT = 16 << 20  # a header names each tensor in ~100 bytes: 16 MB is 100,000s of them
+
+
+def _safetensors_metadata(path: Path) -> dict[str, Any]:
+    """A safetensors file's `__metadata__` (strings by name), from its header alone: 8 bytes of
+    little-endian length, then that much JSON. Anything else reads as no metadata (the weights'
+    own reader says what is wrong with the file)."""
+    import os
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return {}
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return {}
+        size = int.from_bytes(os.pread(fd, 8, 0), "little")
+        if not 2 <= size <= HEADER_LIMIT:
+            return {}
+        text = os.pread(fd, size, 8)
+        if len(text) != size:
+            return {}
+        header = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    finally:
+        os.close(fd)
+    found = header.get("__metadata__") if isinstance(header, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 def check_fits(record: Preprocess, input_shape, what: str) -> None:

@@ -387,7 +387,7 @@ class Run:
         if self.metrics is None:  # not rank 0, the only one that keeps the log
             return summary
         if summary["finished"]:
-            about = {"network": self.name, "iteration": str(self.iteration)}
+            about = {"network": self.name, "iteration": str(self.iteration), "preprocess": self.preprocess.text()}
             checkpoint.save_weights(self.out / "weights.safetensors", self.model, about)
             if self.ema is not None:
                 checkpoint.save_weights(self.out / "ema.safetensors", self.ema.module, about)
