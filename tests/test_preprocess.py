@@ -67,6 +67,13 @@ def test_compile_carries_the_record_into_the_py_export_and_beside_the_weights(ru
     assert json.loads((tmp_path / "w" / "preprocess.json").read_text())["mean"] == [MEAN]
     with safe_open(str(tmp_path / "w" / "model.safetensors"), "pt") as f:
         assert json.loads(f.metadata()["preprocess"])["std"] == [STD]
+    # a second export into that folder replaces its preprocess.json only with --force
+    again = ("compile", f"{net}:tiny_rgb", "--load-weights", str(out), "--save-weights",
+             str(tmp_path / "w" / "second.safetensors"))
+    refused = cli(*again)
+    assert refused.returncode == 1 and "E921" in refused.output and "preprocess.json" in refused.output
+    assert not (tmp_path / "w" / "second.safetensors").exists()
+    assert cli(*again, "--force").returncode == 0
     source = _image(tmp_path / "model.py", "compiled_tiny")
     assert source.MEAN == (MEAN,) and source.STD == (STD,) and source.PIXEL_MAX == 16.0
     assert source.INPUT_SIZE == (1, 8, 8) and source.CROP is None
@@ -174,6 +181,7 @@ HOSTILE = {
     "a negative size": {**GOOD, "input_size": [1, -8, 8]},
     "an unknown key": {**GOOD, "meen": [0.5]},
     "another version": {**GOOD, "preprocess": 2},
+    "a version that is not a number": {**GOOD, "preprocess": True},
     "not an object": "[1, 2]",
     "not JSON": "{mean: 0.5",
     "deeply nested": "[" * 50000 + "]" * 50000,

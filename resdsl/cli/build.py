@@ -76,13 +76,14 @@ def _carried(load_weights: str | None, weights: str | None):
     """The preprocessing record of --load-weights (its run folder's, or the one beside it), and
     where --save-weights' copy goes (None where there is none to write)."""
     from ..core.files import same_file
-    from ..core.preprocess import FILE_NAME, beside, read
+    from ..core.preprocess import FILE_NAME, beside, of_weights
 
-    found = beside(load_weights) if load_weights else None
-    if found is None:
+    record = of_weights(load_weights) if load_weights else None
+    if record is None:
         return None, None
     copy = Path(weights).parent / FILE_NAME if weights else None
-    return read(found), (None if copy is None or same_file(copy, found) else str(copy))
+    found = beside(load_weights) if load_weights else None
+    return record, (None if copy is None or (found and same_file(copy, found)) else str(copy))
 
 
 def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | None,
@@ -178,7 +179,7 @@ def compile_(file, network, input_shape, params, out, weights, load_weights, for
     record, record_copy = _carried(load_weights, weights)
     if record is not None and input_shape is None:  # built for the input it was trained on
         input_shape = record.input_size
-    check_outputs({"-o": out, "--save-weights": weights, "--save-weights' preprocess.json": record_copy},
+    check_outputs({"-o": out, "--save-weights": weights, "--save-weights (its preprocess.json)": record_copy},
                   read, force)
     graph = one_graph(file, network, input_shape, params=params)
     if record is not None:

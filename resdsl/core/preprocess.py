@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ResdslError, clip, did_you_mean
+from .limits import _env_int
 
 FILE_NAME = "preprocess.json"
 VERSION = 1
-MAX_BYTES = 64 * 1024         # a record is a few hundred bytes
+MAX_BYTES = _env_int("RESDSL_MAX_PREPROCESS_BYTES", 64 * 1024)  # a record is a few hundred bytes
 MAX_CHANNELS = 64
 MAX_SIDE = 1 << 16
 INTERPOLATIONS = ("bilinear",)  # what the training pipeline resizes with (images.py)
@@ -125,7 +126,7 @@ def parse(values: Any, where: str = "the record") -> Preprocess:
         if key not in _KEYS:
             near = did_you_mean(str(key)[:100], _KEYS)
             raise bad(f"unknown key '{clip(str(key))}'" + (f" ({near})" if near else ""))
-    if values.get("preprocess") != VERSION:
+    if not (_side(values.get("preprocess")) and values["preprocess"] == VERSION):  # 1, not true or 1.0
         raise bad(f"'preprocess' must be {VERSION} (the record's format version)")
     mean = _numbers(values.get("mean"), "mean", bad)
     std = _numbers(values.get("std"), "std", bad)
