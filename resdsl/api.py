@@ -120,7 +120,8 @@ def _timm_params(chosen, params: dict[str, Any], **timm: Any) -> dict[str, Any]:
 def export(model: "torch.nn.Module", path: str | os.PathLike) -> str:
     """Write a module from `load` — trained or not — as `path`'s suffix says: `.py` (standalone
     PyTorch source), `.pt2` (torch.export: dynamic batch, and height and width where the network
-    allows), `.onnx` or `.safetensors` (the weights). Returns the path written.
+    allows), `.onnx` or `.safetensors` (the weights). Returns the path written. A module loaded
+    with a run's weights carries its preprocessing into each: see `load`.
 
         >>> resdsl.export(model, "resnet50.onnx")              # doctest: +SKIP
     """
@@ -131,18 +132,46 @@ def export(model: "torch.nn.Module", path: str | os.PathLike) -> str:
 
 def load(path_or_name: str | os.PathLike, network: str | None = None, *,
          input_shape: tuple[int, ...] | None = None, zero_init_residual: bool = False,
-         **params: Any) -> "torch.nn.Module":
+         weights: str | os.PathLike | None = None, **params: Any) -> "torch.nn.Module":
     """The network as a PyTorch module (generated forward: `model.code`) with the paper's initial
-    weights.
+    weights, or trained ones.
 
         >>> model = resdsl.load("resnet50", classes=10)       # doctest: +SKIP
+        >>> model = resdsl.load("resnet20", weights="runs/resnet20-digits")   # doctest: +SKIP
+        >>> x = model.transforms()(images)                    # doctest: +SKIP
 
     `params` change the template's parameters; `zero_init_residual` starts the last BN of each
     residual branch at zero. Several outputs (`outputs layer3, layer4`) give a dict of tensors.
+    `weights`: a run folder of `resdsl train`, a `.safetensors` file or a torch state_dict; the
+    preprocessing record of a run (its `preprocess.json`) comes with them: the network is built
+    for the input it was trained on, and the module carries the record as `model.preprocess`,
+    timm's `model.pretrained_cfg` and torchvision's `model.transforms()` (the callable that
+    prepares raw images as training did). Without a record these are None, {} and absent.
     """
     from .targets import checked_graph
-    from .torch.backend import build_module  # torch is imported here, not with resdsl
 
+    record = None
+    if weights is not None:
+        from pathlib import Path
+
+        from .core.preprocess import of_weights
+
+        weights = Path(weights)
+        record = of_weights(weights)
+        if record is not None and input_shape is None:
+            input_shape = record.input_size
     built = checked_graph(path_or_name, network, input_shape=input_shape, params=params,
                           forward_batch=1)  # before torch allocates anything
-    return build_module(built, zero_init_residual=zero_init_residual)
+    from .torch.backend import build_module  # torch is imported here, not with resdsl
+    from .torch.carried import attach
+
+    model = build_module(built, zero_init_residual=zero_init_residual)
+    if weights is not None:
+        from .core.preprocess import check_fits
+        from .torch.export import read_weights
+
+        if record is not None:
+            check_fits(record, built.graph["input"], built.graph["name"])
+        read_weights(model, weights)
+    attach(model, record)
+    return model

@@ -72,14 +72,28 @@ def _check_needs(graph, suffix: str | None, weights: str | None, load_weights: s
             check_activations(graph, EXPORT_BATCH, f"the {suffix} export")
 
 
+def _carried(load_weights: str | None, weights: str | None):
+    """The preprocessing record of --load-weights (its run folder's, or the one beside it), and
+    where --save-weights' copy goes (None where there is none to write)."""
+    from ..core.files import same_file
+    from ..core.preprocess import FILE_NAME, beside, of_weights
+
+    record = of_weights(load_weights) if load_weights else None
+    if record is None:
+        return None, None
+    copy = Path(weights).parent / FILE_NAME if weights else None
+    found = beside(load_weights) if load_weights else None
+    return record, (None if copy is None or (found and same_file(copy, found)) else str(copy))
+
+
 def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | None,
-                     load_weights: str | None) -> list[str]:
+                     load_weights: str | None, record=None, record_copy: str | None = None) -> list[str]:
     """Write every artifact to a temporary beside it, then move them all: all or none."""
     from ..core.files import Staged
 
     written = []
     with Staged() as staged:
-        targets = {path: staged.path(path) for path in (out, weights) if path}  # writable?
+        targets = {path: staged.path(path) for path in (out, weights, record_copy) if path}  # writable?
         module = None
         if suffix != ".json" or weights:  # compile builds the module; only the IR alone needs no torch
             from ..torch.backend import build_module
@@ -92,6 +106,10 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
 
                 read_weights(module, load_weights)
                 click.echo(f"loaded {load_weights}")
+                if record is not None:
+                    from ..torch.carried import attach
+
+                    attach(module, record)
         if out:
             if suffix == ".json":
                 from ..ir.codec import dumps
@@ -109,6 +127,9 @@ def _write_artifacts(graph, out: str | None, suffix: str | None, weights: str | 
             assert module is not None  # built above whenever weights are written
             write_weights(module, targets[weights])
             written.append(weights)
+        if record_copy:
+            targets[record_copy].write_text(record.text())
+            written.append(record_copy)
         staged.commit()
     return written
 
@@ -155,8 +176,16 @@ def compile_(file, network, input_shape, params, out, weights, load_weights, for
     read = {"FILE": _source_path(file), "--load-weights": load_weights}
     if load_weights and Path(load_weights).is_dir():  # a run folder: its weights are read
         read["--load-weights"] = str(Path(load_weights) / "weights.safetensors")
-    check_outputs({"-o": out, "--save-weights": weights}, read, force)
+    record, record_copy = _carried(load_weights, weights)
+    if record is not None and input_shape is None:  # built for the input it was trained on
+        input_shape = record.input_size
+    check_outputs({"-o": out, "--save-weights": weights, "--save-weights (its preprocess.json)": record_copy},
+                  read, force)
     graph = one_graph(file, network, input_shape, params=params)
+    if record is not None:
+        from ..core.preprocess import check_fits
+
+        check_fits(record, graph.graph["input"], graph.graph["name"])
     if skip_expect:
         without_expectations(graph)
     problems = run_checks(graph)
@@ -169,7 +198,7 @@ def compile_(file, network, input_shape, params, out, weights, load_weights, for
                f"multiply-adds, input {shape_text(graph.graph['input'])}, output "
                + ", ".join(shape_text(s) for s in figures["outputs"].values()))
     _check_needs(graph, suffix, weights, load_weights)
-    written = _write_artifacts(graph, out, suffix, weights, load_weights)
+    written = _write_artifacts(graph, out, suffix, weights, load_weights, record, record_copy)
     for path in written:
         click.echo(f"wrote {path}")
     if not written:

@@ -158,8 +158,8 @@ def _launch(spec, nproc_per_node: int, options: dict) -> None:
 @click.command("eval")
 @FILE
 @NETWORK
-@click.option("--weights", "-w", required=True, type=click.Path(dir_okay=False), metavar="FILE",
-              help="A .safetensors state_dict, e.g. RUN/weights.safetensors.")
+@click.option("--weights", "-w", required=True, type=click.Path(), metavar="FILE",
+              help="A .safetensors state_dict, e.g. RUN/weights.safetensors, or the run folder RUN.")
 @click.option("--data", default="digits", show_default=True, metavar="SPEC")
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default=None,
               help="Default: test for cifar10, val otherwise.")

@@ -122,6 +122,7 @@ def evaluate_views(target: str, weights: str | Path, data: str, *, split: str | 
                    resize: int | None = None, network: str | None = None, input_shape=None,
                    params: dict | None = None) -> dict[str, Any]:
     """`resdsl eval --ten-crop | --scales`: the scale check, then the data, then the errors."""
+    from ..core.preprocess import of_weights
     from .trained import open_for, recipe_for, trained_network
 
     beside = Path(weights).parent / "recipe.toml"
@@ -134,6 +135,9 @@ def evaluate_views(target: str, weights: str | Path, data: str, *, split: str | 
     if ten_crop:
         check_resize(opened.graph(input_shape, params), resize)
     dataset = open_for(data, chosen)
+    record = of_weights(weights)  # the run's normalisation, as `resdsl eval` takes it
+    if record is not None:
+        dataset.mean, dataset.std = list(record.mean), list(record.std)
     split = split or ("test" if data.startswith("cifar10") else "val")  # as `resdsl eval`
     graph, model = trained_network(opened, weights, dataset, chosen, input_shape=input_shape,
                                    params=params)

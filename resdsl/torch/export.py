@@ -22,12 +22,14 @@ from ..core.errors import ExportError
 from ..core.escape import python_docstring_text, python_literal
 from ..core.files import atomic_path, write_atomic
 from ..core.names import prefixes
+from ..core.preprocess import FILE_NAME
 from ..core.units import human
 from ..core.version import __version__
 from ..netgraph.infer import totals
 from ..netgraph.ops import fmt
 from . import init as torch_init, modules as torch_modules
 from .backend import GeneratedModule, norm_types, residual_bns
+from .carried import add_onnx_metadata, pt2_extra_files, python_constants, record_of
 
 EXPORT_BATCH = 2  # the example batch an export traces (the batch size stays dynamic)
 
@@ -84,7 +86,7 @@ def write_pt2(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
         program = torch.export.export(module, (example_input(graph),),
                                       dynamic_shapes=_batch_and_spatial_dims())
     with atomic_path(path) as tmp, open(tmp, "wb") as f:  # a file: the temporary name is no .pt2
-        torch.export.save(program, f)
+        torch.export.save(program, f, extra_files=pt2_extra_files(record_of(module)))
 
 
 # -- .onnx -------------------------------------------------------------------------------------
@@ -105,6 +107,7 @@ def write_onnx(module: nn.Module, graph: nx.DiGraph, path: str | Path) -> None:
                           output_names=names, dynamic_shapes=_batch_dims(), dynamo=True,
                           external_data=False, verbose=False)
         onnx.checker.check_model(str(tmp))
+        add_onnx_metadata(tmp, record_of(module))
 
 
 @contextlib.contextmanager
@@ -132,7 +135,9 @@ def write_weights(module: nn.Module, path: str | Path) -> None:
         raise needs_package("writing weights", "safetensors") from None
     state = {key: value.detach().contiguous() for key, value in module.state_dict().items()}
     with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata={"format": "pt", "network": type(module).__name__})
+        about = {"format": "pt", "network": type(module).__name__}
+        record = record_of(module)
+        save_file(state, str(tmp), metadata={**about, **({"preprocess": record.text()} if record else {})})
 
 
 def _weights_file(path: Path) -> Path:
@@ -227,6 +232,9 @@ def export(module: nn.Module, path: str | os.PathLike[str]) -> Path:
     suffix = path.suffix.lower()
     if suffix == ".safetensors":
         write_weights(module, path)
+        record = record_of(module)
+        if record is not None:  # beside the weights, as in a run folder
+            write_atomic(path.parent / FILE_NAME, record.text())
         return path
     if suffix not in WRITERS:
         raise ExportError(f"cannot write '{suffix or path.name}' files",
@@ -294,6 +302,7 @@ def python_source(module: nn.Module, graph: nx.DiGraph) -> str:
         "import torch.nn.functional as F",
         "from torch import nn",
         "",
+        *python_constants(record_of(module)),
         *["\n" + h.rstrip() + "\n" for h in helpers],
         "",
         f"class {name}(nn.Module):",

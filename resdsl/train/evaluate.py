@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from ..core.preprocess import Preprocess, of_weights
 from . import checkpoint
 from .data import describe, open_data
 from .distributed import pick_device
@@ -25,15 +26,19 @@ def evaluate(network: str, weights: str | Path, data: str = "digits", *, network
              split: str | None = None, recipe: str | Path | None = None, input_shape=None,
              params: dict | None = None, device: str | None = None, batch: int = 256,
              top_confusions: int = 10) -> dict[str, Any]:
-    """Errors of `weights` (a .safetensors state_dict, e.g. a run's weights.safetensors) on a
-    split. `recipe` (by default the run's recipe.toml beside the weights, else the data's
-    usual one) fixes the validation split and the evaluation crop."""
+    """Errors of `weights` (a .safetensors state_dict, e.g. a run's weights.safetensors, or the run
+    folder) on a split. `recipe` (by default the run's recipe.toml beside the weights, else the data's
+    usual one) fixes the validation split and the evaluation crop; the run's preprocess.json
+    beside the weights (core/preprocess.py), when there is one, the normalisation and crop."""
     from .loop import default_recipe
 
     weights = Path(weights)
+    if weights.is_dir():  # a run folder: its final weights
+        weights = weights / "weights.safetensors"
     beside = weights.parent / "recipe.toml"
     chosen = recipe or (beside if beside.is_file() else default_recipe(data))
-    resolved = load_recipe(chosen)
+    record = of_weights(weights)
+    resolved = load_recipe(chosen, _as_recipe(record))
     dataset = open_data(data, resolved)
     split = split or default_split(data)
     part = dataset.split(split)
@@ -60,7 +65,17 @@ def evaluate(network: str, weights: str | Path, data: str = "digits", *, network
             found, counts = torch.unique(y.cpu() * classes + top[:, 0].cpu(), return_counts=True)
             for pair, count in zip(found.tolist(), counts.tolist()):
                 pairs[pair] = pairs.get(pair, 0) + count
-    return _report(graph.graph["name"], weights, dataset, split, pairs, wrong5, top_confusions)
+    report = _report(graph.graph["name"], weights, dataset, split, pairs, wrong5, top_confusions)
+    return {**report, "preprocess": record.to_json() if record is not None else None}
+
+
+def _as_recipe(record: Preprocess | None) -> dict[str, Any]:
+    """A preprocessing record as the recipe keys the evaluation reads (they replace the recipe's)."""
+    if record is None:
+        return {}
+    keys = {"augment.mean": list(record.mean), "augment.std": list(record.std),
+            "augment.crop": record.crop, "augment.eval_resize": record.resize}
+    return {key: value for key, value in keys.items() if value is not None}
 
 
 def _report(network: str, weights: Path, dataset, split: str, pairs: dict[int, int], wrong5: int,

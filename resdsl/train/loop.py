@@ -1,9 +1,9 @@
 """The training loop: one run from a network, data and recipe to a run folder and a summary.
 
-A run folder holds `recipe.toml` (the resolved recipe), `metrics.jsonl` and `metrics.csv`
-(appended as it trains), `checkpoint.json` + `checkpoints/` (every `checkpoint.every`
-iterations and at the end), `weights.safetensors` (the final model), `errors.png` (the paper's
-Fig. 4/6 style plot) and `summary.json`.
+A run folder holds `recipe.toml` (the resolved recipe), `preprocess.json` (preprocessing.py),
+`metrics.jsonl` and `metrics.csv` (appended as it trains), `checkpoint.json` + `checkpoints/`
+(every `checkpoint.every` iterations and at the end), `weights.safetensors` (the final model),
+`errors.png` (the paper's Fig. 4/6 style plot) and `summary.json`.
 
 Determinism: the initial weights come from the seed; the data order and augmentation of each
 iteration from (seed, iteration) (see pipeline.py); the schedule's state and torch's RNG are in
@@ -23,7 +23,7 @@ from typing import Any
 import torch
 
 from ..core.files import write_atomic
-from . import auxiliary, checkpoint, distributed, rundir, validation
+from . import auxiliary, checkpoint, distributed, preprocessing, rundir, validation
 from .augment_batch import batch_augment
 from .best import Best
 from .data import describe, open_data
@@ -150,6 +150,7 @@ class Run:
         recipe, world = self.recipe, self.world
         self._choose_algorithms()
         self.data = open_data(self.spec.data, recipe)
+        self.preprocess = preprocessing.settle(self.out, self.data, recipe, self.spec.resume)
         self.graph = graph_for_data(self.spec.target, self.spec.network, self.data, recipe,
                                     input_shape=self.spec.input_shape, params=self.spec.params)
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
@@ -176,6 +177,7 @@ class Run:
             if self.lock is None:
                 self.lock = rundir.open_new(self.out)
             write_atomic(self.out / "recipe.toml", rundir.with_run_id(recipe.to_toml(), self.run_id))
+            write_atomic(self.out / "preprocess.json", self.preprocess.text())
         distributed.barrier(world)
         self.trained = self._wrap(self.model)
         self.update = Update(self.trained, self.model, self.optimizer, recipe, self.amp, self.scaler)
@@ -390,7 +392,7 @@ class Run:
         if self.metrics is None:  # not rank 0, the only one that keeps the log
             return summary
         if summary["finished"]:
-            about = {"network": self.name, "iteration": str(self.iteration)}
+            about = {"network": self.name, "iteration": str(self.iteration), "preprocess": self.preprocess.text()}
             checkpoint.save_weights(self.out / "weights.safetensors", self.model, about)
             if self.ema is not None:
                 checkpoint.save_weights(self.out / "ema.safetensors", self.ema.module, about)
@@ -435,7 +437,8 @@ class Run:
             "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 2),
             "skipped_images": len(self.data.skipped),
             "files": {name: str(self.out / name) for name in
-                      ("recipe.toml", "metrics.jsonl", "metrics.csv", "checkpoint.json", "weights.safetensors",
+                      ("recipe.toml", "preprocess.json", "metrics.jsonl", "metrics.csv", "checkpoint.json",
+                       "weights.safetensors",
                        *(("ema.safetensors",) if self.ema is not None else ()),
                        *(("best.safetensors",) if self.best.state["iteration"] is not None else ()),
                        "errors.png", "summary.json")

@@ -75,6 +75,10 @@ class TrainRun(dict):
                               params=self._params, forward_batch=1)
         model = build_module(built)
         model.load_state_dict(load_file(str(weights)))
+        from ..core.preprocess import of_weights
+        from ..torch.carried import attach
+
+        attach(model, of_weights(weights))  # model.preprocess, .pretrained_cfg, .transforms()
         return model.eval()
 
     def plot(self, path: str | Path | None = None, *, log_scale: bool = False) -> Path:
