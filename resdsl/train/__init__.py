@@ -31,7 +31,8 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
           input_shape: tuple[int, int, int] | None = None, params: dict[str, Any] | None = None,
           device: str | None = None, quiet: bool = True, stop_after: int | None = None,
           threads: int | None = None, init: str | Path | None = None,
-          freeze: tuple[str, ...] | list[str] = (), **fields: Any) -> "TrainRun":
+          freeze: tuple[str, ...] | list[str] = (), log: tuple[str, ...] | list[str] = (),
+          **fields: Any) -> "TrainRun":
     """Train a network (a file, FILE:NAME or bundled name) and return the run's summary: a dict,
     with the run's results as attributes too (`.model`, `.history`, `.best`, `.files`, `.plot()`;
     resdsl/train/result.py).
@@ -45,6 +46,7 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     its files, and `history`: every metric row (one per iteration, one per validation).
     `init` starts from trained weights (a run folder, a .safetensors or a torch state_dict file)
     and `freeze` keeps the parameters matching its fnmatch patterns fixed (`["conv1.*"]`).
+    `log=["tensorboard"]` also writes TensorBoard event files into the run folder.
     """
     from .loop import RunSpec, run
     from .options import recipe_overrides
@@ -54,7 +56,7 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
                    overrides=recipe_overrides(fields), out=Path(out) if out is not None else None,
                    resume=resume, input_shape=input_shape, params=dict(params or {}), device=device,
                    quiet=quiet, stop_after=stop_after, threads=threads,
-                   init=str(init) if init is not None else None, freeze=tuple(freeze))
+                   init=str(init) if init is not None else None, freeze=tuple(freeze), log=tuple(log))
     return TrainRun(run(spec), str(network), network_name, spec.params)
 
 

@@ -26,6 +26,8 @@ from ..core.files import write_atomic
 from . import checkpoint, distributed, rundir, validation
 from .best import Best
 from .data import describe, open_data
+from .deep import announce, deep_recipe_for
+from .logs import with_logs
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data
 from .pipeline import Sharding, TrainBatches
@@ -54,6 +56,7 @@ class RunSpec:
     threads: int | None = None          # torch's intra-op threads on the CPU (default: torch's choice)
     init: str | None = None             # start from these weights (a run folder, .safetensors, a state_dict file)
     freeze: tuple[str, ...] = ()        # fnmatch patterns of parameters that stay fixed
+    log: tuple[str, ...] = ()           # logs beside metrics.jsonl/csv: "tensorboard" (logs.py)
 
 
 def default_recipe(data: str) -> str:
@@ -151,6 +154,10 @@ class Run:
         self.data = open_data(self.spec.data, recipe)
         self.graph = graph_for_data(self.spec.target, self.spec.network, self.data, recipe,
                                     input_shape=self.spec.input_shape, params=self.spec.params)
+        if deeper := deep_recipe_for(self.spec, self.graph):  # digits' short recipe fails deep nets
+            self.recipe = recipe = load_recipe(deeper, self.spec.overrides)
+            self.data = open_data(self.spec.data, recipe)  # its split holds out 450, not 297
+            announce(self.name, self.graph, quiet=self.spec.quiet or not world.main)
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
         self.model = self._build_model()
         self.optimizer = make_optimizer(self.model, recipe)
@@ -178,7 +185,8 @@ class Run:
         self.trained = self._wrap(self.model)
         self.update = Update(self.trained, self.model, self.optimizer, recipe, self.amp, self.scaler)
         resumed_at = self.iteration if self.spec.resume else None
-        self.metrics = MetricsLog(self.out, self.run_id, keep_through=resumed_at) if world.main else None
+        self.metrics = with_logs(MetricsLog(self.out, self.run_id, keep_through=resumed_at), self.spec.log,
+                                 self.out, resumed_at) if world.main else None
         self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",
                                  self.spec.quiet or not world.main)
         self.pending: list[_Pending] = []

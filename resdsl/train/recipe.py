@@ -41,7 +41,7 @@ NOT_IN_TORCH = {("optimizer.kind", "lamb"): "torch has no LAMB optimizer; 'adamw
 # written into the run folder names every choice.
 DEFAULTS: dict[str, Any] = defaults()
 
-BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet")
+BUNDLED = ("cifar10", "cifar10-warmup", "digits", "digits-deep", "imagenet")
 
 
 @dataclass
