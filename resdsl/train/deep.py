@@ -25,10 +25,19 @@ def deep_recipe_for(spec: Any, graph: Any) -> str | None:
     return "digits-deep" if depth(graph) > DEEP else None
 
 
-def announce(name: str, graph: Any, quiet: bool) -> None:
-    """Say on stderr which recipe the run took, and how to take the other."""
-    if not quiet:
+def for_depth(spec: Any, recipe: Any, data: Any, graph: Any, main: bool) -> tuple[Any, Any]:
+    """The run's recipe and data: digits-deep and the data split as it says (450 held out, not
+    297) for a deep net on digits, said on stderr; else the ones given."""
+    name = deep_recipe_for(spec, graph)
+    if name is None:
+        return recipe, data
+    from .data import open_data
+    from .recipe import load_recipe
+
+    recipe = load_recipe(name, spec.overrides)
+    if main and not spec.quiet:
         import sys
 
-        print(f"{name} has {depth(graph)} weighted layers: training with the digits-deep recipe "
+        print(f"{graph.graph['name']} has {depth(graph)} weighted layers: training with the digits-deep recipe "
               f"(a warm-up, 800 iterations; --recipe digits for the short one)", file=sys.stderr)
+    return recipe, open_data(spec.data, recipe)

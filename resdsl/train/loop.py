@@ -26,7 +26,7 @@ from ..core.files import write_atomic
 from . import checkpoint, distributed, rundir, validation
 from .best import Best
 from .data import describe, open_data
-from .deep import announce, deep_recipe_for
+from .deep import for_depth
 from .logs import with_logs
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data
@@ -154,10 +154,8 @@ class Run:
         self.data = open_data(self.spec.data, recipe)
         self.graph = graph_for_data(self.spec.target, self.spec.network, self.data, recipe,
                                     input_shape=self.spec.input_shape, params=self.spec.params)
-        if deeper := deep_recipe_for(self.spec, self.graph):  # digits' short recipe fails deep nets
-            self.recipe = recipe = load_recipe(deeper, self.spec.overrides)
-            self.data = open_data(self.spec.data, recipe)  # its split holds out 450, not 297
-            announce(self.name, self.graph, quiet=self.spec.quiet or not world.main)
+        self.recipe, self.data = for_depth(self.spec, recipe, self.data, self.graph, world.main)  # digits-deep
+        recipe = self.recipe
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
         self.model = self._build_model()
         self.optimizer = make_optimizer(self.model, recipe)
