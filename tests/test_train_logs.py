@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import resdsl
+from resdsl.core.extras import MissingExtraError
 from resdsl.train.metrics import read_rows
 
 from .cli import cli
@@ -71,3 +72,12 @@ def test_without_tensorboard_the_run_is_refused_before_it_starts(tmp_path, monke
     result = cli("train", "resnet20", "--log", "tensorboard", "-o", tmp_path / "r")
     assert result.returncode == 1 and "E913" in result.output and "resdsl[tensorboard]" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_from_python_an_unknown_or_missing_log_is_refused_before_the_run_folder(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="unknown log 'wandb'"):
+        resdsl.train("resnet20", out=tmp_path / "a", log=["wandb"])
+    monkeypatch.setitem(sys.modules, "tensorboard", None)
+    with pytest.raises(MissingExtraError, match="tensorboard"):
+        resdsl.train("resnet20", out=tmp_path / "b", log=["tensorboard"])
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -50,6 +50,7 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     `quiet`: None (the default) shows a progress bar in a Jupyter notebook and nothing elsewhere;
     True nothing; False progress anywhere (as `resdsl train` does).
     """
+    from .logs import check_logs
     from .loop import RunSpec, run
     from .notebook import in_notebook
     from .options import recipe_overrides
@@ -60,6 +61,7 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
                    resume=resume, input_shape=input_shape, params=dict(params or {}), device=device,
                    quiet=not in_notebook() if quiet is None else quiet, stop_after=stop_after, threads=threads,
                    init=str(init) if init is not None else None, freeze=tuple(freeze), log=tuple(log))
+    check_logs(spec.log)  # before the run folder is made
     return TrainRun(run(spec), str(network), network_name, spec.params)
 
 

@@ -56,14 +56,20 @@ class TeeLog:
             log.close()
 
 
+def check_logs(logs: tuple[str, ...]) -> None:
+    """Before a run starts: every log known and its library installed (E913 names the extra)."""
+    unknown = [name for name in logs if name not in LOGS]
+    if unknown:
+        raise ValueError(f"unknown log {unknown[0]!r}: the logs are {', '.join(LOGS)}")
+    if logs:
+        from ..core.extras import require
+
+        require("a run with --log tensorboard", "log:tensorboard")
+
+
 def with_logs(metrics: Any, logs: tuple[str, ...], run_dir: Path, keep_through: int | None) -> Any:
     """`metrics` itself when no extra log is asked for, else a TeeLog over it."""
     if not logs:
         return metrics
-    unknown = [name for name in logs if name not in LOGS]
-    if unknown:
-        raise ValueError(f"unknown log {unknown[0]!r}: the logs are {', '.join(LOGS)}")
-    from ..core.extras import require
-
-    require("a run with --log tensorboard", "log:tensorboard")
+    check_logs(logs)
     return TeeLog(metrics, [TensorboardLog(run_dir, keep_through)])
