@@ -4,6 +4,7 @@
     python bench/train.py --cifar           # CIFAR-size: ResNet-20 on 3x32x32 (generated batches)
     python bench/train.py --quick           # a smoke test
     python bench/train.py --device cuda --amp bf16 --channels-last --cifar
+    python bench/train.py --set ema.decay=0.999   # the cost of a recipe option (resdsl's loop only)
 
 Both train the same module (the same initial weights) on the same images with the same batch and
 SGD settings; augmentation is off in both, so what differs is the loop: resdsl's batch order,
@@ -41,7 +42,7 @@ def overrides(args) -> dict:
     return {"batch_size": args.batch, "iterations": args.iterations, "eval_every": 10 ** 9,
             "checkpoint_every": 10 ** 9, "augment__pad": 0, "augment__flip": False,
             "validation": args.validation, "amp": args.amp, "channels_last": args.channels_last,
-            "deterministic": False}
+            "deterministic": False, **dict(args.set)}
 
 
 def resdsl_loop(args, data_spec: str, out: Path) -> float:
@@ -104,6 +105,13 @@ def cifar_like(folder: Path, images: int) -> str:
     return f"cifar10:{folder}"
 
 
+def _field(text: str) -> tuple[str, object]:
+    from resdsl.train.recipe import parse_override_value
+
+    key, _, value = text.partition("=")
+    return key.replace(".", "__"), parse_override_value(value)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cifar", action="store_true", help="3x32x32 images (generated CIFAR-10 batches)")
@@ -117,6 +125,8 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads on the CPU (default: torch's own choice)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--set", action="append", default=[], type=_field, metavar="KEY=VALUE",
+                        help="a recipe field for resdsl's loop only (what an option costs; repeatable)")
     args = parser.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -141,7 +151,8 @@ def main(argv=None) -> int:
               "iterations": args.iterations, "rounds": args.rounds,
               "resdsl_images_per_s": [round(v, 1) for v in ours],
               "hand_images_per_s": [round(v, 1) for v in theirs], "ratio": round(ratio, 3),
-              "target": TARGET, "torch_threads": torch.get_num_threads()}
+              "target": TARGET, "torch_threads": torch.get_num_threads(),
+              "resdsl_only": {key.replace("__", "."): value for key, value in args.set}}
     if args.json:
         print(json.dumps(result, indent=1))
     else:

@@ -28,7 +28,7 @@ PYTHON=${PYTHON:-python3}
 if ! .venv/bin/python -c "import torch" >/dev/null 2>&1; then
     .venv/bin/pip install -q "torch==${TORCH_VERSION:-2.13.0}"
 fi
-.venv/bin/pip install -q -e ".[export,test,train,lint,highlight,lsp,serve]"
+.venv/bin/pip install -q -e ".[export,test,train,lint,highlight,lsp,serve,tensorboard]"
 
 # A real TextMate engine for tests/test_textmate.py (vscode-textmate, vscode-oniguruma), where npm
 # exists; without it that test says it is skipped and why.

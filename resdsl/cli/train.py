@@ -48,10 +48,11 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @FILE
 @NETWORK
 @click.option("--data", default="digits", show_default=True, metavar="SPEC",
-              help="digits, cifar10:PATH (folder or .tar.gz) or folder:PATH (class folders).")
+              help="digits, cifar10:PATH, cifar100:PATH (folder or .tar.gz), mnist:PATH, svhn:PATH, "
+                   "folder:PATH (class folders) or labels:FILE.")
 @click.option("--recipe", default=None, metavar="NAME|FILE",
-              help="cifar10, cifar10-warmup, imagenet, imagenet-rsb-a3, digits, or a .toml file "
-                   "(default: the data's).")
+              help="cifar10, cifar10-warmup, imagenet, imagenet-rsb-a3, digits, digits-deep, or a .toml file "
+                   "(default: the data's; on digits, digits-deep for a net deeper than 20 layers).")
 @output_option(default=None, type=click.Path(file_okay=False), metavar="DIR",
                help="The run folder (default: runs/NETWORK-DATA, numbered when taken).")
 @click.option("--resume", is_flag=True, help="Continue the run in -o DIR from its last checkpoint.")
@@ -69,6 +70,8 @@ DEVICE = click.option("--device", default=None, metavar="DEVICE",
 @click.option("--threads", type=click.IntRange(1, 4096), default=None,
               help="torch threads on the CPU (1 is fastest on a machine others share).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--log", "logs", multiple=True, type=click.Choice(["tensorboard"]),
+              help="Also write the metrics as TensorBoard event files in the run folder (repeatable).")
 @format_option("text", "json")
 @click.option("--json", "as_json", is_flag=True, hidden=True, help="The same as --format json.")
 @click.option("--nproc-per-node", type=click.IntRange(1, 1024), default=None,
@@ -93,11 +96,12 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     # before a process is launched or an iteration run: a run saves safetensors checkpoints and
     # draws errors.png only at its end
     require(f"resdsl train --data {data}", "train", data_needs(data), "plots")
+    require("resdsl train --log tensorboard", *("log:" + log for log in options["logs"]))
     if out and recipe and not resume:  # a run writes its resolved recipe.toml into --out
         from ..core.files import check_outputs
 
         check_outputs({"-o": os.path.join(out, "recipe.toml")}, {"--recipe": recipe}, force=True)
-    init_from, freeze = options.pop("init_from"), tuple(options.pop("freeze"))
+    init_from, freeze, logs = options.pop("init_from"), tuple(options.pop("freeze")), tuple(options.pop("logs"))
     fields = {name: options.pop(name) for name in BY_SHORT}  # the rest: torchrun's flags
     if fields["epochs"] is not None and fields["iterations"] is not None:
         raise click.UsageError("give --epochs or --iterations, not both")
@@ -110,7 +114,8 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
     overrides.update(sets)
     spec = RunSpec(target=file, data=data, network=network, recipe=recipe, overrides=overrides,
                    out=Path(out) if out else None, resume=resume, input_shape=input_shape,
-                   params=params, device=device, quiet=quiet, threads=threads, init=init_from, freeze=freeze)
+                   params=params, device=device, quiet=quiet, threads=threads, init=init_from, freeze=freeze,
+                   log=logs)
     if nproc_per_node is not None and "WORLD_SIZE" not in os.environ:
         _launch(spec, nproc_per_node, options)
         return

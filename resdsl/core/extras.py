@@ -26,6 +26,8 @@ NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "data:folder": ("train", ("PIL",)),
     "data:labels": ("train", ("PIL",)),
     "plots": ("train", ("matplotlib",)),
+    "log:tensorboard": ("tensorboard", ("tensorboard",)),
+    "data:svhn": ("train", ("scipy",)),
     "lsp": ("lsp", ("pygls",)),
     "serve": ("serve", ("starlette", "uvicorn")),
 }

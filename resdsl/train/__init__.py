@@ -29,9 +29,10 @@ if TYPE_CHECKING:
 def train(network: str, data: str = "digits", *, recipe: str | Path | None = None,
           out: str | Path | None = None, resume: bool = False, network_name: str | None = None,
           input_shape: tuple[int, int, int] | None = None, params: dict[str, Any] | None = None,
-          device: str | None = None, quiet: bool = True, stop_after: int | None = None,
+          device: str | None = None, quiet: bool | None = None, stop_after: int | None = None,
           threads: int | None = None, init: str | Path | None = None,
-          freeze: tuple[str, ...] | list[str] = (), **fields: Any) -> "TrainRun":
+          freeze: tuple[str, ...] | list[str] = (), log: tuple[str, ...] | list[str] = (),
+          **fields: Any) -> "TrainRun":
     """Train a network (a file, FILE:NAME or bundled name) and return the run's summary: a dict,
     with the run's results as attributes too (`.model`, `.history`, `.best`, `.files`, `.plot()`;
     resdsl/train/result.py).
@@ -45,16 +46,22 @@ def train(network: str, data: str = "digits", *, recipe: str | Path | None = Non
     its files, and `history`: every metric row (one per iteration, one per validation).
     `init` starts from trained weights (a run folder, a .safetensors or a torch state_dict file)
     and `freeze` keeps the parameters matching its fnmatch patterns fixed (`["conv1.*"]`).
+    `log=["tensorboard"]` also writes TensorBoard event files into the run folder.
+    `quiet`: None (the default) shows a progress bar in a Jupyter notebook and nothing elsewhere;
+    True nothing; False progress anywhere (as `resdsl train` does).
     """
+    from .logs import check_logs
     from .loop import RunSpec, run
+    from .notebook import in_notebook
     from .options import recipe_overrides
     from .result import TrainRun
 
     spec = RunSpec(target=str(network), data=data, network=network_name, recipe=recipe,
                    overrides=recipe_overrides(fields), out=Path(out) if out is not None else None,
                    resume=resume, input_shape=input_shape, params=dict(params or {}), device=device,
-                   quiet=quiet, stop_after=stop_after, threads=threads,
-                   init=str(init) if init is not None else None, freeze=tuple(freeze))
+                   quiet=not in_notebook() if quiet is None else quiet, stop_after=stop_after, threads=threads,
+                   init=str(init) if init is not None else None, freeze=tuple(freeze), log=tuple(log))
+    check_logs(spec.log)  # before the run folder is made
     return TrainRun(run(spec), str(network), network_name, spec.params)
 
 

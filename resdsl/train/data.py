@@ -1,5 +1,5 @@
 """Data sources named by a spec: `digits`, `cifar10:PATH`, `folder:PATH` (and datasets.py's
-`cifar100:PATH`, `mnist:PATH`, `labels:FILE`).
+`cifar100:PATH`, `mnist:PATH`, `labels:FILE`; svhn.py's `svhn:PATH`).
 
 Each opens into a `Dataset`: its image shape, class names, and train / validation / test
 splits. Digits and CIFAR-10 live in memory as tensors (CIFAR-10 as uint8, 150 MB); a folder of
@@ -26,7 +26,7 @@ from .pickled import _batch_arrays, _from_archive, _read_data_file, read_batch
 __all__ = ["IMAGE_SUFFIXES", "KINDS", "DataError", "Dataset", "Split", "bad_image", "describe",
            "hold_out", "load_checked", "open_data", "read_batch"]
 
-KINDS = ("digits", "cifar10", "folder", "cifar100", "mnist", "labels")
+KINDS = ("digits", "cifar10", "folder", "cifar100", "mnist", "labels", "svhn")
 
 
 def open_data(spec: str, recipe) -> Dataset:
@@ -37,13 +37,18 @@ def open_data(spec: str, recipe) -> Dataset:
 
         raise DataError(f"unknown data '{clip(spec)}'",
                         hint=(did_you_mean(kind[:100], KINDS) or "") +
-                        " data is digits, cifar10:PATH, cifar100:PATH, mnist:PATH, folder:PATH or labels:FILE")
+                        " data is digits, cifar10:PATH, cifar100:PATH, mnist:PATH, svhn:PATH, folder:PATH "
+                        "or labels:FILE")
     if kind != "digits" and not where:
         raise DataError(f"'{kind}' data needs a path: {kind}:PATH")
     if kind == "digits":
         data = _digits(spec)
     elif kind == "cifar10":
         data = _cifar10(spec, Path(where))
+    elif kind == "svhn":
+        from .svhn import svhn
+
+        data = svhn(spec, Path(where))
     elif kind in ("cifar100", "mnist", "labels"):
         from . import datasets
 

@@ -27,13 +27,15 @@ from . import auxiliary, checkpoint, distributed, preprocessing, rundir, validat
 from .augment_batch import batch_augment
 from .best import Best
 from .data import describe, open_data
+from .deep import for_depth
+from .logs import with_logs
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data
 from .pipeline import Sharding, TrainBatches
 from .progress import Progress
 from .recipe import Recipe, load_recipe
 from .schedule import Schedule
-from .update import Ema, Update, make_optimizer
+from .update import Ema, Update, make_optimizer, mixed_precision
 
 
 @dataclass
@@ -55,6 +57,7 @@ class RunSpec:
     threads: int | None = None          # torch's intra-op threads on the CPU (default: torch's choice)
     init: str | None = None             # start from these weights (a run folder, .safetensors, a state_dict file)
     freeze: tuple[str, ...] = ()        # fnmatch patterns of parameters that stay fixed
+    log: tuple[str, ...] = ()           # logs beside metrics.jsonl/csv: "tensorboard" (logs.py)
 
 
 def default_recipe(data: str) -> str:
@@ -153,6 +156,8 @@ class Run:
         self.preprocess = preprocessing.settle(self.out, self.data, recipe, self.spec.resume)
         self.graph = graph_for_data(self.spec.target, self.spec.network, self.data, recipe,
                                     input_shape=self.spec.input_shape, params=self.spec.params)
+        self.recipe, self.data = for_depth(self.spec, recipe, self.data, self.graph, world.main)  # digits-deep
+        recipe = self.recipe
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
         self.model = self._build_model()
         self.optimizer = make_optimizer(self.model, recipe)
@@ -163,13 +168,8 @@ class Run:
                                     self.device if keep_on_device else torch.device("cpu"))
         self.schedule = Schedule.from_recipe(recipe, self.batches.per_epoch)
         self.augment = batch_augment(recipe, self.batches, world)
-        self.amp = validation.autocast(recipe["device.amp"], self.device)
-        if recipe["device.amp"] == "fp16" and self.device.type == "cpu" and world.main and not self.spec.quiet:
-            import sys
-
-            print("warning: --amp fp16 on a CPU is emulated and many times slower than float32; "
-                  "give --amp bf16 or none there", file=sys.stderr)
-        self.scaler = torch.amp.GradScaler(self.device.type) if recipe["device.amp"] == "fp16" else None
+        self.amp, self.scaler = mixed_precision(recipe["device.amp"], self.device,
+                                                warn=world.main and not self.spec.quiet)
         self.run_id = rundir.new_run_id()
         self.earlier_s = 0.0  # the time of the run before its resume
         self.iteration = self._resume()
@@ -183,7 +183,8 @@ class Run:
         self.update = Update(self.trained, self.model, self.optimizer, recipe, self.amp, self.scaler)
         auxiliary.attach(self.update, self.graph, recipe)  # GoogLeNet's side classifiers' losses
         resumed_at = self.iteration if self.spec.resume else None
-        self.metrics = MetricsLog(self.out, self.run_id, keep_through=resumed_at) if world.main else None
+        self.metrics = with_logs(MetricsLog(self.out, self.run_id, keep_through=resumed_at), self.spec.log,
+                                 self.out, resumed_at) if world.main else None
         self.progress = Progress(self.schedule.stop, self.iteration, f"{self.name} on {self.spec.data}",
                                  self.spec.quiet or not world.main)
         self.pending: list[_Pending] = []

@@ -41,7 +41,7 @@ NOT_IN_TORCH: dict[tuple[str, str], str] = {}
 # written into the run folder names every choice.
 DEFAULTS: dict[str, Any] = defaults()
 
-BUNDLED = ("cifar10", "cifar10-warmup", "digits", "imagenet", "imagenet-rsb-a3")
+BUNDLED = ("cifar10", "cifar10-warmup", "digits", "digits-deep", "imagenet", "imagenet-rsb-a3")
 
 
 @dataclass
