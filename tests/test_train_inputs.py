@@ -171,3 +171,12 @@ def test_what_the_fuzzer_found(tmp_path):
 
     with pytest.raises(DataError, match="labels"):
         _batch_arrays({"data": np.zeros((1, 3072), np.uint8), "labels": ["a"]}, "batch")
+
+
+def test_fp16_on_a_cpu_warns_and_bf16_does_not(tmp_path):
+    net = tiny_file(tmp_path)
+    for amp, warned in (("fp16", True), ("bf16", False)):
+        result = cli("train", f"{net}:tiny", "-o", tmp_path / amp, "--amp", amp, "--iterations", "1",
+                     "--batch-size", "32", "--device", "cpu")
+        assert result.returncode == 0, result.output
+        assert ("--amp fp16 on a CPU is emulated" in result.stderr) is warned
