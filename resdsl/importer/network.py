@@ -7,7 +7,6 @@ from typing import Any
 from .body import Names, body_lines, written_refs
 from .layers import Imported, Layer
 from .parts import Entry, Instance, Template
-from .regions import ends, within
 from .shortcuts import Policy
 from .text import kernel_text, value_text
 
@@ -24,29 +23,28 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
     calls: dict[int, str] = {}  # where a block or stage statement goes among the layers
     names = Names()
     previous = "input"
+    instance_of = {lid: inst for inst in instances for lid in inst.layers}
+    stages = _stages(instances)
+    aliases = _Aliases(instances, stages, done)
     for layer in imported.layers.values():
-        inst = next((i for i in instances if within(layer, i.path)), None)
+        inst = instance_of.get(layer.id)
         if inst is not None:
             stage = inst.path.rpartition(".")[0]
-            if stage not in done and _is_stage(stage, instances, of):
+            if stage not in done and _is_stage(stage, stages[stage], of):
                 done.add(stage)
-                members = [i for i in instances if i.path.rpartition(".")[0] == stage]
-                calls[len(body)] = _stage_text(stage, members, of)
+                calls[len(body)] = _stage_text(stage, stages[stage], of)
                 body.append(Entry(stage, "input", (), {}, ()))
             elif inst.path not in done and stage not in done:
                 done.add(inst.path)
-                source = _aliased(Layer("", "", {}, [inst.source], "", False), instances, done,
-                                  imported).inputs[0]
+                source = aliases.name(inst.source)
                 reads = "" if source == previous else f", from: {source}"  # a branch's first block
                 calls[len(body)] = _call_text(inst, of[inst.path]) + reads
                 body.append(Entry(inst.path, "input", (), {}, ()))
-            previous = ends(imported, [inst]).pop()
-            previous = _aliased(Layer("", "", {}, [previous], "", False), instances, done,
-                                imported).inputs[0]
+            previous = aliases.name(inst.end)
             continue
         if layer.op == "input":
             continue
-        refs = written_refs(_aliased(layer, instances, done, imported), previous, "input", 0, policy)
+        refs = written_refs(aliases.layer(layer), previous, "input", 0, policy)
         body.append(Entry(names.label(layer.op, layer.id), layer.op, refs, dict(layer.args), ()))
         previous = layer.id
     out: list[str] = []
@@ -62,23 +60,37 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
     return lines + ["    " + line for line in out] + ["}"]
 
 
-def _aliased(layer: Layer, instances: list[Instance], stages: set[str], imported: Imported) -> Layer:
-    """`layer` reading a block's or a stage's value by that block's or stage's name (the layer
-    inside that gives it is not visible from outside)."""
-    names = {}
+def _stages(instances: list[Instance]) -> dict[str, list[Instance]]:
+    """Each container of blocks -> its blocks, in order."""
+    stages: dict[str, list[Instance]] = {}
     for inst in instances:
-        (end,) = ends(imported, [inst])
-        stage = inst.path.rpartition(".")[0]
-        last = [i for i in instances if i.path.rpartition(".")[0] == stage][-1]
-        names[end] = stage if stage in stages and inst is last else inst.path
-    if not any(i in names for i in layer.inputs):
-        return layer
-    return Layer(layer.id, layer.op, layer.args, [names.get(i, i) for i in layer.inputs],
-                 layer.scope, layer.module, layer.out_shape)
+        stages.setdefault(inst.path.rpartition(".")[0], []).append(inst)
+    return stages
 
 
-def _is_stage(stage: str, instances: list[Instance], of: dict[str, Template]) -> bool:
-    members = [i for i in instances if i.path.rpartition(".")[0] == stage]
+class _Aliases:
+    """A block's or a stage's value read by that block's or stage's name (the layer inside that
+    gives it is not visible from outside): a stage's name once the stage is written (`done`)."""
+
+    def __init__(self, instances: list[Instance], stages: dict[str, list[Instance]], done: set[str]):
+        self.done = done
+        self.ends = {inst.end: (inst, inst.path.rpartition(".")[0]) for inst in instances}
+        self.last = {stage: members[-1] for stage, members in stages.items()}
+
+    def name(self, value: str) -> str:
+        if value not in self.ends:
+            return value
+        inst, stage = self.ends[value]
+        return stage if stage in self.done and inst is self.last[stage] else inst.path
+
+    def layer(self, layer: Layer) -> Layer:
+        if not any(i in self.ends for i in layer.inputs):
+            return layer
+        return Layer(layer.id, layer.op, layer.args, [self.name(i) for i in layer.inputs],
+                     layer.scope, layer.module, layer.out_shape)
+
+
+def _is_stage(stage: str, members: list[Instance], of: dict[str, Template]) -> bool:
     if len({of[i.path].name for i in members}) != 1:
         return False
     if [i.path for i in members] != [f"{stage}.{k}" for k in range(len(members))]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..netgraph.ops import OPS
 from .layers import Imported, Layer
+from .parts import Instance
 
 
 @dataclass
@@ -23,15 +24,16 @@ class Policy:
         return "shortcuts " + ", ".join([self.option, *self.options])
 
 
-def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
-    """The option the sums of `blocks` (block path -> the id of its input) follow; sums it cannot
-    explain are written out (`add a, shortcut: b`) and their projections with them."""
+def shortcut_policy(imported: Imported, blocks: list[Instance]) -> Policy:
+    """The option the sums of `blocks` follow; sums it cannot explain are written out
+    (`add a, shortcut: b`) and their projections with them."""
     readers = imported.readers()
     found: dict[str, tuple[str, list[Layer]]] = {}  # sum -> (kind, projection layers)
     names: list[tuple[str, ...]] = []  # each projection's layer names in its block
     residual: dict[str, str] = {}
-    for path, source in blocks.items():
-        for layer in imported.layers.values():
+    for block in blocks:
+        path, source = block.path, block.source
+        for layer in (imported.layers[lid] for lid in block.layers):
             if layer.scope == path and OPS[layer.op].residual | (layer.op == "gate") \
                     and len(layer.inputs) == 2:
                 kind = _shortcut_of(imported, readers, path, source, layer)
