@@ -9,8 +9,9 @@ from pathlib import Path
 
 import networkx as nx
 
+from ..core.errors import Span
 from ..language.ast import Instance
-from ..language.catalog import network_names, source_text
+from ..language.catalog import network_names
 from ..language.library import build_graph, bundled_index
 from ..language.loader import Scope, load_file
 from ..netgraph.infer import totals
@@ -46,7 +47,16 @@ def _call(scope: Scope, name: str) -> str | None:
     item = scope.own.get(name)
     if not isinstance(item, Instance) or item.span is None:
         return None
-    text = source_text(item.span)
-    right = text.partition("=")[2]
+    right = _spanned(item.span).partition("=")[2]
     right = re.sub(r"\s+expect\b.*", "", right, flags=re.DOTALL)
     return re.sub(r"\s+", " ", right).strip() or None
+
+
+def _spanned(span: Span) -> str:
+    """The text a span covers (an instance's span may end past the file's last line)."""
+    lines = span.source.text.splitlines(keepends=True)
+
+    def offset(line: int, column: int) -> int:
+        return sum(len(t) for t in lines[:line - 1]) + column - 1
+
+    return span.source.text[offset(span.line, span.column):offset(span.end_line, span.end_column)]

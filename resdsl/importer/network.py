@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .body import Names, body_lines, written_refs
+from .errors import UnsayableError
 from .layers import Imported, Layer
 from .parts import Entry, Instance, Template
 from .shortcuts import Policy
 from .text import kernel_text, value_text
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def network_text(imported: Imported, instances: list[Instance], templates: list[Template],
@@ -57,7 +61,26 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
         else:
             run.append(entry)
     out += body_lines(run, None)
-    return lines + ["    " + line for line in out] + ["}"]
+    return lines + ["    " + line for line in out + _returned(imported, aliases)] + ["}"]
+
+
+def _returned(imported: Imported, aliases: _Aliases) -> list[str]:
+    """`outputs layer1, layer2` (a backbone's taps) and `auxiliary aux1.fc2` (heads that run in
+    training only), each value by the name it is written under."""
+    lines = []
+    if imported.outputs:
+        names = []
+        for name, value in imported.outputs:
+            written = aliases.name(value)
+            if (name is not None and name != written) or not NAME.fullmatch(written):
+                raise UnsayableError(f"the language cannot say an output named '{name or written}' "
+                                     f"at {value}", hint="`outputs` names a stage or an undotted layer, "
+                                     "under its own name")
+            names.append(written)
+        lines.append("outputs " + ", ".join(names))
+    if imported.auxiliary:
+        lines.append("auxiliary " + ", ".join(aliases.name(value) for value in imported.auxiliary))
+    return lines
 
 
 def _stages(instances: list[Instance]) -> dict[str, list[Instance]]:

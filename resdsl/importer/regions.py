@@ -9,8 +9,8 @@ from .parts import Instance
 
 def find_instances(imported: Imported) -> list[Instance]:
     regions = _Regions(imported)
-    children: dict[str, set[str]] = {}
-    for p in regions.members:
+    children: dict[str, set[str]] = {}  # a path -> its items' names, containers and layers alike
+    for p in [*regions.members, *imported.layers]:
         parent, _, last = p.rpartition(".")
         children.setdefault(parent, set()).add(last)
     numbered = {parent for parent, names in children.items() if all(n.isdigit() for n in names)}
@@ -19,9 +19,10 @@ def find_instances(imported: Imported) -> list[Instance]:
         parent = path.rpartition(".")[0]
         if parent not in numbered or not parent or any(path.startswith(f.path + ".") for f in found):
             continue
-        if any(regions.single(f"{q}.{c}") for q in numbered if q == path or q.startswith(path + ".")
-               for c in children[q]):
+        if any(all(regions.single(f"{q}.{c}") for c in children[q])
+               for q in numbered if q == path or q.startswith(path + ".")):
             continue  # a container of blocks (torchvision's `features.2`): its items are the blocks
+            # (where some items are single layers, as MobileNetV2's `conv`, the blocks are above)
         single = regions.single(path)
         if single is not None:
             found.append(Instance(path, single[0], [], regions.members[path], single[1]))
@@ -41,6 +42,7 @@ class _Regions:
                 if within(layer, p):
                     self.members.setdefault(p, []).append(layer.id)
         self.readers = imported.readers()
+        self.returned = imported.returned()
         self._single: dict[str, tuple[str, str] | None] = {}
 
     def first(self, path: str) -> int:
@@ -60,7 +62,7 @@ class _Regions:
         layers = self.imported.layers
         sources = {i for lid in inside for i in layers[lid].inputs if i not in inside}
         leaving = [lid for lid in self.members[path]
-                   if lid == self.imported.output or any(r not in inside for r in self.readers[lid])]
+                   if lid in self.returned or any(r not in inside for r in self.readers[lid])]
         return (next(iter(sources)), leaving[0]) if len(sources) == 1 and len(leaving) == 1 else None
 
 
