@@ -28,6 +28,7 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
     names = Names()
     previous = "input"
     instance_of = {lid: inst for inst in instances for lid in inst.layers}
+    returned = {i for _, i in imported.outputs} | set(imported.auxiliary)
     stages = _stages(instances)
     aliases = _Aliases(instances, stages, done)
     for layer in imported.layers.values():
@@ -49,7 +50,10 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
         if layer.op == "input":
             continue
         refs = written_refs(aliases.layer(layer), previous, "input", 0, policy)
-        body.append(Entry(names.label(layer.op, layer.id), layer.op, refs, dict(layer.args), ()))
+        label = names.label(layer.op, layer.id)
+        if layer.id in returned:  # `outputs` and `auxiliary` name it
+            label = layer.id
+        body.append(Entry(label, layer.op, refs, dict(layer.args), ()))
         previous = layer.id
     out: list[str] = []
     run: list[Entry] = []
