@@ -7,6 +7,7 @@ every bundled network)."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,31 @@ network heads(classes = 10) {
         assert resdsl.graph_from_text(text, name).graph["outputs"] == model.graph.graph["outputs"]
     assert "outputs conv1, relu_1" in resdsl.from_module(resdsl.load(source, "taps"), torch.randn(1, 3, 16, 16),
                                                          name="taps")
+
+
+def test_heads_a_forward_returns_in_a_named_tuple_in_training_are_auxiliary():
+    heads = namedtuple("Heads", ["logits", "aux_logits"])  # as torchvision's GoogLeNetOutputs
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3, stride=2, padding=1)
+            self.aux = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
+            self.pool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(8, 10)
+
+        def forward(self, x):
+            x = torch.relu(self.conv(x))
+            aux = self.aux(x) if self.training else None
+            y = self.fc(torch.flatten(self.pool(x), 1))
+            return heads(y, aux) if self.training else y
+
+    torch.manual_seed(0)
+    model = Net().eval()
+    text = resdsl.from_module(model, torch.randn(1, 3, 16, 16), name="net")
+    assert text.endswith("    auxiliary aux.2\n}\n")
+    outputs = resdsl.graph_from_text(text, "net").graph["outputs"]
+    assert [(o.node, o.auxiliary) for o in outputs] == [("fc", False), ("aux.2", True)]
 
 
 def _definition_lines(file: str, head: str) -> int:

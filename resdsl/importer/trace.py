@@ -104,7 +104,16 @@ def _named_values(value: Any) -> list[tuple[str | None, Any]]:
         return [(str(k), v) for k, v in value.items()]
     if isinstance(value, (tuple, list)):
         return [(None, v) for v in value]
+    if _packing(value):  # a named tuple made in the forward (torchvision's GoogLeNetOutputs)
+        return [(None, v) for v in value.args]
     return [(None, value)]
+
+
+def _packing(node: Any) -> bool:
+    """Whether an fx node makes a tuple of values (a named tuple's class called), no layer."""
+    if not isinstance(node, fx.Node) or node.op != "call_function":
+        return False
+    return isinstance(node.target, type) and issubclass(node.target, tuple)
 
 
 class _Reader:
@@ -145,6 +154,8 @@ class _Reader:
         elif node.op == "call_module":
             self._module(node)
         elif node.op in ("call_function", "call_method"):
+            if _packing(node):
+                return  # what it packs is returned
             if not self._scale(node):
                 self._function(node)
         elif node.op == "get_attr" and isinstance(_attr(self.model, str(node.target)), nn.Parameter):
