@@ -153,3 +153,17 @@ def test_a_layer_scale_reads_back_with_its_starting_value_and_shape():
     assert layers["gamma"].op == "layer_scale"
     assert layers["gamma"].args == {"init": 1e-6, "dims": 1}
     assert layers["gamma"].inputs == ["conv"]
+
+
+def test_a_stale_figures_cache_never_gives_a_wrong_library_call(monkeypatch):
+    from resdsl.importer import library
+    from resdsl.netgraph.infer import totals
+
+    graph = resdsl.graph("resnet18")
+    figures = [list(graph.graph["input"]), totals(graph)["params"], totals(graph)["macs"],
+               graph.number_of_nodes()]
+    # an entry claiming resnet18's figures for resnet34: compiled again, it differs, passed over
+    monkeypatch.setattr(library, "_figures", lambda: {"resnet34": figures})
+    assert library.bundled_text(graph, "mine") is None
+    monkeypatch.setattr(library, "_figures", lambda: {"resnet34": figures, "resnet18": figures})
+    assert library.bundled_text(graph, "mine").endswith("\nmine = resnet(basic, [2, 2, 2, 2])\n")
