@@ -1,7 +1,7 @@
 """Time `resdsl import` (trace, fold, compile and compare) on ResNet-50 and the 1,202-layer CIFAR
 ResNet, each compiled by resdsl: the time per layer should stay about the same (linear growth).
 
-    python bench/import.py [--repeat 1]
+    python bench/import.py [--repeat 1] [--threads 1]
 """
 
 from __future__ import annotations
@@ -20,7 +20,10 @@ from resdsl.importer.trace import trace
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--threads", type=int, help="torch's threads (1 on a machine shared with other work)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     print(f"{'network':12} {'layers':>6} {'trace+fold s':>12} {'checked s':>9} {'ms/layer':>8}")
     for name in ("resnet20", "resnet50", "resnet110", "resnet1202"):
         model = resdsl.load(name).eval()

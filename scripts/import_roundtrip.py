@@ -1,8 +1,9 @@
 """Round trip of every bundled network: compile it, import the module, compile the text again,
-and compare the two graphs (node ids, ops, arguments, edges). Prints one row per network: the
-imported text's lines, whether the graphs are the same, and the first difference.
+and compare the two graphs (node ids, ops, arguments, edges, outputs). Prints one row per network:
+the imported text's lines, whether the graphs are the same, the seconds it took, and the first
+difference.
 
-    python scripts/import_roundtrip.py [--only NAME,...] [--skip resnet1202,preact_resnet1001]
+    python scripts/import_roundtrip.py [--only NAME,...] [--skip resnet1202,preact_resnet1001] [--threads 1]
 """
 
 from __future__ import annotations
@@ -24,14 +25,21 @@ def round_trip(name: str) -> tuple[int, str]:
     graph = model.graph
     shape = graph.graph["input"]
     text = fold(trace(model, torch.randn(1, *shape), name))
-    return text.count("\n"), graph_difference(resdsl.graph_from_text(text, name), graph, ordered=True)
+    again = resdsl.graph_from_text(text, name)
+    found = graph_difference(again, graph, ordered=True)
+    if not found and again.graph["outputs"] != graph.graph["outputs"]:
+        found = f"the outputs differ: {again.graph['outputs']} and {graph.graph['outputs']}"
+    return text.count("\n"), found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="comma-separated names")
     parser.add_argument("--skip", default="", help="comma-separated names")
+    parser.add_argument("--threads", type=int, help="torch's threads (1 on a machine shared with other work)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     names = args.only.split(",") if args.only else resdsl.list_networks()
     names = [n for n in names if n not in args.skip.split(",")]
     same = 0

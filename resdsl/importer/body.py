@@ -7,20 +7,19 @@ from typing import Any
 
 from ..netgraph.ops import OPS
 from .layers import Imported, Layer
-from .parts import Entry
-from .regions import within
+from .parts import Entry, Instance
 from .shortcuts import Policy
 from .text import call_text, value_text
 
 _NUMERIC = (int, float)
 
 
-def entries_of(imported: Imported, path: str, source: str, policy: Policy) -> list[Entry]:
-    """The layers of `path` (a block, or "" for the network) as they are written there."""
-    cut = len(path) + 1 if path else 0
-    layers = [layer for layer in imported.layers.values()
-              if (layer.op != "input" and (within(layer, path) if path else True))
-              and layer.id not in policy.absorbed]
+def entries_of(imported: Imported, inst: Instance, policy: Policy) -> list[Entry]:
+    """The layers of a block as they are written there."""
+    path, source = inst.path, inst.source
+    cut = len(path) + 1
+    layers = [imported.layers[lid] for lid in inst.layers
+              if imported.layers[lid].op != "input" and lid not in policy.absorbed]
     names = Names()
     entries, previous = [], source
     for layer in layers:
@@ -110,5 +109,8 @@ def _layer_text(entry: Entry, args: dict) -> str:
         # a highway gate is written as the sum the network's `shortcuts gate` makes one
         return prefix + ("add" if entry.op == "gate" else entry.op) + " " + ", ".join([*entry.refs, *options])
     text = call_text(entry.op, {k: v for k, v in args.items()})
-    return prefix + text + "".join(f", {r}" for r in entry.refs)
+    if not entry.refs:
+        return prefix + text
+    # `avgpool from: relu` where the op writes no argument, else `conv 3x3, 64, from: relu`
+    return prefix + text + (" " if text == entry.op else ", ") + ", ".join(entry.refs)
 

@@ -39,10 +39,12 @@ def compare(text: str, name: str, source: nn.Module, example: torch.Tensor) -> C
     built.eval()
     try:
         with torch.no_grad():
+            generator = torch.Generator().manual_seed(0)
+            x = torch.randn(example.shape, generator=generator, dtype=example.dtype)
             counter = FlopCounterMode(display=False)
-            with counter:
-                source(example[:1])
-            _figure(result, "multiply-adds", counter.get_total_flops() // 2, figures["macs"])
+            with counter:  # the counted run's outputs are the ones compared (one run, not two)
+                a = _tensors(source(x))
+            _figure(result, "multiply-adds", counter.get_total_flops() // 2 // len(x), _evaluated_macs(graph))
             theirs, ours = source.state_dict(), built.state_dict()
             if list(theirs) != list(ours) and set(theirs) != set(ours):
                 missing = [k for k in theirs if k not in ours][:3]
@@ -56,17 +58,37 @@ def compare(text: str, name: str, source: nn.Module, example: torch.Tensor) -> C
                 return result
             result.figures.append(f"state_dict: {len(theirs)} keys, loaded strictly")
             built.load_state_dict(theirs, strict=True)
-            generator = torch.Generator().manual_seed(0)
-            x = torch.randn(example.shape, generator=generator, dtype=example.dtype)
-            a, b = source(x), built(x)
-            diff = (a - b).abs().max().item()
-            scale = max(a.abs().max().item(), 1.0)
+            b = _tensors(built(x))
+            if [t.shape for t in a] != [t.shape for t in b]:
+                result.differences.append(f"outputs differ: {len(a)} of shapes {[tuple(t.shape) for t in a]} "
+                                          f"in the source, {[tuple(t.shape) for t in b]} imported")
+                return result
+            diff = max((s - t).abs().max().item() for s, t in zip(a, b))
+            scale = max(max(s.abs().max().item() for s in a), 1.0)
             result.figures.append(f"outputs on a seeded input: max |diff| {diff:.3g}")
             if diff > 1e-4 * scale:
                 result.differences.append(f"outputs differ: max |diff| {diff:.3g}")
     finally:
         source.train(was_training)
     return result
+
+
+def _evaluated_macs(graph) -> int:
+    """The multiply-adds of what runs in evaluation: auxiliary heads (training only) left out."""
+    from ..netgraph.infer import totals
+    from ..netgraph.outputs import with_outputs
+
+    main = [o.node for o in graph.graph["outputs"] if not o.auxiliary]
+    if len(main) < len(graph.graph["outputs"]):
+        graph = with_outputs(graph, main)
+    return totals(graph)["macs"]
+
+
+def _tensors(value) -> list[torch.Tensor]:
+    """A module's outputs as a list: one tensor, or several (a dict's values, a tuple's items)."""
+    if isinstance(value, dict):
+        return list(value.values())
+    return list(value) if isinstance(value, (tuple, list)) else [value]
 
 
 def _figure(result: Comparison, what: str, theirs: int, ours: int) -> None:

@@ -17,9 +17,9 @@ def fold(imported: Imported, *, header: str = "", flat: bool = False) -> str:
     """The text of a model: blocks, then the network; `flat`: every layer in the network, no
     block, stage or shortcut option (what the folded text is checked against)."""
     instances = [] if flat else find_instances(imported)
-    policy = shortcut_policy(imported, {i.path: i.source for i in instances})
+    policy = shortcut_policy(imported, instances)
     for inst in instances:
-        inst.entries = entries_of(imported, inst.path, inst.source, policy)
+        inst.entries = entries_of(imported, inst, policy)
     templates = templates_of(imported, instances)
     lines = [f"# {header}"] if header else []
     for template in templates:

@@ -30,6 +30,9 @@ class Imported:
     input_shape: tuple[int, ...]
     layers: dict[str, Layer] = field(default_factory=dict)
     output: str = ""
+    # several values returned: (the name it is returned under, or None in a tuple; the layer id)
+    outputs: list[tuple[str | None, str]] = field(default_factory=list)
+    auxiliary: list[str] = field(default_factory=list)  # the ids returned in training only
     classes: dict[str, str] = field(default_factory=dict)  # module path -> its class name
     weights: dict[str, str] = field(default_factory=dict)  # a state_dict key -> its name in a file
 
@@ -46,6 +49,10 @@ class Imported:
             if full not in self.layers:
                 return full
             n += 1
+
+    def returned(self) -> set[str]:
+        """The ids of the values the model returns."""
+        return {self.output, *(i for _, i in self.outputs), *self.auxiliary} - {""}
 
     def readers(self) -> dict[str, list[str]]:
         """id -> the ids of the layers that read it."""

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .body import Names, body_lines, written_refs
+from .errors import UnsayableError
 from .layers import Imported, Layer
 from .parts import Entry, Instance, Template
-from .regions import ends, within
 from .shortcuts import Policy
 from .text import kernel_text, value_text
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def network_text(imported: Imported, instances: list[Instance], templates: list[Template],
@@ -24,30 +27,33 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
     calls: dict[int, str] = {}  # where a block or stage statement goes among the layers
     names = Names()
     previous = "input"
+    instance_of = {lid: inst for inst in instances for lid in inst.layers}
+    returned = {i for _, i in imported.outputs} | set(imported.auxiliary)
+    stages = _stages(instances)
+    aliases = _Aliases(instances, stages, done)
     for layer in imported.layers.values():
-        inst = next((i for i in instances if within(layer, i.path)), None)
+        inst = instance_of.get(layer.id)
         if inst is not None:
             stage = inst.path.rpartition(".")[0]
-            if stage not in done and _is_stage(stage, instances, of):
+            if stage not in done and _is_stage(stage, stages[stage], of):
                 done.add(stage)
-                members = [i for i in instances if i.path.rpartition(".")[0] == stage]
-                calls[len(body)] = _stage_text(stage, members, of)
+                calls[len(body)] = _stage_text(stage, stages[stage], of)
                 body.append(Entry(stage, "input", (), {}, ()))
             elif inst.path not in done and stage not in done:
                 done.add(inst.path)
-                source = _aliased(Layer("", "", {}, [inst.source], "", False), instances, done,
-                                  imported).inputs[0]
+                source = aliases.name(inst.source)
                 reads = "" if source == previous else f", from: {source}"  # a branch's first block
                 calls[len(body)] = _call_text(inst, of[inst.path]) + reads
                 body.append(Entry(inst.path, "input", (), {}, ()))
-            previous = ends(imported, [inst]).pop()
-            previous = _aliased(Layer("", "", {}, [previous], "", False), instances, done,
-                                imported).inputs[0]
+            previous = aliases.name(inst.end)
             continue
         if layer.op == "input":
             continue
-        refs = written_refs(_aliased(layer, instances, done, imported), previous, "input", 0, policy)
-        body.append(Entry(names.label(layer.op, layer.id), layer.op, refs, dict(layer.args), ()))
+        refs = written_refs(aliases.layer(layer), previous, "input", 0, policy)
+        label = names.label(layer.op, layer.id)
+        if layer.id in returned:  # `outputs` and `auxiliary` name it
+            label = layer.id
+        body.append(Entry(label, layer.op, refs, dict(layer.args), ()))
         previous = layer.id
     out: list[str] = []
     run: list[Entry] = []
@@ -59,26 +65,59 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
         else:
             run.append(entry)
     out += body_lines(run, None)
-    return lines + ["    " + line for line in out] + ["}"]
+    return lines + ["    " + line for line in out + _returned(imported, aliases)] + ["}"]
 
 
-def _aliased(layer: Layer, instances: list[Instance], stages: set[str], imported: Imported) -> Layer:
-    """`layer` reading a block's or a stage's value by that block's or stage's name (the layer
-    inside that gives it is not visible from outside)."""
-    names = {}
+def _returned(imported: Imported, aliases: _Aliases) -> list[str]:
+    """`outputs layer1, layer2` (a backbone's taps) and `auxiliary aux1.fc2` (heads that run in
+    training only), each value by the name it is written under."""
+    lines = []
+    if imported.outputs:
+        names = []
+        for name, value in imported.outputs:
+            written = aliases.name(value)
+            if (name is not None and name != written) or not NAME.fullmatch(written):
+                raise UnsayableError(f"the language cannot say an output named '{name or written}' "
+                                     f"at {value}", hint="`outputs` names a stage or an undotted layer, "
+                                     "under its own name")
+            names.append(written)
+        lines.append("outputs " + ", ".join(names))
+    if imported.auxiliary:
+        lines.append("auxiliary " + ", ".join(aliases.name(value) for value in imported.auxiliary))
+    return lines
+
+
+def _stages(instances: list[Instance]) -> dict[str, list[Instance]]:
+    """Each container of blocks -> its blocks, in order."""
+    stages: dict[str, list[Instance]] = {}
     for inst in instances:
-        (end,) = ends(imported, [inst])
-        stage = inst.path.rpartition(".")[0]
-        last = [i for i in instances if i.path.rpartition(".")[0] == stage][-1]
-        names[end] = stage if stage in stages and inst is last else inst.path
-    if not any(i in names for i in layer.inputs):
-        return layer
-    return Layer(layer.id, layer.op, layer.args, [names.get(i, i) for i in layer.inputs],
-                 layer.scope, layer.module, layer.out_shape)
+        stages.setdefault(inst.path.rpartition(".")[0], []).append(inst)
+    return stages
 
 
-def _is_stage(stage: str, instances: list[Instance], of: dict[str, Template]) -> bool:
-    members = [i for i in instances if i.path.rpartition(".")[0] == stage]
+class _Aliases:
+    """A block's or a stage's value read by that block's or stage's name (the layer inside that
+    gives it is not visible from outside): a stage's name once the stage is written (`done`)."""
+
+    def __init__(self, instances: list[Instance], stages: dict[str, list[Instance]], done: set[str]):
+        self.done = done
+        self.ends = {inst.end: (inst, inst.path.rpartition(".")[0]) for inst in instances}
+        self.last = {stage: members[-1] for stage, members in stages.items()}
+
+    def name(self, value: str) -> str:
+        if value not in self.ends:
+            return value
+        inst, stage = self.ends[value]
+        return stage if stage in self.done and inst is self.last[stage] else inst.path
+
+    def layer(self, layer: Layer) -> Layer:
+        if not any(i in self.ends for i in layer.inputs):
+            return layer
+        return Layer(layer.id, layer.op, layer.args, [self.name(i) for i in layer.inputs],
+                     layer.scope, layer.module, layer.out_shape)
+
+
+def _is_stage(stage: str, members: list[Instance], of: dict[str, Template]) -> bool:
     if len({of[i.path].name for i in members}) != 1:
         return False
     if [i.path for i in members] != [f"{stage}.{k}" for k in range(len(members))]:

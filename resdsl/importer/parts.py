@@ -29,6 +29,8 @@ class Instance:
     path: str  # `layer2.0`
     source: str  # the id of the value it reads
     entries: list[Entry]
+    layers: list[str] = field(default_factory=list)  # the ids of its layers, in order
+    end: str = ""  # the id of the layer whose value it gives
 
     def key(self) -> tuple:
         return tuple(e.key() for e in self.entries)

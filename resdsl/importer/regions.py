@@ -8,24 +8,62 @@ from .parts import Instance
 
 
 def find_instances(imported: Imported) -> list[Instance]:
-    paths = {p for layer in imported.layers.values() for p in _prefixes(layer.id)}
-    children: dict[str, set[str]] = {}
-    for p in paths:
+    regions = _Regions(imported)
+    children: dict[str, set[str]] = {}  # a path -> its items' names, containers and layers alike
+    for p in [*regions.members, *imported.layers]:
         parent, _, last = p.rpartition(".")
         children.setdefault(parent, set()).add(last)
     numbered = {parent for parent, names in children.items() if all(n.isdigit() for n in names)}
     found: list[Instance] = []
-    for path in sorted(paths, key=lambda p: (p.count("."), _order(imported, p))):
+    for path in sorted(regions.members, key=lambda p: (p.count("."), regions.first(p))):
         parent = path.rpartition(".")[0]
         if parent not in numbered or not parent or any(path.startswith(f.path + ".") for f in found):
             continue
-        if any(_single_source(imported, f"{q}.{c}") for q in numbered if q == path or q.startswith(path + ".")
-               for c in children[q]):
+        if any(all(regions.single(f"{q}.{c}") for c in children[q])
+               for q in numbered if q == path or q.startswith(path + ".")):
             continue  # a container of blocks (torchvision's `features.2`): its items are the blocks
-        source = _single_source(imported, path)
-        if source is not None:
-            found.append(Instance(path, source, []))
-    return sorted(found, key=lambda i: _order(imported, i.path))
+            # (where some items are single layers, as MobileNetV2's `conv`, the blocks are above)
+        single = regions.single(path)
+        if single is not None:
+            found.append(Instance(path, single[0], [], regions.members[path], single[1]))
+    return sorted(found, key=lambda i: regions.first(i.path))
+
+
+class _Regions:
+    """Every module path's layers, gathered in one pass over the layers (a region's layers are
+    looked up, never searched for: the time stays linear in the depth)."""
+
+    def __init__(self, imported: Imported):
+        self.imported = imported
+        self.members: dict[str, list[str]] = {}  # path -> the ids of the layers within it, in order
+        self.order = {lid: k for k, lid in enumerate(imported.layers)}
+        for layer in imported.layers.values():
+            for p in _prefixes(layer.id):
+                if within(layer, p):
+                    self.members.setdefault(p, []).append(layer.id)
+        self.readers = imported.readers()
+        self.returned = imported.returned()
+        self._single: dict[str, tuple[str, str] | None] = {}
+
+    def first(self, path: str) -> int:
+        return self.order[self.members[path][0]] if path in self.members else len(self.order)
+
+    def single(self, path: str) -> tuple[str, str] | None:
+        """(the one value a region reads from outside it, the one layer whose value leaves it),
+        where it has layers and reads and gives one value each."""
+        if path not in self._single:
+            self._single[path] = self._find_single(path)
+        return self._single[path]
+
+    def _find_single(self, path: str) -> tuple[str, str] | None:
+        inside = set(self.members.get(path, ()))
+        if len(inside) < 2:
+            return None
+        layers = self.imported.layers
+        sources = {i for lid in inside for i in layers[lid].inputs if i not in inside}
+        leaving = [lid for lid in self.members[path]
+                   if lid in self.returned or any(r not in inside for r in self.readers[lid])]
+        return (next(iter(sources)), leaving[0]) if len(sources) == 1 and len(leaving) == 1 else None
 
 
 def _prefixes(node_id: str) -> list[str]:
@@ -33,31 +71,6 @@ def _prefixes(node_id: str) -> list[str]:
     return [".".join(parts[:i]) for i in range(1, len(parts))]
 
 
-def _order(imported: Imported, path: str) -> int:
-    return next(i for i, layer in enumerate(imported.layers.values()) if within(layer, path))
-
-
 def within(layer: Layer, path: str) -> bool:
     return layer.id.startswith(path + ".") and (layer.scope == path or layer.scope.startswith(path + ".")
                                                 or layer.module)
-
-
-def _single_source(imported: Imported, path: str) -> str | None:
-    """The one value a region reads from outside it, where it gives one value and has layers."""
-    inside = {layer.id for layer in imported.layers.values() if within(layer, path)}
-    if len(inside) < 2:
-        return None
-    sources = {i for lid in inside for i in imported.layers[lid].inputs if i not in inside}
-    readers = imported.readers()
-    leaving = {lid for lid in inside
-               if lid == imported.output or any(r not in inside for r in readers[lid])}
-    return next(iter(sources)) if len(sources) == 1 and len(leaving) == 1 else None
-
-
-def ends(imported: Imported, instances: list[Instance]) -> set[str]:
-    readers = imported.readers()
-    ends = set()
-    for inst in instances:
-        inside = {layer.id for layer in imported.layers.values() if within(layer, inst.path)}
-        ends |= {i for i in inside if i == imported.output or any(r not in inside for r in readers[i])}
-    return ends

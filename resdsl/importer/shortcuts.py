@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from ..netgraph.ops import OPS
 from .layers import Imported, Layer
+from .parts import Instance
 
 
 @dataclass
@@ -23,32 +24,29 @@ class Policy:
         return "shortcuts " + ", ".join([self.option, *self.options])
 
 
-def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
-    """The option the sums of `blocks` (block path -> the id of its input) follow; sums it cannot
-    explain are written out (`add a, shortcut: b`) and their projections with them."""
-    readers = imported.readers()
-    found: dict[str, tuple[str, list[Layer]]] = {}  # sum -> (kind, projection layers)
-    names: list[tuple[str, ...]] = []  # each projection's layer names in its block
-    residual: dict[str, str] = {}
-    for path, source in blocks.items():
-        for layer in imported.layers.values():
-            if layer.scope == path and OPS[layer.op].residual | (layer.op == "gate") \
-                    and len(layer.inputs) == 2:
-                kind = _shortcut_of(imported, readers, path, source, layer)
-                if kind is not None:
-                    found[layer.id] = kind[:2]
-                    residual[layer.id] = kind[2]
-                    names.append(tuple(c.id[len(path) + 1:] for c in kind[1]))
+def shortcut_policy(imported: Imported, blocks: list[Instance]) -> Policy:
+    """The option the sums of `blocks` follow; sums it cannot explain are written out
+    (`add a, shortcut: b`) and their projections with them."""
+    found, residual, names = _sums(imported, blocks)
+    kinds = {kind for kind, _ in found.values()}
+    every = "kept" in kinds and kinds <= {"projection", "kept"}  # a projection on every block: C
+    if not every:  # projections that keep the shape among identities: written out
+        found = {s: v for s, v in found.items() if v[0] != "kept"}
+    named = {names[s] for s in found if names[s]}
     policy = Policy()
     gates = {s for s in found if imported.layers[s].op == "gate"}
     if gates and gates != set(found):
         return Policy()  # highway gates and sums mixed: written out
-    projections = [chain for kind, chain in found.values() if kind == "projection"]
+    projections = [chain for kind, chain in found.values() if kind in ("projection", "kept")]
     pads = [chain for kind, chain in found.values() if kind == "pad"]
-    if pads and not projections:
+    if every:
+        if not _projection_options(projections, named, policy) or policy.option != "B":
+            return _identities(found, residual)
+        policy.option = "C"
+    elif pads and not projections:
         policy.option = "A"
     elif projections and not pads:
-        if not _projection_options(projections, set(n for n in names if n), policy):
+        if not _projection_options(projections, named, policy):
             return _identities(found, residual)
     elif pads:
         return _identities(found, residual)
@@ -62,6 +60,26 @@ def shortcut_policy(imported: Imported, blocks: dict[str, str]) -> Policy:
             return Policy()
         policy.option = "gate"
     return policy
+
+
+def _sums(imported: Imported, blocks: list[Instance]):
+    """Each block's sum of its input (or a projection of it): sum -> (kind, the projection's
+    layers); sum -> its residual value; sum -> the projection's layer names in its block."""
+    readers = imported.readers()
+    found: dict[str, tuple[str, list[Layer]]] = {}
+    residual: dict[str, str] = {}
+    names: dict[str, tuple[str, ...]] = {}
+    for block in blocks:
+        path, source = block.path, block.source
+        for layer in (imported.layers[lid] for lid in block.layers):
+            if layer.scope == path and OPS[layer.op].residual | (layer.op == "gate") \
+                    and len(layer.inputs) == 2:
+                kind = _shortcut_of(imported, readers, path, source, layer)
+                if kind is not None:
+                    found[layer.id] = kind[:2]
+                    residual[layer.id] = kind[2]
+                    names[layer.id] = tuple(c.id[len(path) + 1:] for c in kind[1])
+    return found, residual, names
 
 
 def _identities(found: dict, residual: dict[str, str]) -> Policy:
@@ -98,7 +116,8 @@ def _one_way(imported: Imported, readers, path: str, source: str, add: Layer, sh
         at = layer.inputs[0]
     changes = imported.layers[source].out_shape != add.out_shape
     kind = ("pad" if [layer.op for layer in chain] == ["pad_shortcut"] and changes
-            else "projection" if changes and _is_projection(chain, add) else None)
+            else None if not _is_projection(chain, add)
+            else "projection" if changes else "kept")  # kept: a projection that keeps the shape (C)
     if kind is not None and reads_from is not None:  # only a shortcut's own sum says where it reads
         add.args["project_from"] = reads_from
     return None if kind is None else (kind, chain)

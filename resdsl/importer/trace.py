@@ -31,19 +31,20 @@ class _Tracer(fx.Tracer):
 
 
 def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
-    """The layers `model` computes on an input like `example` (a batch of one or more)."""
-    try:
-        graph = _Tracer().trace(model)
-    except Exception as err:  # fx refuses data-dependent control flow, among others
-        raise TraceError(f"torch.fx cannot trace {type(model).__name__}: {err}",
-                         hint="a forward with 'if' on tensor values cannot be traced; import "
-                              "the module without that branch, or from an ONNX export") from None
-    module = fx.GraphModule(model, graph)
+    """The layers `model` computes on an input like `example` (a batch of one or more), in
+    evaluation; with the auxiliary heads it runs in training only (GoogLeNet's side classifiers)."""
     was_training = model.training
     model.eval()
     try:
+        graph = _symbolic(model)
+        main = None
+        if _uncalled_weights(model, graph):  # maybe heads that run in training only
+            main, graph = _with_training_heads(model, graph)
+        module = fx.GraphModule(model, graph)
         with torch.no_grad():
             ShapeProp(module).propagate(example)
+    except TraceError:
+        raise
     except Exception as err:
         shape = "x".join(map(str, example.shape[1:]))
         raise TraceError(f"{type(model).__name__} does not run on an input of {shape}: "
@@ -51,12 +52,75 @@ def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
                          hint="give the input size it takes with --input CxHxW") from None
     finally:
         model.train(was_training)
-    return _Reader(model, name, tuple(example.shape[1:])).read(module.graph)
+    return _Reader(model, name, tuple(example.shape[1:]), main).read(module.graph)
+
+
+def _symbolic(model: nn.Module) -> fx.Graph:
+    try:
+        return _Tracer().trace(model)
+    except Exception as err:  # fx refuses data-dependent control flow, among others
+        raise TraceError(f"torch.fx cannot trace {type(model).__name__}: {err}",
+                         hint="a forward with 'if' on tensor values cannot be traced; import "
+                              "the module without that branch, or from an ONNX export") from None
+
+
+def _uncalled_weights(model: nn.Module, graph: fx.Graph) -> bool:
+    """Whether some parameter is used by no call of the traced forward."""
+    used = {str(n.target) for n in graph.nodes if n.op in ("call_module", "get_attr")}
+    for path, _ in model.named_parameters():
+        parts = path.split(".")
+        if not any(".".join(parts[:k]) in used for k in range(1, len(parts) + 1)):
+            return True
+    return False
+
+
+def _with_training_heads(model: nn.Module, graph: fx.Graph) -> tuple[set[str] | None, fx.Graph]:
+    """The forward traced in training, where it returns more values than in evaluation (the
+    auxiliary heads' beside the main one), and the fx names of the values evaluation returns."""
+    main = {a.name for a in _returned(graph) if isinstance(a, fx.Node)}
+    model.train()
+    try:
+        training = _Tracer().trace(model)
+    except Exception:  # the evaluation's graph is read as it is
+        return None, graph
+    finally:
+        model.eval()
+    returned = [a.name for a in _returned(training) if isinstance(a, fx.Node)]
+    if len(returned) <= len(main) or not main <= set(returned):
+        return None, graph
+    return main, training
+
+
+def _returned(graph: fx.Graph) -> list[Any]:
+    """What a traced forward returns, as a list."""
+    (value,) = next(n for n in graph.nodes if n.op == "output").args
+    return [v for _, v in _named_values(value)]
+
+
+def _named_values(value: Any) -> list[tuple[str | None, Any]]:
+    """A returned value as (name, value) pairs: a dict's by its keys, a tuple's or a list's
+    unnamed, a single value alone."""
+    if isinstance(value, dict):
+        return [(str(k), v) for k, v in value.items()]
+    if isinstance(value, (tuple, list)):
+        return [(None, v) for v in value]
+    if _packing(value):  # a named tuple made in the forward (torchvision's GoogLeNetOutputs)
+        return [(None, v) for v in value.args]
+    return [(None, value)]
+
+
+def _packing(node: Any) -> bool:
+    """Whether an fx node makes a tuple of values (a named tuple's class called), no layer."""
+    if not isinstance(node, fx.Node) or node.op != "call_function":
+        return False
+    return isinstance(node.target, type) and issubclass(node.target, tuple)
 
 
 class _Reader:
-    def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...]):
+    def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...],
+                 main: set[str] | None = None):
         self.model = model
+        self.main = main  # the fx names of the values returned in evaluation, where more in training
         self.out = Imported(name, input_shape)
         self.values: dict[fx.Node, str] = {}  # fx node -> the layer id it is
         self.problems: list[UnsayableError] = []
@@ -90,6 +154,8 @@ class _Reader:
         elif node.op == "call_module":
             self._module(node)
         elif node.op in ("call_function", "call_method"):
+            if _packing(node):
+                return  # what it packs is returned
             if not self._scale(node):
                 self._function(node)
         elif node.op == "get_attr" and isinstance(_attr(self.model, str(node.target)), nn.Parameter):
@@ -99,10 +165,16 @@ class _Reader:
 
     def _output(self, node: fx.Node) -> None:
         (value,) = node.args
-        if not isinstance(value, fx.Node) or value not in self.values:
-            self._refuse(node, "an output that is not one tensor", "import a model returning one tensor")
+        named = _named_values(value)
+        if not named or any(not isinstance(v, fx.Node) or v not in self.values for _, v in named):
+            self._refuse(node, "an output that is not tensors", "import a model returning tensors")
             return
-        self.out.output = self.values[value]
+        main = [(n, self.values[v]) for n, v in named if self.main is None or v.name in self.main]
+        self.out.auxiliary = [self.values[v] for _, v in named if self.main is not None
+                              and v.name not in self.main]
+        if len(main) > 1:  # a backbone's taps
+            self.out.outputs = main
+        self.out.output = main[-1][1]
 
     def _module(self, node: fx.Node) -> None:
         path = str(node.target)
