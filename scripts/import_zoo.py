@@ -48,6 +48,8 @@ TIMM = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet18d
         "convnext_nano", "convnext_tiny", "efficientnet_b0", "efficientnet_b3",
         "tf_efficientnet_b0", "mobilenetv3_large_100", "mobilenetv3_small_100", "mobilenetv2_100",
         "densenet121", "inception_v3", "inception_resnet_v2")
+# torchvision's classification models that are no CNNs
+TRANSFORMERS = ("vit_", "swin_", "maxvit_")
 # the input some models need (the rest run at --input): the smallest they take, or the one at
 # which their adaptive pool (AlexNet's to 6x6, VGG's to 7x7) is the identity
 SIZES = {"inception_v3": 299, "inception_resnet_v2": 299, "alexnet": 224,
@@ -60,6 +62,8 @@ def installed_zoo(which: set[str]) -> dict:
         import torchvision.models as tv
 
         for name in tv.list_models(module=tv):
+            if name.startswith(TRANSFORMERS):  # the classification CNNs only
+                continue
             zoo[f"torchvision:{name}"] = lambda n=name: tv.get_model(n, weights=None)
     if "timm" in which and importlib.util.find_spec("timm"):
         import timm
