@@ -1,6 +1,8 @@
 """Every bundled network that is a torchvision or timm model, against the real one: parameters,
 state_dict keys and shapes, a strict load of the real model's weights into ours, outputs in eval
-mode on a seeded input, and multiply-adds (torch's FlopCounterMode on the real model, halved).
+mode on a seeded input, then one step in training mode (outputs with batch statistics, and the BN
+running statistics it leaves: their momentum), and multiply-adds (torch's FlopCounterMode on the
+real model, halved).
 
 Runs only where torchvision or timm can be imported (a separate environment: they are no
 dependency of resdsl); elsewhere it says so and exits 0. No weights are downloaded: both models
@@ -108,11 +110,46 @@ def count_in_training(real, shape: tuple[int, ...]) -> int:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    kept = {k: v.clone() for k, v in real.state_dict().items()}  # BN statistics move in training
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():
         real.train()(torch.randn(2, *shape))
-    real.eval()
+    real.eval().load_state_dict(kept)
     return counter.get_total_flops() // 4
+
+
+def no_randomness(model) -> None:
+    """Dropout and drop-path off: the two models would draw differently."""
+    for module in model.modules():
+        for attr in ("p", "drop_prob", "drop_rate"):
+            if isinstance(getattr(module, attr, None), float):
+                setattr(module, attr, 0.0)
+
+
+def first(output):
+    """The main output of a model that also returns auxiliary ones in training."""
+    if isinstance(output, dict):
+        return next(iter(output.values()))
+    return output[0] if isinstance(output, tuple) else output
+
+
+def training_step(real, ours, shape: tuple[int, ...]) -> tuple[float, float]:
+    """One forward in training mode: the outputs (batch statistics), and the BN running statistics
+    after it (their momentum), each as the largest difference over the largest value."""
+    import torch
+
+    no_randomness(real)
+    no_randomness(ours)
+    x = torch.randn(2, *shape, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        want, got = first(real.train()(x)), first(ours.train()(x))
+    real.eval()
+    ours.eval()
+    out = (got - want).abs().max().item() / (want.abs().max().item() or 1.0)
+    theirs, mine = real.state_dict(), ours.state_dict()
+    stats = max(((mine[k].float() - v.float()).abs().max().item() / (v.float().abs().max().item() or 1.0)
+                 for k, v in theirs.items() if "running" in k), default=0.0)
+    return out, stats
 
 
 def compare(name: str, library: str, upstream: str, keywords: dict) -> dict:
@@ -157,8 +194,9 @@ def compare(name: str, library: str, upstream: str, keywords: dict) -> dict:
             row["why"] = f"output {tuple(getattr(got, 'shape', ()))} vs {tuple(want.shape)}"
         else:
             row["diff"] = (got - want).abs().max().item() / (want.abs().max().item() or 1.0)
+            row["train_diff"], row["stats_diff"] = training_step(real, ours, shape)
     row["exact"] = (row["params"] == row["real_params"] and row["load"] == "ok"
-                    and row.get("diff", 1.0) <= 1e-4
+                    and max(row.get(k, 1.0) for k in ("diff", "train_diff", "stats_diff")) <= 1e-4
                     and row["macs"] in (row["real_macs"], row.get("real_macs_train")))
     return row
 
@@ -170,7 +208,7 @@ def millions(n: int) -> str:
 def line(row: dict) -> str:
     keys = "ok" if not (row["missing"] or row["unexpected"] or row["shapes"]) else \
         f"-{row['missing']} +{row['unexpected']} ~{row['shapes']}"
-    diff = f"{row['diff']:.1e}" if "diff" in row else "-"
+    diff = " / ".join(f"{row[k]:.1e}" if k in row else "-" for k in ("diff", "train_diff", "stats_diff"))
     macs = "=" if row["macs"] == row["real_macs"] else \
         "= in training (auxiliary heads)" if row["macs"] == row.get("real_macs_train") else \
         f"{(row['macs'] - row['real_macs']) / max(row['real_macs'], 1):+.2%}"
@@ -181,7 +219,8 @@ def line(row: dict) -> str:
 
 
 HEADER = ("| network | upstream | input | our params | real params | keys (-missing +unexpected "
-          "~shape) | strict load | max abs diff / max abs | our MACs | real FLOPs/2 | MACs diff | "
+          "~shape) | strict load | max abs diff / max abs: eval / train / BN statistics | "
+          "our MACs | real FLOPs/2 | MACs diff | "
           "published (torchvision: params / GFLOPS) | exact |\n" + "|---" * 13 + "|")
 
 
