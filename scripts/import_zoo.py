@@ -51,8 +51,9 @@ TIMM = ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnet18d
 # torchvision's classification models that are no CNNs
 TRANSFORMERS = ("vit_", "swin_", "maxvit_")
 # the input some models need (the rest run at --input): the smallest they take, or the one at
-# which their adaptive pool (AlexNet's to 6x6, VGG's to 7x7) is the identity
-SIZES = {"inception_v3": 299, "inception_resnet_v2": 299, "alexnet": 224,
+# which their adaptive pool (AlexNet's to 6x6, VGG's to 7x7) is the identity (the Caffe ResNet
+# pools with a fixed 7x7)
+SIZES = {"inception_v3": 299, "inception_resnet_v2": 299, "alexnet": 224, "caffe_resnet50": 224,
          **{f"vgg{d}{bn}": 224 for d in (11, 13, 16, 19) for bn in ("", "_bn")}}
 
 
