@@ -198,7 +198,8 @@ class DPN(nn.Module):
         for block in self.features.children():
             if isinstance(block, DualPathBlock):
                 x = block(x)
-        x = F.elu(self.features.conv5_bn_ac.bn(torch.cat(x, 1)))
+        # timm asks for ELU here (fc_act_layer), but its norm layer keeps the ReLU it binds
+        x = F.relu(self.features.conv5_bn_ac.bn(torch.cat(x, 1)))
         return self.classifier(x.mean((2, 3), keepdim=True)).flatten(1)
 
 
