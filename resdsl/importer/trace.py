@@ -3,6 +3,7 @@ whole (leaf modules), everything else is traced through to the calls it makes.""
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import networkx as nx
@@ -11,9 +12,11 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 from ..netgraph.ops import OPS
+from . import calls
 from .errors import TraceError, UnsayableError
 from .layers import Imported, Layer
 from .optable import Found, ops_building, read_args, reverse_table
+from .recognise import recognised
 
 # calls that compute no layer: they pass their first argument on
 _PASSING = {"contiguous", "clone", "detach", nn.Identity}
@@ -23,17 +26,24 @@ _FUNCTIONS = {torch.cat: "concat", torch.flatten: "flatten", "flatten": "flatten
 
 
 class _Tracer(fx.Tracer):
-    """Keeps whole the modules the op table builds, as torch.nn's own."""
+    """Keeps whole the modules the op table builds, as torch.nn's own, and those recognised as
+    computing an op (recognise.py)."""
+
+    def __init__(self, recognised: dict[str, tuple[str, dict]]):
+        super().__init__()
+        self.recognised = recognised
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         found = reverse_table().get(type(m))
-        return (found is not None and found.module) or super().is_leaf_module(m, qualname)
+        return ((found is not None and found.module) or qualname in self.recognised
+                or super().is_leaf_module(m, qualname))
 
 
 def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
     """The layers `model` computes on an input like `example` (a batch of one or more)."""
+    found = recognised(model, example)
     try:
-        graph = _Tracer().trace(model)
+        graph = _Tracer(found).trace(model)
     except Exception as err:  # fx refuses data-dependent control flow, among others
         raise TraceError(f"torch.fx cannot trace {type(model).__name__}: {err}",
                          hint="a forward with 'if' on tensor values cannot be traced; import "
@@ -51,12 +61,14 @@ def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
                          hint="give the input size it takes with --input CxHxW") from None
     finally:
         model.train(was_training)
-    return _Reader(model, name, tuple(example.shape[1:])).read(module.graph)
+    return _Reader(model, name, tuple(example.shape[1:]), found).read(module.graph)
 
 
 class _Reader:
-    def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...]):
+    def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...],
+                 recognised: dict[str, tuple[str, dict]]):
         self.model = model
+        self.recognised = recognised
         self.out = Imported(name, input_shape)
         self.values: dict[fx.Node, str] = {}  # fx node -> the layer id it is
         self.problems: list[UnsayableError] = []
@@ -65,6 +77,7 @@ class _Reader:
         self.suffix: dict[tuple[str, str], int] = {}
         self.known = _compiled_names(model)
         self.scales: dict[fx.Node, str] = {}  # a bare parameter (fx's get_attr) -> its path
+        self.parts: dict[fx.Node, list[tuple[int, int]]] = {}  # a channel split -> its ranges
 
     def read(self, graph: fx.Graph) -> Imported:
         for node in graph.nodes:
@@ -111,6 +124,10 @@ class _Reader:
         if type(module) in _PASSING:
             self._pass(node)
             return
+        if path in self.recognised:
+            op, args = self.recognised[path]
+            self._layer(node, op, args, path, module=True)
+            return
         found = self._compiled_op(path, module) or reverse_table().get(type(module))
         if found is None:
             self._refuse(node, f"{type(module).__name__} at {path}",
@@ -133,6 +150,8 @@ class _Reader:
         target = node.target
         if target == "size" or target in _PASSING:
             self._pass(node)
+            return
+        if found is None and self._call(node):
             return
         op = found.op if found else _function_op(node)
         if op is None:
@@ -162,6 +181,39 @@ class _Reader:
             return None
         return OPS[op].defaults({a.name: a.default for a in OPS[op].args if a.name != "kernel"}
                                 if OPS[op].args else {})
+
+    def _call(self, node: fx.Node) -> bool:
+        """A call that is an op with arguments (calls.py): a functional pool, a channel split
+        (no layer itself: each part taken from it is one) or slice. False for any other."""
+        scope = _scope(node)
+        pool = calls.pool_module(node)
+        if pool is not None:
+            for op in sorted(ops_building(type(pool)), key=list(OPS).index):
+                args = read_args(op, pool, _shape(node.args[0]))
+                if args is not None:
+                    self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope)
+                    return True
+            self._refuse(node, f"{_what(node)} with {pool!r}", "no pool of the language computes it")
+            return True
+        if calls.is_split(node):
+            bounds = calls.channel_parts(node)
+            if bounds is None:
+                self._refuse(node, f"{_what(node)}", "only a split of the channels can be said")
+            else:
+                self.parts[node] = bounds
+            return True
+        source = node.args[0] if node.args else None
+        if node.target is operator.getitem and source in self.parts:
+            op, args = calls.part_args(self.parts[source], node.args[1])
+        elif (taken := calls.channel_slice(node)) is not None:
+            op, args = "slice", {"start": taken[0], "end": taken[1]}
+        else:
+            return False
+        origin = source.args[0] if source in self.parts else source
+        if origin in self.values:
+            self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope,
+                        inputs=[self.values[origin]])
+        return True
 
     def _compiled_op(self, path: str, module: nn.Module) -> Found | None:
         """For a module resdsl compiled, the op its graph says where two ops build this class
@@ -204,10 +256,11 @@ class _Reader:
             self.values[node] = self.values[source]
 
     def _layer(self, node: fx.Node, op: str, args: dict, layer_id: str, *, module: bool,
-               scope: str | None = None) -> None:
+               scope: str | None = None, inputs: list[str] | None = None) -> None:
         if op == "mul" and "factor" in args:
             op = "scale"
-        inputs = [self.values[n] for n in _tensor_inputs(node) if n in self.values]
+        if inputs is None:
+            inputs = [self.values[n] for n in _tensor_inputs(node) if n in self.values]
         if scope is None:
             scope = layer_id.rpartition(".")[0]
             self.taken.setdefault(scope, set()).add(layer_id[len(scope) + 1:] if scope else layer_id)

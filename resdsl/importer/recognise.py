@@ -1,0 +1,119 @@
+"""Modules that compute an op of the table under a class of their own: a squeeze-and-excitation,
+an ECA or an option-A shortcut written by hand is recognised by what it computes, and imported
+whole as that op (`se`, `eca`, the zero-padding shortcut) instead of traced through.
+
+A module is recognised when the op, built from arguments its shapes and weights suggest, has the
+same state_dict keys and shapes, loads the module's weights, and gives the same output on the
+input the model hands the module. Nothing is taken on its class name.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any, Callable, Iterator
+
+import torch
+from torch import nn
+
+from ..netgraph.merge_ops import eca_kernel
+from ..netgraph.ops import OPS
+from .optable import reverse_table
+
+Shape = tuple[int, ...]
+
+
+def _pad_shortcut(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
+    if state or len(ins) != 3 or len(out) != 3 or ins == out or out[1] == 0:
+        return
+    yield {"stride": -(-ins[1] // out[1]), "out": out[0]}
+
+
+def _se(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
+    if set(state) != {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"} or ins != out:
+        return
+    channels, width = ins[0], int(state["fc1.weight"].shape[0])
+    widths = [{}] if channels // 16 == width else []
+    widths += [{"reduction": channels // width}] if channels % width == 0 else []
+    for given in [*widths, {"width": width}]:
+        for act in ("relu", "silu"):
+            for gate in ("sigmoid", "hardsigmoid"):
+                yield {**given, "act": act, "gate": gate}
+
+
+def _eca(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
+    weight = state.get("conv.weight")
+    if set(state) != {"conv.weight"} or weight.dim() != 3 or ins != out:
+        return
+    kernel = int(weight.shape[-1])
+    if eca_kernel(ins[0]) == kernel:
+        yield {"kernel": None}
+    yield {"kernel": kernel}
+
+
+# op -> the arguments to try for a module, simplest first
+_PROPOSALS: dict[str, Callable[[dict, Shape, Shape], Iterator[dict]]] = {
+    "pad_shortcut": _pad_shortcut, "se": _se, "eca": _eca}
+
+
+def recognised(model: nn.Module, example: torch.Tensor) -> dict[str, tuple[str, dict]]:
+    """module path -> (op, arguments) for each module of `model` that computes an op of the
+    table though the table does not build its class; the outermost where they nest."""
+    seen: dict[str, list[Any]] = {}
+    hooks = [module.register_forward_hook(partial(_record, seen, path), with_kwargs=True)
+             for path, module in model.named_modules() if path and _candidate(module)]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(example)
+    except Exception:  # the trace says why the model does not run
+        return {}
+    finally:
+        for hook in hooks:
+            hook.remove()
+        model.train(was_training)
+    found: dict[str, tuple[str, dict]] = {}
+    for path in sorted(seen, key=lambda p: p.count(".")):
+        if len(seen[path]) != 1 or seen[path][0] is None or any(path.startswith(f + ".") for f in found):
+            continue  # called at several places, not on one tensor, or inside one recognised
+        hit = _match(model.get_submodule(path), *seen[path][0])
+        if hit is not None:
+            found[path] = hit
+    return found
+
+
+def _candidate(module: nn.Module) -> bool:
+    cls = type(module)
+    return cls not in reverse_table() and not cls.__module__.startswith("torch.")
+
+
+def _record(seen: dict, path: str, _module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
+    one = (len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor)
+           and isinstance(output, torch.Tensor))
+    seen.setdefault(path, []).append((args[0], output) if one else None)
+
+
+def _match(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[str, dict] | None:
+    from ..torch import modules as lib
+
+    state = module.state_dict()
+    ins, out = tuple(x.shape[1:]), tuple(y.shape[1:])
+    for name, propose in _PROPOSALS.items():
+        op = OPS[name]
+        for args in propose(state, ins, out):
+            try:
+                full = op.defaults(dict(args))
+                if tuple(op.shape(full, [ins])) != out:
+                    continue
+                built = op.torch(full, [ins], lib)
+                if {k: v.shape for k, v in built.state_dict().items()} != \
+                        {k: v.shape for k, v in state.items()}:
+                    continue
+                built.load_state_dict(state)
+                with torch.no_grad():
+                    same = torch.allclose(built.eval()(x), y, rtol=1e-4, atol=1e-5)
+            except Exception:  # arguments this op refuses for these shapes
+                continue
+            if same:
+                return name, full
+    return None
