@@ -110,5 +110,8 @@ def _layer_text(entry: Entry, args: dict) -> str:
         # a highway gate is written as the sum the network's `shortcuts gate` makes one
         return prefix + ("add" if entry.op == "gate" else entry.op) + " " + ", ".join([*entry.refs, *options])
     text = call_text(entry.op, {k: v for k, v in args.items()})
-    return prefix + text + "".join(f", {r}" for r in entry.refs)
+    if not entry.refs:
+        return prefix + text
+    # `avgpool from: relu`: a comma only after the op's own arguments
+    return prefix + text + (", " if text != entry.op else " ") + ", ".join(entry.refs)
 

@@ -20,6 +20,7 @@ _POOLS: dict[Any, tuple[type[nn.Module], tuple[str, ...]]] = {
                                   "count_include_pad", "divisor_override")),
     F.adaptive_avg_pool2d: (nn.AdaptiveAvgPool2d, ("output_size",)),
 }
+_SOFTMAXES = {torch.softmax, F.softmax, "softmax"}
 _SPLITS = {torch.split, torch.chunk, torch.tensor_split, "split", "chunk", "tensor_split"}
 
 
@@ -38,6 +39,16 @@ def pool_module(node: fx.Node) -> nn.Module | None:
         return cls(**given)
     except TypeError:  # an argument the module has no place for
         return None
+
+
+def is_softmax(node: fx.Node) -> bool:
+    """`torch.softmax(x, 1)` (`F.softmax`, `x.softmax(1)`) over the channels of a map or the
+    features of a vector: the table's `softmax`."""
+    if node.target not in _SOFTMAXES:
+        return False
+    dim = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+    rank = len(_meta_shape(node.args[0])) if isinstance(node.args[0], fx.Node) else 0
+    return isinstance(dim, int) and rank in (2, 4) and dim % rank == 1
 
 
 def is_split(node: fx.Node) -> bool:

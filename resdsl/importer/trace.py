@@ -13,10 +13,12 @@ from torch.fx.passes.shape_prop import ShapeProp
 
 from ..netgraph.ops import OPS
 from . import calls
+from .concrete import ConcreteTracer
 from .errors import TraceError, UnsayableError
 from .layers import Imported, Layer
 from .optable import Found, ops_building, read_args, reverse_table
 from .recognise import recognised
+from .stacks import Stacks
 
 # calls that compute no layer: they pass their first argument on
 _PASSING = {"contiguous", "clone", "detach", nn.Identity}
@@ -25,12 +27,12 @@ _FUNCTIONS = {torch.cat: "concat", torch.flatten: "flatten", "flatten": "flatten
               "view": "flatten", "reshape": "flatten", torch.reshape: "flatten"}
 
 
-class _Tracer(fx.Tracer):
+class _Tracer(ConcreteTracer):
     """Keeps whole the modules the op table builds, as torch.nn's own, and those recognised as
     computing an op (recognise.py)."""
 
-    def __init__(self, recognised: dict[str, tuple[str, dict]]):
-        super().__init__()
+    def __init__(self, example: torch.Tensor, recognised: dict[str, tuple[str, dict]]):
+        super().__init__(example)
         self.recognised = recognised
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
@@ -40,17 +42,25 @@ class _Tracer(fx.Tracer):
 
 
 def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
-    """The layers `model` computes on an input like `example` (a batch of one or more)."""
+    """The layers `model` computes in evaluation mode on an input like `example` (a batch of
+    one or more)."""
+    was_training = model.training
+    model.eval()
+    try:
+        return _traced(model, example, name)
+    finally:
+        model.train(was_training)
+
+
+def _traced(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
     found = recognised(model, example)
     try:
-        graph = _Tracer(found).trace(model)
+        graph = _Tracer(example, found).trace(model)
     except Exception as err:  # fx refuses data-dependent control flow, among others
         raise TraceError(f"torch.fx cannot trace {type(model).__name__}: {err}",
                          hint="a forward with 'if' on tensor values cannot be traced; import "
                               "the module without that branch, or from an ONNX export") from None
     module = fx.GraphModule(model, graph)
-    was_training = model.training
-    model.eval()
     try:
         with torch.no_grad():
             ShapeProp(module).propagate(example)
@@ -59,8 +69,6 @@ def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
         raise TraceError(f"{type(model).__name__} does not run on an input of {shape}: "
                          f"{str(err).splitlines()[0]}",
                          hint="give the input size it takes with --input CxHxW") from None
-    finally:
-        model.train(was_training)
     return _Reader(model, name, tuple(example.shape[1:]), found).read(module.graph)
 
 
@@ -78,6 +86,7 @@ class _Reader:
         self.known = _compiled_names(model)
         self.scales: dict[fx.Node, str] = {}  # a bare parameter (fx's get_attr) -> its path
         self.parts: dict[fx.Node, list[tuple[int, int]]] = {}  # a channel split -> its ranges
+        self.stacks = Stacks(self)
 
     def read(self, graph: fx.Graph) -> Imported:
         for node in graph.nodes:
@@ -151,7 +160,7 @@ class _Reader:
         if target == "size" or target in _PASSING:
             self._pass(node)
             return
-        if found is None and self._call(node):
+        if found is None and (self.stacks.read(node) or self._call(node)):
             return
         op = found.op if found else _function_op(node)
         if op is None:
@@ -194,6 +203,10 @@ class _Reader:
                     self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope)
                     return True
             self._refuse(node, f"{_what(node)} with {pool!r}", "no pool of the language computes it")
+            return True
+        if calls.is_softmax(node):
+            self._layer(node, "softmax", {"groups": 1}, self._unnamed(scope, "softmax"),
+                        module=False, scope=scope)
             return True
         if calls.is_split(node):
             bounds = calls.channel_parts(node)
@@ -256,7 +269,8 @@ class _Reader:
             self.values[node] = self.values[source]
 
     def _layer(self, node: fx.Node, op: str, args: dict, layer_id: str, *, module: bool,
-               scope: str | None = None, inputs: list[str] | None = None) -> None:
+               scope: str | None = None, inputs: list[str] | None = None,
+               shape: tuple[int, ...] | None = None) -> None:
         if op == "mul" and "factor" in args:
             op = "scale"
         if inputs is None:
@@ -265,7 +279,8 @@ class _Reader:
             scope = layer_id.rpartition(".")[0]
             self.taken.setdefault(scope, set()).add(layer_id[len(scope) + 1:] if scope else layer_id)
         full = OPS[op].defaults(dict(args)) if op not in ("add", "mul", "concat") else dict(args)
-        self.out.add(Layer(layer_id, op, full, inputs, scope, module, _shape(node)))
+        self.out.add(Layer(layer_id, op, full, inputs, scope, module,
+                           _shape(node) if shape is None else shape))
         self.values[node] = layer_id
 
     def _unnamed(self, scope: str, op: str) -> str:
