@@ -144,3 +144,139 @@ def test_a_branch_on_a_tensors_value_is_still_refused():
     with pytest.raises(ResdslError) as caught:
         resdsl.from_module(Branch(), torch.randn(1, 3, 8, 8))
     assert caught.value.code == "E1031"
+
+
+class _NormAct(nn.BatchNorm2d):
+    """A BatchNorm2d subclass that applies its own activation (as timm's BatchNormAct2d)."""
+
+    def __init__(self, channels, act=True):
+        super().__init__(channels, eps=1e-3)
+        self.drop, self.act = nn.Identity(), (nn.SiLU() if act else nn.Identity())
+
+    def forward(self, x):
+        x = F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                         self.training, self.momentum, self.eps)
+        return self.act(self.drop(x))
+
+
+class _GroupNorm(nn.GroupNorm):
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+
+def test_subclasses_of_norms_are_the_norm_then_their_activation():
+    model = nn.Sequential(nn.Conv2d(3, 16, 3), _NormAct(16), nn.Conv2d(16, 16, 3), _NormAct(16, False),
+                          _GroupNorm(4, 16))
+    with torch.no_grad():
+        model[1].running_var.uniform_(0.5, 2)  # statistics other than the defaults: they must load
+    text = _imports_exactly(model, (3, 12, 12), "norm_act")
+    assert "1: bn eps: 0.001;  silu" in text and "3: bn eps: 0.001" in text
+    assert "4: groupnorm groups: 4" in text and "batch_norm" not in text
+
+
+class _ShuffleUnit(nn.Module):
+    """ShuffleNetV2's unit at stride 1: half the channels through a branch, the halves
+    interleaved; then an SE-like gate written by hand whose output a sum changes in place."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.branch = nn.Conv2d(c // 2, c // 2, 1)
+        self.se = _HandSE(c)
+
+    def forward(self, x):
+        parts = x.chunk(2, dim=1)
+        y = torch.cat([parts[0], F.relu(self.branch(parts[-1]))], 1)
+        n, c, h, w = y.shape
+        y = y.view(n, 2, c // 2, h, w).transpose(1, 2).contiguous().view(n, c, h, w)
+        out = self.se(y)
+        out += x  # in place: the gate's output the recognition saw must not change under it
+        return out
+
+
+class _HandSE(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Conv2d(c, c // 16, 1), nn.Conv2d(c // 16, c, 1)
+
+    def forward(self, x):
+        return x * torch.sigmoid(self.fc2(F.relu(self.fc1(x.mean((2, 3), keepdim=True)))))
+
+
+class _ShuffleNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem, self.unit = nn.Conv2d(3, 32, 3), _ShuffleUnit(32)
+
+    def forward(self, x):
+        return self.unit(self.stem(x))
+
+
+def test_a_shuffle_written_as_views_and_the_last_part_of_a_chunk():
+    text = _imports_exactly(_ShuffleNet(), (3, 10, 10), "shuffle")
+    assert "channel_shuffle 2" in text and "split 2, 1" in text and "se" in text.split()
+    assert "transpose" not in text
+
+
+def test_a_value_whose_path_starts_with_a_containers_number_can_be_named():
+    # an import writes the layers of nn.Sequential items by their paths: `add 0.block.0.2, ...`
+    graph = resdsl.graph_from_text("""network n {
+    input 3x8x8
+    0.block.0.2: conv 3x3, 8
+    1.relu: relu
+    add 0.block.0.2, 1.relu
+    scale 0.5
+}""", "n")
+    assert set(graph.predecessors("add")) == {"0.block.0.2", "1.relu"}
+    assert graph.nodes["scale"]["args"]["factor"] == 0.5
+
+
+class _LayerNorm2d(nn.LayerNorm):
+    """A channels-first LayerNorm written through permutes (as torchvision's ConvNeXt has)."""
+
+    def forward(self, x):
+        x = F.layer_norm(x.permute(0, 2, 3, 1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+def test_a_layernorm_subclass_through_permutes_is_layernorm():
+    model = nn.Sequential(nn.Conv2d(3, 16, 2, stride=2), _LayerNorm2d(16, eps=1e-6))
+    text = _imports_exactly(model, (3, 8, 8), "ln")
+    assert "layernorm eps: 1e-06" in text and "permute" not in text
+
+
+class _Chain(nn.Module):
+    """Modules in order under names (a value named by a bare number, as nn.Sequential's first
+    item, cannot be named in the text)."""
+
+    def __init__(self, **parts):
+        super().__init__()
+        for name, part in parts.items():
+            self.add_module(name, part)
+
+    def forward(self, x):
+        for part in self.children():
+            x = part(x)
+        return x
+
+
+class _ChannelsLastBlock(nn.Module):
+    """ConvNeXt's block as torchvision writes it: LayerNorm and Linear layers on a channels-last
+    map between two permutes, a layer scale of C x 1 x 1 in front."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dwconv = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm, self.pw1 = nn.LayerNorm(dim, eps=1e-6), nn.Linear(dim, 4 * dim)
+        self.act, self.pw2 = nn.GELU(), nn.Linear(4 * dim, dim)
+        self.layer_scale = nn.Parameter(torch.full((dim, 1, 1), 0.5))
+
+    def forward(self, x):
+        y = self.pw2(self.act(self.pw1(self.norm(self.dwconv(x).permute(0, 2, 3, 1)))))
+        return x + self.layer_scale * y.permute(0, 3, 1, 2)
+
+
+def test_a_channels_last_block_between_permutes_is_said_on_the_map():
+    model = _Chain(stem=nn.Conv2d(3, 16, 2, stride=2), block=_ChannelsLastBlock(16))
+    text = _imports_exactly(model, (3, 8, 8), "cl")
+    assert "norm: layernorm eps: 1e-06" in text and "pw1: linear 64" in text and "gelu" in text
+    assert "permute" not in text

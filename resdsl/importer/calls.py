@@ -76,6 +76,7 @@ def channel_parts(node: fx.Node) -> list[tuple[int, int]] | None:
 def part_args(bounds: list[tuple[int, int]], index: int) -> tuple[str, dict]:
     """Part `index` of a split as an op: `split parts, index` where the parts are equal and
     cover the map, else `slice start, end`."""
+    index %= len(bounds)  # `parts[-1]`: the last
     sizes = {end - start for start, end in bounds}
     if len(sizes) == 1:
         return "split", {"parts": len(bounds), "index": index}

@@ -1,10 +1,13 @@
 """Modules that compute an op of the table under a class of their own: a squeeze-and-excitation,
 an ECA or an option-A shortcut written by hand is recognised by what it computes, and imported
-whole as that op (`se`, `eca`, the zero-padding shortcut) instead of traced through.
+whole as that op (`se`, `eca`, the zero-padding shortcut) instead of traced through; so is a
+subclass of a norm the table builds, alone or with its activation (timm's `GroupNorm`,
+`BatchNormAct2d`: `bn` then `relu`).
 
-A module is recognised when the op, built from arguments its shapes and weights suggest, has the
-same state_dict keys and shapes, loads the module's weights, and gives the same output on the
-input the model hands the module. Nothing is taken on its class name.
+A module is recognised when the op, built from arguments its shapes, weights and attributes
+suggest, has the same state_dict keys and shapes, loads the module's weights, and (followed by
+the activation, where there is one) gives the same output on the input the model hands the
+module. Nothing is taken on its class name.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import torch
 from torch import nn
 
 from ..netgraph.merge_ops import eca_kernel
-from ..netgraph.ops import OPS
-from .optable import reverse_table
+from ..netgraph.opkit import REQUIRED
+from ..netgraph.ops import OPS, ops_with
+from .optable import Found, attribute_args, reverse_table
 
 Shape = tuple[int, ...]
+Chain = list[tuple[str, dict]]  # an op taking the module's weights, then activations
 
 
 def _pad_shortcut(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
@@ -55,8 +60,38 @@ _PROPOSALS: dict[str, Callable[[dict, Shape, Shape], Iterator[dict]]] = {
     "pad_shortcut": _pad_shortcut, "se": _se, "eca": _eca}
 
 
-def recognised(model: nn.Module, example: torch.Tensor) -> dict[str, tuple[str, dict]]:
-    """module path -> (op, arguments) for each module of `model` that computes an op of the
+def _chains(module: nn.Module, state: dict, ins: Shape, out: Shape) -> Iterator[Chain]:
+    for name, propose in _PROPOSALS.items():
+        for args in propose(state, ins, out):
+            yield [(name, args)]
+    base = _base_op(module)
+    if base is None:
+        return
+    # a subclass (a norm, a linear layer): the ops of its role, by its attributes
+    for op in ops_with(role=OPS[base.op].role):
+        args = attribute_args(op, module, ins)
+        if args is None:
+            continue
+        yield [(op, args)]
+        for act in ops_with(role="activation"):
+            if all(a.default is not REQUIRED for a in OPS[act].args):
+                yield [(op, args), (act, {})]
+
+
+def _base_op(module: nn.Module) -> Found | None:
+    """The op of a torch class `module`'s class derives from, where the table builds that class
+    or one derived from it (torchvision's LayerNorm2d and the table's both derive nn.LayerNorm)."""
+    for base in type(module).__mro__[1:]:
+        if base is nn.Module:
+            return None
+        for cls, found in reverse_table().items():
+            if found.module and isinstance(cls, type) and issubclass(cls, base):
+                return found
+    return None
+
+
+def recognised(model: nn.Module, example: torch.Tensor) -> dict[str, Chain]:
+    """module path -> the ops (and their arguments) for each module of `model` that computes an op of the
     table though the table does not build its class; the outermost where they nest."""
     seen: dict[str, list[Any]] = {}
     hooks = [module.register_forward_hook(partial(_record, seen, path), with_kwargs=True)
@@ -72,7 +107,7 @@ def recognised(model: nn.Module, example: torch.Tensor) -> dict[str, tuple[str, 
         for hook in hooks:
             hook.remove()
         model.train(was_training)
-    found: dict[str, tuple[str, dict]] = {}
+    found: dict[str, Chain] = {}
     for path in sorted(seen, key=lambda p: p.count(".")):
         if len(seen[path]) != 1 or seen[path][0] is None or any(path.startswith(f + ".") for f in found):
             continue  # called at several places, not on one tensor, or inside one recognised
@@ -90,30 +125,36 @@ def _candidate(module: nn.Module) -> bool:
 def _record(seen: dict, path: str, _module: nn.Module, args: tuple, kwargs: dict, output: Any) -> None:
     one = (len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor)
            and isinstance(output, torch.Tensor))
-    seen.setdefault(path, []).append((args[0], output) if one else None)
+    # copies: an in-place sum or activation later in the forward changes the tensors themselves
+    seen.setdefault(path, []).append((args[0].clone(), output.clone()) if one else None)
 
 
-def _match(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[str, dict] | None:
-    from ..torch import modules as lib
-
+def _match(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Chain | None:
     state = module.state_dict()
     ins, out = tuple(x.shape[1:]), tuple(y.shape[1:])
-    for name, propose in _PROPOSALS.items():
-        op = OPS[name]
-        for args in propose(state, ins, out):
-            try:
-                full = op.defaults(dict(args))
-                if tuple(op.shape(full, [ins])) != out:
-                    continue
-                built = op.torch(full, [ins], lib)
-                if {k: v.shape for k, v in built.state_dict().items()} != \
-                        {k: v.shape for k, v in state.items()}:
-                    continue
-                built.load_state_dict(state)
-                with torch.no_grad():
-                    same = torch.allclose(built.eval()(x), y, rtol=1e-4, atol=1e-5)
-            except Exception:  # arguments this op refuses for these shapes
-                continue
-            if same:
-                return name, full
+    for chain in _chains(module, state, ins, out):
+        try:
+            full = [(op, OPS[op].defaults(dict(args))) for op, args in chain]
+            if _computes(full, state, x, y):
+                return full
+        except Exception:  # arguments this op refuses for these shapes
+            continue
     return None
+
+
+def _computes(chain: Chain, state: dict, x: torch.Tensor, y: torch.Tensor) -> bool:
+    from ..torch import modules as lib
+
+    (name, args), *after = chain
+    op, ins = OPS[name], tuple(x.shape[1:])
+    if tuple(op.shape(args, [ins])) != tuple(y.shape[1:]):
+        return False
+    built = op.torch(args, [ins], lib)
+    if {k: v.shape for k, v in built.state_dict().items()} != {k: v.shape for k, v in state.items()}:
+        return False
+    built.load_state_dict(state)
+    with torch.no_grad():
+        value = built.eval()(x)
+        for act, act_args in after:
+            value = OPS[act].torch(act_args, [ins], lib)(value)
+    return torch.allclose(value, y, rtol=1e-4, atol=1e-5)

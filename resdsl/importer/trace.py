@@ -31,7 +31,7 @@ class _Tracer(ConcreteTracer):
     """Keeps whole the modules the op table builds, as torch.nn's own, and those recognised as
     computing an op (recognise.py)."""
 
-    def __init__(self, example: torch.Tensor, recognised: dict[str, tuple[str, dict]]):
+    def __init__(self, example: torch.Tensor, recognised: dict[str, list[tuple[str, dict]]]):
         super().__init__(example)
         self.recognised = recognised
 
@@ -74,7 +74,7 @@ def _traced(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
 
 class _Reader:
     def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...],
-                 recognised: dict[str, tuple[str, dict]]):
+                 recognised: dict[str, list[tuple[str, dict]]]):
         self.model = model
         self.recognised = recognised
         self.out = Imported(name, input_shape)
@@ -133,9 +133,16 @@ class _Reader:
         if type(module) in _PASSING:
             self._pass(node)
             return
-        if path in self.recognised:
-            op, args = self.recognised[path]
+        if self.stacks.module(node, module):
+            return
+        if path in self.recognised:  # the op under its path; an activation after it, unnamed
+            (op, args), *after = self.recognised[path]
             self._layer(node, op, args, path, module=True)
+            scope = path.rpartition(".")[0]
+            for act, act_args in after:
+                source = self.values[node]
+                self._layer(node, act, act_args, self._unnamed(scope, act), module=False,
+                            scope=scope, inputs=[source])
             return
         found = self._compiled_op(path, module) or reverse_table().get(type(module))
         if found is None:
@@ -148,21 +155,29 @@ class _Reader:
                 return
             self._layer(node, found.op, {}, path, module=True)
             return
-        args = read_args(found.op, module, _shape(node.args[0]), self._compiled_args(path, found.op))
-        if args is None:
-            self._refuse(node, f"{module!r} at {path}",
-                         f"'{found.op}' cannot say all of its settings")
-            return
-        self._layer(node, found.op, args, path, module=True)
+        # the first op building this class that says its settings (`avgpool` is a global
+        # nn.AdaptiveAvgPool2d, `adaptive_avgpool` one to another size)
+        kind: Any = type(module)
+        for op in [found.op, *sorted(ops_building(kind) - {found.op}, key=list(OPS).index)]:
+            args = read_args(op, module, _shape(node.args[0]), self._compiled_args(path, op))
+            if args is not None:
+                self._layer(node, op, args, path, module=True)
+                return
+        self._refuse(node, f"{module!r} at {path}", f"'{found.op}' cannot say all of its settings")
 
     def _function(self, node: fx.Node, found: Found | None = None, scope: str | None = None) -> None:
         target = node.target
+        if found is None and self.stacks.read(node):
+            return
         if target == "size" or target in _PASSING:
             self._pass(node)
             return
-        if found is None and (self.stacks.read(node) or self._call(node)):
+        if found is None and self._call(node):
             return
         op = found.op if found else _function_op(node)
+        if op is None and _returns_its_input(node):  # no op of the table, and an identity here
+            self._pass(node)
+            return
         if op is None:
             self._refuse(node, f"{_what(node)}", "no op of the language computes it")
             return
@@ -227,6 +242,15 @@ class _Reader:
             self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope,
                         inputs=[self.values[origin]])
         return True
+
+    def elementwise(self, node: fx.Node) -> str | None:
+        """The activation a call or module computes (`F.gelu`, `nn.GELU`), or None."""
+        if node.op == "call_module":
+            found = reverse_table().get(type(self.model.get_submodule(str(node.target))))
+            op = found.op if found and not found.module else None
+        else:
+            op = _function_op(node)
+        return op if op and OPS[op].role == "activation" else None
 
     def _compiled_op(self, path: str, module: nn.Module) -> Found | None:
         """For a module resdsl compiled, the op its graph says where two ops build this class
@@ -346,6 +370,15 @@ def _group(problems: list[UnsayableError]):
 def _attr(model: nn.Module, path: str) -> Any:
     owner, _, name = path.rpartition(".")
     return getattr(model.get_submodule(owner), name, None)
+
+
+def _returns_its_input(node: fx.Node) -> bool:
+    """A call that gave back its input itself on the example, as torchvision's
+    `stochastic_depth(x, p, mode, training=False)` does in evaluation: it computes nothing."""
+    value = node.meta.get("concrete")
+    first = node.args[0] if node.args else None
+    return (isinstance(value, torch.Tensor) and isinstance(first, fx.Node)
+            and first.meta.get("concrete") is value)
 
 
 def _function_op(node: fx.Node) -> str | None:
