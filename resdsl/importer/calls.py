@@ -58,7 +58,7 @@ def is_split(node: fx.Node) -> bool:
 def channel_parts(node: fx.Node) -> list[tuple[int, int]] | None:
     """The channel ranges a split or chunk of a feature map along its channels gives, from the
     shapes its parts have; None for a split along another axis."""
-    dim = node.kwargs.get("dim", node.args[2] if len(node.args) > 2 else 0)
+    dim: Any = node.kwargs.get("dim", node.args[2] if len(node.args) > 2 else 0)
     source = node.args[0]
     rank = len(_meta_shape(source)) if isinstance(source, fx.Node) else 0
     if rank != 4 or dim % 4 != 1:

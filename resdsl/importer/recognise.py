@@ -37,7 +37,7 @@ def _se(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
     if set(state) != {"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"} or ins != out:
         return
     channels, width = ins[0], int(state["fc1.weight"].shape[0])
-    widths = [{}] if channels // 16 == width else []
+    widths: list[dict] = [{}] if channels // 16 == width else []
     widths += [{"reduction": channels // width}] if channels % width == 0 else []
     for given in [*widths, {"width": width}]:
         for act in ("relu", "silu"):
@@ -46,9 +46,9 @@ def _se(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
 
 
 def _eca(state: dict, ins: Shape, out: Shape) -> Iterator[dict]:
-    weight = state.get("conv.weight")
-    if set(state) != {"conv.weight"} or weight.dim() != 3 or ins != out:
+    if set(state) != {"conv.weight"} or state["conv.weight"].dim() != 3 or ins != out:
         return
+    weight = state["conv.weight"]
     kernel = int(weight.shape[-1])
     if eca_kernel(ins[0]) == kernel:
         yield {"kernel": None}
@@ -69,13 +69,13 @@ def _chains(module: nn.Module, state: dict, ins: Shape, out: Shape) -> Iterator[
         return
     # a subclass (a norm, a linear layer): the ops of its role, by its attributes
     for op in ops_with(role=OPS[base.op].role):
-        args = attribute_args(op, module, ins)
-        if args is None:
+        read = attribute_args(op, module, ins)
+        if read is None:
             continue
-        yield [(op, args)]
+        yield [(op, read)]
         for act in ops_with(role="activation"):
             if all(a.default is not REQUIRED for a in OPS[act].args):
-                yield [(op, args), (act, {})]
+                yield [(op, read), (act, {})]
 
 
 def _base_op(module: nn.Module) -> Found | None:
@@ -134,12 +134,16 @@ def _match(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Chain | None:
     ins, out = tuple(x.shape[1:]), tuple(y.shape[1:])
     for chain in _chains(module, state, ins, out):
         try:
-            full = [(op, OPS[op].defaults(dict(args))) for op, args in chain]
+            full = [(op, OPS[op].defaults({**_defaults(op), **args})) for op, args in chain]
             if _computes(full, state, x, y):
                 return full
         except Exception:  # arguments this op refuses for these shapes
             continue
     return None
+
+
+def _defaults(op: str) -> dict:
+    return {a.name: a.default for a in OPS[op].args if a.default is not REQUIRED}
 
 
 def _computes(chain: Chain, state: dict, x: torch.Tensor, y: torch.Tensor) -> bool:
@@ -149,12 +153,14 @@ def _computes(chain: Chain, state: dict, x: torch.Tensor, y: torch.Tensor) -> bo
     op, ins = OPS[name], tuple(x.shape[1:])
     if tuple(op.shape(args, [ins])) != tuple(y.shape[1:]):
         return False
-    built = op.torch(args, [ins], lib)
+    build: Any = op.torch
+    built = build(args, [ins], lib)
     if {k: v.shape for k, v in built.state_dict().items()} != {k: v.shape for k, v in state.items()}:
         return False
     built.load_state_dict(state)
     with torch.no_grad():
         value = built.eval()(x)
         for act, act_args in after:
-            value = OPS[act].torch(act_args, [ins], lib)(value)
+            activation: Any = OPS[act].torch
+            value = activation(act_args, [ins], lib)(value)
     return torch.allclose(value, y, rtol=1e-4, atol=1e-5)

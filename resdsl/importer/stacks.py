@@ -13,7 +13,7 @@ stacked value is not said (the trace reports it).
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import fx
@@ -47,7 +47,7 @@ class Stacks:
         return self._stacked(node) or self._viewed(node) or self._permuted(node)
 
     def _stacked(self, node: fx.Node) -> bool:
-        target, args = node.target, node.args
+        target, args = node.target, cast(Any, node.args)
         if target in _STACK and _dim(node, 1) == 1 and isinstance(args[0], (list, tuple)):
             items = [self.reader.values.get(a) for a in args[0]]
             if all(isinstance(i, str) for i in items) and len(_shape(node)) == 4:
@@ -68,7 +68,7 @@ class Stacks:
         return False
 
     def _viewed(self, node: fx.Node) -> bool:
-        target, args = node.target, node.args
+        target, args = node.target, cast(Any, node.args)
         first = args[0] if args else None
         if target in _VIEW and first in self.reader.values and len(_shape(node)) == 4:
             source = self.reader.values[first]
@@ -91,7 +91,7 @@ class Stacks:
         return False
 
     def _permuted(self, node: fx.Node) -> bool:
-        first = node.args[0] if node.args else None
+        first: Any = node.args[0] if node.args else None
         if node.target in _PERMUTE and _dims(node) == [0, 2, 3, 1] and first in self.reader.values:
             self.last[node] = self.reader.values[first]  # channels-last: the same map here
             return True
@@ -107,7 +107,7 @@ class Stacks:
     def module(self, node: fx.Node, module: torch.nn.Module) -> bool:
         """A module reading a channels-last map (ConvNeXt's block between its permutes): its
         LayerNorm is `layernorm` and its Linear `linear` on the map, under the module's path."""
-        first = node.args[0] if node.args else None
+        first: Any = node.args[0] if node.args else None
         if first not in self.last:
             return False
         op = "layernorm" if isinstance(module, torch.nn.LayerNorm) else \

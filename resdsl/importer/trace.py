@@ -4,7 +4,7 @@ whole (leaf modules), everything else is traced through to the calls it makes.""
 from __future__ import annotations
 
 import operator
-from typing import Any
+from typing import Any, cast
 
 import networkx as nx
 import torch
@@ -159,9 +159,9 @@ class _Reader:
         # nn.AdaptiveAvgPool2d, `adaptive_avgpool` one to another size)
         kind: Any = type(module)
         for op in [found.op, *sorted(ops_building(kind) - {found.op}, key=list(OPS).index)]:
-            args = read_args(op, module, _shape(node.args[0]), self._compiled_args(path, op))
-            if args is not None:
-                self._layer(node, op, args, path, module=True)
+            said = read_args(op, module, _shape(node.args[0]), self._compiled_args(path, op))
+            if said is not None:
+                self._layer(node, op, said, path, module=True)
                 return
         self._refuse(node, f"{module!r} at {path}", f"'{found.op}' cannot say all of its settings")
 
@@ -212,7 +212,8 @@ class _Reader:
         scope = _scope(node)
         pool = calls.pool_module(node)
         if pool is not None:
-            for op in sorted(ops_building(type(pool)), key=list(OPS).index):
+            pool_class: Any = type(pool)
+            for op in sorted(ops_building(pool_class), key=list(OPS).index):
                 args = read_args(op, pool, _shape(node.args[0]))
                 if args is not None:
                     self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope)
@@ -230,9 +231,9 @@ class _Reader:
             else:
                 self.parts[node] = bounds
             return True
-        source = node.args[0] if node.args else None
+        source: Any = node.args[0] if node.args else None
         if node.target is operator.getitem and source in self.parts:
-            op, args = calls.part_args(self.parts[source], node.args[1])
+            op, args = calls.part_args(self.parts[source], cast(int, node.args[1]))
         elif (taken := calls.channel_slice(node)) is not None:
             op, args = "slice", {"start": taken[0], "end": taken[1]}
         else:
