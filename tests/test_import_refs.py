@@ -280,3 +280,31 @@ def test_a_channels_last_block_between_permutes_is_said_on_the_map():
     text = _imports_exactly(model, (3, 8, 8), "cl")
     assert "norm: layernorm eps: 1e-06" in text and "pw1: linear 64" in text and "gelu" in text
     assert "permute" not in text
+
+
+def _drop_rows(x, p: float, training: bool):
+    """Stochastic depth as torchvision writes it: the input itself outside training."""
+    if not training or p == 0.0:
+        return x
+    return x * torch.empty(x.shape[0], 1, 1, 1).bernoulli_(1 - p) / (1 - p)
+
+
+torch.fx.wrap("_drop_rows")  # one call in the trace, as torchvision's stochastic_depth
+
+
+class _Residual(nn.Module):
+    def __init__(self, in_place_clamp=False):
+        super().__init__()
+        self.conv, self.clamp = nn.Conv2d(8, 8, 3, padding=1), in_place_clamp
+
+    def forward(self, x):
+        out = _drop_rows(self.conv(x), 0.2, self.training)
+        return x + (out.clamp_(min=0) if self.clamp else out)
+
+
+def test_a_call_giving_back_its_input_computes_nothing_unless_it_changed_it():
+    text = _imports_exactly(_Chain(stem=nn.Conv2d(3, 8, 1), block=_Residual()), (3, 8, 8), "drop")
+    assert "_drop_rows" not in text
+    with pytest.raises(ResdslError, match=r"clamp_\(\) in block"):
+        resdsl.from_module(_Chain(stem=nn.Conv2d(3, 8, 1), block=_Residual(True)).eval(),
+                           torch.randn(1, 3, 8, 8))

@@ -378,7 +378,9 @@ def _returns_its_input(node: fx.Node) -> bool:
     `stochastic_depth(x, p, mode, training=False)` does in evaluation: it computes nothing."""
     value = node.meta.get("concrete")
     first = node.args[0] if node.args else None
-    return (isinstance(value, torch.Tensor) and isinstance(first, fx.Node)
+    name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+    in_place = name.endswith("_")  # `x.clamp_()` gives back x, changed
+    return (isinstance(value, torch.Tensor) and isinstance(first, fx.Node) and not in_place
             and first.meta.get("concrete") is value)
 
 
