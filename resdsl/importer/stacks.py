@@ -13,15 +13,12 @@ stacked value is not said (the trace reports it).
 from __future__ import annotations
 
 import operator
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import torch
 from torch import fx
 
 from .optable import attribute_args
-
-if TYPE_CHECKING:
-    from .trace import _Reader
 
 _STACK = {torch.stack, "stack"}
 _SUM = {torch.sum, "sum"}
@@ -35,7 +32,7 @@ _FLATTEN = {torch.flatten, "flatten"}
 
 
 class Stacks:
-    def __init__(self, reader: "_Reader"):
+    def __init__(self, reader: Any):  # trace._Reader: its values, layers and naming
         self.reader = reader
         self.layers: dict[fx.Node, list[str]] = {}  # a stack -> the layer of each of its items
         self.grouped: dict[fx.Node, tuple[str, int]] = {}  # a map viewed as (k, C/k, ...) -> (it, k)
