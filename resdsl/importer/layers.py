@@ -61,3 +61,14 @@ class Imported:
             for source in layer.inputs:
                 found[source].append(layer.id)
         return found
+
+    def fold_flattens(self) -> None:
+        """Drop a flatten call that only feeds an fc: the fc flattens a feature map itself."""
+        readers = self.readers()
+        for layer in list(self.layers.values()):
+            if layer.op != "flatten" or layer.module or len(readers[layer.id]) != 1:
+                continue
+            reader = self.layers[readers[layer.id][0]]
+            if reader.op == "fc":
+                reader.inputs = [layer.inputs[0] if i == layer.id else i for i in reader.inputs]
+                del self.layers[layer.id]

@@ -29,7 +29,7 @@ _SHAPE = [(4, 8, 8)]
 _ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "kernel": ("kernel_size",), "out": ("out_channels", "out_features"),
     "groups": ("num_groups", "groups"), "ceil": ("ceil_mode",), "include_pad": ("count_include_pad",),
-    "width": ("reduced",), "drop": ("p",),
+    "width": ("reduced",), "drop": ("p",), "size": ("output_size",),
 }
 # the sum also comes as an in-place sum (`out += identity`) and as torch's own functions
 _MERGE_SPELLINGS = {operator.add: ("iadd", "add", "add_"), operator.mul: ("imul", "mul", "mul_")}
@@ -118,18 +118,8 @@ def read_args(op_name: str, module, in_shape: tuple[int, ...], spelled: dict | N
     from ..torch import modules as lib
 
     op = OPS[op_name]
-    args = {}
-    for arg in op.args:
-        args[arg.name] = _attribute(module, arg)
-    if hasattr(module, "extra_channels"):  # option A's padding says what it adds, not its width
-        args["out"] = in_shape[0] + module.extra_channels
-    if op_name == "avgpool" and type(module).__name__.startswith("Adaptive"):
-        if _pair(module.output_size) != (1, 1):
-            return None
-        args = {"kernel": None, "stride": None, "padding": None, "ceil": False, "include_pad": True}
-    if op_name == "bn":
-        args["scale"] = getattr(module, "weight", None) is not None
-    if op.torch is None:
+    args = attribute_args(op_name, module, in_shape)
+    if args is None or op.torch is None:
         return None
     wanted = _signature(module)
     if spelled is not None and _built_signature(op, spelled, in_shape, lib) == wanted:
@@ -141,6 +131,21 @@ def read_args(op_name: str, module, in_shape: tuple[int, ...], spelled: dict | N
             simpler = {**args, arg.name: arg.default}
             if _built_signature(op, simpler, in_shape, lib) == wanted:
                 args = simpler
+    return args
+
+
+def attribute_args(op_name: str, module, in_shape: tuple[int, ...]) -> dict | None:
+    """The op's arguments as `module`'s attributes give them (`kernel_size` for `kernel`),
+    unchecked; None where the op cannot say the module (a global pool to another size)."""
+    args = {arg.name: _attribute(module, arg) for arg in OPS[op_name].args}
+    if hasattr(module, "extra_channels"):  # option A's padding says what it adds, not its width
+        args["out"] = in_shape[0] + module.extra_channels
+    if op_name == "avgpool" and type(module).__name__.startswith("Adaptive"):
+        if _pair(module.output_size) != (1, 1):
+            return None
+        args = {"kernel": None, "stride": None, "padding": None, "ceil": False, "include_pad": True}
+    if op_name == "bn":
+        args["scale"] = getattr(module, "weight", None) is not None
     return args
 
 

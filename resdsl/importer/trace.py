@@ -3,7 +3,8 @@ whole (leaf modules), everything else is traced through to the calls it makes.""
 
 from __future__ import annotations
 
-from typing import Any
+import operator
+from typing import Any, cast
 
 import networkx as nx
 import torch
@@ -11,9 +12,14 @@ from torch import fx, nn
 from torch.fx.passes.shape_prop import ShapeProp
 
 from ..netgraph.ops import OPS
+from . import calls
+from .concrete import ConcreteTracer
 from .errors import TraceError, UnsayableError
+from .heads import named_values, packing, uncalled_weights, with_training_heads
 from .layers import Imported, Layer
 from .optable import Found, ops_building, read_args, reverse_table
+from .recognise import recognised
+from .stacks import Stacks
 
 # calls that compute no layer: they pass their first argument on
 _PASSING = {"contiguous", "clone", "detach", nn.Identity}
@@ -22,12 +28,18 @@ _FUNCTIONS = {torch.cat: "concat", torch.flatten: "flatten", "flatten": "flatten
               "view": "flatten", "reshape": "flatten", torch.reshape: "flatten"}
 
 
-class _Tracer(fx.Tracer):
-    """Keeps whole the modules the op table builds, as torch.nn's own."""
+class _Tracer(ConcreteTracer):
+    """Keeps whole the modules the op table builds, as torch.nn's own, and those recognised as
+    computing an op (recognise.py)."""
+
+    def __init__(self, example: torch.Tensor, recognised: dict[str, list[tuple[str, dict]]]):
+        super().__init__(example)
+        self.recognised = recognised
 
     def is_leaf_module(self, m: nn.Module, qualname: str) -> bool:
         found = reverse_table().get(type(m))
-        return (found is not None and found.module) or super().is_leaf_module(m, qualname)
+        return ((found is not None and found.module) or qualname in self.recognised
+                or super().is_leaf_module(m, qualname))
 
 
 def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
@@ -36,10 +48,18 @@ def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
     was_training = model.training
     model.eval()
     try:
-        graph = _symbolic(model)
+        return _traced(model, example, name)
+    finally:
+        model.train(was_training)
+
+
+def _traced(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
+    found = recognised(model, example)
+    try:
+        graph = _symbolic(model, example, found)
         main = None
-        if _uncalled_weights(model, graph):  # maybe heads that run in training only
-            main, graph = _with_training_heads(model, graph)
+        if uncalled_weights(model, graph):  # maybe heads that run in training only
+            main, graph = with_training_heads(model, graph, lambda: _Tracer(example, found).trace(model))
         module = fx.GraphModule(model, graph)
         with torch.no_grad():
             ShapeProp(module).propagate(example)
@@ -50,76 +70,23 @@ def trace(model: nn.Module, example: torch.Tensor, name: str) -> Imported:
         raise TraceError(f"{type(model).__name__} does not run on an input of {shape}: "
                          f"{str(err).splitlines()[0]}",
                          hint="give the input size it takes with --input CxHxW") from None
-    finally:
-        model.train(was_training)
-    return _Reader(model, name, tuple(example.shape[1:]), main).read(module.graph)
+    return _Reader(model, name, tuple(example.shape[1:]), found, main).read(module.graph)
 
 
-def _symbolic(model: nn.Module) -> fx.Graph:
+def _symbolic(model: nn.Module, example: torch.Tensor, found: dict) -> fx.Graph:
     try:
-        return _Tracer().trace(model)
+        return _Tracer(example, found).trace(model)
     except Exception as err:  # fx refuses data-dependent control flow, among others
         raise TraceError(f"torch.fx cannot trace {type(model).__name__}: {err}",
                          hint="a forward with 'if' on tensor values cannot be traced; import "
                               "the module without that branch, or from an ONNX export") from None
 
 
-def _uncalled_weights(model: nn.Module, graph: fx.Graph) -> bool:
-    """Whether some parameter is used by no call of the traced forward."""
-    used = {str(n.target) for n in graph.nodes if n.op in ("call_module", "get_attr")}
-    for path, _ in model.named_parameters():
-        parts = path.split(".")
-        if not any(".".join(parts[:k]) in used for k in range(1, len(parts) + 1)):
-            return True
-    return False
-
-
-def _with_training_heads(model: nn.Module, graph: fx.Graph) -> tuple[set[str] | None, fx.Graph]:
-    """The forward traced in training, where it returns more values than in evaluation (the
-    auxiliary heads' beside the main one), and the fx names of the values evaluation returns."""
-    main = {a.name for a in _returned(graph) if isinstance(a, fx.Node)}
-    model.train()
-    try:
-        training = _Tracer().trace(model)
-    except Exception:  # the evaluation's graph is read as it is
-        return None, graph
-    finally:
-        model.eval()
-    returned = [a.name for a in _returned(training) if isinstance(a, fx.Node)]
-    if len(returned) <= len(main) or not main <= set(returned):
-        return None, graph
-    return main, training
-
-
-def _returned(graph: fx.Graph) -> list[Any]:
-    """What a traced forward returns, as a list."""
-    (value,) = next(n for n in graph.nodes if n.op == "output").args
-    return [v for _, v in _named_values(value)]
-
-
-def _named_values(value: Any) -> list[tuple[str | None, Any]]:
-    """A returned value as (name, value) pairs: a dict's by its keys, a tuple's or a list's
-    unnamed, a single value alone."""
-    if isinstance(value, dict):
-        return [(str(k), v) for k, v in value.items()]
-    if isinstance(value, (tuple, list)):
-        return [(None, v) for v in value]
-    if _packing(value):  # a named tuple made in the forward (torchvision's GoogLeNetOutputs)
-        return [(None, v) for v in value.args]
-    return [(None, value)]
-
-
-def _packing(node: Any) -> bool:
-    """Whether an fx node makes a tuple of values (a named tuple's class called), no layer."""
-    if not isinstance(node, fx.Node) or node.op != "call_function":
-        return False
-    return isinstance(node.target, type) and issubclass(node.target, tuple)
-
-
 class _Reader:
     def __init__(self, model: nn.Module, name: str, input_shape: tuple[int, ...],
-                 main: set[str] | None = None):
+                 recognised: dict[str, list[tuple[str, dict]]], main: set[str] | None = None):
         self.model = model
+        self.recognised = recognised
         self.main = main  # the fx names of the values returned in evaluation, where more in training
         self.out = Imported(name, input_shape)
         self.values: dict[fx.Node, str] = {}  # fx node -> the layer id it is
@@ -129,6 +96,8 @@ class _Reader:
         self.suffix: dict[tuple[str, str], int] = {}
         self.known = _compiled_names(model)
         self.scales: dict[fx.Node, str] = {}  # a bare parameter (fx's get_attr) -> its path
+        self.parts: dict[fx.Node, list[tuple[int, int]]] = {}  # a channel split -> its ranges
+        self.stacks = Stacks(self)
 
     def read(self, graph: fx.Graph) -> Imported:
         for node in graph.nodes:
@@ -138,7 +107,7 @@ class _Reader:
             self._node(node)
         if self.problems:
             raise self.problems[0] if len(self.problems) == 1 else _group(self.problems)
-        _fold_flattens(self.out)
+        self.out.fold_flattens()
         return self.out
 
     def _node(self, node: fx.Node) -> None:
@@ -154,7 +123,7 @@ class _Reader:
         elif node.op == "call_module":
             self._module(node)
         elif node.op in ("call_function", "call_method"):
-            if _packing(node):
+            if packing(node):
                 return  # what it packs is returned
             if not self._scale(node):
                 self._function(node)
@@ -165,7 +134,7 @@ class _Reader:
 
     def _output(self, node: fx.Node) -> None:
         (value,) = node.args
-        named = _named_values(value)
+        named = named_values(value)
         if not named or any(not isinstance(v, fx.Node) or v not in self.values for _, v in named):
             self._refuse(node, "an output that is not tensors", "import a model returning tensors")
             return
@@ -183,6 +152,17 @@ class _Reader:
         if type(module) in _PASSING:
             self._pass(node)
             return
+        if self.stacks.module(node, module):
+            return
+        if path in self.recognised:  # the op under its path; an activation after it, unnamed
+            (op, args), *after = self.recognised[path]
+            self._layer(node, op, args, path, module=True)
+            scope = path.rpartition(".")[0]
+            for act, act_args in after:
+                source = self.values[node]
+                self._layer(node, act, act_args, self._unnamed(scope, act), module=False,
+                            scope=scope, inputs=[source])
+            return
         found = self._compiled_op(path, module) or reverse_table().get(type(module))
         if found is None:
             self._refuse(node, f"{type(module).__name__} at {path}",
@@ -194,19 +174,29 @@ class _Reader:
                 return
             self._layer(node, found.op, {}, path, module=True)
             return
-        args = read_args(found.op, module, _shape(node.args[0]), self._compiled_args(path, found.op))
-        if args is None:
-            self._refuse(node, f"{module!r} at {path}",
-                         f"'{found.op}' cannot say all of its settings")
-            return
-        self._layer(node, found.op, args, path, module=True)
+        # the first op building this class that says its settings (`avgpool` is a global
+        # nn.AdaptiveAvgPool2d, `adaptive_avgpool` one to another size)
+        kind: Any = type(module)
+        for op in [found.op, *sorted(ops_building(kind) - {found.op}, key=list(OPS).index)]:
+            said = read_args(op, module, _shape(node.args[0]), self._compiled_args(path, op))
+            if said is not None:
+                self._layer(node, op, said, path, module=True)
+                return
+        self._refuse(node, f"{module!r} at {path}", f"'{found.op}' cannot say all of its settings")
 
     def _function(self, node: fx.Node, found: Found | None = None, scope: str | None = None) -> None:
         target = node.target
+        if found is None and self.stacks.read(node):
+            return
         if target == "size" or target in _PASSING:
             self._pass(node)
             return
+        if found is None and self._call(node):
+            return
         op = found.op if found else _function_op(node)
+        if op is None and _returns_its_input(node):  # no op of the table, and an identity here
+            self._pass(node)
+            return
         if op is None:
             self._refuse(node, f"{_what(node)}", "no op of the language computes it")
             return
@@ -234,6 +224,53 @@ class _Reader:
             return None
         return OPS[op].defaults({a.name: a.default for a in OPS[op].args if a.name != "kernel"}
                                 if OPS[op].args else {})
+
+    def _call(self, node: fx.Node) -> bool:
+        """A call that is an op with arguments (calls.py): a functional pool, a channel split
+        (no layer itself: each part taken from it is one) or slice. False for any other."""
+        scope = _scope(node)
+        pool = calls.pool_module(node)
+        if pool is not None:
+            pool_class: Any = type(pool)
+            for op in sorted(ops_building(pool_class), key=list(OPS).index):
+                args = read_args(op, pool, _shape(node.args[0]))
+                if args is not None:
+                    self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope)
+                    return True
+            self._refuse(node, f"{_what(node)} with {pool!r}", "no pool of the language computes it")
+            return True
+        if calls.is_softmax(node):
+            self._layer(node, "softmax", {"groups": 1}, self._unnamed(scope, "softmax"),
+                        module=False, scope=scope)
+            return True
+        if calls.is_split(node):
+            bounds = calls.channel_parts(node)
+            if bounds is None:
+                self._refuse(node, f"{_what(node)}", "only a split of the channels can be said")
+            else:
+                self.parts[node] = bounds
+            return True
+        source: Any = node.args[0] if node.args else None
+        if node.target is operator.getitem and source in self.parts:
+            op, args = calls.part_args(self.parts[source], cast(int, node.args[1]))
+        elif (taken := calls.channel_slice(node)) is not None:
+            op, args = "slice", {"start": taken[0], "end": taken[1]}
+        else:
+            return False
+        origin = source.args[0] if source in self.parts else source
+        if origin in self.values:
+            self._layer(node, op, args, self._unnamed(scope, op), module=False, scope=scope,
+                        inputs=[self.values[origin]])
+        return True
+
+    def elementwise(self, node: fx.Node) -> str | None:
+        """The activation a call or module computes (`F.gelu`, `nn.GELU`), or None."""
+        if node.op == "call_module":
+            found = reverse_table().get(type(self.model.get_submodule(str(node.target))))
+            op = found.op if found and not found.module else None
+        else:
+            op = _function_op(node)
+        return op if op and OPS[op].role == "activation" else None
 
     def _compiled_op(self, path: str, module: nn.Module) -> Found | None:
         """For a module resdsl compiled, the op its graph says where two ops build this class
@@ -276,15 +313,18 @@ class _Reader:
             self.values[node] = self.values[source]
 
     def _layer(self, node: fx.Node, op: str, args: dict, layer_id: str, *, module: bool,
-               scope: str | None = None) -> None:
+               scope: str | None = None, inputs: list[str] | None = None,
+               shape: tuple[int, ...] | None = None) -> None:
         if op == "mul" and "factor" in args:
             op = "scale"
-        inputs = [self.values[n] for n in _tensor_inputs(node) if n in self.values]
+        if inputs is None:
+            inputs = [self.values[n] for n in _tensor_inputs(node) if n in self.values]
         if scope is None:
             scope = layer_id.rpartition(".")[0]
             self.taken.setdefault(scope, set()).add(layer_id[len(scope) + 1:] if scope else layer_id)
         full = OPS[op].defaults(dict(args)) if op not in ("add", "mul", "concat") else dict(args)
-        self.out.add(Layer(layer_id, op, full, inputs, scope, module, _shape(node)))
+        self.out.add(Layer(layer_id, op, full, inputs, scope, module,
+                           _shape(node) if shape is None else shape))
         self.values[node] = layer_id
 
     def _unnamed(self, scope: str, op: str) -> str:
@@ -329,18 +369,6 @@ def _is_module(model: nn.Module, path: str) -> bool:
         return False
 
 
-def _fold_flattens(imported: Imported) -> None:
-    """Drop a flatten call that only feeds an fc: the fc flattens a feature map itself."""
-    readers = imported.readers()
-    for layer in list(imported.layers.values()):
-        if layer.op != "flatten" or layer.module or len(readers[layer.id]) != 1:
-            continue
-        reader = imported.layers[readers[layer.id][0]]
-        if reader.op == "fc":
-            reader.inputs = [layer.inputs[0] if i == layer.id else i for i in reader.inputs]
-            del imported.layers[layer.id]
-
-
 def _group(problems: list[UnsayableError]):
     from ..core.errors import ErrorGroup
 
@@ -350,6 +378,17 @@ def _group(problems: list[UnsayableError]):
 def _attr(model: nn.Module, path: str) -> Any:
     owner, _, name = path.rpartition(".")
     return getattr(model.get_submodule(owner), name, None)
+
+
+def _returns_its_input(node: fx.Node) -> bool:
+    """A call that gave back its input itself on the example, as torchvision's
+    `stochastic_depth(x, p, mode, training=False)` does in evaluation: it computes nothing."""
+    value = node.meta.get("concrete")
+    first = node.args[0] if node.args else None
+    name = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", "")
+    in_place = name.endswith("_")  # `x.clamp_()` gives back x, changed
+    return (isinstance(value, torch.Tensor) and isinstance(first, fx.Node) and not in_place
+            and first.meta.get("concrete") is value)
 
 
 def _function_op(node: fx.Node) -> str | None:
