@@ -13,8 +13,6 @@ from resdsl.train.metrics import read_rows
 from .cli import cli
 from .train_support import tiny_file
 
-pytest.importorskip("tensorboard")
-
 
 def events(run_dir):
     """{tag: [(step, value)]} of the run folder's event files, read by TensorBoard's reader."""
