@@ -62,9 +62,14 @@ def test_draws_are_a_function_of_the_images_numbers():
     assert draws([0.1] * 7 + [0.2])() != draws([0.1] * 8)()
 
 
-def test_ranges_must_be_low_then_high():
+def test_ranges_are_low_then_high_and_the_eval_view_resizes_then_crops():
     with pytest.raises(RecipeError, match="rrc_scale"):
         load_recipe("imagenet", {"augment.rrc_scale": [0.9, 0.1]})
+    with pytest.raises(RecipeError, match="eval_resize 200 is below the validation crop 224"):
+        load_recipe("imagenet", {"augment.eval_resize": 200})
+    with pytest.raises(RecipeError, match="below the validation crop 300"):
+        load_recipe("imagenet", {"augment.eval_crop": 300})
+    assert load_recipe("imagenet", {"augment.eval_crop": 256})["augment.eval_crop"] == 256
 
 
 def test_the_a3_recipe_trains_at_160_with_rrc_and_tests_at_224():
