@@ -87,6 +87,18 @@ def test_compile_carries_the_record_into_the_py_export_and_beside_the_weights(ru
         torch.testing.assert_close(standalone.eval()(source.preprocess(raw)), loaded(loaded.transforms()(raw)))
 
 
+def test_a_py_export_alone_takes_the_runs_constants_and_says_where_the_weights_are(run, tmp_path):
+    net, out = run
+    result = cli("compile", f"{net}:tiny_rgb", "-o", str(tmp_path / "alone.py"), "--load-weights", str(out))
+    assert result.returncode == 0, result.output
+    assert "holds no weights" in result.stderr and str(out / "weights.safetensors") in result.stderr
+    source = _image(tmp_path / "alone.py", "compiled_alone")
+    assert source.MEAN == (MEAN,) and source.PIXEL_MAX == 16.0
+    source.TinyRgb().load_state_dict(load_file(str(out / "weights.safetensors")))  # the run's, as they are
+    refused = cli("compile", f"{net}:tiny_rgb", "--load-weights", str(out))  # nothing to write into
+    assert refused.returncode == 2 and "add --save-weights" in refused.output
+
+
 def test_onnx_and_pt2_exports_carry_the_record_as_metadata(run, tmp_path):
     import onnx
 

@@ -1,7 +1,9 @@
 """`--log tensorboard`: event files in the run folder holding the numbers of metrics.jsonl, read
 back with TensorBoard's own reader; a resumed run's events end as an uninterrupted run's."""
 
+import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -45,6 +47,15 @@ def test_tensorboard_events_hold_the_metric_rows(tmp_path):
     found = events(tmp_path / "r")
     assert found == expected(rows)
     assert [s for s, _ in found["train/loss"]] == list(range(1, 7)) and [s for s, _ in found["val/error"]] == [3, 6]
+    files = json.loads((tmp_path / "r" / "summary.json").read_text())["files"]
+    listed = [name for name in files if name.startswith("events.out.tfevents.")]
+    assert listed and sorted(listed) == sorted(p.name for p in (tmp_path / "r").glob("events.out.tfevents.*"))
+    assert all(Path(files[name]) == tmp_path / "r" / name for name in listed)
+    from .test_output_schemas import errors
+
+    assert errors("train-summary-v1.json", json.loads((tmp_path / "r" / "summary.json").read_text())) == []
+    assert errors("train-summary-v1.json", {**json.loads((tmp_path / "r" / "summary.json").read_text()),
+                                            "files": {"events.txt": "x"}})  # no other name
 
 
 def test_a_resumed_run_writes_the_events_of_an_uninterrupted_one(tmp_path, one_thread):

@@ -170,9 +170,10 @@ def compile_(file, network, input_shape, params, out, weights, load_weights, for
         raise click.UsageError("--save-weights writes a .safetensors file")
     if out and weights and Path(out).resolve() == Path(weights).resolve():
         raise click.UsageError("-o and --save-weights name the same file")
-    if load_weights and not (weights or suffix in (".pt2", ".onnx")):
-        raise click.UsageError("--load-weights needs something to write them into: "
-                               "--save-weights FILE.safetensors, or -o OUT.pt2 / .onnx")
+    if load_weights and not (weights or suffix in (".pt2", ".onnx", ".py")):
+        raise click.UsageError("--load-weights needs something to write them into: add --save-weights "
+                               "FILE.safetensors, or -o OUT.pt2 / .onnx (or OUT.py for the source with the "
+                               "run's preprocessing constants)")
     read = {"FILE": _source_path(file), "--load-weights": load_weights}
     if load_weights and Path(load_weights).is_dir():  # a run folder: its weights are read
         read["--load-weights"] = str(Path(load_weights) / "weights.safetensors")
@@ -201,6 +202,9 @@ def compile_(file, network, input_shape, params, out, weights, load_weights, for
     written = _write_artifacts(graph, out, suffix, weights, load_weights, record, record_copy)
     for path in written:
         click.echo(f"wrote {path}")
+    if load_weights and suffix == ".py" and not weights:  # the source and its constants, no weights
+        click.echo(f"note: {out} holds no weights: load {read['--load-weights']} into it (a run's are "
+                   "in its names), or add --save-weights FILE.safetensors for them in its names", err=True)
     if not written:
         click.echo("note: nothing written; -o OUT writes an artifact (" + ", ".join(ARTIFACTS)
                    + "), --save-weights FILE.safetensors the weights", err=True)

@@ -78,9 +78,11 @@ def from_data(data: Any, augment: dict[str, Any]) -> Preprocess:
     validation view's resize and crop."""
     resize = crop = None
     if data.train.files is not None:  # decoded from files: images.load_eval_image's view
-        crop = int(augment.get("crop", 224))
+        crop = int(augment.get("eval_crop", augment.get("crop", 224)))
         resize = int(augment.get("eval_resize", math.ceil(crop * 8 / 7)))
     shape = tuple(int(v) for v in data.shape)
+    if crop is not None:  # the network's input at test time: the validation crop
+        shape = (shape[0], crop, crop)
     return Preprocess(tuple(float(m) for m in data.mean), tuple(float(s) for s in data.std),
                       shape, resize, crop, "bilinear", "RGB" if shape[0] == 3 else "L",  # type: ignore[arg-type]
                       float(data.scale))

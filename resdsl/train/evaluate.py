@@ -74,7 +74,8 @@ def _as_recipe(record: Preprocess | None) -> dict[str, Any]:
     if record is None:
         return {}
     keys = {"augment.mean": list(record.mean), "augment.std": list(record.std),
-            "augment.crop": record.crop, "augment.eval_resize": record.resize}
+            "augment.crop": record.crop, "augment.eval_crop": record.crop,
+            "augment.eval_resize": record.resize}
     return {key: value for key, value in keys.items() if value is not None}
 
 

@@ -133,7 +133,19 @@ FIELDS: tuple[Field, ...] = (
     Field("augment.scale", {"type": "array", "items": _int(1)}, help="shorter side at random in [low, high]",
           extra={"minItems": 2, "maxItems": 2}),
     Field("augment.crop", _int(1), help="the square crop's side (folder data)"),
+    Field("augment.crop_kind", _enum("scale", "random_resized"), "scale",
+          "folder data's training crop: scale (the paper's: shorter side in augment.scale, a random crop) "
+          "or random_resized (Szegedy et al.'s: a random area share and ratio, resized to augment.crop)"),
+    Field("augment.rrc_scale", {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}},
+          help="random_resized: the box's share of the image's area, at random in [low, high] "
+               "(torchvision's default [0.08, 1])", extra={"minItems": 2, "maxItems": 2}),
+    Field("augment.rrc_ratio", {"type": "array", "items": {"type": "number", "exclusiveMinimum": 0}},
+          help="random_resized: the box's width/height, log-uniform in [low, high] (default [3/4, 4/3])",
+          extra={"minItems": 2, "maxItems": 2}),
     Field("augment.eval_resize", _int(1), help="shorter side before validation's centre crop"),
+    Field("augment.eval_crop", _int(1),
+          help="validation's centre crop's side (folder data; default augment.crop): timm's crop_pct is "
+               "eval_crop / eval_resize"),
     Field("augment.lighting", {"type": "number", "minimum": 0}, 0.0, "AlexNet's PCA lighting noise"),
     Field("augment.mean", {"type": "array", "items": {"type": "number"}}, help="per-channel mean",
           extra={"minItems": 1}),

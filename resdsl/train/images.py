@@ -83,24 +83,31 @@ def _resize_shorter(img, side: int):
 
 
 def load_eval_image(path: Path, recipe) -> torch.Tensor:
-    """The validation view: shorter side resized to `eval_resize`, the centre crop."""
-    crop = recipe.get("augment.crop", 224)
+    """The validation view: shorter side resized to `eval_resize`, the centre `eval_crop`
+    (by default the training crop)."""
+    crop = recipe.get("augment.eval_crop", recipe.get("augment.crop", 224))
     img = _resize_shorter(_open_rgb(path), recipe.get("augment.eval_resize", math.ceil(crop * 8 / 7)))
     left, top = (img.width - crop) // 2, (img.height - crop) // 2
     return _to_tensor(img.crop((left, top, left + crop, top + crop)))
 
 
 def load_train_image(path: Path, recipe, rand: tuple[float, ...]) -> torch.Tensor:
-    """The paper's scale augmentation: shorter side at random in `scale`, a random crop, its
-    flip, and PCA lighting noise; `rand` holds this image's eight uniform numbers."""
+    """The paper's scale augmentation: shorter side at random in `scale`, a random crop (or,
+    with `crop_kind = "random_resized"`, crops.py's random-resized crop), its flip, and PCA
+    lighting noise; `rand` holds this image's eight uniform numbers."""
     aug = recipe["augment"]
-    crop = aug.get("crop", 224)
-    low, high = aug.get("scale", [crop, crop])
-    side = low + min(int(rand[3] * (high - low + 1)), high - low)
-    img = _resize_shorter(_open_rgb(path), side)
-    left = min(int(rand[1] * (img.width - crop + 1)), img.width - crop)
-    top = min(int(rand[0] * (img.height - crop + 1)), img.height - crop)
-    x = _to_tensor(img.crop((left, top, left + crop, top + crop)))
+    if aug.get("crop_kind", "scale") == "random_resized":
+        from .crops import random_resized
+
+        x = _to_tensor(random_resized(_open_rgb(path), aug, rand))
+    else:
+        crop = aug.get("crop", 224)
+        low, high = aug.get("scale", [crop, crop])
+        side = low + min(int(rand[3] * (high - low + 1)), high - low)
+        img = _resize_shorter(_open_rgb(path), side)
+        left = min(int(rand[1] * (img.width - crop + 1)), img.width - crop)
+        top = min(int(rand[0] * (img.height - crop + 1)), img.height - crop)
+        x = _to_tensor(img.crop((left, top, left + crop, top + crop)))
     if aug["flip"] and rand[2] < 0.5:
         x = x.flip(2)
     if aug["lighting"] > 0:

@@ -67,6 +67,13 @@ def check_logs(logs: tuple[str, ...]) -> None:
         require("a run with --log tensorboard", "log:tensorboard")
 
 
+def run_files(out: Path, names: tuple[str, ...]) -> dict[str, str]:
+    """The summary's `files`: the run folder's files by name, then TensorBoard's event files
+    there (`events.out.tfevents.*`, one per run of the folder: a resumed run adds one)."""
+    events = sorted(p.name for p in out.glob("events.out.tfevents.*") if p.is_file())
+    return {name: str(out / name) for name in (*names, *events)}
+
+
 def with_logs(metrics: Any, logs: tuple[str, ...], run_dir: Path, keep_through: int | None) -> Any:
     """`metrics` itself when no extra log is asked for, else a TeeLog over it."""
     if not logs:

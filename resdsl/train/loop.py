@@ -28,7 +28,7 @@ from .augment_batch import batch_augment
 from .best import Best
 from .data import describe, open_data
 from .deep import for_depth
-from .logs import with_logs
+from .logs import run_files, with_logs
 from .metrics import MetricsLog
 from .network import build_model, graph_for_data
 from .pipeline import Sharding, TrainBatches
@@ -437,12 +437,10 @@ class Run:
             "images_per_s": steady[len(steady) // 2] if steady else None,
             "wall_s": round(self.earlier_s + time.perf_counter() - self.started, 2),
             "skipped_images": len(self.data.skipped),
-            "files": {name: str(self.out / name) for name in
-                      ("recipe.toml", "preprocess.json", "metrics.jsonl", "metrics.csv", "checkpoint.json",
-                       "weights.safetensors",
-                       *(("ema.safetensors",) if self.ema is not None else ()),
-                       *(("best.safetensors",) if self.best.state["iteration"] is not None else ()),
-                       "errors.png", "summary.json")
-                      if self.world.main},
+            "files": run_files(self.out, (
+                "recipe.toml", "preprocess.json", "metrics.jsonl", "metrics.csv", "checkpoint.json",
+                "weights.safetensors", *(("ema.safetensors",) if self.ema is not None else ()),
+                *(("best.safetensors",) if self.best.state["iteration"] is not None else ()),
+                "errors.png", "summary.json")) if self.world.main else {},
             "history": rows,
         }

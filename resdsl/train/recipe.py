@@ -297,6 +297,16 @@ def _check_options(values: dict, source: Source) -> None:
     if "bce_threshold" in values["loss"] and values["loss"]["kind"] != "bce":
         raise RecipeOptionError("loss.bce_threshold is binary cross-entropy's: give loss.kind = \"bce\"",
                                 _locate(source, ["loss", "bce_threshold"], _NoErr()))
+    aug = values["augment"]
+    for key in ("rrc_scale", "rrc_ratio"):
+        low, high = aug.get(key, (0, 0))
+        if low > high:
+            raise RecipeOptionError(f"augment.{key} is [low, high]: {low} is above {high}",
+                                    _locate(source, ["augment", key], _NoErr()))
+    if aug.get("eval_resize", math.inf) < aug.get("eval_crop", aug.get("crop", 0)):
+        raise RecipeOptionError(f"augment.eval_resize {aug['eval_resize']} is below the validation crop "
+                                f"{aug.get('eval_crop', aug.get('crop'))}: the image is resized, then cropped",
+                                _locate(source, ["augment", "eval_resize"], _NoErr()))
     batch = values["batch"]
     if batch["size"] % batch["accumulate"]:
         raise RecipeOptionError(f"batch.accumulate ({batch['accumulate']}) splits each batch of batch.size "
