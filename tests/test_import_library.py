@@ -1,0 +1,43 @@
+"""The library call an import writes where the model is a bundled network: at the bundled input,
+and at another input with `with input CxHxW`; and the folding of a model the library has, at a
+small input (the reference MobileNetV2 at 3x32x32: its t = 1 block names `conv.0.0` and `conv.1`)."""
+
+from __future__ import annotations
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import resdsl  # noqa: E402
+from resdsl.importer import from_module  # noqa: E402
+from resdsl.importer.build import as_bundled  # noqa: E402
+from resdsl.importer.check import compare  # noqa: E402
+from resdsl.importer.fold import fold  # noqa: E402
+from resdsl.importer.trace import trace  # noqa: E402
+from tests import reference_models as rm, reference_zoo as rz  # noqa: E402
+
+
+def test_a_resnet_at_another_input_imports_as_the_library_call_with_its_input():
+    torch.manual_seed(0)
+    text = from_module(rm.resnet18().eval(), torch.randn(1, 3, 64, 64), name="mine")
+    assert text.endswith('use "resnet.rdsl"\n\nmine = resnet(basic, [2, 2, 2, 2]) with input 3x64x64\n')
+    assert resdsl.graph_from_text(text, "mine").graph["input"] == (3, 64, 64)
+
+
+def test_the_reference_mobilenet_v2_folds_and_imports_exactly_at_a_small_input():
+    torch.manual_seed(0)
+    model, example = rz.MobileNetV2().eval(), torch.randn(1, 3, 32, 32)
+    folded = fold(trace(model, example, "mine"))
+    assert "    features.1: inverted_residual\n" in folded
+    assert not compare(folded, "mine", model, example).differences
+    assert as_bundled(folded, "mine", (3, 32, 32), "").endswith(
+        "\nmine = mobilenet(1000) with input 3x32x32\n")
+
+
+def test_input_comes_first_where_the_bundled_call_has_changes():
+    from resdsl.importer.library import _with_input
+
+    assert _with_input("resnet34 with shortcuts A", (3, 32, 32)) == \
+        "resnet34 with input 3x32x32, shortcuts A"
+    assert _with_input("resnet50 with outputs layer1, layer2", (3, 64, 64)) == \
+        "resnet50 with input 3x64x64, outputs layer1, layer2"
