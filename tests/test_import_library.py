@@ -41,3 +41,27 @@ def test_input_comes_first_where_the_bundled_call_has_changes():
         "resnet34 with input 3x32x32, shortcuts A"
     assert _with_input("resnet50 with outputs layer1, layer2", (3, 64, 64)) == \
         "resnet50 with input 3x64x64, outputs layer1, layer2"
+
+
+class _Numbered(torch.nn.Module):
+    """Items named by bare numbers, as an nn.Sequential's, read out of order: `from: `0``."""
+
+    def __init__(self):
+        super().__init__()
+        for k, module in enumerate([torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),
+                                    torch.nn.Conv2d(4, 4, 3, padding=1),
+                                    torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+                                    torch.nn.Linear(4, 10)]):
+            self.add_module(str(k), module)
+
+    def forward(self, x):
+        first = getattr(self, "0")(x)
+        both = getattr(self, "1")(first) + getattr(self, "2")(first)
+        return getattr(self, "5")(getattr(self, "4")(getattr(self, "3")(both)))
+
+
+def test_a_layer_named_by_a_bare_number_is_read_quoted():
+    torch.manual_seed(0)
+    text = from_module(_Numbered().eval(), torch.randn(1, 3, 8, 8), name="mine")
+    assert "    2: conv 3x3, 4, bias: true, from: `0`\n    add `1`, `2`\n" in text
+    assert resdsl.graph_from_text(text, "mine").number_of_nodes() == 8  # the input and the sum too
