@@ -65,3 +65,53 @@ def test_a_layer_named_by_a_bare_number_is_read_quoted():
     text = from_module(_Numbered().eval(), torch.randn(1, 3, 8, 8), name="mine")
     assert "    2: conv 3x3, 4, bias: true, from: `0`\n    add `1`, `2`\n" in text
     assert resdsl.graph_from_text(text, "mine").number_of_nodes() == 8  # the input and the sum too
+
+
+class _RadixSoftmax(torch.nn.Module):
+    """timm's RadixSoftmax (timm/layers/split_attn.py), radix 2, cardinality 1, as it is written."""
+
+    def forward(self, x):
+        batch = x.size(0)
+        x = x.view(batch, 1, 2, -1).transpose(1, 2)
+        return torch.nn.functional.softmax(x, dim=1).reshape(batch, -1)
+
+
+class _SplitAttn(torch.nn.Module):
+    """timm's SplitAttn's forward, radix 2 (ResNeSt's 3x3): one map viewed as two paths."""
+
+    def __init__(self, width):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(width, 2 * width, 3, padding=1, groups=2, bias=False)
+        self.bn0, self.act0 = torch.nn.BatchNorm2d(2 * width), torch.nn.ReLU()
+        self.fc1, self.bn1 = torch.nn.Conv2d(width, 32, 1), torch.nn.BatchNorm2d(32)
+        self.act1, self.fc2 = torch.nn.ReLU(), torch.nn.Conv2d(32, 2 * width, 1)
+        self.rsoftmax = _RadixSoftmax()
+
+    def forward(self, x):
+        x = self.act0(self.bn0(self.conv(x)))
+        B, RC, H, W = x.shape
+        x = x.reshape((B, 2, RC // 2, H, W))
+        gap = x.sum(dim=1).mean((2, 3), keepdim=True)
+        attn = self.rsoftmax(self.fc2(self.act1(self.bn1(self.fc1(gap))))).view(B, -1, 1, 1)
+        return (x * attn.reshape((B, 2, RC // 2, 1, 1))).sum(dim=1).contiguous()
+
+
+class _SplitNet(torch.nn.Module):
+    def __init__(self, attention):
+        super().__init__()
+        self.stem, self.attn = torch.nn.Conv2d(3, 8, 3, padding=1), attention
+        self.pool, self.fc = torch.nn.AdaptiveAvgPool2d(1), torch.nn.Linear(8, 10)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.pool(self.attn(self.stem(x))), 1))
+
+
+@pytest.mark.parametrize("timms", [True, False])
+def test_resnests_split_attention_imports_as_splits_a_grouped_softmax_and_products(timms):
+    from tests.reference_tv_timm import SplitAttention  # the same written shorter: a (2, C/2) view
+
+    torch.manual_seed(0)
+    model = _SplitNet(_SplitAttn(8) if timms else SplitAttention(8)).eval()
+    text = from_module(model, torch.randn(1, 3, 8, 8), name="mine")
+    assert ("attn.rsoftmax.softmax" if timms else "attn.softmax") + ": softmax groups: 2\n" in text
+    assert text.count(": split 2, ") == 4 and text.count(": mul ") == 2
