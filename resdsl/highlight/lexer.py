@@ -28,6 +28,7 @@ def _rules() -> dict:
         (words(vocabulary.keywords(), prefix=r"\b", suffix=r"\b(?![.\w])"), Keyword),
         (words(vocabulary.ops(), prefix=r"\b", suffix=r"\b(?![.\w])"), Name.Builtin),
         (rf"{NAME}(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*", Name),
+        (vocabulary.terminal("QUOTED"), Name),  # a quoted path: `0`
         (words(vocabulary.operators()), Operator),
         (r"[{}()\[\],;:]", Punctuation),
     ]}

@@ -42,6 +42,7 @@ def grammar() -> dict:
         {"name": SCOPES["keyword"], "match": rf"\b(?:{_alternatives(words.keywords())}){WORD_END}"},
         {"name": SCOPES["op"], "match": rf"\b(?:{_alternatives(words.ops())}){WORD_END}"},
         {"match": rf"{NAME}(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*"},  # other names: no scope
+        {"match": words.terminal("QUOTED")},  # a quoted path (`0`): no scope either
         {"name": SCOPES["operator"], "match": "|".join(map(re.escape, words.operators()))},
         {"name": SCOPES["punctuation"], "match": r"[{}()\[\],;:]"},
     ]

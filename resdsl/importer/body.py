@@ -9,7 +9,7 @@ from ..netgraph.ops import OPS
 from .layers import Imported, Layer
 from .parts import Entry, Instance
 from .shortcuts import Policy
-from .text import call_text, value_text
+from .text import call_text, ref_text, value_text
 
 _NUMERIC = (int, float)
 
@@ -34,7 +34,7 @@ def entries_of(imported: Imported, inst: Instance, policy: Policy) -> list[Entry
 
 def written_refs(layer: Layer, previous: str, source: str, cut: int, policy: Policy) -> tuple[str, ...]:
     def ref(value: str) -> str:
-        return "input" if value == source else value[cut:]
+        return "input" if value == source else ref_text(value[cut:])
 
     if layer.id in policy.sums:
         branch = policy.residual[layer.id]

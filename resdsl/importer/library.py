@@ -10,7 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 
-from ..core.errors import Span
+from ..core.errors import ResdslError, Span
 from ..language.ast import Instance
 from ..language.catalog import network_names
 from ..language.library import build_graph, bundled_files, bundled_index
@@ -20,25 +20,51 @@ from .graphs import graph_difference
 
 
 def bundled_text(graph: nx.DiGraph, name: str, header: str = "") -> str | None:
-    """The text that calls the bundled network `graph` is, or None where none is."""
+    """The text that calls the bundled network `graph` is, or None where none is: at the bundled
+    network's own input, or at another with `with input CxHxW` (ResNet-50 at 3x64x64)."""
     figures = totals(graph)
-    mine = [list(graph.graph["input"]), figures["params"], figures["macs"], graph.number_of_nodes()]
+    shape = tuple(graph.graph["input"])
+    mine = [list(shape), figures["params"], figures["macs"], graph.number_of_nodes()]
     scopes: dict[Path, Scope] = {}
-    for bundled, theirs_figures in _figures().items():
-        if theirs_figures != mine:
-            continue
+    for bundled, theirs in _candidates(mine):
         path = bundled_index()[bundled]
         scope = scopes.setdefault(path, load_file(path))
-        if graph_difference(graph, build_graph(scope, bundled), ordered=True):
+        other = theirs[0] != mine[0]
+        try:
+            built = build_graph(scope, bundled, input_shape=shape if other else None)
+        except ResdslError:  # the bundled network does not take this input
+            continue
+        if graph_difference(graph, built, ordered=True):
             continue
         call = _call(scope, bundled)
         if call is None:
             continue
+        if other:
+            call = _with_input(call, shape)
         lines = [f"# {header}"] if header else []
         lines += [f"# the bundled {bundled} ({path.name})", f'use "{path.name}"', "",
                   f"{name} = {call}"]
         return "\n".join(lines) + "\n"
     return None
+
+
+def _candidates(mine: list) -> list[tuple[str, list]]:
+    """The bundled networks `mine` ([input, parameters, multiply-adds, layers]) may be: those of
+    its figures first, then those at another input with its parameters and layers (multiply-adds
+    scale with the input; each is compiled at `mine`'s input and compared before it counts)."""
+    figures = _figures().items()
+    same = [(bundled, theirs) for bundled, theirs in figures if theirs == mine]
+    other = [(bundled, theirs) for bundled, theirs in figures
+             if theirs[0] != mine[0] and [theirs[1], theirs[3]] == [mine[1], mine[3]]]
+    return same + other
+
+
+def _with_input(call: str, shape: tuple[int, ...]) -> str:
+    """`resnet(basic, [2, 2, 2, 2]) with input 3x64x64`; `input` first where the call already
+    has changes (`outputs` must come last)."""
+    dims = "x".join(map(str, shape))
+    head, sep, rest = call.partition(" with ")
+    return f"{head} with input {dims}, {rest}" if sep else f"{call} with input {dims}"
 
 
 FIGURES_CACHE = "bundled-figures.json"

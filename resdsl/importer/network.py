@@ -10,7 +10,7 @@ from .errors import UnsayableError
 from .layers import Imported, Layer
 from .parts import Entry, Instance, Template
 from .shortcuts import Policy
-from .text import kernel_text, value_text
+from .text import kernel_text, ref_text, value_text
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -42,7 +42,7 @@ def network_text(imported: Imported, instances: list[Instance], templates: list[
             elif inst.path not in done and stage not in done:
                 done.add(inst.path)
                 source = aliases.name(inst.source)
-                reads = "" if source == previous else f", from: {source}"  # a branch's first block
+                reads = "" if source == previous else f", from: {ref_text(source)}"  # a branch's first block
                 calls[len(body)] = _call_text(inst, of[inst.path]) + reads
                 body.append(Entry(inst.path, "input", (), {}, ()))
             previous = aliases.name(inst.end)

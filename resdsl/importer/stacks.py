@@ -3,8 +3,11 @@
 (paths, C) and softmaxed across the paths, the stack times those weights, summed again. The
 language has no such axis; it says the same with one value a path: the sum is `add`, the softmax
 across paths is `softmax groups: k` followed by a `split k, i` a path, the product is one `mul`
-a path. ShuffleNet's shuffle is a view on such an axis too: `x.view(n, g, c // g, h, w)`,
-`.transpose(1, 2)`, viewed back as a map, is `channel_shuffle g`.
+a path. ResNeSt's split attention (timm's SplitAttn) makes its paths by viewing one map as
+(k, C/k, h, w) (`split k, i` a path) and softmaxes across them with RadixSoftmax's view (1, k,
+C/k), transpose(1, 2), softmax(1), flattened and viewed back as a map (or a (k, C/k) view):
+`softmax groups: k` too. ShuffleNet's shuffle is a view on such an axis too:
+`x.view(n, g, c // g, h, w)`, `.transpose(1, 2)`, viewed back as a map, is `channel_shuffle g`.
 
 A stack is kept as the layers it holds; only the calls above read one. Any other use of a
 stacked value is not said (the trace reports it).
@@ -38,10 +41,13 @@ class Stacks:
         self.grouped: dict[fx.Node, tuple[str, int]] = {}  # a map viewed as (k, C/k, ...) -> (it, k)
         self.last: dict[fx.Node, str] = {}  # a map permuted channels-last -> the map's layer
         self.shuffled: dict[fx.Node, tuple[str, int]] = {}  # such a view with its axes swapped
+        # a (C, 1, 1) vector viewed as (1, k, C/k) (RadixSoftmax) -> (its layer, k, step): 0 viewed,
+        # 1 transposed to (k, 1, C/k); then softmaxed across k and flattened: the softmax's layer
+        self.radix: dict[fx.Node, tuple[str, int, int]] = {}
 
     def read(self, node: fx.Node) -> bool:
         """Read `node` if it makes or uses a stack or a view of one; False where it does neither."""
-        return self._stacked(node) or self._viewed(node) or self._permuted(node)
+        return self._stacked(node) or self._viewed(node) or self._radix(node) or self._permuted(node)
 
     def _stacked(self, node: fx.Node) -> bool:
         target, args = node.target, cast(Any, node.args)
@@ -51,14 +57,14 @@ class Stacks:
                 self.layers[node] = [str(i) for i in items]
                 return True
         first = args[0] if args else None
-        if target in _SUM and first in self.layers and _dim(node, 1) in (1, -4):
-            self._add(node, self.layers[first])
+        if target in _SUM and self._has_items(first) and _dim(node, 1) in (1, -4):
+            self._add(node, self._items(node, first))
             return True
         if target in _SOFTMAX and first in self.grouped and _dim(node, 1) == 1:
             self._softmax(node, *self.grouped[first])
             return True
-        if target in _MUL and len(args) == 2 and all(a in self.layers for a in args):
-            left, right = (self.layers[a] for a in args)  # type: ignore[index]
+        if target in _MUL and len(args) == 2 and all(self._has_items(a) for a in args):
+            left, right = (self._items(node, a) for a in args)
             if len(left) == len(right):
                 self.layers[node] = [self._made(node, "mul", {}, [a, b]) for a, b in zip(left, right)]
                 return True
@@ -86,6 +92,51 @@ class Stacks:
                 self.reader.values[node] = self._made(node, "channel_shuffle", {"groups": k}, [source])
                 return True
         return False
+
+    def _has_items(self, value: Any) -> bool:
+        return value in self.layers or value in self.grouped
+
+    def _items(self, node: fx.Node, value: Any) -> list[str]:
+        """A stack's layers; a map viewed as (k, C/k, ...): its k parts (`split k, i`), once."""
+        if value not in self.layers:
+            source, k = self.grouped[value]
+            self.layers[value] = [self._made(node, "split", {"parts": k, "index": i}, [source])
+                                  for i in range(k)]
+        return self.layers[value]
+
+    def _radix(self, node: fx.Node) -> bool:
+        """RadixSoftmax of one cardinality: view (1, k, C/k), transpose(1, 2), softmax(1),
+        reshape to (C,), view as (C, 1, 1): `softmax groups: k` on the (C, 1, 1) map."""
+        target, args, shape = node.target, cast(Any, node.args), _shape(node)
+        first = args[0] if args else None
+        if target in _VIEW and first in self.reader.values and len(shape) == 3 and shape[0] == 1:
+            source = self.reader.values[first]
+            channels = self.reader.out.layers[source].out_shape
+            if channels == (shape[1] * shape[2], 1, 1):
+                self.radix[node] = (source, shape[1], 0)
+                return True
+        if target in _VIEW and first in self.reader.values and len(shape) == 2:
+            source = self.reader.values[first]  # viewed as (k, C/k) at once: transposed already
+            if self.reader.out.layers[source].out_shape == (shape[0] * shape[1], 1, 1):
+                self.radix[node] = (source, shape[0], 1)
+                return True
+        if first not in self.radix:
+            return False
+        source, k, step = self.radix[first]
+        if step == 0 and target in _TRANSPOSE and sorted(args[1:3]) == [1, 2]:
+            self.radix[node] = (source, k, 1)
+        elif step == 1 and target in _SOFTMAX and _dim(node, 1) == 1:
+            weights = self._made(node, "softmax", {"groups": k}, [source])
+            self.radix[node] = (weights, k, 2)
+        elif step == 2 and target in _VIEW | _FLATTEN and len(shape) == 1:
+            self.radix[node] = (source, k, 3)  # flattened: the same values, in the same order
+        elif step == 3 and target in _VIEW and shape == self.reader.out.layers[source].out_shape:
+            self.reader.values[node] = source  # viewed back as the map it is
+        elif step == 2 and target in _VIEW and len(shape) == 4 and shape[0] == k:
+            self.grouped[node] = (source, k)  # viewed as its k paths: (k, C/k, 1, 1)
+        else:
+            return False
+        return True
 
     def _permuted(self, node: fx.Node) -> bool:
         first: Any = node.args[0] if node.args else None

@@ -3,6 +3,7 @@ differ from the op's defaults, in the table's order."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..netgraph.opkit import REQUIRED
@@ -17,6 +18,17 @@ class Param:
 
     def __repr__(self) -> str:
         return self.text
+
+
+# a value's name as the grammar reads it unquoted: a NAME or a DOTTED path (grammar/resdsl.lark)
+_BARE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|([A-Za-z_][A-Za-z0-9_]*|\d+(\.\d+)*(?=\.[A-Za-z_]))"
+                   r"(\.[A-Za-z0-9_][A-Za-z0-9_-]*)+")
+
+
+def ref_text(name: str) -> str:
+    """A layer's name where a value is read (`from: conv1`, `add 0.block.2, shortcut`), between
+    backquotes where it would read as something else: `0` (a Sequential's first item), `1.2`."""
+    return name if _BARE.fullmatch(name) else f"`{name}`"
 
 
 def value_text(value: Any) -> str:

@@ -103,7 +103,7 @@ class _ToAst(Transformer_NonRecursive):
 
     @v_args(meta=True, inline=True)
     def var(self, meta, name):
-        return ast.Var(str(name), self._s(meta))
+        return ast.Var(str(name).strip("`"), self._s(meta))  # a QUOTED path: `0`
 
     @v_args(meta=True, inline=True)
     def call(self, meta, name, args):

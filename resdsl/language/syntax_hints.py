@@ -25,6 +25,7 @@ from .brackets import position, still_open
 # How expected terminals read in a message.
 _TERMINAL_WORDS = {
     "_NL": "end of line", "NAME": "a name", "PATH": "a name", "DOTTED": "a dotted name", "NUMBER": "a number",
+    "QUOTED": "a quoted name",
     "DIMS": "a size like 3x3", "STRING": "a quoted string", "BLOCK": "'block'", "SHORTCUTS": "'shortcuts'",
     "$END": "end of file",
 }
