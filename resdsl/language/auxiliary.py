@@ -6,24 +6,16 @@ from __future__ import annotations
 
 from typing import Callable
 
-from ..core.errors import ArgumentError, ResdslError, given_twice
+from ..core.errors import ArgumentError, ResdslError
 from . import ast
-from .evaluate import describe, evaluate, unknown
+from .evaluate import describe, evaluate, option_errors
 
 OPTIONS = ("weight",)
 
 
 def check_option_names(stmt: ast.AuxiliaryDecl) -> list[ResdslError]:
     """Unknown or repeated options, as errors (the static pass reports them all at once)."""
-    errors: list[ResdslError] = []
-    seen = set()
-    for kw in stmt.options:
-        if kw.name not in OPTIONS:
-            errors.append(unknown(kw.name, kw.span, OPTIONS, "option of auxiliary"))
-        elif kw.name in seen:
-            errors.append(given_twice(kw.name, kw.span))
-        seen.add(kw.name)
-    return errors
+    return option_errors(stmt.options, OPTIONS, "auxiliary")
 
 
 def loss_weight(stmt: ast.AuxiliaryDecl, lookup: Callable) -> float | None:

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from ..core.errors import ArgumentError, LimitError, Span, UnknownName, did_you_mean, given_twice
+from ..core.errors import ArgumentError, LimitError, ResdslError, Span, UnknownName, did_you_mean, given_twice
 from ..core.limits import LIMITS
 from ..netgraph.ops import UNLIKE, source_ops
 from . import ast
@@ -309,6 +309,20 @@ def unknown(name: str, span: Span | None, known, kind: str = "name", aliases=Non
                                 "true and false, in lower case")
     return UnknownName(f"unknown {kind} '{name}'", span, hint=did_you_mean(name, known, aliases),
                        code="E202")
+
+
+def option_errors(options, allowed: tuple[str, ...], statement: str) -> list[ResdslError]:
+    """A statement's unknown or repeated options (`shortcuts`, `auxiliary`), as errors: the
+    static pass reports them all at once."""
+    errors: list[ResdslError] = []
+    seen = set()
+    for kw in options:
+        if kw.name not in allowed:
+            errors.append(unknown(kw.name, kw.span, allowed, f"option of {statement}"))
+        elif kw.name in seen:
+            errors.append(given_twice(kw.name, kw.span))
+        seen.add(kw.name)
+    return errors
 
 
 _SWITCH_WORDS = {"true": "true", "false": "false", "yes": "true", "no": "false", "on": "true",

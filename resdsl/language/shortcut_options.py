@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from ..core.errors import ArgumentError, ResdslError, given_twice
+from ..core.errors import ArgumentError, ResdslError
 from ..core.names import NODE_ID
 from ..netgraph.builder import GraphBuilder
 from ..netgraph.ops import ALIASES, OPS, ops_with
 from ..netgraph.shortcuts import NAME_PATTERN, POLICIES, POLICY_NORM, Projection
 from . import ast
-from .evaluate import describe, evaluate, unknown
+from .evaluate import describe, evaluate, option_errors, unknown
 
 OPTIONS = ("norm", "names", "bias")
 _NO_NORM = "none"
@@ -27,15 +27,7 @@ _WITH_PROJECTIONS = ", ".join(name for name, p in POLICIES.items() if p.roles)
 
 def check_option_names(stmt: ast.ShortcutsDecl) -> list[ResdslError]:
     """Unknown or repeated options, as errors (the static pass reports them all at once)."""
-    errors: list[ResdslError] = []
-    seen = set()
-    for kw in stmt.options:
-        if kw.name not in OPTIONS:
-            errors.append(unknown(kw.name, kw.span, OPTIONS, "option of shortcuts"))
-        elif kw.name in seen:
-            errors.append(given_twice(kw.name, kw.span))
-        seen.add(kw.name)
-    return errors
+    return option_errors(stmt.options, OPTIONS, "shortcuts")
 
 
 def projection_options(stmt: ast.ShortcutsDecl, arguments: Callable, lookup) -> Projection:
