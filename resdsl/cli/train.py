@@ -120,10 +120,25 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
         _launch(spec, nproc_per_node, options)
         return
     summary = run(spec)
-    if int(os.environ.get("RANK", "0")) != 0:
-        return
+    if int(os.environ.get("RANK", "0")) == 0:
+        _show(summary, data, as_json or fmt == "json")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        _end_worker()
+
+
+def _end_worker() -> None:
+    """A launched process whose run finished and left the process group ends here, without the
+    interpreter's teardown: gloo's threads torn down at exit aborted a finished peer now and
+    then ("terminate called without an active exception"), failing a run that had succeeded.
+    Every file is written and closed by now; only the output streams need flushing."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _show(summary: dict, data: str, as_json: bool) -> None:
     shown = {k: v for k, v in summary.items() if k != "history"}
-    if as_json or fmt == "json":
+    if as_json:
         click.echo(json.dumps(shown, indent=1))
         return
     final = summary["final"]
@@ -137,7 +152,8 @@ def train(file, network, data, recipe, out, resume, input_shape, params, sets, d
                + (f"{speed:,.0f} images/s" if speed else "no training step in this run"))
     click.echo(f"  training error {pct(final['train_error'])}, validation error {pct(final['val_error'])} "
                f"(top-5 {pct(final['val_top5_error'])}), best {pct(summary['best_val_error'])}")
-    click.echo(f"  run folder {summary['run_dir']}: " + ", ".join(Path(p).name for p in summary["files"].values()))
+    names = ", ".join(os.path.basename(p) for p in summary["files"].values())
+    click.echo(f"  run folder {summary['run_dir']}: {names}")
 
 
 def _launch(spec, nproc_per_node: int, options: dict) -> None:

@@ -10,6 +10,7 @@ torchrun's (several machines: --nnodes, --node-rank, --rdzv-endpoint).
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -78,6 +79,7 @@ def leave(world: World, finished: bool = False) -> None:
         import torch.distributed as dist
 
         if dist.is_initialized():
+            gc.collect()  # a DDP reducer no longer used goes before the group it holds
             if finished:
                 dist.barrier()
             dist.destroy_process_group()

@@ -94,6 +94,7 @@ def run(spec: RunSpec) -> dict[str, Any]:
         finally:
             if job is not None:
                 job.release()
+                job = None
             distributed.leave(world, finished)
     finally:
         torch.use_deterministic_algorithms(deterministic)  # a notebook keeps its own settings
@@ -144,9 +145,12 @@ class Run:
             raise
 
     def release(self) -> None:
-        """Let go of the run folder (another run may write it from now on)."""
+        """Let go of the run folder (another run may write it from now on) and of the DDP
+        wrapper, which holds the process group: it must go before the group does."""
         if self.lock is not None:
             self.lock.release()
+        for holder in ("trained", "update"):
+            self.__dict__.pop(holder, None)
 
     def setup(self) -> None:
         """Data, network, optimizer, batches and schedule; the checkpoint's state when resuming."""
