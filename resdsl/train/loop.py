@@ -157,11 +157,11 @@ class Run:
         recipe, world = self.recipe, self.world
         self._choose_algorithms()
         self.data = open_data(self.spec.data, recipe)
-        self.preprocess = preprocessing.settle(self.out, self.data, recipe, self.spec.resume)
         self.graph = graph_for_data(self.spec.target, self.spec.network, self.data, recipe,
                                     input_shape=self.spec.input_shape, params=self.spec.params)
         self.recipe, self.data = for_depth(self.spec, recipe, self.data, self.graph, world.main)  # digits-deep
         recipe = self.recipe
+        self.preprocess = preprocessing.settle(self.out, self.data, recipe, self.spec.resume)
         self.memory_format = torch.channels_last if recipe["device.channels_last"] else torch.contiguous_format
         self.model = self._build_model()
         self.optimizer = make_optimizer(self.model, recipe)
