@@ -39,14 +39,15 @@ def make_optimizer(model: torch.nn.Module, recipe) -> torch.optim.Optimizer:
 
 def mixed_precision(amp: str, device: torch.device, warn: bool):
     """The autocast context of `device.amp` and, for fp16, the gradient scaler it needs."""
-    from .validation import autocast
-
     if amp == "fp16" and device.type == "cpu" and warn:
         import sys
 
         print("warning: --amp fp16 on a CPU is emulated and many times slower than float32; "
               "give --amp bf16 or none there", file=sys.stderr)
-    return autocast(amp, device), torch.amp.GradScaler(device.type) if amp == "fp16" else None
+    if amp == "none":
+        return contextlib.nullcontext(), None
+    dtype = torch.bfloat16 if amp == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype), torch.amp.GradScaler(device.type) if amp == "fp16" else None
 
 
 class Update:

@@ -3,7 +3,6 @@ summed over every process, under the run's autocast and memory format."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import Any
 
 import torch
@@ -11,12 +10,6 @@ import torch.nn.functional as F
 
 from . import distributed
 from .pipeline import Sharding, eval_batches
-
-
-def autocast(amp: str, device: torch.device):
-    if amp == "none":
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=torch.bfloat16 if amp == "bf16" else torch.float16)
 
 
 @torch.no_grad()
