@@ -212,36 +212,22 @@ def of_weights(weights: str | Path) -> Preprocess | None:
     return None
 
 
-HEADER_LIMIT = 16 << 20  # a header names each tensor in ~100 bytes: 16 MB is 100,000s of them
-
-
 def _safetensors_metadata(path: Path) -> dict[str, Any]:
-    """A safetensors file's `__metadata__` (strings by name), from its header alone: 8 bytes of
-    little-endian length, then that much JSON. Anything else reads as no metadata (the weights'
-    own reader says what is wrong with the file)."""
+    """A safetensors file's `__metadata__` (strings by name), read by safetensors from the header
+    alone. Anything but a readable regular file reads as no metadata (a FIFO is never opened:
+    it would wait for a writer; the weights' own reader says what is wrong with the file)."""
     import os
     import stat
 
+    from safetensors import SafetensorError, safe_open
+
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return {}
+        with safe_open(str(path), framework="numpy") as f:
+            return dict(f.metadata() or {})
+    except (OSError, SafetensorError):
         return {}
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return {}
-        size = int.from_bytes(os.pread(fd, 8, 0), "little")
-        if not 2 <= size <= HEADER_LIMIT:
-            return {}
-        text = os.pread(fd, size, 8)
-        if len(text) != size:
-            return {}
-        header = json.loads(text)
-    except (OSError, ValueError, RecursionError):
-        return {}
-    finally:
-        os.close(fd)
-    found = header.get("__metadata__") if isinstance(header, dict) else None
-    return found if isinstance(found, dict) else {}
 
 
 def check_fits(record: Preprocess, input_shape, what: str) -> None:
