@@ -16,7 +16,7 @@ from resdsl.train.recipe import load_recipe
 from resdsl.train.schedule import Schedule
 from resdsl.train.update import make_optimizer
 
-from .train_support import tiny_file
+from .train_support import TINY, tiny_file
 
 FAST = dict(iterations=12, batch_size=16, eval_every=6, checkpoint_every=6)
 
@@ -87,8 +87,10 @@ def test_the_run_sets_each_groups_rate_to_the_schedules_times_its_scale(tmp_path
 
 def test_layer_decay_needs_stages(tmp_path):
     graph = graph_for(f"{tiny_file(tmp_path)}:nobn", None)
-    with pytest.raises(LayerDecayError, match="has no stages"):
+    with pytest.raises(LayerDecayError, match="has no stages") as caught:
         layer_ids(graph)
+    where = [n for n, line in enumerate(TINY.splitlines(), 1) if line.startswith("network nobn")]
+    assert caught.value.code == "E1110" and [caught.value.span.line] == where
 
 
 def test_plateau_is_torchs_reduce_lr_on_plateau():
